@@ -1,0 +1,67 @@
+use std::path::PathBuf;
+
+use miette::{Diagnostic, NamedSource, SourceSpan};
+use thiserror::Error;
+
+/// Everything that can be wrong with finding or reading `slipway.toml`.
+#[derive(Debug, Error, Diagnostic)]
+pub enum ConfigError {
+    #[error("no slipway.toml in {} or any folder above it", start.display())]
+    #[diagnostic(
+        code(slipway::config::not_found),
+        help("run `slipway init` in your function's folder, or pass `--config PATH`")
+    )]
+    NotFound { start: PathBuf },
+
+    #[error("cannot read {}: {source}", path.display())]
+    #[diagnostic(code(slipway::config::unreadable))]
+    Unreadable {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A syntax error, an unknown key, or a value of the wrong type.
+    #[error("{path}: {message}")]
+    #[diagnostic(code(slipway::config::invalid))]
+    Invalid {
+        path: String,
+        message: String,
+        #[source_code]
+        src: NamedSource<String>,
+        #[label("here")]
+        span: Option<SourceSpan>,
+        #[help]
+        help: Option<String>,
+    },
+}
+
+impl ConfigError {
+    pub(crate) fn invalid(
+        file: &crate::SourceFile,
+        span: Option<std::ops::Range<usize>>,
+        message: impl Into<String>,
+        help: Option<String>,
+    ) -> Self {
+        let line = span
+            .as_ref()
+            .map(|s| file.line_of(s.start))
+            .map(|l| format!(":{l}"))
+            .unwrap_or_default();
+        ConfigError::Invalid {
+            path: format!("{}{line}", file.path.display()),
+            message: message.into(),
+            src: NamedSource::new(file.path.display().to_string(), file.text.clone()),
+            span: span.map(|s| SourceSpan::from(s.start..s.end)),
+            help,
+        }
+    }
+
+    /// The line (1-based) the error points at, when it points at one.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            ConfigError::Invalid { path, .. } => path.rsplit(':').next()?.parse().ok(),
+            _ => None,
+        }
+    }
+}

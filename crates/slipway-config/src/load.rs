@@ -1,0 +1,793 @@
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use toml::Spanned;
+
+use crate::schema::{RawFile, RawFunction};
+use crate::{
+    AwsSettings, CONFIG_FILE_NAME, ConfigError, Cors, Function, FunctionUrl, IgnoreEntry, Project,
+    PythonSettings, Runtime, S3Trigger, ScanSettings, SourceFile, SqsTrigger, Triggers, UrlAuth,
+    limits, resolve_path,
+};
+
+/// Finds `slipway.toml` in `start` or the nearest folder above it.
+pub fn find_config(start: &Path) -> Result<PathBuf, ConfigError> {
+    let mut dir = Some(start);
+    while let Some(d) = dir {
+        let candidate = d.join(CONFIG_FILE_NAME);
+        if candidate.is_file() {
+            return Ok(candidate);
+        }
+        dir = d.parent();
+    }
+    Err(ConfigError::NotFound {
+        start: start.to_path_buf(),
+    })
+}
+
+/// Reads and validates the configuration file at `path`.
+pub fn load_file(path: &Path) -> Result<Project, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Unreadable {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    parse(&text, &absolute)
+}
+
+/// Validates configuration `text` as if read from `path`.
+pub fn parse(text: &str, path: &Path) -> Result<Project, ConfigError> {
+    let file = SourceFile {
+        path: path.to_path_buf(),
+        text: text.to_string(),
+    };
+    let raw: RawFile = toml::from_str(text).map_err(|e| {
+        let help = unknown_key_help(e.message());
+        ConfigError::invalid(&file, e.span(), e.message().trim().to_string(), help)
+    })?;
+    let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let v = Validator {
+        file: &file,
+        root: &root,
+    };
+
+    if raw.functions.is_empty() {
+        return Err(v.err(
+            None,
+            "no functions defined",
+            Some("add a `[functions.NAME]` table with at least `source` and `handler`".into()),
+        ));
+    }
+    let mut functions = BTreeMap::new();
+    for (name, table) in &raw.functions {
+        let f = v.function(name, table, &raw.defaults)?;
+        functions.insert(f.name.clone(), f);
+    }
+    Ok(Project {
+        python: v.python(&raw)?,
+        scan: v.scan(&raw)?,
+        aws: AwsSettings {
+            region: raw.aws.region.clone(),
+            profile: raw.aws.profile.clone(),
+            endpoint_url: raw.aws.endpoint_url.clone(),
+        },
+        functions,
+        root,
+        file,
+    })
+}
+
+/// serde names the expected keys on an unknown one; turn that into a hint.
+fn unknown_key_help(message: &str) -> Option<String> {
+    message.contains("unknown field").then(|| {
+        "check the spelling; the README's `slipway.toml` reference lists every key".to_string()
+    })
+}
+
+struct Validator<'a> {
+    file: &'a SourceFile,
+    root: &'a Path,
+}
+
+/// A value from the function's table, or else from `[defaults]`.
+fn pick<'a, T>(
+    own: &'a Option<Spanned<T>>,
+    default: &'a Option<Spanned<T>>,
+) -> Option<&'a Spanned<T>> {
+    own.as_ref().or(default.as_ref())
+}
+
+impl Validator<'_> {
+    fn err(
+        &self,
+        span: Option<Range<usize>>,
+        message: impl Into<String>,
+        help: Option<String>,
+    ) -> ConfigError {
+        ConfigError::invalid(self.file, span, message, help)
+    }
+
+    fn function(
+        &self,
+        name: &Spanned<String>,
+        table: &Spanned<RawFunction>,
+        defaults: &RawFunction,
+    ) -> Result<Function, ConfigError> {
+        let key = |k: &str| format!("functions.{}.{k}", name.get_ref());
+        let own = table.get_ref();
+        self.function_name(name)?;
+
+        let source_raw = pick(&own.source, &defaults.source);
+        let source_relative = source_raw
+            .map(|s| s.get_ref().clone())
+            .unwrap_or_else(|| ".".into());
+        let source = resolve_path(self.root, &source_relative);
+        if !source.is_dir() {
+            return Err(self.err(
+                source_raw.map(Spanned::span).or(Some(name.span())),
+                format!(
+                    "`{}`: source folder {} does not exist",
+                    key("source"),
+                    source.display()
+                ),
+                Some("`source` is a folder relative to slipway.toml".into()),
+            ));
+        }
+
+        let runtime_raw = pick(&own.runtime, &defaults.runtime).ok_or_else(|| {
+            self.err(
+                Some(name.span()),
+                format!("`{}` is missing", key("runtime")),
+                Some("set `runtime = \"python3.12\"` in the function or in `[defaults]`".into()),
+            )
+        })?;
+        let runtime = Runtime::find(runtime_raw.get_ref()).ok_or_else(|| {
+            self.err(
+                Some(runtime_raw.span()),
+                format!(
+                    "`{}`: unknown runtime `{}`",
+                    key("runtime"),
+                    runtime_raw.get_ref()
+                ),
+                Some(format!(
+                    "known runtimes: {}",
+                    Runtime::known_ids().join(", ")
+                )),
+            )
+        })?;
+
+        let architecture = match pick(&own.architecture, &defaults.architecture) {
+            None => crate::Architecture::X86_64,
+            Some(a) => crate::Architecture::parse(a.get_ref()).ok_or_else(|| {
+                self.err(
+                    Some(a.span()),
+                    format!(
+                        "`{}`: unknown architecture `{}`",
+                        key("architecture"),
+                        a.get_ref()
+                    ),
+                    Some("use `x86_64` or `arm64`".into()),
+                )
+            })?,
+        };
+
+        let handler_raw = pick(&own.handler, &defaults.handler).ok_or_else(|| {
+            self.err(
+                Some(name.span()),
+                format!("`{}` is missing", key("handler")),
+                Some("for Python, `handler = \"module.function\"`, e.g. `app.handler` for `def handler` in app.py".into()),
+            )
+        })?;
+        let handler = handler_raw.get_ref().clone();
+        if runtime.python_minor().is_some() && !valid_python_handler(&handler) {
+            return Err(self.err(
+                Some(handler_raw.span()),
+                format!("`{}`: `{handler}` is not a Python handler", key("handler")),
+                Some("write `module.function`, e.g. `app.handler` or `pkg/app.handler`".into()),
+            ));
+        }
+
+        let memory = match pick(&own.memory, &defaults.memory) {
+            None => 128,
+            Some(m) => {
+                let value = *m.get_ref();
+                let ok = u32::try_from(value)
+                    .ok()
+                    .filter(|v| limits::MEMORY_MB.contains(v));
+                ok.ok_or_else(|| {
+                    self.err(
+                        Some(m.span()),
+                        format!(
+                            "`{}` = {value} is outside Lambda's 128–10240 MB",
+                            key("memory")
+                        ),
+                        Some("memory is in MB, between 128 and 10240".into()),
+                    )
+                })?
+            }
+        };
+        let timeout = match pick(&own.timeout, &defaults.timeout) {
+            None => 3,
+            Some(t) => {
+                let value = *t.get_ref();
+                let ok = u32::try_from(value)
+                    .ok()
+                    .filter(|v| (1..=limits::TIMEOUT_SECONDS_MAX).contains(v));
+                ok.ok_or_else(|| {
+                    self.err(
+                        Some(t.span()),
+                        format!(
+                            "`{}` = {value} is outside Lambda's 1–900 seconds",
+                            key("timeout")
+                        ),
+                        Some("timeout is in seconds, at most 900 (15 minutes)".into()),
+                    )
+                })?
+            }
+        };
+
+        let role = match pick(&own.role, &defaults.role) {
+            None => None,
+            Some(r) => {
+                if !is_iam_role_arn(r.get_ref()) {
+                    return Err(self.err(
+                        Some(r.span()),
+                        format!("`{}`: `{}` is not an IAM role ARN", key("role"), r.get_ref()),
+                        Some("write the execution role's ARN, e.g. `arn:aws:iam::123456789012:role/orders-exec`".into()),
+                    ));
+                }
+                Some(r.get_ref().clone())
+            }
+        };
+
+        let environment = merged_map(&own.environment, &defaults.environment);
+        if let Some(env_span) = pick(&own.environment, &defaults.environment).map(Spanned::span) {
+            self.environment(&key("environment"), &environment, env_span)?;
+        }
+
+        let dependencies_layer = own.layer.or(defaults.layer).unwrap_or(false);
+        let layers = pick(&own.layers, &defaults.layers)
+            .map(|l| l.get_ref().clone())
+            .unwrap_or_default();
+        if let Some(l) = pick(&own.layers, &defaults.layers) {
+            let max = limits::LAYERS_MAX - usize::from(dependencies_layer);
+            if layers.len() > max {
+                return Err(self.err(
+                    Some(l.span()),
+                    format!(
+                        "`{}` lists {} layers; Lambda allows {max} here",
+                        key("layers"),
+                        layers.len()
+                    ),
+                    dependencies_layer
+                        .then(|| "`layer = true` uses one of the five layer slots".into()),
+                ));
+            }
+            if let Some(bad) = layers.iter().find(|a| !is_layer_version_arn(a)) {
+                return Err(self.err(
+                    Some(l.span()),
+                    format!("`{}`: `{bad}` is not a layer version ARN", key("layers")),
+                    Some("write `arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION`".into()),
+                ));
+            }
+        }
+
+        let description =
+            pick(&own.description, &defaults.description).map(|d| d.get_ref().clone());
+        if let Some(d) = pick(&own.description, &defaults.description)
+            && d.get_ref().chars().count() > limits::DESCRIPTION_MAX
+        {
+            return Err(self.err(
+                Some(d.span()),
+                format!("`{}` is longer than 256 characters", key("description")),
+                None,
+            ));
+        }
+
+        let tags = merged_map(&own.tags, &defaults.tags);
+        if let Some(t) = pick(&own.tags, &defaults.tags) {
+            let bad = tags.iter().find(|(k, v)| {
+                k.is_empty() || k.len() > 128 || v.len() > 256 || k.starts_with("aws:")
+            });
+            if tags.len() > limits::TAGS_MAX || bad.is_some() {
+                return Err(self.err(
+                    Some(t.span()),
+                    format!("`{}`: Lambda allows 50 tags, keys of 1–128 characters not starting with `aws:`, values up to 256", key("tags")),
+                    None,
+                ));
+            }
+        }
+
+        let include = self.globs(&key("include"), pick(&own.include, &defaults.include))?;
+        let exclude = self.globs(&key("exclude"), pick(&own.exclude, &defaults.exclude))?;
+
+        let requirements = match pick(&own.requirements, &defaults.requirements) {
+            None => None,
+            Some(r) => {
+                let path = resolve_path(self.root, r.get_ref());
+                if !path.is_file() {
+                    return Err(self.err(
+                        Some(r.span()),
+                        format!("`{}`: {} does not exist", key("requirements"), path.display()),
+                        Some("`requirements` is a requirements.txt, pyproject.toml or uv.lock, relative to slipway.toml".into()),
+                    ));
+                }
+                Some(path)
+            }
+        };
+
+        Ok(Function {
+            name: name.get_ref().clone(),
+            source,
+            source_relative,
+            handler,
+            runtime,
+            architecture,
+            requirements,
+            include,
+            exclude,
+            environment,
+            memory,
+            timeout,
+            role,
+            layers,
+            description,
+            tags,
+            exclude_packages: pick(&own.exclude_packages, &defaults.exclude_packages)
+                .map(|l| l.get_ref().clone())
+                .unwrap_or_default(),
+            dependencies_layer,
+            publish: own.publish.or(defaults.publish).unwrap_or(false),
+            alias: pick(&own.alias, &defaults.alias).map(|a| a.get_ref().clone()),
+            s3_bucket: pick(&own.s3_bucket, &defaults.s3_bucket).map(|a| a.get_ref().clone()),
+            s3_prefix: pick(&own.s3_prefix, &defaults.s3_prefix).map(|a| a.get_ref().clone()),
+            code_signing_config_arn: pick(
+                &own.code_signing_config_arn,
+                &defaults.code_signing_config_arn,
+            )
+            .map(|a| a.get_ref().clone()),
+            signing_profile: pick(&own.signing_profile, &defaults.signing_profile)
+                .map(|a| a.get_ref().clone()),
+            require_signature: own
+                .require_signature
+                .or(defaults.require_signature)
+                .unwrap_or(false),
+            triggers: self.triggers(name.get_ref(), own, timeout)?,
+        })
+    }
+
+    fn function_name(&self, name: &Spanned<String>) -> Result<(), ConfigError> {
+        let n = name.get_ref();
+        let ok = !n.is_empty()
+            && n.len() <= limits::FUNCTION_NAME_MAX
+            && n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if ok {
+            Ok(())
+        } else {
+            Err(self.err(
+                Some(name.span()),
+                format!("`{n}` is not a valid Lambda function name"),
+                Some("use 1–64 letters, digits, `-` or `_`".into()),
+            ))
+        }
+    }
+
+    fn environment(
+        &self,
+        key: &str,
+        env: &BTreeMap<String, String>,
+        span: Range<usize>,
+    ) -> Result<(), ConfigError> {
+        const RESERVED: &[&str] = &[
+            "_HANDLER",
+            "_X_AMZN_TRACE_ID",
+            "AWS_DEFAULT_REGION",
+            "AWS_REGION",
+            "AWS_EXECUTION_ENV",
+            "AWS_LAMBDA_FUNCTION_NAME",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+            "AWS_LAMBDA_FUNCTION_VERSION",
+            "AWS_LAMBDA_INITIALIZATION_TYPE",
+            "AWS_LAMBDA_LOG_GROUP_NAME",
+            "AWS_LAMBDA_LOG_STREAM_NAME",
+            "AWS_ACCESS_KEY",
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+            "AWS_LAMBDA_RUNTIME_API",
+            "LAMBDA_TASK_ROOT",
+            "LAMBDA_RUNTIME_DIR",
+        ];
+        for name in env.keys() {
+            let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !valid {
+                return Err(self.err(
+                    Some(span.clone()),
+                    format!("`{key}`: `{name}` is not a valid environment variable name"),
+                    Some("names start with a letter and hold only letters, digits and `_`".into()),
+                ));
+            }
+            if RESERVED.contains(&name.as_str()) {
+                return Err(self.err(
+                    Some(span.clone()),
+                    format!("`{key}`: `{name}` is reserved by Lambda"),
+                    Some("Lambda sets this variable itself; choose another name".into()),
+                ));
+            }
+        }
+        let size: usize = env.iter().map(|(k, v)| k.len() + v.len()).sum();
+        if size > limits::ENVIRONMENT_BYTES {
+            return Err(self.err(
+                Some(span),
+                format!("`{key}` holds {size} bytes; Lambda allows 4 KB (4096 bytes) of names and values"),
+                Some("move large values to SSM Parameter Store or Secrets Manager and read them at start-up".into()),
+            ));
+        }
+        Ok(())
+    }
+
+    fn globs(
+        &self,
+        key: &str,
+        raw: Option<&Spanned<Vec<String>>>,
+    ) -> Result<Vec<String>, ConfigError> {
+        let Some(raw) = raw else {
+            return Ok(Vec::new());
+        };
+        for g in raw.get_ref() {
+            if let Err(e) = globset::Glob::new(g) {
+                return Err(self.err(
+                    Some(raw.span()),
+                    format!("`{key}`: `{g}` is not a valid glob: {}", e.kind()),
+                    Some("globs are relative to the source folder, e.g. `src/**/*.py`".into()),
+                ));
+            }
+        }
+        Ok(raw.get_ref().clone())
+    }
+
+    fn triggers(
+        &self,
+        name: &str,
+        own: &RawFunction,
+        timeout: u32,
+    ) -> Result<Triggers, ConfigError> {
+        let mut triggers = Triggers::default();
+        for t in own.sqs.iter().flatten() {
+            let r = t.get_ref();
+            let key = format!("functions.{name}.sqs");
+            let batch_size = r.batch_size.unwrap_or(10);
+            let window = r.batching_window.unwrap_or(0);
+            if !r.queue_arn.starts_with("arn:") || !r.queue_arn.contains(":sqs:") {
+                return Err(self.err(
+                    Some(t.span()),
+                    format!(
+                        "`{key}.queue_arn`: `{}` is not an SQS queue ARN",
+                        r.queue_arn
+                    ),
+                    None,
+                ));
+            }
+            if !(1..=10000).contains(&batch_size) || !(0..=300).contains(&window) {
+                return Err(self.err(
+                    Some(t.span()),
+                    format!(
+                        "`{key}`: batch_size must be 1–10000 and batching_window 0–300 seconds"
+                    ),
+                    None,
+                ));
+            }
+            if batch_size > 10 && window == 0 {
+                return Err(self.err(
+                    Some(t.span()),
+                    format!(
+                        "`{key}`: a batch_size over 10 needs a batching_window of at least 1 second"
+                    ),
+                    None,
+                ));
+            }
+            if let Some(mc) = r.maximum_concurrency
+                && !(2..=1000).contains(&mc)
+            {
+                return Err(self.err(
+                    Some(t.span()),
+                    format!("`{key}.maximum_concurrency` must be 2–1000"),
+                    None,
+                ));
+            }
+            triggers.sqs.push(SqsTrigger {
+                queue_arn: r.queue_arn.clone(),
+                batch_size: batch_size as u32,
+                batching_window_seconds: window as u32,
+                report_batch_item_failures: r.report_batch_item_failures.unwrap_or(false),
+                maximum_concurrency: r.maximum_concurrency.map(|m| m as u32),
+                enabled: r.enabled.unwrap_or(true),
+            });
+        }
+        let _ = timeout;
+        for t in own.s3.iter().flatten() {
+            let r = t.get_ref();
+            let events = r
+                .events
+                .clone()
+                .unwrap_or_else(|| vec!["s3:ObjectCreated:*".into()]);
+            if let Some(bad) = events.iter().find(|e| !e.starts_with("s3:")) {
+                return Err(self.err(
+                    Some(t.span()),
+                    format!("`functions.{name}.s3.events`: `{bad}` is not an S3 event type"),
+                    Some("e.g. `s3:ObjectCreated:*` or `s3:ObjectRemoved:Delete`".into()),
+                ));
+            }
+            triggers.s3.push(S3Trigger {
+                bucket: r.bucket.clone(),
+                events,
+                prefix: r.prefix.clone(),
+                suffix: r.suffix.clone(),
+            });
+        }
+        if let Some(u) = &own.url {
+            let r = u.get_ref();
+            let auth = match r.auth.as_deref() {
+                None | Some("AWS_IAM") => UrlAuth::AwsIam,
+                Some("NONE") => UrlAuth::None,
+                Some(other) => {
+                    return Err(self.err(
+                        Some(u.span()),
+                        format!("`functions.{name}.url.auth`: `{other}` is not `AWS_IAM` or `NONE`"),
+                        Some("`AWS_IAM` (the default) requires signed requests; `NONE` makes the URL public".into()),
+                    ));
+                }
+            };
+            let cors = r.cors.as_ref().map(|c| Cors {
+                allow_origins: c.allow_origins.clone().unwrap_or_default(),
+                allow_methods: c.allow_methods.clone().unwrap_or_default(),
+                allow_headers: c.allow_headers.clone().unwrap_or_default(),
+                expose_headers: c.expose_headers.clone().unwrap_or_default(),
+                allow_credentials: c.allow_credentials.unwrap_or(false),
+                max_age: c.max_age.map(|m| m as u32),
+            });
+            triggers.url = Some(FunctionUrl { auth, cors });
+        }
+        Ok(triggers)
+    }
+
+    fn python(&self, raw: &RawFile) -> Result<PythonSettings, ConfigError> {
+        Ok(PythonSettings {
+            index_url: raw.python.index_url.as_ref().map(|u| u.get_ref().clone()),
+            extra_index_urls: raw.python.extra_index_urls.clone().unwrap_or_default(),
+            find_links: raw
+                .python
+                .find_links
+                .iter()
+                .flatten()
+                .map(|p| resolve_path(self.root, p))
+                .collect(),
+        })
+    }
+
+    fn scan(&self, raw: &RawFile) -> Result<ScanSettings, ConfigError> {
+        const SEVERITIES: &[&str] = &["none", "low", "medium", "high", "critical", "unknown"];
+        if let Some(f) = &raw.scan.fail_on
+            && !SEVERITIES.contains(&f.get_ref().as_str())
+        {
+            return Err(self.err(
+                Some(f.span()),
+                format!("`scan.fail_on`: `{}` is not a severity", f.get_ref()),
+                Some(format!("use one of {}", SEVERITIES.join(", "))),
+            ));
+        }
+        let mut ignore = Vec::new();
+        for entry in &raw.scan.ignore {
+            let r = entry.get_ref();
+            let until = match &r.until {
+                None => None,
+                Some(dt) => Some(
+                    dt.date
+                        .and_then(|d| {
+                            time::Date::from_calendar_date(
+                                d.year as i32,
+                                time::Month::try_from(d.month).ok()?,
+                                d.day,
+                            )
+                            .ok()
+                        })
+                        .ok_or_else(|| {
+                            self.err(
+                                Some(entry.span()),
+                                "`scan.ignore.until` must be a date like 2027-01-31",
+                                None,
+                            )
+                        })?,
+                ),
+            };
+            ignore.push(IgnoreEntry {
+                id: r.id.clone(),
+                reason: r.reason.clone(),
+                until,
+                line: self.file.line_of(entry.span().start),
+            });
+        }
+        Ok(ScanSettings {
+            db: raw.scan.db.clone(),
+            fail_on: raw.scan.fail_on.as_ref().map(|f| f.get_ref().clone()),
+            max_db_age_days: raw.scan.max_db_age_days.map(|d| d.max(0) as u32),
+            ignore,
+        })
+    }
+}
+
+/// `[defaults]` values overlaid by the function's own: a function adds to and
+/// overrides inherited environment variables and tags rather than replacing them.
+fn merged_map(
+    own: &Option<Spanned<BTreeMap<String, String>>>,
+    default: &Option<Spanned<BTreeMap<String, String>>>,
+) -> BTreeMap<String, String> {
+    let mut out = default
+        .as_ref()
+        .map(|d| d.get_ref().clone())
+        .unwrap_or_default();
+    if let Some(o) = own {
+        out.extend(o.get_ref().iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    out
+}
+
+fn valid_python_handler(handler: &str) -> bool {
+    let Some((module, function)) = handler.rsplit_once('.') else {
+        return false;
+    };
+    let ident = |s: &str| {
+        s.chars()
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || c == '_')
+            && s.chars().all(|c| c.is_alphanumeric() || c == '_')
+    };
+    ident(function) && !module.is_empty() && module.split(['.', '/']).all(ident)
+}
+
+/// `arn:PARTITION:iam::ACCOUNT:role/PATH/NAME`.
+pub(crate) fn is_iam_role_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [arn_lit, partition, service, region, account, resource] = parts[..] else {
+        return false;
+    };
+    let name_ok = resource.strip_prefix("role/").is_some_and(|name| {
+        !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-/".contains(c))
+    });
+    arn_lit == "arn"
+        && partition.starts_with("aws")
+        && service == "iam"
+        && region.is_empty()
+        && account.len() == 12
+        && account.chars().all(|c| c.is_ascii_digit())
+        && name_ok
+}
+
+/// `arn:PARTITION:lambda:REGION:ACCOUNT:layer:NAME:VERSION`.
+fn is_layer_version_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.split(':').collect();
+    parts.len() == 8
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "lambda"
+        && parts[5] == "layer"
+        && !parts[6].is_empty()
+        && parts[7].parse::<u64>().is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn project_dir() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("services/orders")).unwrap();
+        std::fs::write(dir.path().join("services/orders/requirements.txt"), "").unwrap();
+        dir
+    }
+
+    fn parse_in(dir: &Path, text: &str) -> Result<Project, ConfigError> {
+        parse(text, &dir.join("slipway.toml"))
+    }
+
+    const GOOD: &str = r#"
+[defaults]
+runtime = "python3.12"
+architecture = "x86_64"
+environment = { LOG_LEVEL = "info" }
+
+[functions.orders]
+source = "services/orders"          # any folder, relative to this file
+handler = "app.handler"
+requirements = "services/orders/requirements.txt"
+role = "arn:aws:iam::123456789012:role/orders-exec"
+memory = 256
+timeout = 30
+environment = { TABLE = "orders" }
+"#;
+
+    #[test]
+    fn the_documented_example_parses_and_inherits_defaults() {
+        let dir = project_dir();
+        let p = parse_in(dir.path(), GOOD).unwrap();
+        let f = &p.functions["orders"];
+        assert_eq!(f.runtime.id, "python3.12");
+        assert_eq!(f.memory, 256);
+        assert_eq!(f.environment.len(), 2, "defaults and own environment merge");
+        assert_eq!(f.source, dir.path().join("services/orders"));
+    }
+
+    fn error_for(replace: (&str, &str)) -> ConfigError {
+        let dir = project_dir();
+        parse_in(dir.path(), &GOOD.replace(replace.0, replace.1)).unwrap_err()
+    }
+
+    #[test]
+    fn bad_values_name_the_key_and_line() {
+        let cases = [
+            (
+                ("memory = 256", "memory = 64"),
+                "functions.orders.memory",
+                12,
+            ),
+            (
+                ("timeout = 30", "timeout = 901"),
+                "functions.orders.timeout",
+                13,
+            ),
+            (
+                ("role/orders-exec", "user/bob"),
+                "is not an IAM role ARN",
+                11,
+            ),
+            (("python3.12", "python2.7"), "unknown runtime", 3),
+            (("x86_64", "sparc"), "unknown architecture", 4),
+        ];
+        for ((from, to), needle, line) in cases {
+            let e = error_for((from, to));
+            assert!(e.to_string().contains(needle), "{e}");
+            assert_eq!(e.line(), Some(line), "{e}");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        let e = error_for(("memory = 256", "memroy = 256"));
+        assert!(e.to_string().contains("unknown field `memroy`"), "{e}");
+        assert_eq!(e.line(), Some(12));
+    }
+
+    #[test]
+    fn environment_over_4kb_is_refused() {
+        let big = "x".repeat(5000);
+        let e = error_for(("TABLE = \"orders\"", &format!("TABLE = \"{big}\"")));
+        assert!(e.to_string().contains("4 KB"), "{e}");
+    }
+
+    #[test]
+    fn role_arns() {
+        assert!(is_iam_role_arn(
+            "arn:aws:iam::123456789012:role/service-role/x.y@z"
+        ));
+        assert!(is_iam_role_arn("arn:aws-cn:iam::123456789012:role/a"));
+        assert!(!is_iam_role_arn("arn:aws:iam::12345:role/a"));
+        assert!(!is_iam_role_arn("arn:aws:iam::123456789012:user/a"));
+        assert!(!is_iam_role_arn(
+            "arn:aws:iam:us-east-1:123456789012:role/a"
+        ));
+    }
+
+    #[test]
+    fn handlers() {
+        assert!(valid_python_handler("app.handler"));
+        assert!(valid_python_handler("pkg/app.lambda_handler"));
+        assert!(!valid_python_handler("app"));
+        assert!(!valid_python_handler("app.1x"));
+    }
+}

@@ -1,0 +1,361 @@
+//! Lambda runtimes: what each one is, what it runs on, and when AWS retires it.
+//!
+//! The lifecycle dates are AWS's published ones (as cfn-lint carries them in
+//! `LmbdRuntimeLifecycle.json`). They live in [`RUNTIMES`] only, so a new date
+//! is a one-line change.
+
+use std::fmt;
+
+use time::{Date, Month};
+
+/// The language family of a runtime, with what packaging needs to know of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuntimeFamily {
+    /// CPython `3.minor`.
+    Python { minor: u32 },
+    /// Node.js of that major version.
+    NodeJs { major: u32 },
+    /// An OS-only runtime (`provided.al2023`, `provided.al2`): the package brings its own `bootstrap`.
+    OsOnly,
+}
+
+/// The Amazon Linux release a runtime runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AmazonLinux {
+    Al2,
+    Al2023,
+}
+
+impl AmazonLinux {
+    /// The glibc version of the release, as (major, minor).
+    pub fn glibc(self) -> (u32, u32) {
+        match self {
+            AmazonLinux::Al2 => (2, 26),
+            AmazonLinux::Al2023 => (2, 34),
+        }
+    }
+}
+
+/// AWS's retirement dates for one runtime. `None` means none announced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lifecycle {
+    pub deprecated: Option<Date>,
+    pub create_blocked: Option<Date>,
+    pub update_blocked: Option<Date>,
+}
+
+/// One Lambda runtime slipway knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Runtime {
+    /// The identifier Lambda uses, e.g. `python3.12`.
+    pub id: &'static str,
+    pub family: RuntimeFamily,
+    pub os: AmazonLinux,
+    pub lifecycle: Lifecycle,
+    /// The runtime AWS points users to when this one is retired.
+    pub successor: Option<&'static str>,
+}
+
+const fn date(year: i32, month: Month, day: u8) -> Option<Date> {
+    match Date::from_calendar_date(year, month, day) {
+        Ok(d) => Some(d),
+        Err(_) => panic!("invalid date in the runtime table"),
+    }
+}
+
+const NONE_ANNOUNCED: Lifecycle = Lifecycle {
+    deprecated: None,
+    create_blocked: None,
+    update_blocked: None,
+};
+
+const fn python(
+    id: &'static str,
+    minor: u32,
+    os: AmazonLinux,
+    lifecycle: Lifecycle,
+    successor: &'static str,
+) -> Runtime {
+    Runtime {
+        id,
+        family: RuntimeFamily::Python { minor },
+        os,
+        lifecycle,
+        successor: Some(successor),
+    }
+}
+
+const fn dates(
+    deprecated: Option<Date>,
+    create_blocked: Option<Date>,
+    update_blocked: Option<Date>,
+) -> Lifecycle {
+    Lifecycle {
+        deprecated,
+        create_blocked,
+        update_blocked,
+    }
+}
+
+use AmazonLinux::{Al2, Al2023};
+use Month::{August, December, January, July, June, November, October};
+
+/// Every runtime slipway accepts in `slipway.toml`.
+pub const RUNTIMES: &[Runtime] = &[
+    python(
+        "python3.9",
+        9,
+        Al2,
+        dates(
+            date(2025, December, 15),
+            date(2026, June, 1),
+            date(2026, July, 1),
+        ),
+        "python3.13",
+    ),
+    python(
+        "python3.10",
+        10,
+        Al2,
+        dates(
+            date(2026, June, 30),
+            date(2026, July, 31),
+            date(2026, August, 31),
+        ),
+        "python3.13",
+    ),
+    python(
+        "python3.11",
+        11,
+        Al2,
+        dates(
+            date(2026, June, 30),
+            date(2026, July, 31),
+            date(2026, August, 31),
+        ),
+        "python3.13",
+    ),
+    python(
+        "python3.12",
+        12,
+        Al2023,
+        dates(
+            date(2028, October, 31),
+            date(2028, November, 30),
+            date(2029, January, 10),
+        ),
+        "python3.14",
+    ),
+    python(
+        "python3.13",
+        13,
+        Al2023,
+        dates(
+            date(2029, June, 30),
+            date(2029, July, 31),
+            date(2029, August, 31),
+        ),
+        "python3.14",
+    ),
+    python(
+        "python3.14",
+        14,
+        Al2023,
+        dates(
+            date(2029, June, 30),
+            date(2029, July, 31),
+            date(2029, August, 31),
+        ),
+        "python3.14",
+    ),
+    Runtime {
+        id: "nodejs22.x",
+        family: RuntimeFamily::NodeJs { major: 22 },
+        os: Al2023,
+        lifecycle: NONE_ANNOUNCED,
+        successor: None,
+    },
+    Runtime {
+        id: "provided.al2023",
+        family: RuntimeFamily::OsOnly,
+        os: Al2023,
+        lifecycle: NONE_ANNOUNCED,
+        successor: None,
+    },
+    Runtime {
+        id: "provided.al2",
+        family: RuntimeFamily::OsOnly,
+        os: Al2,
+        lifecycle: NONE_ANNOUNCED,
+        successor: Some("provided.al2023"),
+    },
+];
+
+impl Runtime {
+    /// Looks a runtime up by its Lambda identifier.
+    pub fn find(id: &str) -> Option<&'static Runtime> {
+        RUNTIMES.iter().find(|r| r.id == id)
+    }
+
+    /// The identifiers of every known runtime, for error messages.
+    pub fn known_ids() -> Vec<&'static str> {
+        RUNTIMES.iter().map(|r| r.id).collect()
+    }
+
+    pub fn python_minor(&self) -> Option<u32> {
+        match self.family {
+            RuntimeFamily::Python { minor } => Some(minor),
+            _ => None,
+        }
+    }
+
+    /// Where the runtime stands on `today`.
+    pub fn status_on(&self, today: Date) -> LifecycleStatus {
+        let passed = |d: Option<Date>| d.is_some_and(|d| today >= d);
+        let lc = self.lifecycle;
+        if passed(lc.update_blocked) {
+            LifecycleStatus::UpdateBlocked
+        } else if passed(lc.create_blocked) {
+            LifecycleStatus::CreateBlocked
+        } else if passed(lc.deprecated) {
+            LifecycleStatus::Deprecated
+        } else {
+            LifecycleStatus::Supported
+        }
+    }
+
+    /// A sentence describing the retirement dates, for warnings and errors.
+    pub fn lifecycle_sentence(&self) -> String {
+        let lc = self.lifecycle;
+        let mut parts = Vec::new();
+        if let Some(d) = lc.deprecated {
+            parts.push(format!("deprecated {d}"));
+        }
+        if let Some(d) = lc.create_blocked {
+            parts.push(format!("function creation blocked from {d}"));
+        }
+        if let Some(d) = lc.update_blocked {
+            parts.push(format!("function updates blocked from {d}"));
+        }
+        let mut s = format!("{}: {}", self.id, parts.join(", "));
+        if let Some(next) = self.successor.filter(|s| *s != self.id) {
+            s.push_str(&format!("; move to {next}"));
+        }
+        s
+    }
+}
+
+impl fmt::Display for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id)
+    }
+}
+
+/// A runtime's standing on a given day, in the order AWS retires it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LifecycleStatus {
+    Supported,
+    /// Still runs and deploys, but AWS no longer patches it.
+    Deprecated,
+    /// AWS refuses to create new functions with it.
+    CreateBlocked,
+    /// AWS refuses to create or update functions with it.
+    UpdateBlocked,
+}
+
+/// The CPU architectures Lambda offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Architecture {
+    X86_64,
+    Arm64,
+}
+
+impl Architecture {
+    /// The name Lambda and `slipway.toml` use.
+    pub fn lambda_name(self) -> &'static str {
+        match self {
+            Architecture::X86_64 => "x86_64",
+            Architecture::Arm64 => "arm64",
+        }
+    }
+
+    /// The machine name in wheel platform tags and `platform_machine`.
+    pub fn machine(self) -> &'static str {
+        match self {
+            Architecture::X86_64 => "x86_64",
+            Architecture::Arm64 => "aarch64",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Architecture> {
+        match s {
+            "x86_64" => Some(Architecture::X86_64),
+            "arm64" => Some(Architecture::Arm64),
+            _ => None,
+        }
+    }
+
+    /// The architecture of the machine slipway runs on, when Lambda has it.
+    pub fn host() -> Option<Architecture> {
+        match std::env::consts::ARCH {
+            "x86_64" => Some(Architecture::X86_64),
+            "aarch64" => Some(Architecture::Arm64),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Architecture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.lambda_name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    #[test]
+    fn python_runtimes_map_to_their_glibc() {
+        assert_eq!(Runtime::find("python3.11").unwrap().os.glibc(), (2, 26));
+        assert_eq!(Runtime::find("python3.12").unwrap().os.glibc(), (2, 34));
+        assert_eq!(
+            Runtime::find("python3.14").unwrap().python_minor(),
+            Some(14)
+        );
+    }
+
+    #[test]
+    fn lifecycle_follows_the_published_dates() {
+        let py39 = Runtime::find("python3.9").unwrap();
+        assert_eq!(
+            py39.status_on(date!(2025 - 12 - 14)),
+            LifecycleStatus::Supported
+        );
+        assert_eq!(
+            py39.status_on(date!(2025 - 12 - 15)),
+            LifecycleStatus::Deprecated
+        );
+        assert_eq!(
+            py39.status_on(date!(2026 - 06 - 01)),
+            LifecycleStatus::CreateBlocked
+        );
+        assert_eq!(
+            py39.status_on(date!(2026 - 07 - 01)),
+            LifecycleStatus::UpdateBlocked
+        );
+        let py312 = Runtime::find("python3.12").unwrap();
+        assert_eq!(
+            py312.status_on(date!(2026 - 11 - 26)),
+            LifecycleStatus::Supported
+        );
+        assert!(py39.lifecycle_sentence().contains("move to python3.13"));
+    }
+
+    #[test]
+    fn unknown_runtimes_are_not_found() {
+        assert!(Runtime::find("python2.7").is_none());
+        assert!(Runtime::known_ids().contains(&"provided.al2023"));
+    }
+}

@@ -1,0 +1,1 @@
+//! Which source files go into the package.

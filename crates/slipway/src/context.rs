@@ -1,0 +1,77 @@
+//! What every command gets: the global flags and the way to the project.
+
+use std::path::{Path, PathBuf};
+
+use crate::cli::{Format, GlobalArgs};
+use crate::output::Failure;
+
+pub struct Context {
+    pub format: Format,
+    pub verbose: u8,
+    pub quiet: bool,
+    config: Option<PathBuf>,
+}
+
+impl Context {
+    pub fn new(global: &GlobalArgs) -> Context {
+        Context {
+            format: global.format,
+            verbose: global.verbose,
+            quiet: global.quiet,
+            config: global.config.clone(),
+        }
+    }
+
+    /// Logs go to stderr; stdout is kept for results so `--format json` can be piped.
+    pub fn init_logging(&self) {
+        let level = match (self.quiet, self.verbose) {
+            (true, _) => "error",
+            (false, 0) => "warn",
+            (false, 1) => "info",
+            (false, 2) => "debug",
+            _ => "trace",
+        };
+        let filter =
+            tracing_subscriber::EnvFilter::try_from_env("SLIPWAY_LOG").unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new(format!("warn,slipway={level}"))
+            });
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .without_time()
+            .with_target(false)
+            .try_init();
+    }
+
+    /// The configuration file: `--config`, or `slipway.toml` here or above.
+    pub fn config_path(&self) -> Result<PathBuf, Failure> {
+        match &self.config {
+            Some(p) => Ok(p.clone()),
+            None => {
+                let cwd = std::env::current_dir().map_err(|e| {
+                    Failure::input(miette::miette!("cannot read the current folder: {e}"))
+                })?;
+                Ok(slipway_config::find_config(&cwd)?)
+            }
+        }
+    }
+
+    pub fn project(&self) -> Result<slipway_config::Project, Failure> {
+        let path = self.config_path()?;
+        Ok(slipway_config::load_file(&path)?)
+    }
+
+    pub fn json(&self) -> bool {
+        self.format == Format::Json
+    }
+
+    /// The default output folder: `dist/` beside the configuration file.
+    pub fn default_out(project: &slipway_config::Project) -> PathBuf {
+        project.root.join("dist")
+    }
+
+    /// Resolves a user-given path against the current folder.
+    pub fn user_path(p: &Path) -> PathBuf {
+        std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+    }
+}

@@ -1,0 +1,23 @@
+//! The `slipway` binary: parse the command line, run one command, render its
+//! result as text or JSON, and exit with a stable code. Library crates do the
+//! work and never print.
+
+mod cli;
+mod commands;
+mod context;
+mod output;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let ctx = context::Context::new(&cli.global);
+    ctx.init_logging();
+    match commands::run(&ctx, cli.command) {
+        Ok(status) => status.into(),
+        Err(failure) => output::report_failure(&ctx, failure).into(),
+    }
+}

@@ -1,0 +1,74 @@
+//! Progress on long work: a live bar on a terminal, plain lines elsewhere
+//! (CI logs), nothing with `--quiet` or `--format json`.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::context::Context;
+
+pub struct Progress {
+    bar: Option<ProgressBar>,
+    plain: bool,
+}
+
+impl Progress {
+    pub fn new(ctx: &Context) -> Progress {
+        let silent = ctx.quiet || ctx.json();
+        let terminal = std::io::stderr().is_terminal();
+        let bar = (!silent && terminal).then(|| {
+            let b = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            b.set_style(
+                ProgressStyle::with_template("{spinner} {msg} {pos}/{len}")
+                    .expect("static template"),
+            );
+            b.enable_steady_tick(Duration::from_millis(100));
+            b
+        });
+        Progress {
+            bar,
+            plain: !silent && !terminal,
+        }
+    }
+
+    /// Announces a new stage of work, with its size when known.
+    pub fn stage(&self, message: &str, total: Option<u64>) {
+        if let Some(b) = &self.bar {
+            b.set_position(0);
+            match total {
+                Some(t) => b.set_length(t),
+                None => b.unset_length(),
+            }
+            b.set_message(message.to_string());
+        } else if self.plain {
+            match total {
+                Some(t) => eprintln!("slipway: {message} ({t})"),
+                None => eprintln!("slipway: {message}"),
+            }
+        }
+    }
+
+    pub fn advance(&self, n: u64) {
+        if let Some(b) = &self.bar {
+            b.inc(n);
+        }
+    }
+
+    /// A line that should stay visible (a warning, a skipped step).
+    pub fn note(&self, message: &str) {
+        match &self.bar {
+            Some(b) => b.println(message),
+            None if self.plain => eprintln!("{message}"),
+            None => {}
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}

@@ -1,0 +1,39 @@
+use crate::support::{Project, json_stdout};
+
+#[test]
+fn init_writes_a_config_that_builds_on() {
+    let p = Project::new();
+    p.write(
+        "fn/lambda_function.py",
+        "def lambda_handler(event, context):\n    return 1\n",
+    );
+    p.write("fn/requirements.txt", "requests==2.32.3\n");
+    let out = p
+        .slipway()
+        .args(["--format", "json", "init", "fn"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json_stdout(&out);
+    assert_eq!(v["detected"]["handler"], "lambda_function.lambda_handler");
+    assert_eq!(v["detected"]["requirements"], "requirements.txt");
+    let text = std::fs::read_to_string(p.join("fn/slipway.toml")).unwrap();
+    assert!(text.contains("handler = \"lambda_function.lambda_handler\""));
+}
+
+#[test]
+fn init_refuses_to_overwrite_without_force() {
+    let p = Project::hello();
+    let out = p.slipway().arg("init").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+    let before = std::fs::read_to_string(p.join("slipway.toml")).unwrap();
+    assert!(
+        before.contains("[functions.hello]"),
+        "the existing file is untouched"
+    );
+}

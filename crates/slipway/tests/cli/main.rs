@@ -1,0 +1,6 @@
+//! End-to-end tests of the `slipway` binary, one module per area. They share
+//! one test binary so the workspace links it once.
+
+mod support;
+
+mod init;
