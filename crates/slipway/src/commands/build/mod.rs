@@ -1,5 +1,8 @@
 //! `slipway build`: deterministic packages, manifests and evidence into dist/.
 
+mod dependencies;
+mod evidence;
+
 use std::path::PathBuf;
 
 use clap::Args;
@@ -14,6 +17,10 @@ pub struct BuildArgs {
     /// Output folder [default: dist/ beside slipway.toml]
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub dependencies: dependencies::DependencyOptions,
+    #[command(flatten)]
+    pub evidence: evidence::EvidenceOptions,
 }
 
 pub fn run(_ctx: &Context, _args: BuildArgs) -> Result<Status, Failure> {
