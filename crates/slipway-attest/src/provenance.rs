@@ -1,0 +1,220 @@
+//! The in-toto Statement v1 with a SLSA provenance v1 predicate: what was
+//! built (subjects), from what (resolved dependencies), with which settings
+//! (external parameters), and where (builder).
+
+use serde_json::{Value, json};
+use slipway_artifact::Manifest;
+
+pub const STATEMENT_FILE_NAME: &str = "provenance.intoto.json";
+pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
+pub const SLSA_PROVENANCE_V1: &str = "https://slsa.dev/provenance/v1";
+/// slipway's build type: how to read `externalParameters`. A name, never fetched.
+pub const BUILD_TYPE: &str = "https://slipway.dev/build/lambda-python/v1";
+/// The builder id of a build run outside any recognised CI.
+pub const LOCAL_BUILDER_ID: &str = "https://slipway.dev/builders/local";
+
+/// Where the build ran, as the CI environment tells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BuildEnvironment {
+    GitLab {
+        server_url: String,
+        project_path: String,
+        pipeline_id: Option<String>,
+        job_id: String,
+        commit_sha: Option<String>,
+        ref_name: Option<String>,
+    },
+    Local,
+}
+
+impl BuildEnvironment {
+    /// GitLab when its job variables are set, else local. `get` reads a
+    /// variable (the process environment in the binary, a map in tests).
+    pub fn detect(get: impl Fn(&str) -> Option<String>) -> BuildEnvironment {
+        let get = |name: &str| get(name).filter(|v| !v.is_empty());
+        match (
+            get("CI_SERVER_URL"),
+            get("CI_PROJECT_PATH"),
+            get("CI_JOB_ID"),
+        ) {
+            (Some(server_url), Some(project_path), Some(job_id)) => BuildEnvironment::GitLab {
+                server_url: server_url.trim_end_matches('/').to_string(),
+                project_path,
+                pipeline_id: get("CI_PIPELINE_ID"),
+                job_id,
+                commit_sha: get("CI_COMMIT_SHA"),
+                ref_name: get("CI_COMMIT_REF_NAME"),
+            },
+            _ => BuildEnvironment::Local,
+        }
+    }
+}
+
+/// What the statement records besides the manifest.
+#[derive(Debug, Clone)]
+pub struct ProvenanceInput {
+    /// The function's configuration as slipway.toml gives it (no absolute
+    /// paths, no secret values).
+    pub external_parameters: Value,
+    /// The lock file's name and SHA-256, when the build wrote one.
+    pub lock_file: Option<(String, String)>,
+    pub environment: BuildEnvironment,
+}
+
+/// The in-toto statement for a built function.
+pub fn statement(manifest: &Manifest, input: &ProvenanceInput) -> Value {
+    let subjects: Vec<Value> = manifest
+        .artifacts()
+        .map(|a| json!({ "name": a.file, "digest": { "sha256": a.sha256 } }))
+        .collect();
+
+    let mut resolved = Vec::new();
+    if let Some(commit) = &manifest.source_commit {
+        let mut source = json!({ "name": "source", "digest": { "gitCommit": commit } });
+        if let BuildEnvironment::GitLab {
+            server_url,
+            project_path,
+            ..
+        } = &input.environment
+        {
+            source["uri"] = json!(format!("git+{server_url}/{project_path}.git@{commit}"));
+        }
+        resolved.push(source);
+    }
+    if let Some((name, sha256)) = &input.lock_file {
+        resolved.push(json!({ "name": name, "digest": { "sha256": sha256 } }));
+    }
+    let mut wheels: Vec<Value> = manifest
+        .dependencies
+        .iter()
+        .map(|d| {
+            let mut wheel = json!({
+                "uri": slipway_sbom::purl(d),
+                "name": d.wheel,
+                "digest": { "sha256": d.wheel_sha256 },
+            });
+            if let Some(url) = &d.wheel_url {
+                wheel["downloadLocation"] = json!(url);
+            }
+            wheel
+        })
+        .collect();
+    wheels.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    resolved.extend(wheels);
+
+    let (builder_id, internal, metadata) = match &input.environment {
+        BuildEnvironment::GitLab {
+            server_url,
+            project_path,
+            pipeline_id,
+            job_id,
+            commit_sha,
+            ref_name,
+        } => (
+            format!("{server_url}/{project_path}/-/ci/slipway"),
+            json!({
+                "environment": "gitlab-ci",
+                "gitlab": {
+                    "server_url": server_url,
+                    "project_path": project_path,
+                    "pipeline_id": pipeline_id,
+                    "job_id": job_id,
+                    "commit_sha": commit_sha,
+                    "commit_ref_name": ref_name,
+                },
+            }),
+            json!({ "invocationId": format!("{server_url}/{project_path}/-/jobs/{job_id}") }),
+        ),
+        BuildEnvironment::Local => (
+            LOCAL_BUILDER_ID.to_string(),
+            json!({ "environment": "local" }),
+            json!({}),
+        ),
+    };
+
+    json!({
+        "_type": STATEMENT_TYPE,
+        "subject": subjects,
+        "predicateType": SLSA_PROVENANCE_V1,
+        "predicate": {
+            "buildDefinition": {
+                "buildType": BUILD_TYPE,
+                "externalParameters": input.external_parameters,
+                "internalParameters": internal,
+                "resolvedDependencies": resolved,
+            },
+            "runDetails": {
+                "builder": {
+                    "id": builder_id,
+                    "version": { "slipway": manifest.slipway_version },
+                },
+                "metadata": metadata,
+            },
+        },
+    })
+}
+
+/// The canonical bytes: pretty JSON with a final newline.
+pub fn to_bytes(statement: &Value) -> Vec<u8> {
+    let mut v = serde_json::to_vec_pretty(statement).expect("JSON values serialise");
+    v.push(b'\n');
+    v
+}
+
+/// `(name, sha256)` of every subject of a statement.
+pub fn subjects(statement: &Value) -> Vec<(String, String)> {
+    statement["subject"]
+        .as_array()
+        .map(|subjects| {
+            subjects
+                .iter()
+                .map(|s| {
+                    (
+                        s["name"].as_str().unwrap_or_default().to_string(),
+                        s["digest"]["sha256"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn gitlab_is_detected_from_its_job_variables() {
+        let vars: BTreeMap<&str, &str> = [
+            ("CI_SERVER_URL", "https://gitlab.example/"),
+            ("CI_PROJECT_PATH", "team/orders"),
+            ("CI_PIPELINE_ID", "77"),
+            ("CI_JOB_ID", "1234"),
+            ("CI_COMMIT_SHA", "abc"),
+            ("CI_COMMIT_REF_NAME", "main"),
+        ]
+        .into();
+        let env = BuildEnvironment::detect(|k| vars.get(k).map(|v| v.to_string()));
+        assert_eq!(
+            env,
+            BuildEnvironment::GitLab {
+                server_url: "https://gitlab.example".into(),
+                project_path: "team/orders".into(),
+                pipeline_id: Some("77".into()),
+                job_id: "1234".into(),
+                commit_sha: Some("abc".into()),
+                ref_name: Some("main".into()),
+            }
+        );
+        assert_eq!(BuildEnvironment::detect(|_| None), BuildEnvironment::Local);
+        assert_eq!(
+            BuildEnvironment::detect(|k| (k == "CI_SERVER_URL").then(|| "x".to_string())),
+            BuildEnvironment::Local,
+            "a lone variable is not a GitLab job"
+        );
+    }
+}
