@@ -128,10 +128,19 @@ pub fn statement(manifest: &Manifest, input: &ProvenanceInput) -> Value {
         BuildEnvironment::Local => (
             LOCAL_BUILDER_ID.to_string(),
             json!({ "environment": "local" }),
-            json!({}),
+            json!(null),
         ),
     };
 
+    let mut run_details = json!({
+        "builder": {
+            "id": builder_id,
+            "version": { "slipway": manifest.slipway_version },
+        },
+    });
+    if !metadata.is_null() {
+        run_details["metadata"] = metadata;
+    }
     json!({
         "_type": STATEMENT_TYPE,
         "subject": subjects,
@@ -143,13 +152,7 @@ pub fn statement(manifest: &Manifest, input: &ProvenanceInput) -> Value {
                 "internalParameters": internal,
                 "resolvedDependencies": resolved,
             },
-            "runDetails": {
-                "builder": {
-                    "id": builder_id,
-                    "version": { "slipway": manifest.slipway_version },
-                },
-                "metadata": metadata,
-            },
+            "runDetails": run_details,
         },
     })
 }
@@ -215,6 +218,107 @@ mod tests {
             BuildEnvironment::detect(|k| (k == "CI_SERVER_URL").then(|| "x".to_string())),
             BuildEnvironment::Local,
             "a lone variable is not a GitLab job"
+        );
+    }
+
+    fn manifest() -> Manifest {
+        let artifact = |file: &str| slipway_artifact::ArtifactRecord {
+            file: file.into(),
+            sha256: "aa".repeat(32),
+            code_sha256: String::new(),
+            zipped_size: 1,
+            unzipped_size: 1,
+            entries: vec![],
+        };
+        let dist = |name: &str, version: &str| slipway_artifact::Distribution {
+            name: name.into(),
+            version: version.into(),
+            wheel: format!("{name}-{version}-py3-none-any.whl"),
+            wheel_sha256: "bb".repeat(32),
+            wheel_url: Some(format!("http://127.0.0.1:9/{name}.whl")),
+            license_expression: None,
+            license: None,
+            license_classifiers: vec![],
+            direct: true,
+            requires: vec![],
+            installed_in: "layer".into(),
+        };
+        Manifest {
+            schema_version: 1,
+            function: "orders".into(),
+            runtime: "python3.12".into(),
+            architecture: "arm64".into(),
+            handler: "app.handler".into(),
+            artifact: artifact("orders.zip"),
+            layer: Some(artifact("orders-layer.zip")),
+            input_hash: "cc".into(),
+            slipway_version: "0.1.0".into(),
+            source_commit: Some("0123456789abcdef0123456789abcdef01234567".into()),
+            source_date_epoch: 0,
+            dependencies: vec![dist("six", "1.16.0"), dist("Attrs", "24.2.0")],
+        }
+    }
+
+    #[test]
+    fn the_statement_names_subjects_sources_lock_and_every_wheel() {
+        let input = ProvenanceInput {
+            external_parameters: json!({ "function": "orders" }),
+            lock_file: Some(("requirements.lock.txt".into(), "dd".repeat(32))),
+            environment: BuildEnvironment::Local,
+        };
+        let s = statement(&manifest(), &input);
+        assert_eq!(s["_type"], STATEMENT_TYPE);
+        assert_eq!(s["predicateType"], SLSA_PROVENANCE_V1);
+        assert_eq!(
+            subjects(&s),
+            vec![
+                ("orders.zip".to_string(), "aa".repeat(32)),
+                ("orders-layer.zip".to_string(), "aa".repeat(32))
+            ]
+        );
+        let resolved = s["predicate"]["buildDefinition"]["resolvedDependencies"]
+            .as_array()
+            .unwrap();
+        assert_eq!(
+            resolved[0]["digest"]["gitCommit"],
+            "0123456789abcdef0123456789abcdef01234567"
+        );
+        assert!(
+            resolved[0].get("uri").is_none(),
+            "no remote is known outside CI"
+        );
+        assert_eq!(resolved[1]["name"], "requirements.lock.txt");
+        assert_eq!(
+            resolved[2]["uri"], "pkg:pypi/attrs@24.2.0",
+            "wheels sorted by file name"
+        );
+        assert_eq!(resolved[3]["name"], "six-1.16.0-py3-none-any.whl");
+        assert_eq!(resolved[3]["digest"]["sha256"], "bb".repeat(32));
+        assert_eq!(
+            s["predicate"]["runDetails"]["builder"]["id"],
+            LOCAL_BUILDER_ID
+        );
+        assert!(s["predicate"]["runDetails"].get("metadata").is_none());
+
+        let gitlab = ProvenanceInput {
+            environment: BuildEnvironment::GitLab {
+                server_url: "https://gitlab.example".into(),
+                project_path: "team/orders".into(),
+                pipeline_id: None,
+                job_id: "5".into(),
+                commit_sha: None,
+                ref_name: None,
+            },
+            ..input
+        };
+        let s = statement(&manifest(), &gitlab);
+        assert_eq!(
+            s["predicate"]["buildDefinition"]["resolvedDependencies"][0]["uri"],
+            "git+https://gitlab.example/team/orders.git@0123456789abcdef0123456789abcdef01234567"
+        );
+        assert_eq!(
+            s["predicate"]["runDetails"]["builder"]["id"],
+            "https://gitlab.example/team/orders/-/ci/slipway"
         );
     }
 }
