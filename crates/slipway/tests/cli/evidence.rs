@@ -701,3 +701,34 @@ fn verify_without_a_build_fails_with_a_hint() {
     assert_eq!(code, Some(1));
     assert!(failed_message(&report, "manifest").contains("cannot read"));
 }
+
+#[test]
+fn the_source_commit_is_a_resolved_dependency() {
+    let p = project();
+    let git = |args: &[&str]| {
+        ok(Process::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example", "-c", "commit.gpgsign=false"])
+            .args(args)
+            .current_dir(p.path())
+            .output()
+            .unwrap())
+    };
+    git(&["init", "-q"]);
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "source"]);
+    let head = String::from_utf8(git(&["rev-parse", "HEAD"]).stdout).unwrap();
+    ok(p.slipway().arg("build").output().unwrap());
+    let statement: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dist(&p, "provenance.intoto.json")).unwrap()).unwrap();
+    let resolved = &statement["predicate"]["buildDefinition"]["resolvedDependencies"][0];
+    assert_eq!(resolved["name"], "source");
+    assert_eq!(resolved["digest"]["gitCommit"], head.trim());
+    let cdx: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dist(&p, "sbom.cdx.json")).unwrap()).unwrap();
+    let properties = cdx["metadata"]["component"]["properties"].as_array().unwrap();
+    assert!(
+        properties
+            .iter()
+            .any(|p| p["name"] == "slipway:source_commit" && p["value"] == head.trim())
+    );
+}
