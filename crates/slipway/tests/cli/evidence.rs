@@ -707,7 +707,14 @@ fn the_source_commit_is_a_resolved_dependency() {
     let p = project();
     let git = |args: &[&str]| {
         ok(Process::new("git")
-            .args(["-c", "user.name=t", "-c", "user.email=t@example", "-c", "commit.gpgsign=false"])
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@example",
+                "-c",
+                "commit.gpgsign=false",
+            ])
             .args(args)
             .current_dir(p.path())
             .output()
@@ -719,16 +726,47 @@ fn the_source_commit_is_a_resolved_dependency() {
     let head = String::from_utf8(git(&["rev-parse", "HEAD"]).stdout).unwrap();
     ok(p.slipway().arg("build").output().unwrap());
     let statement: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dist(&p, "provenance.intoto.json")).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(dist(&p, "provenance.intoto.json")).unwrap())
+            .unwrap();
     let resolved = &statement["predicate"]["buildDefinition"]["resolvedDependencies"][0];
     assert_eq!(resolved["name"], "source");
     assert_eq!(resolved["digest"]["gitCommit"], head.trim());
     let cdx: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dist(&p, "sbom.cdx.json")).unwrap()).unwrap();
-    let properties = cdx["metadata"]["component"]["properties"].as_array().unwrap();
+    let properties = cdx["metadata"]["component"]["properties"]
+        .as_array()
+        .unwrap();
     assert!(
         properties
             .iter()
             .any(|p| p["name"] == "slipway:source_commit" && p["value"] == head.trim())
+    );
+}
+
+#[test]
+fn an_unusable_trusted_keys_file_is_an_input_error() {
+    let (p, _) = signed_build("ed25519");
+    p.write("keys/bad", "release@example not-a-key-at-all\n");
+    let message = fails(
+        p.slipway()
+            .args(["verify", "--trusted-keys", "keys/bad"])
+            .output()
+            .unwrap(),
+        2,
+    );
+    assert!(
+        message.contains("keys/bad:1: not a public key or allowed_signers line"),
+        "{message}"
+    );
+    let message = fails(
+        p.slipway()
+            .args(["verify", "--trusted-keys", "keys/missing"])
+            .output()
+            .unwrap(),
+        2,
+    );
+    assert!(
+        message.contains("cannot read the trusted keys"),
+        "{message}"
     );
 }
