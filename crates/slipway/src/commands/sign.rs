@@ -11,6 +11,7 @@ use slipway_attest::{KeyKind, SigningKey, dsse, provenance, sshsig};
 
 use crate::context::Context;
 use crate::output::{Failure, Render, Status, emit};
+use crate::progress::Progress;
 
 /// Sign built functions: a DSSE envelope over the provenance statement
 /// (provenance.dsse.json) and an OpenSSH signature of each zip (<zip>.sig,
@@ -180,8 +181,10 @@ pub fn run(ctx: &Context, args: SignArgs) -> Result<Status, Failure> {
         .map(Context::user_path)
         .unwrap_or_else(|| Context::default_out(&project));
     let key = load_key(args.key.as_deref())?;
+    let progress = Progress::new(ctx);
     let mut signed = Vec::new();
     for function in functions {
+        progress.stage(&format!("{}: signing", function.name), None);
         let dir = slipway_artifact::function_dist_dir(&out, &function.name);
         let manifest = Manifest::read(&dir.join(MANIFEST_FILE_NAME))?;
         let files = sign_function(&dir, &manifest, &key)?;
@@ -190,6 +193,7 @@ pub fn run(ctx: &Context, args: SignArgs) -> Result<Status, Failure> {
             files,
         });
     }
+    drop(progress);
     emit(
         ctx,
         &SignReport {

@@ -11,6 +11,7 @@ use slipway_attest::verify::{Check, CheckStatus, verify_function};
 
 use crate::context::Context;
 use crate::output::{Failure, Render, Status, emit};
+use crate::progress::Progress;
 
 /// Check built functions: the zips' SHA-256 and every entry against
 /// manifest.json and SHA256SUMS, that the SBOMs and the provenance name the
@@ -104,8 +105,10 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> Result<Status, Failure> {
         Some(TrustedKeys::read(&paths)?)
     };
 
+    let progress = Progress::new(ctx);
     let mut reports = Vec::new();
     for function in functions {
+        progress.stage(&format!("{}: verifying", function.name), None);
         let dir = slipway_artifact::function_dist_dir(&out, &function.name);
         let checks = verify_dir(&dir, trusted.as_ref());
         reports.push(FunctionReport {
@@ -115,6 +118,7 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> Result<Status, Failure> {
             checks,
         });
     }
+    drop(progress);
     let ok = reports.iter().all(|r| r.ok);
     emit(
         ctx,
