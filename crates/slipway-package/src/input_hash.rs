@@ -33,8 +33,12 @@ pub struct BuildState {
     pub taken_at_ns: i128,
     /// Package path → (stamp, content SHA-256 hex).
     pub files: BTreeMap<String, (FileStamp, String)>,
-    /// SHA-256 of each artifact written, by file name, to notice a changed or missing output.
+    /// Stamps of each output written, by file name, to notice a changed or missing output.
     pub outputs: BTreeMap<String, FileStamp>,
+    /// What the caller wants to report about the build when it is skipped,
+    /// so an up-to-date run need not parse the (large) manifest.
+    #[serde(default)]
+    pub summary: serde_json::Value,
 }
 
 impl BuildState {
@@ -169,6 +173,7 @@ pub fn new_state(input_hash: &str, files: &[HashedFile], taken_at_ns: i128) -> B
             .map(|f| (f.file.zip_path.clone(), (f.file.stamp, f.sha256.clone())))
             .collect(),
         outputs: BTreeMap::new(),
+        summary: serde_json::Value::Null,
     }
 }
 
