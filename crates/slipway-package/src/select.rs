@@ -146,7 +146,9 @@ impl Selector {
     /// Walks the source folder and returns the selected files sorted by package path.
     pub fn select(&self) -> Result<Vec<SelectedFile>, PackageError> {
         let mut out = BTreeMap::new();
-        self.walk_into(&self.source, "", &mut out, 0)?;
+        // Walk the canonical path so skipped folders compare by prefix, with
+        // no system call per entry.
+        self.walk_into(&self.canonical_source, "", &mut out, 0)?;
         Ok(out.into_values().collect())
     }
 
@@ -161,18 +163,19 @@ impl Selector {
         if depth > 16 {
             return Ok(());
         }
+        let skip = self.skip.clone();
         let walker = ignore::WalkBuilder::new(dir)
             .standard_filters(false)
             .git_ignore(true)
             .require_git(false)
             .parents(false)
             .follow_links(false)
-            .sort_by_file_name(|a, b| a.cmp(b))
-            .filter_entry(|e| {
+            .filter_entry(move |e| {
                 let is_dir = e.file_type().is_some_and(|t| t.is_dir());
-                !(is_dir
+                let default_excluded = is_dir
                     && e.depth() > 0
-                    && DEFAULT_EXCLUDED_DIRS.contains(&e.file_name().to_string_lossy().as_ref()))
+                    && DEFAULT_EXCLUDED_DIRS.contains(&e.file_name().to_string_lossy().as_ref());
+                !default_excluded && !skip.iter().any(|s| e.path().starts_with(s))
             })
             .build();
         for entry in walker {
@@ -185,13 +188,6 @@ impl Selector {
                 continue;
             }
             let path = entry.path();
-            if self
-                .skip
-                .iter()
-                .any(|s| path.canonicalize().is_ok_and(|c| c.starts_with(s)))
-            {
-                continue;
-            }
             let rel =
                 relative_slash_path(path.strip_prefix(dir).expect("walk stays under its root"));
             let zip_path = if prefix.is_empty() {

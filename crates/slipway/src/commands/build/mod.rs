@@ -14,7 +14,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use slipway_artifact::{
     EntryOrigin, MANIFEST_FILE_NAME, MANIFEST_SCHEMA_VERSION, Manifest, SHA256SUMS_FILE_NAME,
 };
@@ -56,11 +56,11 @@ struct BuildReport {
     functions: Vec<FunctionReport>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 struct FunctionReport {
     name: String,
     /// `built` or `up_to_date`.
-    status: &'static str,
+    status: String,
     dist_dir: PathBuf,
     input_hash: String,
     artifact: ArtifactSummary,
@@ -70,7 +70,7 @@ struct FunctionReport {
     warnings: Vec<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 struct ArtifactSummary {
     file: PathBuf,
     sha256: String,
@@ -208,7 +208,7 @@ fn build_function(
     let hashed = hash_sources(&selector, files, &previous)?;
 
     let dependency_fingerprint = dependencies::fingerprint(function, project, &args.dependencies)?;
-    let source_commit = git_commit(&function.source);
+    let source_commit = slipway_package::git::head_commit(&function.source);
     let mut hasher = InputHasher::new();
     hasher.field("slipway", env!("CARGO_PKG_VERSION"));
     for (k, v) in function.fingerprint_fields() {
@@ -222,16 +222,24 @@ fn build_function(
         .files(&hashed);
     let input_hash = hasher.finish();
 
-    if !args.force && previous.input_hash == input_hash && previous.outputs_intact(&dist_dir) {
-        let manifest = Manifest::read(&dist_dir.join(MANIFEST_FILE_NAME))?;
+    if !args.force
+        && previous.input_hash == input_hash
+        && previous.outputs_intact(&dist_dir)
+        && let Ok(mut summary) = serde_json::from_value::<FunctionReport>(previous.summary.clone())
+    {
+        if hashed.iter().any(|h| h.read) {
+            // Files too fresh to trust by their stamps were read and found
+            // unchanged; record that so the next run need not read them.
+            let mut state = new_state(&input_hash, &hashed, started_ns);
+            state.outputs = previous.outputs.clone();
+            state.summary = previous.summary.clone();
+            state.write(&dist_dir)?;
+        }
         tracing::info!(function = %function.name, %input_hash, "inputs unchanged; nothing to do");
-        return Ok(report(
-            function,
-            "up_to_date",
-            &dist_dir,
-            &manifest,
-            warnings,
-        ));
+        summary.status = "up_to_date".into();
+        summary.dist_dir = dist_dir;
+        summary.warnings = warnings;
+        return Ok(summary);
     }
 
     checks::handler(function, &hashed)?;
@@ -319,6 +327,8 @@ fn build_function(
         let mut state = new_state(&input_hash, &hashed, started_ns);
         let names = list_files(&staging)?;
         state.record_outputs(&staging, &names)?;
+        let summary = report(function, "built", &dist_dir, &manifest, Vec::new());
+        state.summary = serde_json::to_value(&summary).expect("report serialises");
         state.write(&staging)?;
         Ok::<_, Failure>(manifest)
     })();
@@ -343,7 +353,7 @@ fn report(
 ) -> FunctionReport {
     FunctionReport {
         name: function.name.clone(),
-        status,
+        status: status.to_string(),
         dist_dir: dist_dir.to_path_buf(),
         input_hash: manifest.input_hash.clone(),
         artifact: ArtifactSummary::of(dist_dir, &manifest.artifact),
@@ -421,17 +431,4 @@ fn now_ns() -> i128 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos() as i128)
         .unwrap_or(0)
-}
-
-/// The commit checked out in the source folder's repository, if any.
-fn git_commit(source: &Path) -> Option<String> {
-    let out = std::process::Command::new("git")
-        .arg("-C")
-        .arg(source)
-        .args(["rev-parse", "--verify", "-q", "HEAD"])
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    let commit = String::from_utf8(out.stdout).ok()?.trim().to_string();
-    (out.status.success() && !commit.is_empty()).then_some(commit)
 }
