@@ -58,6 +58,9 @@ pub struct ProvenanceInput {
     pub external_parameters: Value,
     /// The lock file's name and SHA-256, when the build wrote one.
     pub lock_file: Option<(String, String)>,
+    /// Files the build wrote besides the subjects (the SBOMs), name and
+    /// SHA-256: recorded so the signed statement vouches for them too.
+    pub byproducts: Vec<(String, String)>,
     pub environment: BuildEnvironment,
 }
 
@@ -141,6 +144,14 @@ pub fn statement(manifest: &Manifest, input: &ProvenanceInput) -> Value {
     if !metadata.is_null() {
         run_details["metadata"] = metadata;
     }
+    let mut byproducts = input.byproducts.clone();
+    byproducts.sort();
+    if !byproducts.is_empty() {
+        run_details["byproducts"] = byproducts
+            .iter()
+            .map(|(name, sha256)| json!({ "name": name, "digest": { "sha256": sha256 } }))
+            .collect();
+    }
     json!({
         "_type": STATEMENT_TYPE,
         "subject": subjects,
@@ -162,6 +173,15 @@ pub fn to_bytes(statement: &Value) -> Vec<u8> {
     let mut v = serde_json::to_vec_pretty(statement).expect("JSON values serialise");
     v.push(b'\n');
     v
+}
+
+/// The SHA-256 the statement records for a byproduct, if it lists it.
+pub fn byproduct_sha256<'a>(statement: &'a Value, name: &str) -> Option<&'a str> {
+    statement["predicate"]["runDetails"]["byproducts"]
+        .as_array()?
+        .iter()
+        .find(|b| b["name"] == name)?["digest"]["sha256"]
+        .as_str()
 }
 
 /// `(name, sha256)` of every subject of a statement.
@@ -264,6 +284,7 @@ mod tests {
         let input = ProvenanceInput {
             external_parameters: json!({ "function": "orders" }),
             lock_file: Some(("requirements.lock.txt".into(), "dd".repeat(32))),
+            byproducts: vec![("sbom.spdx.json".into(), "ee".repeat(32))],
             environment: BuildEnvironment::Local,
         };
         let s = statement(&manifest(), &input);
@@ -299,6 +320,11 @@ mod tests {
             LOCAL_BUILDER_ID
         );
         assert!(s["predicate"]["runDetails"].get("metadata").is_none());
+        assert_eq!(
+            byproduct_sha256(&s, "sbom.spdx.json"),
+            Some("ee".repeat(32).as_str())
+        );
+        assert_eq!(byproduct_sha256(&s, "sbom.cdx.json"), None);
 
         let gitlab = ProvenanceInput {
             environment: BuildEnvironment::GitLab {

@@ -89,8 +89,17 @@ pub fn verify_function(
         checks.extend(check_artifact(dir, artifact));
     }
     checks.push(check_sha256sums(dir, manifest));
-    checks.push(check_cyclonedx(dir, manifest));
-    checks.push(check_spdx(dir, manifest));
+    let statement = read_json(dir, provenance::STATEMENT_FILE_NAME).ok();
+    checks.push(check_sbom_recorded(
+        check_cyclonedx(dir, manifest),
+        dir,
+        statement.as_ref(),
+    ));
+    checks.push(check_sbom_recorded(
+        check_spdx(dir, manifest),
+        dir,
+        statement.as_ref(),
+    ));
     checks.push(check_statement(dir, manifest));
     checks.push(check_dsse(dir, manifest, trusted));
     for artifact in manifest.artifacts() {
@@ -276,6 +285,39 @@ fn digest_check(
             format!("{name} names no SHA-256 for {what}"),
             REBUILD,
         ),
+    }
+}
+
+/// A passed SBOM check also needs the file to be the one the provenance
+/// records, so the signature over the statement vouches for the SBOM.
+fn check_sbom_recorded(check: Check, dir: &Path, statement: Option<&serde_json::Value>) -> Check {
+    if check.status != CheckStatus::Passed {
+        return check;
+    }
+    let Some(recorded) = statement.and_then(|s| provenance::byproduct_sha256(s, &check.target))
+    else {
+        return check;
+    };
+    let actual =
+        slipway_artifact::digest::file_sha256_hex(&dir.join(&check.target)).unwrap_or_default();
+    if actual == recorded {
+        Check {
+            message: format!(
+                "{}; its SHA-256 is the one provenance.intoto.json records",
+                check.message
+            ),
+            ..check
+        }
+    } else {
+        Check::failed(
+            check.check,
+            &check.target,
+            format!(
+                "{} has SHA-256 {actual}, but provenance.intoto.json records {recorded}: the SBOM changed after the build",
+                check.target
+            ),
+            REBUILD,
+        )
     }
 }
 

@@ -97,6 +97,7 @@ fn build(dir: &Path, key: &SigningKey) -> Manifest {
         &provenance::ProvenanceInput {
             external_parameters: serde_json::json!({}),
             lock_file: None,
+            byproducts: vec![],
             environment: provenance::BuildEnvironment::Local,
         },
     ));

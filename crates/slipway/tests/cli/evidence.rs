@@ -770,3 +770,21 @@ fn an_unusable_trusted_keys_file_is_an_input_error() {
         "{message}"
     );
 }
+
+#[test]
+fn an_sbom_edited_after_the_build_is_caught_through_the_signed_provenance() {
+    let (p, _) = signed_build("ed25519");
+    let path = dist(&p, "sbom.cdx.json");
+    let mut sbom: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    sbom["components"] = serde_json::json!([]);
+    std::fs::write(&path, serde_json::to_vec_pretty(&sbom).unwrap()).unwrap();
+    let (code, report) = verify_trusted(&p);
+    assert_eq!(code, Some(1));
+    let message = failed_message(&report, "sbom_cyclonedx");
+    assert!(
+        message.contains("the SBOM changed after the build"),
+        "{message}"
+    );
+    assert_eq!(checks(&report, "dsse")[0]["status"], "passed");
+}

@@ -74,17 +74,7 @@ pub fn write(
         )),
         Err(_) => None,
     };
-    let statement = provenance::statement(
-        manifest,
-        &ProvenanceInput {
-            external_parameters: external_parameters(function, project),
-            lock_file,
-            environment: BuildEnvironment::detect(|name| std::env::var(name).ok()),
-        },
-    );
-
-    let mut written = Vec::new();
-    for (name, bytes) in [
+    let sboms = [
         (
             slipway_sbom::CYCLONEDX_FILE_NAME,
             slipway_sbom::to_bytes(&slipway_sbom::cyclonedx(manifest, &sbom_input)),
@@ -93,11 +83,31 @@ pub fn write(
             slipway_sbom::SPDX_FILE_NAME,
             slipway_sbom::to_bytes(&slipway_sbom::spdx_document(manifest, &sbom_input)),
         ),
-        (
-            provenance::STATEMENT_FILE_NAME,
-            provenance::to_bytes(&statement),
-        ),
-    ] {
+    ];
+    let statement = provenance::statement(
+        manifest,
+        &ProvenanceInput {
+            external_parameters: external_parameters(function, project),
+            lock_file,
+            byproducts: sboms
+                .iter()
+                .map(|(name, bytes)| {
+                    (
+                        name.to_string(),
+                        slipway_artifact::digest::sha256_hex(bytes),
+                    )
+                })
+                .collect(),
+            environment: BuildEnvironment::detect(|name| std::env::var(name).ok()),
+        },
+    );
+
+    let mut written = Vec::new();
+    let statement_file = (
+        provenance::STATEMENT_FILE_NAME,
+        provenance::to_bytes(&statement),
+    );
+    for (name, bytes) in sboms.into_iter().chain([statement_file]) {
         let path = dist_dir.join(name);
         crate::commands::sign::write_file(&path, &bytes)?;
         written.push(path);
