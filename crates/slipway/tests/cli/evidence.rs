@@ -788,3 +788,17 @@ fn an_sbom_edited_after_the_build_is_caught_through_the_signed_provenance() {
     );
     assert_eq!(checks(&report, "dsse")[0]["status"], "passed");
 }
+
+#[test]
+fn a_key_generated_inside_the_source_folder_is_never_packaged() {
+    let p = project();
+    let key = p.join("src/slipway_signing_key");
+    ok(p.slipway()
+        .args(["keygen", "--out"])
+        .arg(&key)
+        .output()
+        .unwrap());
+    let message = fails(p.slipway().arg("build").output().unwrap(), 2);
+    assert!(message.contains("looks like a secret"), "{message}");
+    assert!(!p.join("dist/hello/hello.zip").exists());
+}
