@@ -54,7 +54,11 @@ pub fn spdx_document(manifest: &Manifest, input: &SbomInput) -> Value {
             "name": dist.name,
             "versionInfo": dist.version,
             "packageFileName": dist.wheel,
-            "downloadLocation": dist.wheel_url.as_deref().unwrap_or("NOASSERTION"),
+            "downloadLocation": dist
+                .wheel_url
+                .as_deref()
+                .filter(|url| is_spdx_download_location(url))
+                .unwrap_or("NOASSERTION"),
             "filesAnalyzed": false,
             "checksums": [{ "algorithm": "SHA256", "checksumValue": dist.wheel_sha256 }],
             "externalRefs": [{
@@ -194,6 +198,71 @@ fn package_id(dist: &Distribution) -> String {
     format!("SPDXRef-Package-pypi-{safe}")
 }
 
+/// Whether SPDX 2.3 (§7.7, the pattern its validators apply) accepts `url` as
+/// a download location: a scheme it lists, then a host name ending in a
+/// 2–5 letter top-level domain, an optional port, then a path. Hosts given
+/// as IP addresses or `localhost` do not match, so such URLs (a private
+/// index) are written as NOASSERTION rather than making the document invalid.
+fn is_spdx_download_location(url: &str) -> bool {
+    let lower = url.to_ascii_lowercase();
+    let lower = ["git+", "hg+", "svn+", "bzr+"]
+        .iter()
+        .find_map(|p| lower.strip_prefix(p))
+        .unwrap_or(&lower);
+    let Some(rest) = [
+        "http://", "https://", "ssh://", "git://", "svn://", "sftp://", "ftp://",
+    ]
+    .iter()
+    .find_map(|scheme| lower.strip_prefix(scheme)) else {
+        return false;
+    };
+    let authority = rest.split('/').next().unwrap_or("");
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let (host, port) = match host_port.split_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (host_port, None),
+    };
+    if port.is_some_and(|p| p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit())) {
+        return false;
+    }
+    let labels: Vec<&str> = host.split('.').collect();
+    let Some((tld, names)) = labels.split_last() else {
+        return false;
+    };
+    !names.is_empty()
+        && (2..=5).contains(&tld.len())
+        && tld.bytes().all(|b| b.is_ascii_lowercase())
+        && names.iter().all(|l| {
+            !l.is_empty()
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        })
+}
+
 fn relationship(from: &str, kind: &str, to: &str) -> Value {
     json!({ "spdxElementId": from, "relationshipType": kind, "relatedSpdxElement": to })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_spdx_download_location as ok;
+
+    #[test]
+    fn download_locations_follow_the_spdx_pattern() {
+        assert!(ok(
+            "https://files.example.com/packages/six-1.16.0-py2.py3-none-any.whl"
+        ));
+        assert!(ok(
+            "https://nexus.corp.example.org:8443/repository/pypi/six.whl"
+        ));
+        assert!(ok("git+https://gitlab.example.com/team/lib.git"));
+        assert!(
+            !ok("http://127.0.0.1:8080/six.whl"),
+            "IP hosts fail SPDX's pattern"
+        );
+        assert!(!ok("http://localhost:3141/six.whl"));
+        assert!(!ok("file:///tmp/six.whl"));
+        assert!(!ok("https://files.example.com:port/six.whl"));
+    }
 }

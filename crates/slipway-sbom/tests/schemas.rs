@@ -336,7 +336,13 @@ fn functions() -> Vec<Manifest> {
         manifest("hello", false, &[]),
         manifest("api", false, &api_workload()),
         manifest("api-layered", true, &api_workload()),
-        manifest("local-version", false, &[local]),
+        {
+            // A wheel from an index with a host name: SPDX keeps its URL.
+            let mut m = manifest("local-version", false, &[local]);
+            m.dependencies[0].wheel_url =
+                Some("https://wheels.example.com/mylib-1.0+local.1.whl".into());
+            m
+        },
     ]
 }
 
@@ -482,6 +488,16 @@ fn the_spdx_content_describes_depends_and_lists_files() {
         "pkg:pypi/requests@2.32.3"
     );
     assert_eq!(requests["licenseDeclared"], "Apache-2.0");
+    assert_eq!(
+        requests["downloadLocation"], "NOASSERTION",
+        "an IP-address index URL fails SPDX's pattern"
+    );
+    let local = functions().pop().unwrap();
+    let doc = spdx_document(&local, &input_for(&local));
+    assert_eq!(
+        doc["packages"][1]["downloadLocation"],
+        "https://wheels.example.com/mylib-1.0+local.1.whl"
+    );
 }
 
 #[test]
@@ -508,5 +524,50 @@ fn the_same_inputs_give_the_same_bytes_whatever_the_inventory_order() {
     assert_ne!(
         spdx_document(&m, &input)["documentNamespace"],
         spdx_document(&other, &input)["documentNamespace"]
+    );
+}
+
+/// `pyspdxtools` (the SPDX project's own Python tools) checks what the JSON
+/// schema cannot: SPDX ids that resolve, license expressions, checksums,
+/// verification codes.
+fn pyspdxtools(doc: &Value) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sbom.spdx.json");
+    std::fs::write(&path, to_bytes(doc)).unwrap();
+    std::process::Command::new("pyspdxtools")
+        .arg("-i")
+        .arg(&path)
+        .output()
+        .expect("pyspdxtools runs (pip install spdx-tools)")
+}
+
+#[test]
+fn spdx_documents_pass_the_spdx_tools_validator() {
+    for m in functions() {
+        let out = pyspdxtools(&spdx_document(&m, &input_for(&m)));
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.status.success() && text.trim().is_empty(),
+            "SPDX of {} rejected by pyspdxtools:\n{text}",
+            m.function
+        );
+    }
+    // The validator does reject: a relationship to an element that does not exist.
+    let m = manifest("api", false, &api_workload());
+    let mut doc = spdx_document(&m, &input_for(&m));
+    doc["relationships"][0]["relatedSpdxElement"] = "SPDXRef-Package-nowhere".into();
+    let out = pyspdxtools(&doc);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !out.status.success() || !text.trim().is_empty(),
+        "pyspdxtools accepted a dangling relationship"
     );
 }

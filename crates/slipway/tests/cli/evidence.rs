@@ -290,6 +290,17 @@ fn built_sboms_validate_against_the_official_schemas() {
         let doc = read("sbom.spdx.json");
         let errors: Vec<String> = spdx.iter_errors(&doc).map(|e| e.to_string()).collect();
         assert!(errors.is_empty(), "{function} SPDX: {errors:?}");
+        // The SPDX project's own validator, for what a schema cannot say.
+        let tools = Process::new("pyspdxtools")
+            .arg("-i")
+            .arg(p.join(&format!("dist/{function}/sbom.spdx.json")))
+            .output()
+            .expect("pyspdxtools runs (pip install spdx-tools)");
+        assert!(
+            tools.status.success() && tools.stdout.is_empty() && tools.stderr.is_empty(),
+            "{function}: pyspdxtools rejected the SPDX document:\n{}",
+            text(&tools)
+        );
     }
 }
 
