@@ -12,6 +12,10 @@ const DSSE_CHECK: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../slipway-attest/tests/verify_dsse.py"
 );
+const PROVENANCE_CHECK: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../slipway-attest/tests/check_provenance.py"
+);
 const SCHEMAS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../slipway-sbom/schemas");
 
 fn text(out: &Output) -> String {
@@ -367,6 +371,16 @@ fn provenance_records_gitlab_ci_when_it_runs_there() {
     assert_eq!(
         predicate["buildDefinition"]["externalParameters"]["handler"],
         "app.handler"
+    );
+    let bindings = Process::new("python3")
+        .arg(PROVENANCE_CHECK)
+        .arg(dist(&p, "provenance.intoto.json"))
+        .output()
+        .unwrap();
+    assert!(
+        bindings.status.success(),
+        "in-toto-attestation rejected it:\n{}",
+        text(&bindings)
     );
     let zip_sha = slipway_sha(&dist(&p, "hello.zip"));
     assert_eq!(statement["subject"][0]["digest"]["sha256"], zip_sha);
