@@ -252,7 +252,12 @@ impl DependencyProvider for Provider<'_> {
                     return Ok(Some(v.clone()));
                 }
             }
-            self.no_wheel.borrow_mut().insert(name.clone(), c.clone());
+            // Worth explaining only when files in the range exist but cannot run here.
+            let unusable_in_range = c.sdist_only.keys().any(|v| range.contains(v))
+                || c.rejected.iter().any(|(f, _)| crate::WheelName::parse(f).is_some_and(|w| range.contains(&w.version)));
+            if unusable_in_range {
+                self.no_wheel.borrow_mut().insert(name.clone(), c.clone());
+            }
         }
         Ok(chosen)
     }
@@ -337,6 +342,7 @@ pub fn resolve(
             let mut explanation = DefaultStringReporter::report(&tree);
             explanation = explanation.replace("the function's requirements 0 depends on", "the requirements ask for");
             explanation = explanation.replace("the function's requirements 0", "the requirements");
+            explanation = explanation.replace("the requirements is forbidden", "the requirements cannot be met");
             let no_wheel = provider.no_wheel.borrow();
             for (name, c) in no_wheel.iter() {
                 explanation.push_str(&format!("\n\n{}", describe_unusable(name, c, target)));
