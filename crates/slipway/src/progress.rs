@@ -11,6 +11,7 @@ use crate::context::Context;
 pub struct Progress {
     bar: Option<ProgressBar>,
     plain: bool,
+    silent: bool,
 }
 
 impl Progress {
@@ -29,6 +30,7 @@ impl Progress {
         Progress {
             bar,
             plain: !silent && !terminal,
+            silent,
         }
     }
 
@@ -49,6 +51,7 @@ impl Progress {
         }
     }
 
+    #[allow(dead_code)] // for stages that count their work
     pub fn advance(&self, n: u64) {
         if let Some(b) = &self.bar {
             b.inc(n);
@@ -56,10 +59,22 @@ impl Progress {
     }
 
     /// A line that should stay visible (a warning, a skipped step).
+    #[allow(dead_code)]
     pub fn note(&self, message: &str) {
         match &self.bar {
             Some(b) => b.println(message),
             None if self.plain => eprintln!("{message}"),
+            None => {}
+        }
+    }
+}
+
+impl Progress {
+    /// A warning for people; in JSON mode warnings travel in the result instead.
+    pub fn warn(&self, message: &str) {
+        match &self.bar {
+            Some(b) => b.println(format!("warning: {message}")),
+            None if !self.silent => eprintln!("warning: {message}"),
             None => {}
         }
     }
