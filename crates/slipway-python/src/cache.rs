@@ -36,7 +36,11 @@ impl Cache {
     /// `wheels/ab/abcdef…/<file name>`: the file name is kept so a cached file
     /// can be recognised (and its tags read) from its hash alone.
     pub fn wheel_dir(&self, sha256: &str) -> PathBuf {
-        self.root.join(LAYOUT).join("wheels").join(&sha256[..2]).join(sha256)
+        self.root
+            .join(LAYOUT)
+            .join("wheels")
+            .join(&sha256[..2])
+            .join(sha256)
     }
 
     pub fn wheel_path(&self, sha256: &str, filename: &str) -> PathBuf {
@@ -50,20 +54,33 @@ impl Cache {
             .ok()?
             .filter_map(|e| e.ok())
             .map(|e| e.path())
-            .find(|p| !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
+            .find(|p| {
+                !p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+            })
     }
 
     pub fn metadata_path(&self, sha256: &str) -> PathBuf {
-        self.root.join(LAYOUT).join("metadata").join(format!("{sha256}.METADATA"))
+        self.root
+            .join(LAYOUT)
+            .join("metadata")
+            .join(format!("{sha256}.METADATA"))
     }
 
     /// Facts learnt once per wheel (RECORD verified, ELF findings).
     pub fn wheel_facts_path(&self, sha256: &str) -> PathBuf {
-        self.root.join(LAYOUT).join("facts").join(format!("{sha256}.json"))
+        self.root
+            .join(LAYOUT)
+            .join("facts")
+            .join(format!("{sha256}.json"))
     }
 
     pub fn page_path(&self, index_key: &str, project: &str) -> PathBuf {
-        self.root.join(LAYOUT).join("simple").join(index_key).join(format!("{project}.json"))
+        self.root
+            .join(LAYOUT)
+            .join("simple")
+            .join(index_key)
+            .join(format!("{project}.json"))
     }
 
     pub fn temp_dir(&self) -> Result<PathBuf, PythonError> {

@@ -36,13 +36,21 @@ pub fn looks_like_shared_object(path: &str) -> bool {
 /// Reads what `bytes` needs; `None` when it is not an ELF file.
 pub fn inspect(path: &str, bytes: &[u8]) -> Result<Option<ElfFacts>, String> {
     match FileKind::parse(bytes) {
-        Ok(FileKind::Elf64) => inspect_as::<object::elf::FileHeader64<Endianness>>(path, bytes, true).map(Some),
-        Ok(FileKind::Elf32) => inspect_as::<object::elf::FileHeader32<Endianness>>(path, bytes, false).map(Some),
+        Ok(FileKind::Elf64) => {
+            inspect_as::<object::elf::FileHeader64<Endianness>>(path, bytes, true).map(Some)
+        }
+        Ok(FileKind::Elf32) => {
+            inspect_as::<object::elf::FileHeader32<Endianness>>(path, bytes, false).map(Some)
+        }
         _ => Ok(None),
     }
 }
 
-fn inspect_as<Elf: FileHeader<Endian = Endianness>>(path: &str, bytes: &[u8], is_64: bool) -> Result<ElfFacts, String> {
+fn inspect_as<Elf: FileHeader<Endian = Endianness>>(
+    path: &str,
+    bytes: &[u8],
+    is_64: bool,
+) -> Result<ElfFacts, String> {
     let header = Elf::parse(bytes).map_err(|e| e.to_string())?;
     let endian = header.endian().map_err(|e| e.to_string())?;
     let machine = match header.e_machine(endian) {
@@ -53,8 +61,12 @@ fn inspect_as<Elf: FileHeader<Endian = Endianness>>(path: &str, bytes: &[u8], is
         other => format!("ELF machine {other}"),
     };
     let sections = header.sections(endian, bytes).map_err(|e| e.to_string())?;
-    let symbols = sections.symbols(endian, bytes, object::elf::SHT_DYNSYM).map_err(|e| e.to_string())?;
-    let versions = sections.versions(endian, bytes).map_err(|e| e.to_string())?;
+    let symbols = sections
+        .symbols(endian, bytes, object::elf::SHT_DYNSYM)
+        .map_err(|e| e.to_string())?;
+    let versions = sections
+        .versions(endian, bytes)
+        .map_err(|e| e.to_string())?;
     let mut needs: Vec<GlibcNeed> = Vec::new();
     if let Some(versions) = &versions {
         for (index, symbol) in symbols.enumerate() {
@@ -62,17 +74,32 @@ fn inspect_as<Elf: FileHeader<Endian = Endianness>>(path: &str, bytes: &[u8], is
                 continue;
             }
             let vindex = versions.version_index(endian, index);
-            let Ok(Some(version)) = versions.version(vindex.index()) else { continue };
-            let Some(v) = parse_glibc_version(version.name()) else { continue };
+            let Ok(Some(version)) = versions.version(vindex.index()) else {
+                continue;
+            };
+            let Some(v) = parse_glibc_version(version.name()) else {
+                continue;
+            };
             if needs.iter().any(|n| n.version == v) {
                 continue;
             }
-            let name = symbols.symbol_name(endian, symbol).map(|n| String::from_utf8_lossy(n).into_owned()).unwrap_or_default();
-            needs.push(GlibcNeed { version: v, symbol: name });
+            let name = symbols
+                .symbol_name(endian, symbol)
+                .map(|n| String::from_utf8_lossy(n).into_owned())
+                .unwrap_or_default();
+            needs.push(GlibcNeed {
+                version: v,
+                symbol: name,
+            });
         }
     }
-    needs.sort_by(|a, b| b.version.cmp(&a.version));
-    Ok(ElfFacts { path: path.to_string(), machine, is_64, glibc: needs })
+    needs.sort_by_key(|n| std::cmp::Reverse(n.version));
+    Ok(ElfFacts {
+        path: path.to_string(),
+        machine,
+        is_64,
+        glibc: needs,
+    })
 }
 
 /// `GLIBC_2.28` → (2, 28); `GLIBC_PRIVATE` and other names → `None`.
@@ -101,7 +128,13 @@ pub fn violations(facts: &ElfFacts, wheel: &str, target: &Target) -> Vec<String>
         if need.version > target.glibc {
             out.push(format!(
                 "{} (from {wheel}) needs GLIBC_{}.{} for `{}`; {} has glibc {}.{}",
-                facts.path, need.version.0, need.version.1, need.symbol, target.runtime, target.glibc.0, target.glibc.1
+                facts.path,
+                need.version.0,
+                need.version.1,
+                need.symbol,
+                target.runtime,
+                target.glibc.0,
+                target.glibc.1
             ));
         }
     }
@@ -115,7 +148,12 @@ mod tests {
 
     /// The machine's own libc-linked objects are real ELF files with GLIBC versions.
     fn host_shared_object() -> Option<(String, Vec<u8>)> {
-        for p in ["/usr/lib/x86_64-linux-gnu/libz.so.1", "/lib/x86_64-linux-gnu/libz.so.1", "/usr/lib/aarch64-linux-gnu/libz.so.1", "/lib64/libz.so.1"] {
+        for p in [
+            "/usr/lib/x86_64-linux-gnu/libz.so.1",
+            "/lib/x86_64-linux-gnu/libz.so.1",
+            "/usr/lib/aarch64-linux-gnu/libz.so.1",
+            "/lib64/libz.so.1",
+        ] {
             if let Ok(b) = std::fs::read(p) {
                 return Some((p.to_string(), b));
             }
@@ -132,12 +170,20 @@ mod tests {
         // A target whose glibc is older than anything the library needs reports it, naming a symbol.
         let ancient = Target::new("python3.x", 12, Architecture::host().unwrap(), (2, 1));
         let v = violations(&facts, "demo.whl", &ancient);
-        assert!(v.iter().any(|m| m.contains("needs GLIBC_2.") && m.contains('`')), "{v:?}");
+        assert!(
+            v.iter()
+                .any(|m| m.contains("needs GLIBC_2.") && m.contains('`')),
+            "{v:?}"
+        );
         let other_arch = match Architecture::host().unwrap() {
             Architecture::X86_64 => Architecture::Arm64,
             Architecture::Arm64 => Architecture::X86_64,
         };
-        let v = violations(&facts, "demo.whl", &Target::new("python3.12", 12, other_arch, (2, 99)));
+        let v = violations(
+            &facts,
+            "demo.whl",
+            &Target::new("python3.12", 12, other_arch, (2, 99)),
+        );
         assert!(v[0].contains("is built for"), "{v:?}");
         assert_eq!(inspect("x.py", b"print(1)").unwrap(), None);
     }

@@ -50,7 +50,9 @@ pub enum PythonError {
     #[error("no package named `{package}` on {indexes}")]
     #[diagnostic(
         code(slipway::python::not_found),
-        help("check the spelling in {origin}, or add the index that hosts it with --extra-index-url")
+        help(
+            "check the spelling in {origin}, or add the index that hosts it with --extra-index-url"
+        )
     )]
     NotFound {
         package: String,
@@ -92,14 +94,18 @@ pub enum PythonError {
     #[error("the wheel {wheel} is broken: {message}")]
     #[diagnostic(
         code(slipway::python::bad_wheel),
-        help("the file does not match its own RECORD or is not a valid wheel; report it to the package's maintainers and pin another version")
+        help(
+            "the file does not match its own RECORD or is not a valid wheel; report it to the package's maintainers and pin another version"
+        )
     )]
     BadWheel { wheel: String, message: String },
 
     #[error("the wheel {wheel} holds an unsafe entry `{path}`: {reason}")]
     #[diagnostic(
         code(slipway::python::unsafe_wheel),
-        help("a wheel must never write outside the package or contain links; do not install this file")
+        help(
+            "a wheel must never write outside the package or contain links; do not install this file"
+        )
     )]
     UnsafeWheel {
         wheel: String,
@@ -110,7 +116,9 @@ pub enum PythonError {
     #[error("`{path}` is written by two wheels: {first} and {second}")]
     #[diagnostic(
         code(slipway::python::path_conflict),
-        help("two distributions install the same file; remove one of them from the requirements or list it in `exclude_packages`")
+        help(
+            "two distributions install the same file; remove one of them from the requirements or list it in `exclude_packages`"
+        )
     )]
     PathConflict {
         path: String,
@@ -133,8 +141,15 @@ pub enum PythonError {
 }
 
 impl PythonError {
-    pub fn io(action: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> PythonError {
+    pub fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> PythonError {
         let path = path.into();
-        move |source| PythonError::Io { action, path, source }
+        move |source| PythonError::Io {
+            action,
+            path,
+            source,
+        }
     }
 }

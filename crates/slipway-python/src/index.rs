@@ -18,10 +18,10 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::{OnceCell, Semaphore};
 
+use crate::PythonError;
 use crate::cache::Cache;
 use crate::metadata::CoreMetadata;
 use crate::sources::{Credentials, IndexUrl, Netrc, Sources, redact};
-use crate::PythonError;
 
 /// How long a fetched index page is trusted before it is fetched again (the
 /// `max-age` public indexes send for these pages).
@@ -63,6 +63,9 @@ pub struct Stats {
     pub bytes_downloaded: AtomicU64,
 }
 
+/// One project page, fetched once however many tasks ask for it.
+type PageCell = Arc<OnceCell<Arc<Vec<DistFile>>>>;
+
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
@@ -74,7 +77,7 @@ struct Inner {
     cache: Cache,
     offline: bool,
     netrc: Netrc,
-    pages: Mutex<HashMap<String, Arc<OnceCell<Arc<Vec<DistFile>>>>>>,
+    pages: Mutex<HashMap<String, PageCell>>,
     metadata: Mutex<HashMap<String, Arc<OnceCell<Arc<CoreMetadata>>>>>,
     downloads: Semaphore,
     find_links_listing: OnceCell<Vec<(String, PathBuf)>>,
@@ -88,7 +91,10 @@ impl Client {
             .connect_timeout(Duration::from_secs(30))
             .read_timeout(Duration::from_secs(120))
             .build()
-            .map_err(|e| PythonError::Index { url: "(client)".into(), message: e.to_string() })?;
+            .map_err(|e| PythonError::Index {
+                url: "(client)".into(),
+                message: e.to_string(),
+            })?;
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
@@ -124,7 +130,10 @@ impl Client {
     /// Every file of `project` from the first index that has it, plus the
     /// `--find-links` folders. Using the first index only (not a merge of all)
     /// keeps a public index from shadowing a private package of the same name.
-    pub async fn project_files(&self, project: &PackageName) -> Result<Arc<Vec<DistFile>>, PythonError> {
+    pub async fn project_files(
+        &self,
+        project: &PackageName,
+    ) -> Result<Arc<Vec<DistFile>>, PythonError> {
         let cell = {
             let mut pages = self.inner.pages.lock().expect("lock");
             pages.entry(project.to_string()).or_default().clone()
@@ -150,10 +159,15 @@ impl Client {
             .get_or_init(|| async {
                 let mut all = Vec::new();
                 for dir in &self.inner.sources.find_links {
-                    let Ok(entries) = std::fs::read_dir(dir) else { continue };
+                    let Ok(entries) = std::fs::read_dir(dir) else {
+                        continue;
+                    };
                     for e in entries.flatten() {
                         let name = e.file_name().to_string_lossy().into_owned();
-                        if name.ends_with(".whl") || name.ends_with(".tar.gz") || name.ends_with(".zip") {
+                        if name.ends_with(".whl")
+                            || name.ends_with(".tar.gz")
+                            || name.ends_with(".zip")
+                        {
                             all.push((name, e.path()));
                         }
                     }
@@ -179,22 +193,38 @@ impl Client {
     }
 
     /// One project page of one index; `None` when the index does not have the project.
-    async fn index_page(&self, i: usize, index: &IndexUrl, project: &PackageName) -> Result<Option<Vec<DistFile>>, PythonError> {
-        let cache_path = self.inner.cache.page_path(&index.cache_key(), project.as_ref());
-        let cached: Option<CachedPage> = std::fs::read(&cache_path).ok().and_then(|b| serde_json::from_slice(&b).ok());
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-        if let Some(c) = &cached {
-            if self.inner.offline || now.saturating_sub(c.fetched_at) < PAGE_TTL.as_secs() {
-                return Ok(Some(c.files.clone()));
-            }
+    async fn index_page(
+        &self,
+        i: usize,
+        index: &IndexUrl,
+        project: &PackageName,
+    ) -> Result<Option<Vec<DistFile>>, PythonError> {
+        let cache_path = self
+            .inner
+            .cache
+            .page_path(&index.cache_key(), project.as_ref());
+        let cached: Option<CachedPage> = std::fs::read(&cache_path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok());
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        if let Some(c) = &cached
+            && (self.inner.offline || now.saturating_sub(c.fetched_at) < PAGE_TTL.as_secs())
+        {
+            return Ok(Some(c.files.clone()));
         }
         if self.inner.offline {
             return Ok(None);
         }
-        let url = index.url.join(&format!("{project}/")).map_err(|e| PythonError::Index {
-            url: index.url.to_string(),
-            message: e.to_string(),
-        })?;
+        let url = index
+            .url
+            .join(&format!("{project}/"))
+            .map_err(|e| PythonError::Index {
+                url: index.url.to_string(),
+                message: e.to_string(),
+            })?;
         let response = self
             .get(&url)
             .header(
@@ -204,7 +234,10 @@ impl Client {
             .send()
             .await
             .map_err(|e| index_error(&url, e))?;
-        self.inner.stats.pages_fetched.fetch_add(1, Ordering::Relaxed);
+        self.inner
+            .stats
+            .pages_fetched
+            .fetch_add(1, Ordering::Relaxed);
         if response.status() == reqwest::StatusCode::NOT_FOUND {
             return Ok(None);
         }
@@ -223,14 +256,20 @@ impl Client {
             .to_string();
         let body = response.text().await.map_err(|e| index_error(&url, e))?;
         let mut files = if content_type.contains("json") {
-            parse_json_page(&body, &final_url).map_err(|message| PythonError::Index { url: url.to_string(), message })?
+            parse_json_page(&body, &final_url).map_err(|message| PythonError::Index {
+                url: url.to_string(),
+                message,
+            })?
         } else {
             parse_html_page(&body, &final_url)
         };
         for f in &mut files {
             f.index = Some(i);
         }
-        let page = CachedPage { fetched_at: now, files };
+        let page = CachedPage {
+            fetched_at: now,
+            files,
+        };
         if let Ok(bytes) = serde_json::to_vec(&page) {
             // A cache that cannot be written only costs speed.
             let _ = self.inner.cache.store(&cache_path, &bytes);
@@ -254,7 +293,10 @@ impl Client {
             .sources
             .indexes
             .iter()
-            .filter(|i| i.url.host_str() == Some(host) && i.url.port_or_known_default() == url.port_or_known_default())
+            .filter(|i| {
+                i.url.host_str() == Some(host)
+                    && i.url.port_or_known_default() == url.port_or_known_default()
+            })
             .find_map(|i| i.credentials.clone())
             .or_else(|| self.inner.netrc.lookup(host).cloned())
     }
@@ -267,12 +309,17 @@ impl Client {
             let mut m = self.inner.metadata.lock().expect("lock");
             m.entry(key).or_default().clone()
         };
-        cell.get_or_try_init(|| async { self.fetch_metadata(file).await.map(Arc::new) }).await.cloned()
+        cell.get_or_try_init(|| async { self.fetch_metadata(file).await.map(Arc::new) })
+            .await
+            .cloned()
     }
 
     async fn fetch_metadata(&self, file: &DistFile) -> Result<CoreMetadata, PythonError> {
         let parse = |text: &str| {
-            CoreMetadata::parse(text).map_err(|message| PythonError::BadWheel { wheel: file.filename.clone(), message })
+            CoreMetadata::parse(text).map_err(|message| PythonError::BadWheel {
+                wheel: file.filename.clone(),
+                message,
+            })
         };
         if file.local {
             let path = PathBuf::from(&file.url);
@@ -294,8 +341,16 @@ impl Client {
             });
         }
         if let Some(expected) = &file.core_metadata {
-            let url = Url::parse(&format!("{}.metadata", file.url)).map_err(|e| PythonError::Index { url: redact(&file.url), message: e.to_string() })?;
-            let response = self.get(&url).send().await.map_err(|e| index_error(&url, e))?;
+            let url =
+                Url::parse(&format!("{}.metadata", file.url)).map_err(|e| PythonError::Index {
+                    url: redact(&file.url),
+                    message: e.to_string(),
+                })?;
+            let response = self
+                .get(&url)
+                .send()
+                .await
+                .map_err(|e| index_error(&url, e))?;
             if response.status().is_success() {
                 let bytes = response.bytes().await.map_err(|e| index_error(&url, e))?;
                 if let Some(expected) = expected {
@@ -311,7 +366,10 @@ impl Client {
                 let text = String::from_utf8_lossy(&bytes).into_owned();
                 let parsed = parse(&text)?;
                 if let Some(sha) = &file.sha256 {
-                    let _ = self.inner.cache.store(&self.inner.cache.metadata_path(sha), text.as_bytes());
+                    let _ = self
+                        .inner
+                        .cache
+                        .store(&self.inner.cache.metadata_path(sha), text.as_bytes());
                 }
                 return Ok(parsed);
             }
@@ -323,11 +381,16 @@ impl Client {
     /// The file in the cache (downloading it if needed), its SHA-256 checked
     /// against the index and against `allowed` (the lock's or the
     /// requirement's hashes) when that is not empty.
-    pub async fn download(&self, file: &DistFile, allowed: &[String]) -> Result<PathBuf, PythonError> {
+    pub async fn download(
+        &self,
+        file: &DistFile,
+        allowed: &[String],
+    ) -> Result<PathBuf, PythonError> {
         if file.local {
             let path = PathBuf::from(&file.url);
             if !allowed.is_empty() {
-                let actual = slipway_artifact::digest::file_sha256_hex(&path).map_err(PythonError::io("read", &path))?;
+                let actual = slipway_artifact::digest::file_sha256_hex(&path)
+                    .map_err(PythonError::io("read", &path))?;
                 check_allowed(&file.filename, &actual, allowed)?;
             }
             return Ok(path);
@@ -345,11 +408,26 @@ impl Client {
                 cache: self.inner.cache.root().display().to_string(),
             });
         }
-        let _permit = self.inner.downloads.acquire().await.expect("semaphore open");
-        let url = Url::parse(&file.url).map_err(|e| PythonError::Index { url: redact(&file.url), message: e.to_string() })?;
-        let response = self.get(&url).send().await.map_err(|e| index_error(&url, e))?;
+        let _permit = self
+            .inner
+            .downloads
+            .acquire()
+            .await
+            .expect("semaphore open");
+        let url = Url::parse(&file.url).map_err(|e| PythonError::Index {
+            url: redact(&file.url),
+            message: e.to_string(),
+        })?;
+        let response = self
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| index_error(&url, e))?;
         if !response.status().is_success() {
-            return Err(PythonError::Index { url: url.to_string(), message: status_message(response.status()) });
+            return Err(PythonError::Index {
+                url: url.to_string(),
+                message: status_message(response.status()),
+            });
         }
         let tmp_dir = self.inner.cache.temp_dir()?;
         let tmp = tempfile::Builder::new()
@@ -365,28 +443,49 @@ impl Client {
             let chunk = chunk.map_err(|e| index_error(&url, e))?;
             hasher.update(&chunk);
             size += chunk.len() as u64;
-            out.write_all(&chunk).await.map_err(PythonError::io("write", tmp_path.to_path_buf()))?;
+            out.write_all(&chunk)
+                .await
+                .map_err(PythonError::io("write", tmp_path.to_path_buf()))?;
         }
-        out.flush().await.map_err(PythonError::io("write", tmp_path.to_path_buf()))?;
+        out.flush()
+            .await
+            .map_err(PythonError::io("write", tmp_path.to_path_buf()))?;
         drop(out);
         let actual = hex::encode(hasher.finalize());
-        if let Some(expected) = &file.sha256 {
-            if &actual != expected {
-                return Err(PythonError::HashMismatch { file: file.filename.clone(), expected: expected.clone(), actual });
-            }
+        if let Some(expected) = &file.sha256
+            && &actual != expected
+        {
+            return Err(PythonError::HashMismatch {
+                file: file.filename.clone(),
+                expected: expected.clone(),
+                actual,
+            });
         }
         check_allowed(&file.filename, &actual, allowed)?;
         let dest = self.inner.cache.wheel_path(&actual, &file.filename);
         let dir = dest.parent().expect("cache paths have parents");
         std::fs::create_dir_all(dir).map_err(PythonError::io("create", dir))?;
-        tmp_path.persist(&dest).map_err(|e| PythonError::Io { action: "store", path: dest.clone(), source: e.error })?;
-        self.inner.stats.files_downloaded.fetch_add(1, Ordering::Relaxed);
-        self.inner.stats.bytes_downloaded.fetch_add(size, Ordering::Relaxed);
+        tmp_path.persist(&dest).map_err(|e| PythonError::Io {
+            action: "store",
+            path: dest.clone(),
+            source: e.error,
+        })?;
+        self.inner
+            .stats
+            .files_downloaded
+            .fetch_add(1, Ordering::Relaxed);
+        self.inner
+            .stats
+            .bytes_downloaded
+            .fetch_add(size, Ordering::Relaxed);
         Ok(dest)
     }
 
     /// Downloads several files at once; results in the same order.
-    pub async fn download_all(&self, files: &[(DistFile, Vec<String>)]) -> Vec<Result<PathBuf, PythonError>> {
+    pub async fn download_all(
+        &self,
+        files: &[(DistFile, Vec<String>)],
+    ) -> Vec<Result<PathBuf, PythonError>> {
         futures::stream::iter(files.iter().map(|(f, allowed)| self.download(f, allowed)))
             .buffered(PARALLEL_DOWNLOADS)
             .collect()
@@ -414,12 +513,17 @@ fn index_error(url: &Url, e: reqwest::Error) -> PythonError {
         message.push_str(&s.to_string());
         source = s.source();
     }
-    PythonError::Index { url: redact(url.as_str()), message }
+    PythonError::Index {
+        url: redact(url.as_str()),
+        message,
+    }
 }
 
 fn status_message(status: reqwest::StatusCode) -> String {
     match status.as_u16() {
-        401 | 403 => format!("HTTP {status}: the index refused the credentials (or none were given)"),
+        401 | 403 => {
+            format!("HTTP {status}: the index refused the credentials (or none were given)")
+        }
         _ => format!("HTTP {status}"),
     }
 }
@@ -436,8 +540,12 @@ pub fn file_project(filename: &str) -> Option<PackageName> {
 /// `METADATA` from a wheel's `.dist-info`.
 pub fn read_wheel_metadata(path: &Path, filename: &str) -> Result<String, PythonError> {
     let file = std::fs::File::open(path).map_err(PythonError::io("open", path))?;
-    let bad = |message: String| PythonError::BadWheel { wheel: filename.to_string(), message };
-    let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|e| bad(format!("not a zip file: {e}")))?;
+    let bad = |message: String| PythonError::BadWheel {
+        wheel: filename.to_string(),
+        message,
+    };
+    let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file))
+        .map_err(|e| bad(format!("not a zip file: {e}")))?;
     let name = zip
         .file_names()
         .filter_map(|n| n.ok().map(|n| n.into_owned()))
@@ -448,7 +556,8 @@ pub fn read_wheel_metadata(path: &Path, filename: &str) -> Result<String, Python
         .ok_or_else(|| bad("no .dist-info/METADATA".into()))?;
     let mut entry = zip.by_name(&name).map_err(|e| bad(e.to_string()))?;
     let mut text = String::new();
-    std::io::Read::read_to_string(&mut entry, &mut text).map_err(|e| bad(format!("{name}: {e}")))?;
+    std::io::Read::read_to_string(&mut entry, &mut text)
+        .map_err(|e| bad(format!("{name}: {e}")))?;
     Ok(text)
 }
 
@@ -477,13 +586,18 @@ struct JsonFile {
 fn metadata_flag(v: &serde_json::Value) -> Option<Option<String>> {
     match v {
         serde_json::Value::Bool(true) => Some(None),
-        serde_json::Value::Object(m) => Some(m.get("sha256").and_then(|h| h.as_str()).map(str::to_ascii_lowercase)),
+        serde_json::Value::Object(m) => Some(
+            m.get("sha256")
+                .and_then(|h| h.as_str())
+                .map(str::to_ascii_lowercase),
+        ),
         _ => None,
     }
 }
 
 fn parse_json_page(body: &str, base: &Url) -> Result<Vec<DistFile>, String> {
-    let page: JsonPage = serde_json::from_str(body).map_err(|e| format!("malformed JSON project page: {e}"))?;
+    let page: JsonPage =
+        serde_json::from_str(body).map_err(|e| format!("malformed JSON project page: {e}"))?;
     Ok(page
         .files
         .into_iter()
@@ -502,7 +616,8 @@ fn parse_json_page(body: &str, base: &Url) -> Result<Vec<DistFile>, String> {
                     serde_json::Value::String(_) => true,
                     _ => false,
                 },
-                core_metadata: metadata_flag(&f.core_metadata).or_else(|| metadata_flag(&f.dist_info_metadata)),
+                core_metadata: metadata_flag(&f.core_metadata)
+                    .or_else(|| metadata_flag(&f.dist_info_metadata)),
                 index: None,
             })
         })
@@ -513,7 +628,9 @@ fn parse_json_page(body: &str, base: &Url) -> Result<Vec<DistFile>, String> {
 /// small scanner reads them (a full HTML parser would buy nothing here).
 fn parse_html_page(body: &str, page_url: &Url) -> Vec<DistFile> {
     let lower = body.to_ascii_lowercase();
-    let base = find_base_href(body, &lower).and_then(|b| page_url.join(&b).ok()).unwrap_or_else(|| page_url.clone());
+    let base = find_base_href(body, &lower)
+        .and_then(|b| page_url.join(&b).ok())
+        .unwrap_or_else(|| page_url.clone());
     let mut files = Vec::new();
     let mut pos = 0;
     while let Some(start) = lower[pos..].find("<a").map(|i| i + pos) {
@@ -522,20 +639,32 @@ fn parse_html_page(body: &str, page_url: &Url) -> Vec<DistFile> {
             pos = start + 2;
             continue;
         }
-        let Some(tag_end) = lower[start..].find('>').map(|i| i + start) else { break };
+        let Some(tag_end) = lower[start..].find('>').map(|i| i + start) else {
+            break;
+        };
         let attrs = parse_attributes(&body[start + 2..tag_end]);
-        let text_end = lower[tag_end..].find("</a").map(|i| i + tag_end).unwrap_or(tag_end + 1);
+        let text_end = lower[tag_end..]
+            .find("</a")
+            .map(|i| i + tag_end)
+            .unwrap_or(tag_end + 1);
         let text = html_unescape(body[tag_end + 1..text_end.max(tag_end + 1)].trim());
         pos = text_end;
-        let Some(href) = attrs.get("href") else { continue };
-        let Ok(mut url) = base.join(href) else { continue };
+        let Some(href) = attrs.get("href") else {
+            continue;
+        };
+        let Ok(mut url) = base.join(href) else {
+            continue;
+        };
         let sha256 = url
             .fragment()
             .and_then(|f| f.strip_prefix("sha256="))
             .map(str::to_ascii_lowercase);
         url.set_fragment(None);
         let filename = if text.is_empty() {
-            url.path_segments().and_then(|mut s| s.next_back()).unwrap_or("").to_string()
+            url.path_segments()
+                .and_then(|mut s| s.next_back())
+                .unwrap_or("")
+                .to_string()
         } else {
             text
         };
@@ -549,7 +678,10 @@ fn parse_html_page(body: &str, page_url: &Url) -> Vec<DistFile> {
             url: url.to_string(),
             local: false,
             sha256,
-            requires_python: attrs.get("data-requires-python").cloned().filter(|s| !s.is_empty()),
+            requires_python: attrs
+                .get("data-requires-python")
+                .cloned()
+                .filter(|s| !s.is_empty()),
             yanked: attrs.contains_key("data-yanked"),
             core_metadata,
             index: None,
@@ -591,7 +723,10 @@ fn parse_attributes(s: &str) -> HashMap<String, String> {
             let value = if i < b.len() && (b[i] == b'"' || b[i] == b'\'') {
                 let quote = b[i];
                 let start = i + 1;
-                let end = s[start..].find(quote as char).map(|e| e + start).unwrap_or(b.len());
+                let end = s[start..]
+                    .find(quote as char)
+                    .map(|e| e + start)
+                    .unwrap_or(b.len());
                 i = (end + 1).min(b.len());
                 &s[start..end]
             } else {
@@ -659,7 +794,9 @@ impl DistFile {
     }
 
     pub fn requires_python_specifiers(&self) -> Option<pep508_rs::pep440_rs::VersionSpecifiers> {
-        self.requires_python.as_deref().and_then(|s| pep508_rs::pep440_rs::VersionSpecifiers::from_str(s).ok())
+        self.requires_python
+            .as_deref()
+            .and_then(|s| pep508_rs::pep440_rs::VersionSpecifiers::from_str(s).ok())
     }
 }
 
@@ -677,13 +814,19 @@ mod tests {
 </body></html>"#;
         let files = parse_html_page(html, &page);
         assert_eq!(files.len(), 2);
-        assert_eq!(files[0].url, "http://127.0.0.1:1/files/demo-1.0-py3-none-any.whl");
+        assert_eq!(
+            files[0].url,
+            "http://127.0.0.1:1/files/demo-1.0-py3-none-any.whl"
+        );
         assert_eq!(files[0].sha256.as_deref(), Some("abcdef"));
         assert_eq!(files[0].requires_python.as_deref(), Some(">=3.8"));
         assert_eq!(files[0].core_metadata, Some(Some("11".into())));
         assert!(!files[0].yanked);
         assert!(files[1].yanked);
-        assert_eq!(files[1].url, "http://127.0.0.1:1/simple/demo/demo-0.9.tar.gz");
+        assert_eq!(
+            files[1].url,
+            "http://127.0.0.1:1/simple/demo/demo-0.9.tar.gz"
+        );
     }
 
     #[test]
@@ -693,7 +836,10 @@ mod tests {
             {"filename":"demo-1.0-py3-none-any.whl","url":"/f/demo-1.0-py3-none-any.whl","hashes":{"sha256":"AA"},"requires-python":">=3.9","core-metadata":{"sha256":"bb"},"yanked":false},
             {"filename":"demo-0.9-py3-none-any.whl","url":"https://127.0.0.1:2/f/demo-0.9-py3-none-any.whl","hashes":{},"yanked":"broken"}]}"#;
         let files = parse_json_page(json, &page).unwrap();
-        assert_eq!(files[0].url, "http://127.0.0.1:1/f/demo-1.0-py3-none-any.whl");
+        assert_eq!(
+            files[0].url,
+            "http://127.0.0.1:1/f/demo-1.0-py3-none-any.whl"
+        );
         assert_eq!(files[0].sha256.as_deref(), Some("aa"));
         assert_eq!(files[0].core_metadata, Some(Some("bb".into())));
         assert!(files[1].yanked && files[1].sha256.is_none());

@@ -44,36 +44,53 @@ pub fn install_wheel(
     let bytes = std::fs::read(path).map_err(PythonError::io("read", path))?;
     let actual = hex::encode(Sha256::digest(&bytes));
     if actual != sha256 {
-        return Err(PythonError::HashMismatch { file: filename.to_string(), expected: sha256.to_string(), actual });
+        return Err(PythonError::HashMismatch {
+            file: filename.to_string(),
+            expected: sha256.to_string(),
+            actual,
+        });
     }
     let facts_path = cache.wheel_facts_path(sha256);
-    let known: Option<WheelFacts> = std::fs::read(&facts_path).ok().and_then(|b| serde_json::from_slice(&b).ok());
+    let known: Option<WheelFacts> = std::fs::read(&facts_path)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok());
     let verify = !known.as_ref().is_some_and(|f| f.record_verified);
 
-    let bad = |message: String| PythonError::BadWheel { wheel: filename.to_string(), message };
+    let bad = |message: String| PythonError::BadWheel {
+        wheel: filename.to_string(),
+        message,
+    };
     let unsafe_entry = |path: &str, reason: &'static str| PythonError::UnsafeWheel {
         wheel: filename.to_string(),
         path: path.to_string(),
         reason,
     };
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&bytes[..])).map_err(|e| bad(format!("not a zip file: {e}")))?;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&bytes[..]))
+        .map_err(|e| bad(format!("not a zip file: {e}")))?;
 
-    let dist_info = find_dist_info(&zip).ok_or_else(|| bad("no .dist-info folder with WHEEL and RECORD".into()))?;
+    let dist_info = find_dist_info(&zip)
+        .ok_or_else(|| bad("no .dist-info folder with WHEEL and RECORD".into()))?;
     let data_dir = format!("{}.data/", dist_info.trim_end_matches(".dist-info"));
     let record_name = format!("{dist_info}/RECORD");
     let record = {
-        let mut f = zip.by_name(&record_name).map_err(|e| bad(format!("{record_name}: {e}")))?;
+        let mut f = zip
+            .by_name(&record_name)
+            .map_err(|e| bad(format!("{record_name}: {e}")))?;
         let mut text = String::new();
-        f.read_to_string(&mut text).map_err(|e| bad(format!("{record_name}: {e}")))?;
+        f.read_to_string(&mut text)
+            .map_err(|e| bad(format!("{record_name}: {e}")))?;
         parse_record(&text).map_err(|m| bad(format!("{record_name}: {m}")))?
     };
 
-    let origin = EntryOrigin::Dependency { distribution: distribution.to_string() };
+    let origin = EntryOrigin::Dependency {
+        distribution: distribution.to_string(),
+    };
     let mut entries = Vec::with_capacity(zip.len());
     let mut shared_objects = Vec::new();
     for i in 0..zip.len() {
         let mut file = zip.by_index_raw(i).map_err(|e| bad(e.to_string()))?;
-        let name = String::from_utf8(file.name_raw().to_vec()).map_err(|_| bad("an entry name is not UTF-8".into()))?;
+        let name = String::from_utf8(file.name_raw().to_vec())
+            .map_err(|_| bad("an entry name is not UTF-8".into()))?;
         check_wheel_path(&name).map_err(|reason| unsafe_entry(&name, reason))?;
         if file.is_symlink() {
             return Err(unsafe_entry(&name, "symbolic link"));
@@ -81,16 +98,23 @@ pub fn install_wheel(
         if file.is_dir() || name.ends_with('/') {
             continue;
         }
-        let Some(dest) = destination(&name, &dist_info, &data_dir) else { continue };
+        let Some(dest) = destination(&name, &dist_info, &data_dir) else {
+            continue;
+        };
         let deflated = match file.compression() {
             zip::CompressionMethod::Stored => false,
             zip::CompressionMethod::Deflated => true,
-            other => return Err(bad(format!("{name} uses compression {other}; wheels use deflate"))),
+            other => {
+                return Err(bad(format!(
+                    "{name} uses compression {other}; wheels use deflate"
+                )));
+            }
         };
         let crc32 = file.crc32();
         let size = file.size();
         let mut compressed = Vec::with_capacity(file.compressed_size() as usize);
-        file.read_to_end(&mut compressed).map_err(|e| bad(format!("{name}: {e}")))?;
+        file.read_to_end(&mut compressed)
+            .map_err(|e| bad(format!("{name}: {e}")))?;
         let executable = file.unix_mode().is_some_and(|m| m & 0o111 != 0);
         drop(file);
 
@@ -100,7 +124,8 @@ pub fn install_wheel(
         let is_so = elf::looks_like_shared_object(&dest);
         let mut sha = recorded.and_then(|r| r.sha256);
         if needs_content || (verify && is_so) {
-            let content = decompress(&compressed, deflated, size).map_err(|e| bad(format!("{name}: {e}")))?;
+            let content =
+                decompress(&compressed, deflated, size).map_err(|e| bad(format!("{name}: {e}")))?;
             if crc32fast::hash(&content) != crc32 {
                 return Err(bad(format!("{name}: CRC-32 does not match the zip header")));
             }
@@ -109,7 +134,9 @@ pub fn install_wheel(
                 Some(expected) if expected != digest => {
                     return Err(bad(format!("{name} does not match its RECORD hash")));
                 }
-                None if !is_record_itself => return Err(bad(format!("{name} is not listed in RECORD with a hash"))),
+                None if !is_record_itself => {
+                    return Err(bad(format!("{name} is not listed in RECORD with a hash")));
+                }
                 _ => {}
             }
             sha = Some(digest);
@@ -136,14 +163,20 @@ pub fn install_wheel(
         });
     }
     if verify {
-        let facts = WheelFacts { record_verified: true, shared_objects: shared_objects.clone() };
+        let facts = WheelFacts {
+            record_verified: true,
+            shared_objects: shared_objects.clone(),
+        };
         if let Ok(b) = serde_json::to_vec(&facts) {
             let _ = cache.store(&facts_path, &b);
         }
     } else if let Some(known) = known {
         shared_objects = known.shared_objects;
     }
-    Ok(InstalledWheel { entries, shared_objects })
+    Ok(InstalledWheel {
+        entries,
+        shared_objects,
+    })
 }
 
 fn decompress(compressed: &[u8], deflated: bool, size: u64) -> std::io::Result<Vec<u8>> {
@@ -169,12 +202,18 @@ fn destination(name: &str, dist_info: &str, data_dir: &str) -> Option<String> {
             _ => None,
         };
     }
-    if let Some(file) = name.strip_prefix(dist_info).and_then(|r| r.strip_prefix('/')) {
-        if matches!(file, "INSTALLER" | "REQUESTED" | "direct_url.json") {
-            return None;
-        }
+    if let Some(file) = name
+        .strip_prefix(dist_info)
+        .and_then(|r| r.strip_prefix('/'))
+        && matches!(file, "INSTALLER" | "REQUESTED" | "direct_url.json")
+    {
+        return None;
     }
-    if name.starts_with("bin/") || name.ends_with(".pyc") || name.contains("/__pycache__/") || name.starts_with("__pycache__/") {
+    if name.starts_with("bin/")
+        || name.ends_with(".pyc")
+        || name.contains("/__pycache__/")
+        || name.starts_with("__pycache__/")
+    {
         return None;
     }
     Some(name.to_string())
@@ -201,10 +240,11 @@ fn check_wheel_path(name: &str) -> Result<(), &'static str> {
 fn find_dist_info<R: Read + std::io::Seek>(zip: &zip::ZipArchive<R>) -> Option<String> {
     let mut found = None;
     for n in zip.file_names().filter_map(|n| n.ok()) {
-        if let Some(dir) = n.strip_suffix("/WHEEL") {
-            if dir.ends_with(".dist-info") && !dir.contains('/') {
-                found = Some(dir.to_string());
-            }
+        if let Some(dir) = n.strip_suffix("/WHEEL")
+            && dir.ends_with(".dist-info")
+            && !dir.contains('/')
+        {
+            found = Some(dir.to_string());
         }
     }
     found
@@ -227,14 +267,22 @@ fn parse_record(text: &str) -> Result<HashMap<String, RecordLine>, String> {
         let sha256 = if hash.is_empty() {
             None
         } else {
-            let (algo, value) = hash.split_once('=').ok_or_else(|| format!("line {}: malformed hash `{hash}`", i + 1))?;
+            let (algo, value) = hash
+                .split_once('=')
+                .ok_or_else(|| format!("line {}: malformed hash `{hash}`", i + 1))?;
             if algo != "sha256" {
-                return Err(format!("line {}: hash algorithm {algo}; wheels use sha256", i + 1));
+                return Err(format!(
+                    "line {}: hash algorithm {algo}; wheels use sha256",
+                    i + 1
+                ));
             }
             let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
                 .decode(value.trim_end_matches('='))
                 .map_err(|_| format!("line {}: hash is not base64", i + 1))?;
-            Some(raw.try_into().map_err(|_| format!("line {}: hash is not 32 bytes", i + 1))?)
+            Some(
+                raw.try_into()
+                    .map_err(|_| format!("line {}: hash is not 32 bytes", i + 1))?,
+            )
         };
         out.insert(path, RecordLine { sha256 });
     }
@@ -269,14 +317,29 @@ mod tests {
     fn lays_out_entries_for_lambda() {
         let di = "demo-1.0.dist-info";
         let dd = "demo-1.0.data/";
-        assert_eq!(destination("demo/__init__.py", di, dd).as_deref(), Some("demo/__init__.py"));
-        assert_eq!(destination("demo-1.0.data/platlib/_demo.so", di, dd).as_deref(), Some("_demo.so"));
-        assert_eq!(destination("demo-1.0.data/purelib/x/y.py", di, dd).as_deref(), Some("x/y.py"));
+        assert_eq!(
+            destination("demo/__init__.py", di, dd).as_deref(),
+            Some("demo/__init__.py")
+        );
+        assert_eq!(
+            destination("demo-1.0.data/platlib/_demo.so", di, dd).as_deref(),
+            Some("_demo.so")
+        );
+        assert_eq!(
+            destination("demo-1.0.data/purelib/x/y.py", di, dd).as_deref(),
+            Some("x/y.py")
+        );
         assert_eq!(destination("demo-1.0.data/scripts/demo", di, dd), None);
         assert_eq!(destination("bin/demo", di, dd), None);
         assert_eq!(destination("demo-1.0.dist-info/INSTALLER", di, dd), None);
-        assert_eq!(destination("demo-1.0.dist-info/METADATA", di, dd).as_deref(), Some("demo-1.0.dist-info/METADATA"));
-        assert_eq!(destination("demo/__pycache__/x.cpython-312.pyc", di, dd), None);
+        assert_eq!(
+            destination("demo-1.0.dist-info/METADATA", di, dd).as_deref(),
+            Some("demo-1.0.dist-info/METADATA")
+        );
+        assert_eq!(
+            destination("demo/__pycache__/x.cpython-312.pyc", di, dd),
+            None
+        );
     }
 
     #[test]
@@ -291,7 +354,10 @@ mod tests {
 
     #[test]
     fn reads_record_csv() {
-        let r = parse_record("a.py,sha256=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU,0\n\"b,c.py\",,\nd/RECORD,,\n").unwrap();
+        let r = parse_record(
+            "a.py,sha256=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU,0\n\"b,c.py\",,\nd/RECORD,,\n",
+        )
+        .unwrap();
         assert!(r["a.py"].sha256.is_some());
         assert!(r["b,c.py"].sha256.is_none());
         assert!(parse_record("a.py,md5=abc,1\n").is_err());

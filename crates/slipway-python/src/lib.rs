@@ -24,7 +24,6 @@ pub mod wheel_name;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use pep508_rs::PackageName;
@@ -109,16 +108,31 @@ pub fn fingerprint(request: &Request) -> Result<String, PythonError> {
     );
     for f in &spec.files {
         let bytes = std::fs::read(f).map_err(PythonError::io("read", f))?;
-        text.push_str(&format!("file={}\n", slipway_artifact::digest::sha256_hex(&bytes)));
+        text.push_str(&format!(
+            "file={}\n",
+            slipway_artifact::digest::sha256_hex(&bytes)
+        ));
     }
     text.push_str(&format!("{:?}\n", request.settings));
     text.push_str(&sources::Environment::capture().fingerprint());
     // find-links folders: their listing decides what can be installed.
-    for dir in spec.find_links.iter().chain(&request.settings.cli_find_links).chain(&request.settings.config_find_links) {
+    for dir in spec
+        .find_links
+        .iter()
+        .chain(&request.settings.cli_find_links)
+        .chain(&request.settings.config_find_links)
+    {
         if let Ok(entries) = std::fs::read_dir(dir) {
-            let mut names: Vec<String> = entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+            let mut names: Vec<String> = entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
             names.sort();
-            text.push_str(&format!("find_links={}:{}\n", dir.display(), names.join(",")));
+            text.push_str(&format!(
+                "find_links={}:{}\n",
+                dir.display(),
+                names.join(",")
+            ));
         }
     }
     Ok(slipway_artifact::digest::sha256_hex(text.as_bytes()))
@@ -134,7 +148,11 @@ pub fn install(request: &Request, reporter: &dyn Reporter) -> Result<Outcome, Py
     settings.file_extra_index_urls = spec.extra_index_urls.clone();
     settings.file_find_links = spec.find_links.clone();
     settings.file_no_index = spec.no_index;
-    let sources = sources::decide(&settings, &sources::Environment::capture(), sources::ask_pip_default_index)?;
+    let sources = sources::decide(
+        &settings,
+        &sources::Environment::capture(),
+        sources::ask_pip_default_index,
+    )?;
     reporter.explain(&format!(
         "target: {}; index: {} (from {})",
         target.platform_summary(),
@@ -146,7 +164,11 @@ pub fn install(request: &Request, reporter: &dyn Reporter) -> Result<Outcome, Py
         .worker_threads(4)
         .enable_all()
         .build()
-        .map_err(|e| PythonError::Io { action: "start", path: "the async runtime".into(), source: e })?;
+        .map_err(|e| PythonError::Io {
+            action: "start",
+            path: "the async runtime".into(),
+            source: e,
+        })?;
 
     let resolved = if spec.fully_pinned_and_hashed() {
         reporter.stage("collecting pinned, hashed requirements", None);
@@ -158,28 +180,58 @@ pub fn install(request: &Request, reporter: &dyn Reporter) -> Result<Outcome, Py
                 return Err(sdist::refuse(name, sdist, target));
             }
             let path = runtime.block_on(client.download(sdist, &[]))?;
-            sdist::build_pure_wheel(name, sdist, &path, target, request.python.as_deref(), client.sources(), &request.cache)
+            sdist::build_pure_wheel(
+                name,
+                sdist,
+                &path,
+                target,
+                request.python.as_deref(),
+                client.sources(),
+                &request.cache,
+            )
         };
         resolve::resolve(&client, &runtime, target, &spec, Some(&build))?
     };
     let resolved = apply_exclusions(resolved, &request.exclude_packages, reporter);
 
     for r in &resolved {
-        reporter.explain(&format!("{} {}: {} (tag {})", r.name, r.version, r.file.filename, r.tag));
-        for (file, reason) in r.rejected.iter().take(6) {
+        reporter.explain(&format!(
+            "{} {}: {} (tag {})",
+            r.name, r.version, r.file.filename, r.tag
+        ));
+        // The files people ask about first: the right Python on the wrong glibc or libc.
+        let mut rejected: Vec<&(String, String)> = r.rejected.iter().collect();
+        rejected.sort_by_key(|(_, reason)| !(reason.contains("glibc") || reason.contains("musl")));
+        for (file, reason) in rejected.iter().take(6) {
             reporter.explain(&format!("    not {file}: {reason}"));
         }
         if r.rejected.len() > 6 {
-            reporter.explain(&format!("    ({} more files rejected)", r.rejected.len() - 6));
+            reporter.explain(&format!(
+                "    ({} more files rejected)",
+                r.rejected.len() - 6
+            ));
         }
     }
 
-    let to_fetch: Vec<(DistFile, Vec<String>)> = resolved.iter().map(|r| (r.file.clone(), r.allowed_hashes.clone())).collect();
+    let to_fetch: Vec<(DistFile, Vec<String>)> = resolved
+        .iter()
+        .map(|r| (r.file.clone(), r.allowed_hashes.clone()))
+        .collect();
     let missing = to_fetch
         .iter()
-        .filter(|(f, _)| !f.local && f.sha256.as_ref().is_none_or(|s| !request.cache.wheel_path(s, &f.filename).is_file()))
+        .filter(|(f, _)| {
+            !f.local
+                && f.sha256
+                    .as_ref()
+                    .is_none_or(|s| !request.cache.wheel_path(s, &f.filename).is_file())
+        })
         .count();
-    reporter.stage(&format!("downloading {missing} of {} wheels", to_fetch.len()), Some(to_fetch.len() as u64));
+    let message = if missing == 0 {
+        format!("all {} wheels are in the cache", to_fetch.len())
+    } else {
+        format!("downloading {missing} of {} wheels", to_fetch.len())
+    };
+    reporter.stage(&message, Some(to_fetch.len() as u64));
     let paths = runtime.block_on(client.download_all(&to_fetch));
     let paths: Vec<PathBuf> = paths.into_iter().collect::<Result<_, _>>()?;
     reporter.advance(to_fetch.len() as u64);
@@ -191,9 +243,16 @@ pub fn install(request: &Request, reporter: &dyn Reporter) -> Result<Outcome, Py
         .map(|(r, path)| {
             let sha = match &r.file.sha256 {
                 Some(s) => s.clone(),
-                None => slipway_artifact::digest::file_sha256_hex(path).map_err(PythonError::io("read", path))?,
+                None => slipway_artifact::digest::file_sha256_hex(path)
+                    .map_err(PythonError::io("read", path))?,
             };
-            let wheel = install::install_wheel(path, &r.file.filename, &sha, r.name.as_ref(), &request.cache)?;
+            let wheel = install::install_wheel(
+                path,
+                &r.file.filename,
+                &sha,
+                r.name.as_ref(),
+                &request.cache,
+            )?;
             reporter.advance(1);
             Ok((wheel, sha))
         })
@@ -222,7 +281,11 @@ pub fn install(request: &Request, reporter: &dyn Reporter) -> Result<Outcome, Py
     if !violations.is_empty() {
         return Err(PythonError::Elf {
             target: target.platform_summary(),
-            violations: violations.iter().map(|v| format!("  {v}")).collect::<Vec<_>>().join("\n"),
+            violations: violations
+                .iter()
+                .map(|v| format!("  {v}"))
+                .collect::<Vec<_>>()
+                .join("\n"),
         });
     }
 
@@ -239,7 +302,12 @@ pub fn install(request: &Request, reporter: &dyn Reporter) -> Result<Outcome, Py
         entries,
         distributions,
         lock,
-        indexes: client.sources().indexes.iter().map(|i| i.url.to_string()).collect(),
+        indexes: client
+            .sources()
+            .indexes
+            .iter()
+            .map(|i| i.url.to_string())
+            .collect(),
         files_downloaded: stats.files_downloaded.load(Ordering::Relaxed),
         bytes_downloaded: stats.bytes_downloaded.load(Ordering::Relaxed),
     })
@@ -248,7 +316,11 @@ pub fn install(request: &Request, reporter: &dyn Reporter) -> Result<Outcome, Py
 fn distribution(r: &Resolved, sha: &str, installed: &BTreeSet<&PackageName>) -> Distribution {
     let m: &CoreMetadata = &r.metadata;
     Distribution {
-        name: if m.name.is_empty() { r.name.to_string() } else { m.name.clone() },
+        name: if m.name.is_empty() {
+            r.name.to_string()
+        } else {
+            m.name.clone()
+        },
         version: r.version.to_string(),
         wheel: r.file.filename.clone(),
         wheel_sha256: sha.to_string(),
@@ -257,21 +329,36 @@ fn distribution(r: &Resolved, sha: &str, installed: &BTreeSet<&PackageName>) -> 
         license: m.license.clone(),
         license_classifiers: m.license_classifiers.clone(),
         direct: r.direct,
-        requires: r.requires.iter().filter(|n| installed.contains(n)).map(|n| n.to_string()).collect(),
+        requires: r
+            .requires
+            .iter()
+            .filter(|n| installed.contains(n))
+            .map(|n| n.to_string())
+            .collect(),
         installed_in: "function".into(),
     }
 }
 
 /// The lock: hashed requirements.txt, one wheel hash per distribution, so it
 /// says exactly which file shipped. Deterministic: no dates, sorted.
-fn lock_text(resolved: &[Resolved], distributions: &[Distribution], target: &Target, file: &Path) -> String {
+fn lock_text(
+    resolved: &[Resolved],
+    distributions: &[Distribution],
+    target: &Target,
+    file: &Path,
+) -> String {
     let mut out = format!(
         "# Generated by slipway for {} from {}.\n# Exactly what ships: one wheel per distribution, pinned by its SHA-256.\n# Install it again with `slipway build` (requirements = this file) or\n# `pip install --no-deps --require-hashes -r` on the same runtime.\n",
         target.platform_summary(),
-        file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+        file.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
     );
     for (r, d) in resolved.iter().zip(distributions) {
-        out.push_str(&format!("{}=={} \\\n    --hash=sha256:{}\n", r.name, r.version, d.wheel_sha256));
+        out.push_str(&format!(
+            "{}=={} \\\n    --hash=sha256:{}\n",
+            r.name, r.version, d.wheel_sha256
+        ));
         let via: Vec<&str> = r.required_by.iter().map(String::as_str).collect();
         if !via.is_empty() {
             out.push_str(&format!("    # via {}\n", via.join(", ")));
@@ -281,14 +368,26 @@ fn lock_text(resolved: &[Resolved], distributions: &[Distribution], target: &Tar
 }
 
 /// Leaves out `exclude` and every distribution only they need.
-fn apply_exclusions(resolved: Vec<Resolved>, exclude: &[String], reporter: &dyn Reporter) -> Vec<Resolved> {
-    let excluded: BTreeSet<PackageName> = exclude.iter().filter_map(|n| PackageName::from_str(n).ok()).collect();
+fn apply_exclusions(
+    resolved: Vec<Resolved>,
+    exclude: &[String],
+    reporter: &dyn Reporter,
+) -> Vec<Resolved> {
+    let excluded: BTreeSet<PackageName> = exclude
+        .iter()
+        .filter_map(|n| PackageName::from_str(n).ok())
+        .collect();
     if excluded.is_empty() {
         return resolved;
     }
-    let by_name: BTreeMap<&PackageName, &Resolved> = resolved.iter().map(|r| (&r.name, r)).collect();
+    let by_name: BTreeMap<&PackageName, &Resolved> =
+        resolved.iter().map(|r| (&r.name, r)).collect();
     let mut keep: BTreeSet<PackageName> = BTreeSet::new();
-    let mut stack: Vec<&PackageName> = resolved.iter().filter(|r| r.direct && !excluded.contains(&r.name)).map(|r| &r.name).collect();
+    let mut stack: Vec<&PackageName> = resolved
+        .iter()
+        .filter(|r| r.direct && !excluded.contains(&r.name))
+        .map(|r| &r.name)
+        .collect();
     while let Some(n) = stack.pop() {
         if excluded.contains(n) || !keep.insert(n.clone()) {
             continue;
@@ -297,31 +396,53 @@ fn apply_exclusions(resolved: Vec<Resolved>, exclude: &[String], reporter: &dyn 
             stack.extend(r.requires.iter());
         }
     }
-    let (kept, dropped): (Vec<Resolved>, Vec<Resolved>) = resolved.into_iter().partition(|r| keep.contains(&r.name));
+    let (kept, dropped): (Vec<Resolved>, Vec<Resolved>) =
+        resolved.into_iter().partition(|r| keep.contains(&r.name));
     if !dropped.is_empty() {
-        let names: Vec<String> = dropped.iter().map(|r| format!("{} {}", r.name, r.version)).collect();
-        reporter.explain(&format!("left out (provided by the runtime): {}", names.join(", ")));
+        let names: Vec<String> = dropped
+            .iter()
+            .map(|r| format!("{} {}", r.name, r.version))
+            .collect();
+        reporter.explain(&format!(
+            "left out (provided by the runtime): {}",
+            names.join(", ")
+        ));
     }
     kept
 }
 
 /// Fully pinned, hashed input: no resolution, exactly the listed files.
-fn exact(client: &Client, runtime: &tokio::runtime::Runtime, target: &Target, spec: &DependencySpec) -> Result<Vec<Resolved>, PythonError> {
+fn exact(
+    client: &Client,
+    runtime: &tokio::runtime::Runtime,
+    target: &Target,
+    spec: &DependencySpec,
+) -> Result<Vec<Resolved>, PythonError> {
     let env = target.marker_environment();
     let reqs = spec.applicable(&env);
-    let pages = runtime.block_on(futures::future::join_all(reqs.iter().map(|r| client.project_files(&r.requirement.name))));
+    let pages = runtime.block_on(futures::future::join_all(
+        reqs.iter()
+            .map(|r| client.project_files(&r.requirement.name)),
+    ));
+    // (requirement index, file, tag, rejected files)
+    #[allow(clippy::type_complexity)]
     let mut chosen: Vec<(usize, DistFile, String, Vec<(String, String)>)> = Vec::new();
     for (i, (req, page)) in reqs.iter().zip(pages).enumerate() {
         let page = page?;
         let name = &req.requirement.name;
         let version = req.pinned_version().expect("pinned");
         let c = resolve::candidates(name, &page, target);
-        let same_version: Vec<&DistFile> = page.iter().filter(|f| f.wheel().is_some_and(|w| w.version == version)).collect();
+        let same_version: Vec<&DistFile> = page
+            .iter()
+            .filter(|f| f.wheel().is_some_and(|w| w.version == version))
+            .collect();
         // Among usable wheels of the version, one whose hash the requirement allows.
         let mut best: Option<(usize, &DistFile)> = None;
         for f in &same_version {
             let Some(w) = f.wheel() else { continue };
-            let Ok(rank) = target.wheel_rank(&w) else { continue };
+            let Ok(rank) = target.wheel_rank(&w) else {
+                continue;
+            };
             if f.yanked || f.sha256.as_ref().is_some_and(|s| !req.hashes.contains(s)) {
                 continue;
             }
@@ -330,7 +451,9 @@ fn exact(client: &Client, runtime: &tokio::runtime::Runtime, target: &Target, sp
             }
         }
         let Some((rank, file)) = best else {
-            let hashed_elsewhere = same_version.iter().any(|f| f.sha256.as_ref().is_some_and(|s| req.hashes.contains(s)));
+            let hashed_elsewhere = same_version
+                .iter()
+                .any(|f| f.sha256.as_ref().is_some_and(|s| req.hashes.contains(s)));
             let message = if hashed_elsewhere {
                 format!(
                     "{} ({}) pins {name}=={version} to files that cannot run on {}",
@@ -339,7 +462,11 @@ fn exact(client: &Client, runtime: &tokio::runtime::Runtime, target: &Target, sp
                     target.platform_summary()
                 )
             } else {
-                format!("{}: no file of {name}=={version} both matches its --hash values and runs on {}", req.origin, target.platform_summary())
+                format!(
+                    "{}: no file of {name}=={version} both matches its --hash values and runs on {}",
+                    req.origin,
+                    target.platform_summary()
+                )
             };
             return Err(PythonError::NoUsableWheel {
                 message: format!("{message}\n{}", resolve::describe_unusable(name, &c, target)),
@@ -347,14 +474,21 @@ fn exact(client: &Client, runtime: &tokio::runtime::Runtime, target: &Target, sp
             });
         };
         let tag = target.tags().get(rank).cloned().unwrap_or_default();
-        let rejected = c.rejected.iter().filter(|(f, _)| WheelName::parse(f).is_some_and(|w| w.version == version)).cloned().collect();
+        let rejected = c
+            .rejected
+            .iter()
+            .filter(|(f, _)| WheelName::parse(f).is_some_and(|w| w.version == version))
+            .cloned()
+            .collect();
         chosen.push((i, file.clone(), tag, rejected));
     }
-    let metas = runtime.block_on(futures::future::join_all(chosen.iter().map(|(_, f, _, _)| async {
-        let allowed = &reqs[chosen.iter().position(|c| c.1.url == f.url).unwrap_or(0)].hashes;
-        client.download(f, allowed).await?;
-        client.metadata(f).await
-    })));
+    let metas = runtime.block_on(futures::future::join_all(chosen.iter().map(
+        |(_, f, _, _)| async {
+            let allowed = &reqs[chosen.iter().position(|c| c.1.url == f.url).unwrap_or(0)].hashes;
+            client.download(f, allowed).await?;
+            client.metadata(f).await
+        },
+    )));
     let mut out: Vec<Resolved> = Vec::new();
     for ((i, file, tag, rejected), meta) in chosen.into_iter().zip(metas) {
         let req = reqs[i];
@@ -376,13 +510,27 @@ fn exact(client: &Client, runtime: &tokio::runtime::Runtime, target: &Target, sp
     let names: BTreeSet<PackageName> = out.iter().map(|r| r.name.clone()).collect();
     let mut edges: Vec<(usize, PackageName)> = Vec::new();
     for (i, r) in out.iter().enumerate() {
-        let extras = &reqs.iter().find(|q| q.requirement.name == r.name).expect("listed").requirement.extras;
-        for dep in r.metadata.requires_dist.iter().filter(|d| d.evaluate_markers(&env, extras)) {
+        let extras = &reqs
+            .iter()
+            .find(|q| q.requirement.name == r.name)
+            .expect("listed")
+            .requirement
+            .extras;
+        for dep in r
+            .metadata
+            .requires_dist
+            .iter()
+            .filter(|d| d.evaluate_markers(&env, extras))
+        {
             if dep.name == r.name {
                 continue;
             }
             if !names.contains(&dep.name) {
-                let origin = &reqs.iter().find(|q| q.requirement.name == r.name).expect("listed").origin;
+                let origin = &reqs
+                    .iter()
+                    .find(|q| q.requirement.name == r.name)
+                    .expect("listed")
+                    .origin;
                 return Err(PythonError::Requirements {
                     file: origin.file.clone(),
                     line: origin.line,
@@ -413,20 +561,14 @@ pub fn find_python(minor: u32) -> Option<PathBuf> {
     let mut found: Vec<PathBuf> = std::fs::read_dir(root.join("versions"))
         .ok()?
         .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with(&format!("3.{minor}.")))
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(&format!("3.{minor}."))
+        })
         .map(|e| e.path().join("bin").join(format!("python3.{minor}")))
         .filter(|p| p.is_file())
         .collect();
     found.sort();
     found.pop()
 }
-
-/// Shared for tests and diagnostics: the candidates of one project's files.
-pub fn usable_versions(project: &str, files: &[DistFile], target: &Target) -> Vec<String> {
-    PackageName::from_str(project)
-        .map(|n| resolve::candidates(&n, files, target).versions.keys().map(|v| v.to_string()).collect())
-        .unwrap_or_default()
-}
-
-#[doc(hidden)]
-pub type SharedClient = Arc<Client>;

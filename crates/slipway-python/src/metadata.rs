@@ -46,8 +46,12 @@ impl CoreMetadata {
                 "name" => m.name = value,
                 "version" => m.version = value,
                 "requires-dist" => {
-                    let r = pep508_rs::Requirement::from_str(&value)
-                        .map_err(|e| format!("bad Requires-Dist `{value}`: {}", e.to_string().lines().next().unwrap_or("")))?;
+                    let r = pep508_rs::Requirement::from_str(&value).map_err(|e| {
+                        format!(
+                            "bad Requires-Dist `{value}`: {}",
+                            e.to_string().lines().next().unwrap_or("")
+                        )
+                    })?;
                     m.requires_dist.push(r);
                 }
                 "requires-python" => {
@@ -61,7 +65,9 @@ impl CoreMetadata {
                 }
                 "license" if !value.is_empty() && value != "UNKNOWN" => m.license = Some(value),
                 "license-expression" => m.license_expression = Some(value),
-                "classifier" if value.starts_with("License ::") => m.license_classifiers.push(value),
+                "classifier" if value.starts_with("License ::") => {
+                    m.license_classifiers.push(value)
+                }
                 _ => {}
             }
         }

@@ -93,7 +93,10 @@ pub fn read(path: &Path, env: &MarkerEnvironment) -> Result<DependencySpec, Pyth
         read_uv_lock(path, env)
     } else {
         let mut spec = DependencySpec::default();
-        let mut reader = RequirementsReader { spec: &mut spec, stack: Vec::new() };
+        let mut reader = RequirementsReader {
+            spec: &mut spec,
+            stack: Vec::new(),
+        };
         reader.read(path, Kind::Requirement)?;
         check_hash_mode(&spec)?;
         Ok(spec)
@@ -103,15 +106,15 @@ pub fn read(path: &Path, env: &MarkerEnvironment) -> Result<DependencySpec, Pyth
 /// pip's rule: once one requirement is hashed, all must be, or an unhashed
 /// download could slip in beside the checked ones.
 fn check_hash_mode(spec: &DependencySpec) -> Result<(), PythonError> {
-    if spec.requirements.iter().any(|r| !r.hashes.is_empty()) {
-        if let Some(r) = spec.requirements.iter().find(|r| r.hashes.is_empty()) {
-            return Err(PythonError::Requirements {
+    if spec.requirements.iter().any(|r| !r.hashes.is_empty())
+        && let Some(r) = spec.requirements.iter().find(|r| r.hashes.is_empty())
+    {
+        return Err(PythonError::Requirements {
                 file: r.origin.file.clone(),
                 line: r.origin.line,
                 message: format!("`{}` has no --hash while other requirements do", r.requirement.name),
                 help: "hash every requirement (for example with the lock slipway writes to dist/<function>/requirements.lock.txt) or none".into(),
             });
-        }
     }
     Ok(())
 }
@@ -152,15 +155,22 @@ impl RequirementsReader<'_> {
             if line.starts_with('-') {
                 let (option, value) = split_option(line);
                 let need = |v: Option<String>| {
-                    v.filter(|v| !v.is_empty())
-                        .ok_or_else(|| err(format!("`{option}` needs a value"), "write it as `--option value`"))
+                    v.filter(|v| !v.is_empty()).ok_or_else(|| {
+                        err(
+                            format!("`{option}` needs a value"),
+                            "write it as `--option value`",
+                        )
+                    })
                 };
                 match option.as_str() {
                     "-r" | "--requirement" => {
                         let file = dir.join(need(value)?);
                         self.read(&file, kind).map_err(|e| match e {
                             PythonError::Io { source, .. } => err(
-                                format!("cannot read the included file {}: {source}", file.display()),
+                                format!(
+                                    "cannot read the included file {}: {source}",
+                                    file.display()
+                                ),
                                 "paths in -r lines are relative to the file that includes them",
                             ),
                             other => other,
@@ -170,7 +180,10 @@ impl RequirementsReader<'_> {
                         let file = dir.join(need(value)?);
                         self.read(&file, Kind::Constraint).map_err(|e| match e {
                             PythonError::Io { source, .. } => err(
-                                format!("cannot read the constraints file {}: {source}", file.display()),
+                                format!(
+                                    "cannot read the constraints file {}: {source}",
+                                    file.display()
+                                ),
                                 "paths in -c lines are relative to the file that includes them",
                             ),
                             other => other,
@@ -186,13 +199,15 @@ impl RequirementsReader<'_> {
                                 "download the files into a folder and point --find-links at it, or serve them as an index (--extra-index-url)",
                             ));
                         }
-                        self.spec.find_links.push(dir.join(v.trim_start_matches("file://")));
+                        self.spec
+                            .find_links
+                            .push(dir.join(v.trim_start_matches("file://")));
                     }
                     "--no-index" => self.spec.no_index = true,
                     "--pre" => self.spec.pre = true,
                     // Binary-only is always in force for a Lambda target; these change nothing.
-                    "--only-binary" | "--prefer-binary" | "--require-hashes" | "--trusted-host" | "--use-feature"
-                    | "--no-binary" => {}
+                    "--only-binary" | "--prefer-binary" | "--require-hashes" | "--trusted-host"
+                    | "--use-feature" | "--no-binary" => {}
                     "-e" | "--editable" => {
                         return Err(err(
                             "editable requirements cannot go into a Lambda package".into(),
@@ -212,7 +227,10 @@ impl RequirementsReader<'_> {
             let requirement = Requirement {
                 requirement: requirement.0,
                 hashes: requirement.1,
-                origin: Origin { file: path.to_path_buf(), line: line_no },
+                origin: Origin {
+                    file: path.to_path_buf(),
+                    line: line_no,
+                },
             };
             match kind {
                 Kind::Requirement => self.spec.requirements.push(requirement),
@@ -256,7 +274,9 @@ fn parse_requirement_line(
         };
         let value = value.unwrap_or_default();
         match value.split_once(':') {
-            Some(("sha256", hex)) if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            Some(("sha256", hex))
+                if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) =>
+            {
                 hashes.push(hex.to_ascii_lowercase())
             }
             // Other algorithms are legal for pip but cannot be checked against the SHA-256 the index gives.
@@ -274,7 +294,10 @@ fn parse_requirement_line(
             }
         }
     }
-    if requirement_part.contains("://") || requirement_part.starts_with('.') || requirement_part.starts_with('/') {
+    if requirement_part.contains("://")
+        || requirement_part.starts_with('.')
+        || requirement_part.starts_with('/')
+    {
         return Err(err(
             format!("`{requirement_part}`: requirements by URL or path are not supported"),
             "publish the package to an index or put its wheel in a --find-links folder, then require it by name and version",
@@ -282,7 +305,10 @@ fn parse_requirement_line(
     }
     let requirement = pep508_rs::Requirement::from_str(requirement_part).map_err(|e| {
         err(
-            format!("`{requirement_part}` is not a valid requirement: {}", first_line(&e.to_string())),
+            format!(
+                "`{requirement_part}` is not a valid requirement: {}",
+                first_line(&e.to_string())
+            ),
             "write requirements as `name[extra]>=1.0 ; python_version >= \"3.9\"` (PEP 508)",
         )
     })?;
@@ -341,9 +367,15 @@ fn expand_env(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
     let mut rest = line;
     while let Some(start) = rest.find("${") {
-        let Some(len) = rest[start + 2..].find('}') else { break };
+        let Some(len) = rest[start + 2..].find('}') else {
+            break;
+        };
         let name = &rest[start + 2..start + 2 + len];
-        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_') {
+        if name.is_empty()
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+        {
             out.push_str(&rest[..start + 2]);
             rest = &rest[start + 2..];
             continue;
@@ -358,7 +390,10 @@ fn expand_env(line: &str) -> String {
 
 /// `--opt=value`, `--opt value`, `-rfile` and `-r file` → (option, value).
 fn split_option(line: &str) -> (String, Option<String>) {
-    if let Some((opt, value)) = line.split_once('=').filter(|(o, _)| o.starts_with("--") && !o.contains(' ')) {
+    if let Some((opt, value)) = line
+        .split_once('=')
+        .filter(|(o, _)| o.starts_with("--") && !o.contains(' '))
+    {
         return (opt.to_string(), Some(value.trim().to_string()));
     }
     let (opt, value) = match line.split_once(char::is_whitespace) {
@@ -401,7 +436,10 @@ fn read_pyproject(path: &Path) -> Result<DependencySpec, PythonError> {
         message: "`[project] dependencies` must be a list of strings".into(),
         help: "write dependencies = [\"requests>=2.31\"]".into(),
     })?;
-    let mut spec = DependencySpec { files: vec![path.to_path_buf()], ..Default::default() };
+    let mut spec = DependencySpec {
+        files: vec![path.to_path_buf()],
+        ..Default::default()
+    };
     for item in items {
         let s = item.as_str().unwrap_or_default();
         // TOML values carry no line numbers here; find the string in the text.
@@ -420,7 +458,10 @@ fn read_pyproject(path: &Path) -> Result<DependencySpec, PythonError> {
         spec.requirements.push(Requirement {
             requirement,
             hashes: Vec::new(),
-            origin: Origin { file: path.to_path_buf(), line },
+            origin: Origin {
+                file: path.to_path_buf(),
+                line,
+            },
         });
     }
     Ok(spec)
@@ -436,7 +477,8 @@ fn read_uv_lock(path: &Path, env: &MarkerEnvironment) -> Result<DependencySpec, 
         message,
         help: "regenerate it with `uv lock`".into(),
     };
-    let doc: toml::Table = toml::from_str(&text).map_err(|e| bad(format!("not valid TOML: {}", first_line(&e.to_string()))))?;
+    let doc: toml::Table = toml::from_str(&text)
+        .map_err(|e| bad(format!("not valid TOML: {}", first_line(&e.to_string()))))?;
     let packages = doc
         .get("package")
         .and_then(|p| p.as_array())
@@ -450,10 +492,15 @@ fn read_uv_lock(path: &Path, env: &MarkerEnvironment) -> Result<DependencySpec, 
     let mut by_name: BTreeMap<String, Vec<Locked>> = BTreeMap::new();
     for p in packages {
         let Some(t) = p.as_table() else { continue };
-        let name = t.get("name").and_then(|v| v.as_str()).ok_or_else(|| bad("a [[package]] without a name".into()))?;
+        let name = t
+            .get("name")
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| bad("a [[package]] without a name".into()))?;
         let source = t.get("source").and_then(|s| s.as_table());
-        let is_project = source.is_some_and(|s| s.contains_key("editable") || s.contains_key("virtual"));
-        let norm = PackageName::from_str(name).map_err(|e| bad(format!("bad package name `{name}`: {e}")))?;
+        let is_project =
+            source.is_some_and(|s| s.contains_key("editable") || s.contains_key("virtual"));
+        let norm = PackageName::from_str(name)
+            .map_err(|e| bad(format!("bad package name `{name}`: {e}")))?;
         by_name.entry(norm.to_string()).or_default().push(Locked {
             version: t.get("version").and_then(|v| v.as_str()),
             table: t,
@@ -461,7 +508,10 @@ fn read_uv_lock(path: &Path, env: &MarkerEnvironment) -> Result<DependencySpec, 
         });
     }
 
-    let mut spec = DependencySpec { files: vec![path.to_path_buf()], ..Default::default() };
+    let mut spec = DependencySpec {
+        files: vec![path.to_path_buf()],
+        ..Default::default()
+    };
     let mut queue: Vec<(&toml::Table, Vec<String>)> = by_name
         .values()
         .flatten()
@@ -488,28 +538,51 @@ fn read_uv_lock(path: &Path, env: &MarkerEnvironment) -> Result<DependencySpec, 
             }
         }
         for edge in edges {
-            let Some(edge) = edge.as_table() else { continue };
-            let Some(name) = edge.get("name").and_then(|n| n.as_str()) else { continue };
+            let Some(edge) = edge.as_table() else {
+                continue;
+            };
+            let Some(name) = edge.get("name").and_then(|n| n.as_str()) else {
+                continue;
+            };
             if let Some(marker) = edge.get("marker").and_then(|m| m.as_str()) {
                 let probe = format!("x ; {marker}");
                 let holds = pep508_rs::Requirement::<pep508_rs::VerbatimUrl>::from_str(&probe)
                     .map(|r| r.evaluate_markers(env, &[]))
-                    .map_err(|e| bad(format!("bad marker `{marker}`: {}", first_line(&e.to_string()))))?;
+                    .map_err(|e| {
+                        bad(format!(
+                            "bad marker `{marker}`: {}",
+                            first_line(&e.to_string())
+                        ))
+                    })?;
                 if !holds {
                     continue;
                 }
             }
-            let norm = PackageName::from_str(name).map_err(|e| bad(format!("bad package name `{name}`: {e}")))?.to_string();
-            let candidates = by_name.get(&norm).ok_or_else(|| bad(format!("`{name}` is required but not locked")))?;
+            let norm = PackageName::from_str(name)
+                .map_err(|e| bad(format!("bad package name `{name}`: {e}")))?
+                .to_string();
+            let candidates = by_name
+                .get(&norm)
+                .ok_or_else(|| bad(format!("`{name}` is required but not locked")))?;
             // Forked locks hold several versions; the edge names the one it means.
             let wanted = edge.get("version").and_then(|v| v.as_str());
-            let Some(locked) = candidates.iter().find(|c| wanted.is_none() || c.version == wanted) else {
-                return Err(bad(format!("`{name}` {} is required but not locked", wanted.unwrap_or(""))));
+            let Some(locked) = candidates
+                .iter()
+                .find(|c| wanted.is_none() || c.version == wanted)
+            else {
+                return Err(bad(format!(
+                    "`{name}` {} is required but not locked",
+                    wanted.unwrap_or("")
+                )));
             };
             let edge_extras: Vec<String> = edge
                 .get("extra")
                 .and_then(|e| e.as_array())
-                .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect()
+                })
                 .unwrap_or_default();
             let key = format!("{norm}[{}]", edge_extras.join(","));
             if seen.contains_key(&key) || locked.is_project {
@@ -517,10 +590,16 @@ fn read_uv_lock(path: &Path, env: &MarkerEnvironment) -> Result<DependencySpec, 
             }
             seen.insert(key, norm.clone());
             queue.push((locked.table, edge_extras));
-            if spec.requirements.iter().any(|r| r.requirement.name.as_ref() == norm) {
+            if spec
+                .requirements
+                .iter()
+                .any(|r| r.requirement.name.as_ref() == norm)
+            {
                 continue;
             }
-            let version = locked.version.ok_or_else(|| bad(format!("`{name}` has no version")))?;
+            let version = locked
+                .version
+                .ok_or_else(|| bad(format!("`{name}` has no version")))?;
             let hashes: Vec<String> = locked
                 .table
                 .get("wheels")
@@ -532,7 +611,12 @@ fn read_uv_lock(path: &Path, env: &MarkerEnvironment) -> Result<DependencySpec, 
                 .filter_map(|h| h.strip_prefix("sha256:").map(str::to_string))
                 .collect();
             let requirement = pep508_rs::Requirement::from_str(&format!("{norm}=={version}"))
-                .map_err(|e| bad(format!("`{name}` {version}: {}", first_line(&e.to_string()))))?;
+                .map_err(|e| {
+                    bad(format!(
+                        "`{name}` {version}: {}",
+                        first_line(&e.to_string())
+                    ))
+                })?;
             let line = text
                 .find(&format!("name = \"{name}\"\nversion = \"{version}\""))
                 .map(|off| text[..off].matches('\n').count() + 1)
@@ -540,7 +624,10 @@ fn read_uv_lock(path: &Path, env: &MarkerEnvironment) -> Result<DependencySpec, 
             spec.requirements.push(Requirement {
                 requirement,
                 hashes,
-                origin: Origin { file: path.to_path_buf(), line },
+                origin: Origin {
+                    file: path.to_path_buf(),
+                    line,
+                },
             });
         }
     }
@@ -592,14 +679,29 @@ mod tests {
             "--index-url https://example.invalid/simple\n-r base.txt\n-c constraints.txt\nrequests[socks]>=2.31,<3 ; python_version >= \"3.8\"\ncolorama ; sys_platform == 'win32'\n",
         );
         let spec = read(&main, &env()).unwrap();
-        assert_eq!(spec.index_url.as_deref(), Some("https://example.invalid/simple"));
-        let names: Vec<_> = spec.requirements.iter().map(|r| r.requirement.name.to_string()).collect();
+        assert_eq!(
+            spec.index_url.as_deref(),
+            Some("https://example.invalid/simple")
+        );
+        let names: Vec<_> = spec
+            .requirements
+            .iter()
+            .map(|r| r.requirement.name.to_string())
+            .collect();
         assert_eq!(names, ["six", "requests", "colorama"]);
         assert_eq!(spec.constraints.len(), 1);
         assert_eq!(spec.requirements[1].requirement.extras.len(), 1);
         assert_eq!(spec.requirements[1].origin.line, 4);
-        let applicable: Vec<_> = spec.applicable(&env()).iter().map(|r| r.requirement.name.to_string()).collect();
-        assert_eq!(applicable, ["six", "requests"], "colorama is for Windows only");
+        let applicable: Vec<_> = spec
+            .applicable(&env())
+            .iter()
+            .map(|r| r.requirement.name.to_string())
+            .collect();
+        assert_eq!(
+            applicable,
+            ["six", "requests"],
+            "colorama is for Windows only"
+        );
         assert_eq!(spec.files.len(), 3);
         assert!(!spec.fully_pinned_and_hashed());
     }
@@ -621,14 +723,26 @@ mod tests {
     #[test]
     fn errors_name_the_file_and_line() {
         let dir = tempfile::tempdir().unwrap();
-        let main = write(dir.path(), "requirements.txt", "requests\n\nnot a requirement!!\n");
+        let main = write(
+            dir.path(),
+            "requirements.txt",
+            "requests\n\nnot a requirement!!\n",
+        );
         let err = read(&main, &env()).unwrap_err();
         assert!(err.to_string().contains("requirements.txt:3"), "{err}");
         let main = write(dir.path(), "requirements.txt", "-r missing.txt\n");
         let err = read(&main, &env()).unwrap_err().to_string();
-        assert!(err.contains("requirements.txt:1") && err.contains("missing.txt"), "{err}");
+        assert!(
+            err.contains("requirements.txt:1") && err.contains("missing.txt"),
+            "{err}"
+        );
         let main = write(dir.path(), "requirements.txt", "-e .\n");
-        assert!(read(&main, &env()).unwrap_err().to_string().contains("editable"));
+        assert!(
+            read(&main, &env())
+                .unwrap_err()
+                .to_string()
+                .contains("editable")
+        );
         let main = write(dir.path(), "requirements.txt", "x==1 --hash=md5:abc\n");
         assert!(read(&main, &env()).unwrap_err().to_string().contains("md5"));
     }
@@ -644,8 +758,17 @@ mod tests {
         let spec = read(&p, &env()).unwrap();
         assert_eq!(spec.requirements.len(), 2);
         assert_eq!(spec.requirements[1].origin.line, 6);
-        let p = write(dir.path(), "pyproject.toml", "[project]\nname = \"fn\"\ndynamic = [\"dependencies\"]\n");
-        assert!(read(&p, &env()).unwrap_err().to_string().contains("dynamic"));
+        let p = write(
+            dir.path(),
+            "pyproject.toml",
+            "[project]\nname = \"fn\"\ndynamic = [\"dependencies\"]\n",
+        );
+        assert!(
+            read(&p, &env())
+                .unwrap_err()
+                .to_string()
+                .contains("dynamic")
+        );
     }
 
     #[test]
@@ -690,10 +813,17 @@ wheels = [{{ url = "https://example.invalid/c.whl", hash = "sha256:{c}" }}]
         );
         let p = write(dir.path(), "uv.lock", &lock);
         let spec = read(&p, &env()).unwrap();
-        let mut names: Vec<_> = spec.requirements.iter().map(|r| r.requirement.to_string()).collect();
+        let mut names: Vec<_> = spec
+            .requirements
+            .iter()
+            .map(|r| r.requirement.to_string())
+            .collect();
         names.sort();
         assert_eq!(names, ["idna==3.10", "requests==2.32.3"]);
         assert!(spec.fully_pinned_and_hashed());
-        assert_eq!(spec.index_url.as_deref(), Some("https://example.invalid/simple"));
+        assert_eq!(
+            spec.index_url.as_deref(),
+            Some("https://example.invalid/simple")
+        );
     }
 }

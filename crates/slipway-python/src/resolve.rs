@@ -12,15 +12,18 @@ use std::sync::Arc;
 use pep508_rs::pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::{ExtraName, MarkerEnvironment, PackageName, VersionOrUrl};
 use pubgrub::{
-    DefaultStringReporter, Dependencies, DependencyProvider, PackageResolutionStatistics, PubGrubError, Ranges,
-    Reporter,
+    DefaultStringReporter, Dependencies, DependencyProvider, PackageResolutionStatistics,
+    PubGrubError, Ranges, Reporter,
 };
 
+use crate::PythonError;
 use crate::index::{Client, DistFile};
 use crate::metadata::CoreMetadata;
 use crate::requirements::{DependencySpec, Requirement};
 use crate::target::Target;
-use crate::PythonError;
+
+/// Builds a pure-Python wheel from an sdist, or says why not.
+pub type SdistBuilder<'a> = dyn Fn(&PackageName, &DistFile) -> Result<DistFile, PythonError> + 'a;
 
 /// A node of the resolution graph.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -68,14 +71,16 @@ pub fn candidates(project: &PackageName, files: &[DistFile], target: &Target) ->
     let mut out = Candidates::default();
     for file in files {
         if file.yanked {
-            out.rejected.push((file.filename.clone(), "yanked by its maintainers".into()));
+            out.rejected
+                .push((file.filename.clone(), "yanked by its maintainers".into()));
             continue;
         }
-        if let Some(spec) = file.requires_python_specifiers() {
-            if !spec.contains(&python) {
-                out.rejected.push((file.filename.clone(), format!("requires Python {spec}")));
-                continue;
-            }
+        if let Some(spec) = file.requires_python_specifiers()
+            && !spec.contains(&python)
+        {
+            out.rejected
+                .push((file.filename.clone(), format!("requires Python {spec}")));
+            continue;
         }
         if let Some(wheel) = file.wheel() {
             if &wheel.name != project {
@@ -83,18 +88,30 @@ pub fn candidates(project: &PackageName, files: &[DistFile], target: &Target) ->
             }
             match target.wheel_rank(&wheel) {
                 Ok(rank) => {
-                    let better = out.versions.get(&wheel.version).is_none_or(|c| rank < c.rank);
+                    let better = out
+                        .versions
+                        .get(&wheel.version)
+                        .is_none_or(|c| rank < c.rank);
                     if better {
                         let tag = target.tags().get(rank).cloned().unwrap_or_default();
-                        out.versions.insert(wheel.version.clone(), Candidate { file: file.clone(), rank, tag });
+                        out.versions.insert(
+                            wheel.version.clone(),
+                            Candidate {
+                                file: file.clone(),
+                                rank,
+                                tag,
+                            },
+                        );
                     }
                 }
-                Err(reason) => out.rejected.push((file.filename.clone(), reason.to_string())),
+                Err(reason) => out
+                    .rejected
+                    .push((file.filename.clone(), reason.to_string())),
             }
-        } else if let Some(sdist) = crate::wheel_name::SdistName::parse(&file.filename) {
-            if &sdist.name == project {
-                out.sdist_only.insert(sdist.version, file.clone());
-            }
+        } else if let Some(sdist) = crate::wheel_name::SdistName::parse(&file.filename)
+            && &sdist.name == project
+        {
+            out.sdist_only.insert(sdist.version, file.clone());
         }
     }
     out.sdist_only.retain(|v, _| !out.versions.contains_key(v));
@@ -132,7 +149,7 @@ struct Provider<'a> {
     candidates: RefCell<HashMap<PackageName, Arc<Candidates>>>,
     /// Sdist-only ranges that left a package without versions, for the error.
     no_wheel: RefCell<BTreeMap<PackageName, Arc<Candidates>>>,
-    sdist_builder: Option<&'a dyn Fn(&PackageName, &DistFile) -> Result<DistFile, PythonError>>,
+    sdist_builder: Option<&'a SdistBuilder<'a>>,
 }
 
 impl Provider<'_> {
@@ -159,12 +176,16 @@ impl Provider<'_> {
     }
 
     fn allowed_by_constraints(&self, name: &PackageName, v: &Version) -> bool {
-        self.constraints.get(name).is_none_or(|specs| specs.iter().all(|s| s.contains(v)))
+        self.constraints
+            .get(name)
+            .is_none_or(|specs| specs.iter().all(|s| s.contains(v)))
     }
 
-    /// Fetches pages and the best candidate's metadata of `names` in the background.
-    fn prefetch(&self, names: impl IntoIterator<Item = PackageName>) {
-        for name in names {
+    /// Fetches the pages of `wanted` and the metadata of the version the
+    /// solver will most likely pick (the newest stable one in range) in the
+    /// background, so the network works while the solver thinks.
+    fn prefetch(&self, wanted: impl IntoIterator<Item = (PackageName, Ranges<Version>)>) {
+        for (name, range) in wanted {
             if self.candidates.borrow().contains_key(&name) {
                 continue;
             }
@@ -173,7 +194,12 @@ impl Provider<'_> {
             self.runtime.spawn(async move {
                 if let Ok(files) = client.project_files(&name).await {
                     let c = candidates(&name, &files, &target);
-                    if let Some((_, best)) = c.versions.iter().rev().find(|(v, _)| !v.any_prerelease()) {
+                    let best = c
+                        .versions
+                        .iter()
+                        .rev()
+                        .find(|(v, _)| range.contains(v) && !v.any_prerelease());
+                    if let Some((_, best)) = best {
                         let _ = client.metadata(&best.file).await;
                     }
                 }
@@ -188,7 +214,10 @@ impl Provider<'_> {
         }
     }
 
-    fn edges(&self, reqs: impl Iterator<Item = pep508_rs::Requirement>) -> Vec<(Node, Ranges<Version>)> {
+    fn edges(
+        &self,
+        reqs: impl Iterator<Item = pep508_rs::Requirement>,
+    ) -> Vec<(Node, Ranges<Version>)> {
         let mut out: Vec<(Node, Ranges<Version>)> = Vec::new();
         let mut add = |node: Node, range: Ranges<Version>| {
             if let Some((_, existing)) = out.iter_mut().find(|(n, _)| n == &node) {
@@ -216,45 +245,75 @@ impl DependencyProvider for Provider<'_> {
     type Priority = (u8, u32, Reverse<usize>);
     type Err = PythonError;
 
-    fn prioritize(&self, package: &Node, range: &Ranges<Version>, stats: &PackageResolutionStatistics) -> Self::Priority {
+    fn prioritize(
+        &self,
+        package: &Node,
+        range: &Ranges<Version>,
+        stats: &PackageResolutionStatistics,
+    ) -> Self::Priority {
         let class = match package {
             Node::Root => 3,
             _ if range.as_singleton().is_some() => 2,
             _ => 1,
         };
         let versions = match package {
-            Node::Dist(n) | Node::Extra(n, _) => {
-                self.candidates.borrow().get(n).map(|c| c.versions.len()).unwrap_or(usize::MAX / 2)
-            }
+            Node::Dist(n) | Node::Extra(n, _) => self
+                .candidates
+                .borrow()
+                .get(n)
+                .map(|c| c.versions.len())
+                .unwrap_or(usize::MAX / 2),
             Node::Root => 0,
         };
         (class, stats.conflict_count(), Reverse(versions))
     }
 
-    fn choose_version(&self, package: &Node, range: &Ranges<Version>) -> Result<Option<Version>, PythonError> {
+    fn choose_version(
+        &self,
+        package: &Node,
+        range: &Ranges<Version>,
+    ) -> Result<Option<Version>, PythonError> {
         let name = match package {
             Node::Root => return Ok(Some(Version::new([0]))),
             Node::Dist(n) | Node::Extra(n, _) => n,
         };
         let c = self.candidates(name)?;
         let usable = |v: &&Version| range.contains(v) && self.allowed_by_constraints(name, v);
-        let stable = c.versions.keys().rev().filter(usable).find(|v| self.allow_pre || !v.any_prerelease());
+        let stable = c
+            .versions
+            .keys()
+            .rev()
+            .filter(usable)
+            .find(|v| self.allow_pre || !v.any_prerelease());
         // PEP 440: pre-releases are taken when nothing else satisfies the requirement.
-        let chosen = stable.or_else(|| c.versions.keys().rev().find(usable)).cloned();
+        let chosen = stable
+            .or_else(|| c.versions.keys().rev().find(usable))
+            .cloned();
         if chosen.is_none() {
-            if let Some(builder) = self.sdist_builder {
-                if let Some((v, sdist)) = c.sdist_only.iter().rev().find(|(v, _)| usable(v)) {
-                    let wheel = builder(name, sdist)?;
-                    let mut updated = (*c).clone();
-                    updated.versions.insert(v.clone(), Candidate { file: wheel, rank: usize::MAX, tag: "py3-none-any (built from the sdist)".into() });
-                    updated.sdist_only.remove(v);
-                    self.candidates.borrow_mut().insert(name.clone(), Arc::new(updated));
-                    return Ok(Some(v.clone()));
-                }
+            if let Some(builder) = self.sdist_builder
+                && let Some((v, sdist)) = c.sdist_only.iter().rev().find(|(v, _)| usable(v))
+            {
+                let wheel = builder(name, sdist)?;
+                let mut updated = (*c).clone();
+                updated.versions.insert(
+                    v.clone(),
+                    Candidate {
+                        file: wheel,
+                        rank: usize::MAX,
+                        tag: "py3-none-any (built from the sdist)".into(),
+                    },
+                );
+                updated.sdist_only.remove(v);
+                self.candidates
+                    .borrow_mut()
+                    .insert(name.clone(), Arc::new(updated));
+                return Ok(Some(v.clone()));
             }
             // Worth explaining only when files in the range exist but cannot run here.
             let unusable_in_range = c.sdist_only.keys().any(|v| range.contains(v))
-                || c.rejected.iter().any(|(f, _)| crate::WheelName::parse(f).is_some_and(|w| range.contains(&w.version)));
+                || c.rejected.iter().any(|(f, _)| {
+                    crate::WheelName::parse(f).is_some_and(|w| range.contains(&w.version))
+                });
             if unusable_in_range {
                 self.no_wheel.borrow_mut().insert(name.clone(), c.clone());
             }
@@ -262,7 +321,11 @@ impl DependencyProvider for Provider<'_> {
         Ok(chosen)
     }
 
-    fn get_dependencies(&self, package: &Node, version: &Version) -> Result<Dependencies<Node, Ranges<Version>, String>, PythonError> {
+    fn get_dependencies(
+        &self,
+        package: &Node,
+        version: &Version,
+    ) -> Result<Dependencies<Node, Ranges<Version>, String>, PythonError> {
         let edges = match package {
             Node::Root => self.edges(self.root.iter().map(|r| r.requirement.clone())),
             Node::Dist(name) | Node::Extra(name, _) => {
@@ -270,15 +333,18 @@ impl DependencyProvider for Provider<'_> {
                 let Some(candidate) = c.versions.get(version) else {
                     return Ok(Dependencies::Unavailable("no usable wheel".into()));
                 };
-                let metadata = self.runtime.block_on(self.client.metadata(&candidate.file))?;
+                let metadata = self
+                    .runtime
+                    .block_on(self.client.metadata(&candidate.file))?;
                 let extras: Vec<ExtraName> = match package {
                     Node::Extra(_, e) => vec![e.clone()],
                     _ => Vec::new(),
                 };
-                if let Node::Extra(_, e) = package {
-                    if !metadata.provides_extras.contains(e) && !metadata.provides_extras.is_empty() {
-                        tracing::warn!("{name} {version} has no extra `{e}`");
-                    }
+                if let Node::Extra(_, e) = package
+                    && !metadata.provides_extras.contains(e)
+                    && !metadata.provides_extras.is_empty()
+                {
+                    tracing::warn!("{name} {version} has no extra `{e}`");
                 }
                 let reqs: Vec<_> = metadata
                     .requires_dist
@@ -295,8 +361,8 @@ impl DependencyProvider for Provider<'_> {
                 edges
             }
         };
-        self.prefetch(edges.iter().filter_map(|(n, _)| match n {
-            Node::Dist(n) => Some(n.clone()),
+        self.prefetch(edges.iter().filter_map(|(n, range)| match n {
+            Node::Dist(n) => Some((n.clone(), range.clone())),
             _ => None,
         }));
         Ok(Dependencies::Available(edges.into_iter().collect()))
@@ -309,7 +375,7 @@ pub fn resolve(
     runtime: &tokio::runtime::Runtime,
     target: &Target,
     spec: &DependencySpec,
-    sdist_builder: Option<&dyn Fn(&PackageName, &DistFile) -> Result<DistFile, PythonError>>,
+    sdist_builder: Option<&SdistBuilder<'_>>,
 ) -> Result<Vec<Resolved>, PythonError> {
     let env = target.marker_environment();
     let root: Vec<&Requirement> = spec.applicable(&env);
@@ -319,7 +385,10 @@ pub fn resolve(
             continue;
         }
         if let Some(VersionOrUrl::VersionSpecifier(s)) = &c.requirement.version_or_url {
-            constraints.entry(c.requirement.name.clone()).or_default().push(s.clone());
+            constraints
+                .entry(c.requirement.name.clone())
+                .or_default()
+                .push(s.clone());
         }
     }
     let provider = Provider {
@@ -334,24 +403,41 @@ pub fn resolve(
         no_wheel: RefCell::new(BTreeMap::new()),
         sdist_builder,
     };
-    provider.prefetch(root.iter().map(|r| r.requirement.name.clone()));
+    provider.prefetch(root.iter().map(|r| {
+        (
+            r.requirement.name.clone(),
+            Provider::requirement_range(&r.requirement),
+        )
+    }));
     let solution = match pubgrub::resolve(&provider, Node::Root, Version::new([0])) {
         Ok(s) => s,
         Err(PubGrubError::NoSolution(mut tree)) => {
             tree.collapse_no_versions();
             let mut explanation = DefaultStringReporter::report(&tree);
-            explanation = explanation.replace("the function's requirements 0 depends on", "the requirements ask for");
+            explanation = explanation.replace(
+                "the function's requirements 0 depends on",
+                "the requirements ask for",
+            );
             explanation = explanation.replace("the function's requirements 0", "the requirements");
-            explanation = explanation.replace("the requirements is forbidden", "the requirements cannot be met");
+            explanation = explanation.replace(
+                "the requirements is forbidden",
+                "the requirements cannot be met",
+            );
             let no_wheel = provider.no_wheel.borrow();
             for (name, c) in no_wheel.iter() {
                 explanation.push_str(&format!("\n\n{}", describe_unusable(name, c, target)));
             }
-            return Err(PythonError::Conflict { explanation: indent(&explanation) });
+            return Err(PythonError::Conflict {
+                explanation: indent(&explanation),
+            });
         }
         Err(PubGrubError::ErrorChoosingVersion { source, .. })
         | Err(PubGrubError::ErrorRetrievingDependencies { source, .. }) => return Err(source),
-        Err(e) => return Err(PythonError::Conflict { explanation: e.to_string() }),
+        Err(e) => {
+            return Err(PythonError::Conflict {
+                explanation: e.to_string(),
+            });
+        }
     };
 
     // Fold extras into their distributions and record edges.
@@ -360,7 +446,11 @@ pub fn resolve(
     for (node, version) in solution.iter() {
         let Node::Dist(name) = node else { continue };
         let c = provider.candidates(name)?;
-        let candidate = c.versions.get(version).expect("chosen versions have candidates").clone();
+        let candidate = c
+            .versions
+            .get(version)
+            .expect("chosen versions have candidates")
+            .clone();
         let metadata = runtime.block_on(client.metadata(&candidate.file))?;
         let allowed_hashes = root
             .iter()
@@ -379,7 +469,13 @@ pub fn resolve(
                 requires: BTreeSet::new(),
                 required_by: BTreeSet::new(),
                 allowed_hashes,
-                rejected: c.rejected.iter().filter(|(f, _)| file_version_is(f, version)).cloned().collect(),
+                // Files of this version and of newer ones: they say why nothing newer was taken.
+                rejected: c
+                    .rejected
+                    .iter()
+                    .filter(|(f, _)| file_version_at_least(f, version))
+                    .cloned()
+                    .collect(),
             },
         );
     }
@@ -390,16 +486,18 @@ pub fn resolve(
             Node::Dist(n) => (Some(n.clone()), n.to_string()),
             Node::Extra(n, e) => (Some(n.clone()), format!("{n}[{e}]")),
         };
-        let Ok(Dependencies::Available(deps)) = provider.get_dependencies(node, version) else { continue };
+        let Ok(Dependencies::Available(deps)) = provider.get_dependencies(node, version) else {
+            continue;
+        };
         for (dep, _) in deps.iter() {
             let Node::Dist(dep_name) = dep else { continue };
             if Some(dep_name) == from_name.as_ref() {
                 continue;
             }
-            if let Some(from) = &from_name {
-                if let Some(r) = resolved.get_mut(from) {
-                    r.requires.insert(dep_name.clone());
-                }
+            if let Some(from) = &from_name
+                && let Some(r) = resolved.get_mut(from)
+            {
+                r.requires.insert(dep_name.clone());
             }
             if let Some(r) = resolved.get_mut(dep_name) {
                 r.required_by.insert(from_label.clone());
@@ -409,12 +507,15 @@ pub fn resolve(
     Ok(resolved.into_values().collect())
 }
 
-fn file_version_is(filename: &str, version: &Version) -> bool {
-    crate::WheelName::parse(filename).is_some_and(|w| &w.version == version)
+fn file_version_at_least(filename: &str, version: &Version) -> bool {
+    crate::WheelName::parse(filename).is_some_and(|w| &w.version >= version)
 }
 
 fn indent(s: &str) -> String {
-    s.lines().map(|l| format!("  {l}")).collect::<Vec<_>>().join("\n")
+    s.lines()
+        .map(|l| format!("  {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Says why a project has no usable version: per recent version, what the
@@ -422,7 +523,9 @@ fn indent(s: &str) -> String {
 pub fn describe_unusable(name: &PackageName, c: &Candidates, target: &Target) -> String {
     let mut by_version: BTreeMap<Version, Vec<&str>> = BTreeMap::new();
     for (file, reason) in &c.rejected {
-        let v = crate::WheelName::parse(file).map(|w| w.version).or_else(|| crate::wheel_name::SdistName::parse(file).map(|s| s.version));
+        let v = crate::WheelName::parse(file)
+            .map(|w| w.version)
+            .or_else(|| crate::wheel_name::SdistName::parse(file).map(|s| s.version));
         if let Some(v) = v {
             let list = by_version.entry(v).or_default();
             if !list.contains(&reason.as_str()) {
@@ -431,15 +534,30 @@ pub fn describe_unusable(name: &PackageName, c: &Candidates, target: &Target) ->
         }
     }
     for v in c.sdist_only.keys() {
-        by_version.entry(v.clone()).or_default().push("only a source distribution that needs building");
+        by_version
+            .entry(v.clone())
+            .or_default()
+            .push("only a source distribution that needs building");
     }
-    let mut lines = vec![format!("{name} has no wheel usable on {}:", target.platform_summary())];
+    let mut lines = vec![format!(
+        "{name} has no wheel usable on {}:",
+        target.platform_summary()
+    )];
     for (v, reasons) in by_version.iter().rev().take(5) {
         lines.push(format!("  {name} {v}: {}", reasons.join("; ")));
     }
     if !c.versions.is_empty() {
-        let usable: Vec<String> = c.versions.keys().rev().take(5).map(|v| v.to_string()).collect();
-        lines.push(format!("  versions that do have a usable wheel: {}", usable.join(", ")));
+        let usable: Vec<String> = c
+            .versions
+            .keys()
+            .rev()
+            .take(5)
+            .map(|v| v.to_string())
+            .collect();
+        lines.push(format!(
+            "  versions that do have a usable wheel: {}",
+            usable.join(", ")
+        ));
     }
     lines.join("\n")
 }

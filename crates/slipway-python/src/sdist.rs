@@ -44,13 +44,22 @@ pub fn build_pure_wheel(
         .map(Path::to_path_buf)
         .or_else(|| crate::find_python(target.python_minor))
         .unwrap_or_else(|| "python3".into());
-    let out = tempfile::tempdir_in(cache.temp_dir()?).map_err(PythonError::io("create", cache.root()))?;
+    let out =
+        tempfile::tempdir_in(cache.temp_dir()?).map_err(PythonError::io("create", cache.root()))?;
     let mut cmd = Command::new(&python);
-    cmd.args(["-m", "pip", "wheel", "--no-deps", "--no-binary", ":all:", "--wheel-dir"])
-        .arg(out.path())
-        .arg(path)
-        .stdin(Stdio::null())
-        .env("PIP_DISABLE_PIP_VERSION_CHECK", "1");
+    cmd.args([
+        "-m",
+        "pip",
+        "wheel",
+        "--no-deps",
+        "--no-binary",
+        ":all:",
+        "--wheel-dir",
+    ])
+    .arg(out.path())
+    .arg(path)
+    .stdin(Stdio::null())
+    .env("PIP_DISABLE_PIP_VERSION_CHECK", "1");
     // The build backend's own requirements come from the same index (credentials
     // travel in the environment, never on a command line others can read).
     if let Some(index) = sources.indexes.first() {
@@ -62,7 +71,11 @@ pub fn build_pure_wheel(
         cmd.env("PIP_INDEX_URL", url.as_str());
     }
     let output = cmd.output().map_err(|e| PythonError::Sdist {
-        message: format!("{name}: cannot run {} to build {}: {e}", python.display(), sdist.filename),
+        message: format!(
+            "{name}: cannot run {} to build {}: {e}",
+            python.display(),
+            sdist.filename
+        ),
         help: "install Python 3 with pip, or pass --python".into(),
     })?;
     if !output.status.success() {
@@ -74,7 +87,10 @@ pub fn build_pure_wheel(
                 sdist.filename,
                 tail.into_iter().rev().collect::<Vec<_>>().join("\n")
             ),
-            help: format!("pin a version of {name} that publishes a wheel for {}", target.platform_summary()),
+            help: format!(
+                "pin a version of {name} that publishes a wheel for {}",
+                target.platform_summary()
+            ),
         });
     }
     let built = std::fs::read_dir(out.path())
@@ -86,7 +102,10 @@ pub fn build_pure_wheel(
             message: format!("{name}: building {} produced no wheel", sdist.filename),
             help: format!("pin a version of {name} that publishes a wheel"),
         })?;
-    let filename = built.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let filename = built
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let wheel = WheelName::parse(&filename).ok_or_else(|| PythonError::Sdist {
         message: format!("{name}: the build produced `{filename}`, which is not a wheel name"),
         help: format!("pin a version of {name} that publishes a wheel"),

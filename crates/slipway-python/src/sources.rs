@@ -83,12 +83,13 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;
@@ -129,7 +130,11 @@ impl Sources {
         if self.indexes.is_empty() {
             return "no index (--no-index)".into();
         }
-        self.indexes.iter().map(|i| i.url.to_string()).collect::<Vec<_>>().join(", ")
+        self.indexes
+            .iter()
+            .map(|i| i.url.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -160,9 +165,17 @@ impl Environment {
     pub fn capture() -> Environment {
         let vars = INDEX_VARS
             .iter()
-            .filter_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()).map(|v| (k.to_string(), v)))
+            .filter_map(|k| {
+                std::env::var(k)
+                    .ok()
+                    .filter(|v| !v.is_empty())
+                    .map(|v| (k.to_string(), v))
+            })
             .collect();
-        let mut env = Environment { vars, pip_config: BTreeMap::new() };
+        let mut env = Environment {
+            vars,
+            pip_config: BTreeMap::new(),
+        };
         for file in pip_config_files(&env) {
             if let Ok(text) = std::fs::read_to_string(&file) {
                 for (section, key, value) in parse_ini(&text) {
@@ -195,7 +208,10 @@ impl Environment {
 /// pip's config files, lowest precedence first (pip's own order: site-wide,
 /// user, then the file named by PIP_CONFIG_FILE).
 fn pip_config_files(env: &Environment) -> Vec<PathBuf> {
-    let mut files = vec![PathBuf::from("/etc/xdg/pip/pip.conf"), PathBuf::from("/etc/pip.conf")];
+    let mut files = vec![
+        PathBuf::from("/etc/xdg/pip/pip.conf"),
+        PathBuf::from("/etc/pip.conf"),
+    ];
     if let Some(home) = dirs::home_dir() {
         files.push(home.join(".pip/pip.conf"));
     }
@@ -231,7 +247,11 @@ fn parse_ini(text: &str) -> Vec<(String, String, String)> {
             continue;
         }
         if let Some((k, v)) = trimmed.split_once(['=', ':']) {
-            out.push((section.clone(), k.trim().replace('_', "-"), v.trim().to_string()));
+            out.push((
+                section.clone(),
+                k.trim().replace('_', "-"),
+                v.trim().to_string(),
+            ));
         }
     }
     out
@@ -243,16 +263,26 @@ pub fn decide(
     env: &Environment,
     pip_default: impl FnOnce() -> Result<String, PythonError>,
 ) -> Result<Sources, PythonError> {
-    let pip = |key: &str| env.vars.get(&format!("PIP_{}", key.to_uppercase().replace('-', "_"))).or(env.pip_config.get(key));
+    let pip = |key: &str| {
+        env.vars
+            .get(&format!("PIP_{}", key.to_uppercase().replace('-', "_")))
+            .or(env.pip_config.get(key))
+    };
     let no_index = settings.file_no_index
-        || env.vars.get("PIP_NO_INDEX").is_some_and(|v| matches!(v.as_str(), "1" | "true" | "yes" | "on"));
+        || env
+            .vars
+            .get("PIP_NO_INDEX")
+            .is_some_and(|v| matches!(v.as_str(), "1" | "true" | "yes" | "on"));
 
     let (main, origin) = if let Some(u) = &settings.cli_index_url {
         (Some(u.clone()), "--index-url".to_string())
     } else if let Some(u) = &settings.file_index_url {
         (Some(u.clone()), "the requirements file".to_string())
     } else if let Some(u) = &settings.config_index_url {
-        (Some(u.clone()), "slipway.toml [python] index_url".to_string())
+        (
+            Some(u.clone()),
+            "slipway.toml [python] index_url".to_string(),
+        )
     } else if let Some(u) = env.vars.get("PIP_INDEX_URL") {
         (Some(u.clone()), "PIP_INDEX_URL".to_string())
     } else if let Some(u) = env.vars.get("UV_DEFAULT_INDEX") {
@@ -281,7 +311,12 @@ pub fn decide(
             .cloned()
             .chain(pip("extra-index-url").map(split).unwrap_or_default())
             .chain(env.vars.get("UV_INDEX").map(split).unwrap_or_default())
-            .chain(env.vars.get("UV_EXTRA_INDEX_URL").map(split).unwrap_or_default());
+            .chain(
+                env.vars
+                    .get("UV_EXTRA_INDEX_URL")
+                    .map(split)
+                    .unwrap_or_default(),
+            );
         for u in extras {
             let parsed = IndexUrl::parse(&u)?;
             if !indexes.iter().any(|i: &IndexUrl| i.url == parsed.url) {
@@ -296,7 +331,10 @@ pub fn decide(
         .chain(&settings.config_find_links)
         .cloned()
         .collect();
-    for value in [pip("find-links"), env.vars.get("UV_FIND_LINKS")].into_iter().flatten() {
+    for value in [pip("find-links"), env.vars.get("UV_FIND_LINKS")]
+        .into_iter()
+        .flatten()
+    {
         for item in value.split_whitespace() {
             // URLs of HTML pages are an index in all but name; only folders are read here.
             if !item.contains("://") || item.starts_with("file://") {
@@ -305,7 +343,11 @@ pub fn decide(
         }
     }
     find_links.dedup();
-    Ok(Sources { indexes, find_links, index_origin: origin })
+    Ok(Sources {
+        indexes,
+        find_links,
+        index_origin: origin,
+    })
 }
 
 /// Asks the machine's pip which index it uses by default. slipway itself
@@ -325,7 +367,13 @@ pub fn ask_pip_default_index() -> Result<String, PythonError> {
                     return Ok(url);
                 }
             }
-            Ok(out) => tried.push(format!("{python}: {}", String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or(""))),
+            Ok(out) => tried.push(format!(
+                "{python}: {}",
+                String::from_utf8_lossy(&out.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+            )),
             Err(e) => tried.push(format!("{python}: {e}")),
         }
     }
@@ -363,7 +411,10 @@ impl Netrc {
         let mut current: Option<(Option<String>, String, Option<String>)> = None;
         let flush = |netrc: &mut Netrc, entry: Option<(Option<String>, String, Option<String>)>| {
             if let Some((machine, login, password)) = entry {
-                let c = Credentials { username: login, password };
+                let c = Credentials {
+                    username: login,
+                    password,
+                };
                 match machine {
                     Some(m) => {
                         netrc.machines.entry(m).or_insert(c);
@@ -410,7 +461,11 @@ impl Netrc {
 
 /// Makes `path` absolute against `base`.
 pub fn absolute(base: &Path, path: &Path) -> PathBuf {
-    if path.is_absolute() { path.to_path_buf() } else { base.join(path) }
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        base.join(path)
+    }
 }
 
 #[cfg(test)]
@@ -419,8 +474,14 @@ mod tests {
 
     fn env(vars: &[(&str, &str)], pip: &[(&str, &str)]) -> Environment {
         Environment {
-            vars: vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-            pip_config: pip.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            vars: vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            pip_config: pip
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
         }
     }
 
@@ -434,19 +495,46 @@ mod tests {
             config_index_url: Some("http://127.0.0.1:1/config/".into()),
             ..Default::default()
         };
-        let e = env(&[("PIP_INDEX_URL", "http://127.0.0.1:1/pip-env/"), ("UV_DEFAULT_INDEX", "http://127.0.0.1:1/uv/")], &[]);
-        assert_eq!(decide(&s, &e, never).unwrap().indexes[0].url.path(), "/config/");
+        let e = env(
+            &[
+                ("PIP_INDEX_URL", "http://127.0.0.1:1/pip-env/"),
+                ("UV_DEFAULT_INDEX", "http://127.0.0.1:1/uv/"),
+            ],
+            &[],
+        );
+        assert_eq!(
+            decide(&s, &e, never).unwrap().indexes[0].url.path(),
+            "/config/"
+        );
         s.file_index_url = Some("http://127.0.0.1:1/file".into());
-        assert_eq!(decide(&s, &e, never).unwrap().indexes[0].url.path(), "/file/");
+        assert_eq!(
+            decide(&s, &e, never).unwrap().indexes[0].url.path(),
+            "/file/"
+        );
         s.cli_index_url = Some("http://127.0.0.1:1/cli".into());
         assert_eq!(decide(&s, &e, never).unwrap().index_origin, "--index-url");
         let s = SourceSettings::default();
-        assert_eq!(decide(&s, &e, never).unwrap().indexes[0].url.path(), "/pip-env/");
-        let e2 = env(&[("UV_DEFAULT_INDEX", "http://127.0.0.1:1/uv/")], &[("index-url", "http://127.0.0.1:1/pipconf/")]);
-        assert_eq!(decide(&s, &e2, never).unwrap().indexes[0].url.path(), "/uv/");
+        assert_eq!(
+            decide(&s, &e, never).unwrap().indexes[0].url.path(),
+            "/pip-env/"
+        );
+        let e2 = env(
+            &[("UV_DEFAULT_INDEX", "http://127.0.0.1:1/uv/")],
+            &[("index-url", "http://127.0.0.1:1/pipconf/")],
+        );
+        assert_eq!(
+            decide(&s, &e2, never).unwrap().indexes[0].url.path(),
+            "/uv/"
+        );
         let e3 = env(&[], &[("index-url", "http://127.0.0.1:1/pipconf/")]);
-        assert_eq!(decide(&s, &e3, never).unwrap().indexes[0].url.path(), "/pipconf/");
-        let asked = decide(&s, &env(&[], &[]), || Ok("http://127.0.0.1:1/default/".into())).unwrap();
+        assert_eq!(
+            decide(&s, &e3, never).unwrap().indexes[0].url.path(),
+            "/pipconf/"
+        );
+        let asked = decide(&s, &env(&[], &[]), || {
+            Ok("http://127.0.0.1:1/default/".into())
+        })
+        .unwrap();
         assert_eq!(asked.index_origin, "pip's default index");
     }
 
@@ -468,7 +556,16 @@ mod tests {
             cli_extra_index_urls: vec!["http://127.0.0.1:1/extra/".into()],
             ..Default::default()
         };
-        let e = env(&[("PIP_FIND_LINKS", "/opt/wheels"), ("PIP_EXTRA_INDEX_URL", "http://127.0.0.1:1/x/ http://127.0.0.1:1/extra/")], &[]);
+        let e = env(
+            &[
+                ("PIP_FIND_LINKS", "/opt/wheels"),
+                (
+                    "PIP_EXTRA_INDEX_URL",
+                    "http://127.0.0.1:1/x/ http://127.0.0.1:1/extra/",
+                ),
+            ],
+            &[],
+        );
         let d = decide(&s, &e, never).unwrap();
         assert_eq!(d.indexes.len(), 3);
         assert_eq!(d.find_links, [PathBuf::from("/opt/wheels")]);
@@ -476,10 +573,13 @@ mod tests {
 
     #[test]
     fn netrc_and_ini() {
-        let n = Netrc::parse("machine 127.0.0.1 login me password pw\ndefault login anon password x\n");
+        let n =
+            Netrc::parse("machine 127.0.0.1 login me password pw\ndefault login anon password x\n");
         assert_eq!(n.lookup("127.0.0.1").unwrap().username, "me");
         assert_eq!(n.lookup("other").unwrap().username, "anon");
-        let ini = parse_ini("[global]\nindex-url = http://a/\nextra-index-url =\n    http://b/\n    http://c/\n");
+        let ini = parse_ini(
+            "[global]\nindex-url = http://a/\nextra-index-url =\n    http://b/\n    http://c/\n",
+        );
         assert_eq!(ini[1].2, "http://b/ http://c/");
     }
 }

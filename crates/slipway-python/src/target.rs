@@ -31,16 +31,29 @@ pub struct Target {
 const OLDEST_MANYLINUX_GLIBC_MINOR: u32 = 5;
 
 impl Target {
-    pub fn for_runtime(runtime: &Runtime, architecture: Architecture) -> Result<Target, PythonError> {
+    pub fn for_runtime(
+        runtime: &Runtime,
+        architecture: Architecture,
+    ) -> Result<Target, PythonError> {
         let minor = runtime
             .python_minor()
             .ok_or_else(|| PythonError::NotPython {
                 runtime: runtime.id.to_string(),
             })?;
-        Ok(Target::new(runtime.id, minor, architecture, runtime.os.glibc()))
+        Ok(Target::new(
+            runtime.id,
+            minor,
+            architecture,
+            runtime.os.glibc(),
+        ))
     }
 
-    pub fn new(runtime: &str, python_minor: u32, architecture: Architecture, glibc: (u32, u32)) -> Target {
+    pub fn new(
+        runtime: &str,
+        python_minor: u32,
+        architecture: Architecture,
+        glibc: (u32, u32),
+    ) -> Target {
         let mut target = Target {
             runtime: runtime.to_string(),
             python_minor,
@@ -155,7 +168,11 @@ impl Target {
     fn explain_rejection(&self, wheel: &WheelName) -> Rejection {
         let platform_ok = |p: &str| p == "any" || self.platforms().iter().any(|q| q == p);
         if !wheel.platform_tags.iter().any(|p| platform_ok(p)) {
-            let p = wheel.platform_tags.first().map(String::as_str).unwrap_or("");
+            let p = wheel
+                .platform_tags
+                .first()
+                .map(String::as_str)
+                .unwrap_or("");
             let reason = if p.starts_with("musllinux") {
                 "musl libc; Lambda runs glibc".to_string()
             } else if p.starts_with("macosx") {
@@ -166,7 +183,11 @@ impl Target {
                 "built on one Linux machine (`linux_*`), not portable (manylinux)".to_string()
             } else if let Some((glibc, machine)) = parse_manylinux(p) {
                 if machine != self.machine() {
-                    format!("built for {machine}; {} runs on {}", self.runtime, self.machine())
+                    format!(
+                        "built for {machine}; {} runs on {}",
+                        self.runtime,
+                        self.machine()
+                    )
                 } else {
                     format!(
                         "needs glibc {}.{}; {} has glibc {}.{}",
@@ -282,8 +303,18 @@ mod tests {
     #[test]
     fn architecture_must_match() {
         let arm = target("python3.12", Architecture::Arm64);
-        assert!(rank(&arm, "orjson-3.10.11-cp312-cp312-manylinux_2_17_aarch64.manylinux2014_aarch64.whl").is_ok());
-        let err = rank(&arm, "orjson-3.10.11-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl").unwrap_err();
+        assert!(
+            rank(
+                &arm,
+                "orjson-3.10.11-cp312-cp312-manylinux_2_17_aarch64.manylinux2014_aarch64.whl"
+            )
+            .is_ok()
+        );
+        let err = rank(
+            &arm,
+            "orjson-3.10.11-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("built for x86_64"), "{err}");
         // manylinux1 and manylinux2010 never existed for aarch64.
         assert!(!arm.tags().iter().any(|t| t.contains("manylinux1_")));
@@ -332,7 +363,9 @@ mod tests {
         let env = target("python3.11", Architecture::Arm64).marker_environment();
         let req: pep508_rs::Requirement = "x ; sys_platform == 'linux' and platform_machine == 'aarch64' and python_version < '3.12' and implementation_name == 'cpython'".parse().unwrap();
         assert!(req.evaluate_markers(&env, &[]));
-        let req: pep508_rs::Requirement = "x ; sys_platform == 'win32' or python_version >= '3.12'".parse().unwrap();
+        let req: pep508_rs::Requirement = "x ; sys_platform == 'win32' or python_version >= '3.12'"
+            .parse()
+            .unwrap();
         assert!(!req.evaluate_markers(&env, &[]));
     }
 }

@@ -69,7 +69,10 @@ impl WheelSpec {
     }
 
     pub fn metadata(&self) -> String {
-        let mut m = format!("Metadata-Version: 2.1\nName: {}\nVersion: {}\n", self.name, self.version);
+        let mut m = format!(
+            "Metadata-Version: 2.1\nName: {}\nVersion: {}\n",
+            self.name, self.version
+        );
         if let Some(l) = &self.license {
             m.push_str(&format!("License: {l}\n"));
         }
@@ -93,13 +96,21 @@ impl WheelSpec {
         if files.is_empty() {
             files.push((
                 format!("{module}/__init__.py"),
-                format!("__version__ = \"{}\"\nNAME = \"{}\"\n", self.version, self.name).into_bytes(),
+                format!(
+                    "__version__ = \"{}\"\nNAME = \"{}\"\n",
+                    self.version, self.name
+                )
+                .into_bytes(),
             ));
         }
         files.push((format!("{di}/METADATA"), self.metadata().into_bytes()));
         files.push((
             format!("{di}/WHEEL"),
-            format!("Wheel-Version: 1.0\nGenerator: slipway-tests\nRoot-Is-Purelib: true\nTag: {}\n", self.tag).into_bytes(),
+            format!(
+                "Wheel-Version: 1.0\nGenerator: slipway-tests\nRoot-Is-Purelib: true\nTag: {}\n",
+                self.tag
+            )
+            .into_bytes(),
         ));
         let mut record = String::new();
         for (i, (path, content)) in files.iter().enumerate() {
@@ -116,13 +127,15 @@ impl WheelSpec {
         let mut buf = std::io::Cursor::new(Vec::new());
         {
             let mut zip = zip::ZipWriter::new(&mut buf);
-            let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+            let options = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated);
             for (path, content) in &files {
                 zip.start_file(path.as_str(), options).expect("zip entry");
                 zip.write_all(content).expect("zip write");
             }
             if self.symlink {
-                zip.add_symlink(format!("{module}/link"), "/etc/passwd", options).expect("symlink");
+                zip.add_symlink(format!("{module}/link"), "/etc/passwd", options)
+                    .expect("symlink");
             }
             zip.finish().expect("zip finish");
         }
@@ -181,7 +194,10 @@ impl LocalIndex {
         let port = listener.local_addr().expect("addr").port();
         let (s, r) = (state.clone(), requests.clone());
         let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
                 let app = axum::Router::new()
@@ -191,7 +207,12 @@ impl LocalIndex {
                 let _ = axum::serve(listener, app).await;
             });
         });
-        LocalIndex { state, requests, base: format!("http://127.0.0.1:{port}"), _thread: thread }
+        LocalIndex {
+            state,
+            requests,
+            base: format!("http://127.0.0.1:{port}"),
+            _thread: thread,
+        }
     }
 
     /// The simple API root, e.g. `http://127.0.0.1:PORT/simple/`.
@@ -201,7 +222,10 @@ impl LocalIndex {
 
     /// The URL with credentials in it.
     pub fn url_with_credentials(&self, user: &str, password: &str) -> String {
-        format!("http://{user}:{password}@{}/simple/", self.base.trim_start_matches("http://"))
+        format!(
+            "http://{user}:{password}@{}/simple/",
+            self.base.trim_start_matches("http://")
+        )
     }
 
     pub fn require_credentials(&self, user: &str, password: &str) {
@@ -230,8 +254,16 @@ impl LocalIndex {
 
     pub fn add(&self, file: IndexFile) -> String {
         let sha = hex::encode(Sha256::digest(&file.bytes));
-        let project = crate::index::file_project(&file.filename).map(|n| n.to_string()).expect("a distribution file name");
-        self.state.lock().unwrap().projects.entry(project).or_default().push(file);
+        let project = crate::index::file_project(&file.filename)
+            .map(|n| n.to_string())
+            .expect("a distribution file name");
+        self.state
+            .lock()
+            .unwrap()
+            .projects
+            .entry(project)
+            .or_default()
+            .push(file);
         sha
     }
 
@@ -251,7 +283,9 @@ impl LocalIndex {
 type Shared = (Arc<Mutex<State>>, Arc<AtomicUsize>);
 
 fn authorised(state: &State, headers: &axum::http::HeaderMap) -> bool {
-    let Some((user, password)) = &state.credentials else { return true };
+    let Some((user, password)) = &state.credentials else {
+        return true;
+    };
     let expected = format!(
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
@@ -273,8 +307,15 @@ async fn page(
     let Some(files) = state.projects.get(&normalise(&project)) else {
         return (axum::http::StatusCode::NOT_FOUND, "no such project").into_response();
     };
-    let accept = headers.get("accept").and_then(|v| v.to_str().ok()).unwrap_or("");
-    let sha = |f: &IndexFile| f.advertised_sha256.clone().unwrap_or_else(|| hex::encode(Sha256::digest(&f.bytes)));
+    let accept = headers
+        .get("accept")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let sha = |f: &IndexFile| {
+        f.advertised_sha256
+            .clone()
+            .unwrap_or_else(|| hex::encode(Sha256::digest(&f.bytes)))
+    };
     if accept.contains("application/vnd.pypi.simple.v1+json") && !state.html_only {
         let files: Vec<serde_json::Value> = files
             .iter()
@@ -289,19 +330,28 @@ async fn page(
                     v["requires-python"] = r.clone().into();
                 }
                 if let Some(m) = &f.metadata {
-                    v["core-metadata"] = serde_json::json!({"sha256": hex::encode(Sha256::digest(m.as_bytes()))});
+                    v["core-metadata"] =
+                        serde_json::json!({"sha256": hex::encode(Sha256::digest(m.as_bytes()))});
                 }
                 v
             })
             .collect();
-        let body = serde_json::json!({"meta": {"api-version": "1.1"}, "name": project, "files": files});
-        return ([("content-type", "application/vnd.pypi.simple.v1+json")], body.to_string()).into_response();
+        let body =
+            serde_json::json!({"meta": {"api-version": "1.1"}, "name": project, "files": files});
+        return (
+            [("content-type", "application/vnd.pypi.simple.v1+json")],
+            body.to_string(),
+        )
+            .into_response();
     }
     let mut html = String::from("<!DOCTYPE html>\n<html><body>\n");
     for f in files {
         let mut attrs = String::new();
         if let Some(r) = &f.requires_python {
-            attrs.push_str(&format!(" data-requires-python=\"{}\"", r.replace('>', "&gt;").replace('<', "&lt;")));
+            attrs.push_str(&format!(
+                " data-requires-python=\"{}\"",
+                r.replace('>', "&gt;").replace('<', "&lt;")
+            ));
         }
         if f.yanked {
             attrs.push_str(" data-yanked=\"\"");
@@ -356,28 +406,45 @@ pub fn write_wheel(dir: &Path, spec: &WheelSpec) -> PathBuf {
 
 /// A real shared object of this machine whose highest GLIBC symbol version is
 /// in `(above, at_most]`, for testing the ELF check with genuine ELF files.
-pub fn host_library_needing_glibc(above: (u32, u32), at_most: (u32, u32)) -> Option<(PathBuf, (u32, u32))> {
-    let dirs = ["/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64"];
+pub fn host_library_needing_glibc(
+    above: (u32, u32),
+    at_most: (u32, u32),
+) -> Option<(PathBuf, (u32, u32))> {
+    let dirs = [
+        "/usr/lib/x86_64-linux-gnu",
+        "/lib/x86_64-linux-gnu",
+        "/usr/lib/aarch64-linux-gnu",
+        "/usr/lib64",
+    ];
     for dir in dirs {
-        let Ok(entries) = std::fs::read_dir(dir) else { continue };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
         let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
         paths.sort();
         for p in paths {
-            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             if !crate::elf::looks_like_shared_object(&name) || !p.is_file() {
                 continue;
             }
-            let Ok(meta) = std::fs::metadata(&p) else { continue };
+            let Ok(meta) = std::fs::metadata(&p) else {
+                continue;
+            };
             if meta.len() > 8 * 1024 * 1024 {
                 continue;
             }
-            let Ok(bytes) = std::fs::read(&p) else { continue };
-            if let Ok(Some(facts)) = crate::elf::inspect(&name, &bytes) {
-                if let Some(top) = facts.glibc.first() {
-                    if top.version > above && top.version <= at_most {
-                        return Some((p, top.version));
-                    }
-                }
+            let Ok(bytes) = std::fs::read(&p) else {
+                continue;
+            };
+            if let Ok(Some(facts)) = crate::elf::inspect(&name, &bytes)
+                && let Some(top) = facts.glibc.first()
+                && top.version > above
+                && top.version <= at_most
+            {
+                return Some((p, top.version));
             }
         }
     }

@@ -16,7 +16,9 @@ struct Fixture {
 
 impl Fixture {
     fn new() -> Fixture {
-        Fixture { dir: tempfile::tempdir().unwrap() }
+        Fixture {
+            dir: tempfile::tempdir().unwrap(),
+        }
     }
 
     fn requirements(&self, text: &str) -> PathBuf {
@@ -25,11 +27,20 @@ impl Fixture {
         p
     }
 
-    fn request(&self, index: &LocalIndex, text: &str, runtime: &str, arch: Architecture) -> Request {
+    fn request(
+        &self,
+        index: &LocalIndex,
+        text: &str,
+        runtime: &str,
+        arch: Architecture,
+    ) -> Request {
         Request {
             dependency_file: self.requirements(text),
             target: Target::for_runtime(Runtime::find(runtime).unwrap(), arch).unwrap(),
-            settings: SourceSettings { cli_index_url: Some(index.url()), ..Default::default() },
+            settings: SourceSettings {
+                cli_index_url: Some(index.url()),
+                ..Default::default()
+            },
             offline: false,
             cache: Cache::at(self.dir.path().join("cache")),
             exclude_packages: Vec::new(),
@@ -38,13 +49,25 @@ impl Fixture {
         }
     }
 
-    fn install(&self, index: &LocalIndex, text: &str, runtime: &str, arch: Architecture) -> Result<Outcome, PythonError> {
-        slipway_python::install(&self.request(index, text, runtime, arch), &slipway_python::Silent)
+    fn install(
+        &self,
+        index: &LocalIndex,
+        text: &str,
+        runtime: &str,
+        arch: Architecture,
+    ) -> Result<Outcome, PythonError> {
+        slipway_python::install(
+            &self.request(index, text, runtime, arch),
+            &slipway_python::Silent,
+        )
     }
 }
 
 fn versions(o: &Outcome) -> BTreeMap<String, String> {
-    o.distributions.iter().map(|d| (d.name.clone(), d.version.clone())).collect()
+    o.distributions
+        .iter()
+        .map(|d| (d.name.clone(), d.version.clone()))
+        .collect()
 }
 
 fn wheels(o: &Outcome) -> Vec<String> {
@@ -58,11 +81,17 @@ fn paths(o: &Outcome) -> Vec<String> {
 }
 
 fn content(o: &Outcome, path: &str) -> String {
-    let e = o.entries.iter().find(|e| e.path == path).unwrap_or_else(|| panic!("{path} not installed"));
+    let e = o
+        .entries
+        .iter()
+        .find(|e| e.path == path)
+        .unwrap_or_else(|| panic!("{path} not installed"));
     match &e.data {
         EntryData::Precompressed(p) if p.deflated => {
             let mut s = String::new();
-            flate2::read::DeflateDecoder::new(&p.compressed[..]).read_to_string(&mut s).unwrap();
+            flate2::read::DeflateDecoder::new(&p.compressed[..])
+                .read_to_string(&mut s)
+                .unwrap();
             s
         }
         EntryData::Precompressed(p) => String::from_utf8(p.compressed.clone()).unwrap(),
@@ -75,50 +104,110 @@ const X86: Architecture = Architecture::X86_64;
 #[test]
 fn glibc_ceiling_decides_between_manylinux_2_28_and_2014() {
     let index = LocalIndex::start();
-    index.add_wheel(&WheelSpec::new("fastcrypt", "2.0", "cp39-abi3-manylinux_2_28_x86_64"));
-    index.add_wheel(&WheelSpec::new("fastcrypt", "1.0", "cp39-abi3-manylinux2014_x86_64"));
+    index.add_wheel(&WheelSpec::new(
+        "fastcrypt",
+        "2.0",
+        "cp39-abi3-manylinux_2_28_x86_64",
+    ));
+    index.add_wheel(&WheelSpec::new(
+        "fastcrypt",
+        "1.0",
+        "cp39-abi3-manylinux2014_x86_64",
+    ));
     let f = Fixture::new();
     let on_311 = f.install(&index, "fastcrypt\n", "python3.11", X86).unwrap();
-    assert_eq!(wheels(&on_311), ["fastcrypt-1.0-cp39-abi3-manylinux2014_x86_64.whl"]);
+    assert_eq!(
+        wheels(&on_311),
+        ["fastcrypt-1.0-cp39-abi3-manylinux2014_x86_64.whl"]
+    );
     let on_312 = f.install(&index, "fastcrypt\n", "python3.12", X86).unwrap();
-    assert_eq!(wheels(&on_312), ["fastcrypt-2.0-cp39-abi3-manylinux_2_28_x86_64.whl"]);
+    assert_eq!(
+        wheels(&on_312),
+        ["fastcrypt-2.0-cp39-abi3-manylinux_2_28_x86_64.whl"]
+    );
 
     // Pinning the 2.28-only version on python3.11 is refused with the reason.
-    let err = f.install(&index, "fastcrypt==2.0\n", "python3.11", X86).unwrap_err().to_string();
-    assert!(err.contains("needs glibc 2.28; python3.11 has glibc 2.26"), "{err}");
-    assert!(err.contains("versions that do have a usable wheel: 1.0"), "{err}");
+    let err = f
+        .install(&index, "fastcrypt==2.0\n", "python3.11", X86)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("needs glibc 2.28; python3.11 has glibc 2.26"),
+        "{err}"
+    );
+    assert!(
+        err.contains("versions that do have a usable wheel: 1.0"),
+        "{err}"
+    );
 }
 
 #[test]
 fn architecture_picks_the_matching_wheel_and_foreign_platforms_are_refused() {
     let index = LocalIndex::start();
-    index.add_wheel(&WheelSpec::new("native", "1.0", "cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64"));
-    index.add_wheel(&WheelSpec::new("native", "1.0", "cp312-cp312-manylinux_2_17_aarch64.manylinux2014_aarch64"));
-    index.add_wheel(&WheelSpec::new("native", "1.1", "cp312-cp312-musllinux_1_2_x86_64"));
-    index.add_wheel(&WheelSpec::new("native", "1.1", "cp312-cp312-macosx_11_0_arm64"));
+    index.add_wheel(&WheelSpec::new(
+        "native",
+        "1.0",
+        "cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64",
+    ));
+    index.add_wheel(&WheelSpec::new(
+        "native",
+        "1.0",
+        "cp312-cp312-manylinux_2_17_aarch64.manylinux2014_aarch64",
+    ));
+    index.add_wheel(&WheelSpec::new(
+        "native",
+        "1.1",
+        "cp312-cp312-musllinux_1_2_x86_64",
+    ));
+    index.add_wheel(&WheelSpec::new(
+        "native",
+        "1.1",
+        "cp312-cp312-macosx_11_0_arm64",
+    ));
     index.add_wheel(&WheelSpec::new("native", "1.1", "cp312-cp312-win_amd64"));
     index.add_wheel(&WheelSpec::new("native", "1.1", "cp312-cp312-linux_x86_64"));
     let f = Fixture::new();
     let x = f.install(&index, "native\n", "python3.12", X86).unwrap();
-    assert_eq!(wheels(&x), ["native-1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"]);
-    let a = f.install(&index, "native\n", "python3.12", Architecture::Arm64).unwrap();
-    assert_eq!(wheels(&a), ["native-1.0-cp312-cp312-manylinux_2_17_aarch64.manylinux2014_aarch64.whl"]);
-    let err = f.install(&index, "native==1.1\n", "python3.12", X86).unwrap_err().to_string();
+    assert_eq!(
+        wheels(&x),
+        ["native-1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"]
+    );
+    let a = f
+        .install(&index, "native\n", "python3.12", Architecture::Arm64)
+        .unwrap();
+    assert_eq!(
+        wheels(&a),
+        ["native-1.0-cp312-cp312-manylinux_2_17_aarch64.manylinux2014_aarch64.whl"]
+    );
+    let err = f
+        .install(&index, "native==1.1\n", "python3.12", X86)
+        .unwrap_err()
+        .to_string();
     for word in ["musl", "macOS", "Windows", "linux_"] {
         assert!(err.contains(word), "{word} missing from: {err}");
     }
     // The wrong CPython ABI is refused too.
-    let err = f.install(&index, "native\n", "python3.13", X86).unwrap_err().to_string();
+    let err = f
+        .install(&index, "native\n", "python3.13", X86)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("CPython 3.13"), "{err}");
 }
 
 #[test]
 fn abi3_wheels_serve_newer_pythons() {
     let index = LocalIndex::start();
-    index.add_wheel(&WheelSpec::new("stable", "1.0", "cp38-abi3-manylinux_2_17_x86_64"));
+    index.add_wheel(&WheelSpec::new(
+        "stable",
+        "1.0",
+        "cp38-abi3-manylinux_2_17_x86_64",
+    ));
     let f = Fixture::new();
     for runtime in ["python3.9", "python3.12", "python3.13"] {
-        assert_eq!(versions(&f.install(&index, "stable\n", runtime, X86).unwrap())["stable"], "1.0");
+        assert_eq!(
+            versions(&f.install(&index, "stable\n", runtime, X86).unwrap())["stable"],
+            "1.0"
+        );
     }
 }
 
@@ -136,45 +225,93 @@ fn markers_are_evaluated_for_the_target_not_the_host() {
     }
     let f = Fixture::new();
     let names = |o: &Outcome| versions(o).into_keys().collect::<Vec<_>>();
-    assert_eq!(names(&f.install(&index, "app-lib\n", "python3.12", X86).unwrap()), ["app-lib"]);
-    assert_eq!(names(&f.install(&index, "app-lib\n", "python3.11", Architecture::Arm64).unwrap()), ["app-lib", "armonly", "backport"]);
+    assert_eq!(
+        names(&f.install(&index, "app-lib\n", "python3.12", X86).unwrap()),
+        ["app-lib"]
+    );
+    assert_eq!(
+        names(
+            &f.install(&index, "app-lib\n", "python3.11", Architecture::Arm64)
+                .unwrap()
+        ),
+        ["app-lib", "armonly", "backport"]
+    );
 }
 
 #[test]
 fn resolves_ranges_extras_and_transitive_dependencies_and_writes_a_lock() {
     let index = LocalIndex::start();
-    index.add_wheel(&WheelSpec::new("web", "2.1", "py3-none-any").requires("core>=1.2,<2").requires("socks-lib ; extra == 'socks'").extra("socks"));
+    index.add_wheel(
+        &WheelSpec::new("web", "2.1", "py3-none-any")
+            .requires("core>=1.2,<2")
+            .requires("socks-lib ; extra == 'socks'")
+            .extra("socks"),
+    );
     index.add_wheel(&WheelSpec::new("web", "3.0", "py3-none-any").requires("core>=2"));
     index.add_wheel(&WheelSpec::new("core", "1.1", "py3-none-any"));
     index.add_wheel(&WheelSpec::new("core", "1.5", "py3-none-any"));
     index.add_wheel(&WheelSpec::new("core", "2.0", "py3-none-any"));
     index.add_wheel(&WheelSpec::new("socks-lib", "0.3", "py3-none-any"));
     let f = Fixture::new();
-    let o = f.install(&index, "web[socks]>=2,<3\n", "python3.12", X86).unwrap();
+    let o = f
+        .install(&index, "web[socks]>=2,<3\n", "python3.12", X86)
+        .unwrap();
     assert_eq!(
         versions(&o),
-        BTreeMap::from([("core".into(), "1.5".into()), ("socks-lib".into(), "0.3".into()), ("web".into(), "2.1".into())])
+        BTreeMap::from([
+            ("core".into(), "1.5".into()),
+            ("socks-lib".into(), "0.3".into()),
+            ("web".into(), "2.1".into())
+        ])
     );
     let web = o.distributions.iter().find(|d| d.name == "web").unwrap();
     assert!(web.direct);
     assert_eq!(web.requires, ["core", "socks-lib"]);
     assert_eq!(web.license.as_deref(), Some("MIT"));
-    assert!(web.wheel_url.as_deref().unwrap().starts_with("http://127.0.0.1:"));
-    assert!(!o.distributions.iter().find(|d| d.name == "core").unwrap().direct);
+    assert!(
+        web.wheel_url
+            .as_deref()
+            .unwrap()
+            .starts_with("http://127.0.0.1:")
+    );
+    assert!(
+        !o.distributions
+            .iter()
+            .find(|d| d.name == "core")
+            .unwrap()
+            .direct
+    );
 
     // Layout: dist-info kept, module at the root, no installer metadata.
     let p = paths(&o);
     assert!(p.contains(&"web/__init__.py".to_string()), "{p:?}");
     assert!(p.contains(&"web-2.1.dist-info/METADATA".to_string()));
     assert!(p.contains(&"web-2.1.dist-info/RECORD".to_string()));
-    assert_eq!(content(&o, "core/__init__.py"), "__version__ = \"1.5\"\nNAME = \"core\"\n");
+    assert_eq!(
+        content(&o, "core/__init__.py"),
+        "__version__ = \"1.5\"\nNAME = \"core\"\n"
+    );
 
     // The lock pins each wheel by hash and installs the same set again, exactly.
-    assert!(o.lock.contains("core==1.5 \\\n    --hash=sha256:"), "{}", o.lock);
+    assert!(
+        o.lock.contains("core==1.5 \\\n    --hash=sha256:"),
+        "{}",
+        o.lock
+    );
     assert!(o.lock.contains("# via web"), "{}", o.lock);
     let again = f.install(&index, &o.lock, "python3.12", X86).unwrap();
     assert_eq!(versions(&again), versions(&o));
-    assert_eq!(again.lock.lines().filter(|l| l.contains("--hash")).collect::<Vec<_>>(), o.lock.lines().filter(|l| l.contains("--hash")).collect::<Vec<_>>());
+    assert_eq!(
+        again
+            .lock
+            .lines()
+            .filter(|l| l.contains("--hash"))
+            .collect::<Vec<_>>(),
+        o.lock
+            .lines()
+            .filter(|l| l.contains("--hash"))
+            .collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -185,11 +322,19 @@ fn conflicts_are_explained_in_plain_words() {
     index.add_wheel(&WheelSpec::new("shared", "1.0", "py3-none-any"));
     index.add_wheel(&WheelSpec::new("shared", "2.0", "py3-none-any"));
     let f = Fixture::new();
-    let err = f.install(&index, "alpha\nbeta\n", "python3.12", X86).unwrap_err();
+    let err = f
+        .install(&index, "alpha\nbeta\n", "python3.12", X86)
+        .unwrap_err();
     assert!(matches!(err, PythonError::Conflict { .. }));
     let text = err.to_string();
-    assert!(text.contains("alpha depends on shared <2") && text.contains("depends on shared >=2"), "{text}");
-    assert!(!text.contains("no wheel usable"), "every file is usable here: {text}");
+    assert!(
+        text.contains("alpha depends on shared <2") && text.contains("depends on shared >=2"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("no wheel usable"),
+        "every file is usable here: {text}"
+    );
 }
 
 #[test]
@@ -203,8 +348,14 @@ fn yanked_files_and_wrong_requires_python_are_skipped() {
     new.requires_python = Some(">=3.13".into());
     index.add_wheel(&new);
     let f = Fixture::new();
-    assert_eq!(versions(&f.install(&index, "lib\n", "python3.12", X86).unwrap())["lib"], "1.0");
-    assert_eq!(versions(&f.install(&index, "lib\n", "python3.13", X86).unwrap())["lib"], "3.0");
+    assert_eq!(
+        versions(&f.install(&index, "lib\n", "python3.12", X86).unwrap())["lib"],
+        "1.0"
+    );
+    assert_eq!(
+        versions(&f.install(&index, "lib\n", "python3.13", X86).unwrap())["lib"],
+        "3.0"
+    );
 }
 
 #[test]
@@ -223,7 +374,14 @@ fn a_file_whose_hash_does_not_match_is_refused() {
     // A --hash in the requirements that matches no file is refused as well.
     let index = LocalIndex::start();
     index.add_wheel(&spec);
-    let err = f.install(&index, &format!("lib==1.0 --hash=sha256:{}\n", "1".repeat(64)), "python3.12", X86).unwrap_err();
+    let err = f
+        .install(
+            &index,
+            &format!("lib==1.0 --hash=sha256:{}\n", "1".repeat(64)),
+            "python3.12",
+            X86,
+        )
+        .unwrap_err();
     assert!(err.to_string().contains("--hash"), "{err}");
 }
 
@@ -231,24 +389,56 @@ fn a_file_whose_hash_does_not_match_is_refused() {
 fn malicious_wheels_are_refused_naming_the_wheel() {
     let f = Fixture::new();
     let cases: Vec<(WheelSpec, &str)> = vec![
-        (WheelSpec::new("slip", "1.0", "py3-none-any").file("../evil.py", "x"), "`..`"),
-        (WheelSpec::new("slip", "1.0", "py3-none-any").file("/etc/cron.d/evil", "x"), "absolute"),
-        ({ let mut s = WheelSpec::new("slip", "1.0", "py3-none-any"); s.symlink = true; s }, "symbolic link"),
-        ({ let mut s = WheelSpec::new("slip", "1.0", "py3-none-any"); s.tamper_record = true; s }, "RECORD"),
+        (
+            WheelSpec::new("slip", "1.0", "py3-none-any").file("../evil.py", "x"),
+            "`..`",
+        ),
+        (
+            WheelSpec::new("slip", "1.0", "py3-none-any").file("/etc/cron.d/evil", "x"),
+            "absolute",
+        ),
+        (
+            {
+                let mut s = WheelSpec::new("slip", "1.0", "py3-none-any");
+                s.symlink = true;
+                s
+            },
+            "symbolic link",
+        ),
+        (
+            {
+                let mut s = WheelSpec::new("slip", "1.0", "py3-none-any");
+                s.tamper_record = true;
+                s
+            },
+            "RECORD",
+        ),
     ];
     for (spec, word) in cases {
         let index = LocalIndex::start();
         index.add_wheel(&spec);
-        let err = f.install(&index, "slip\n", "python3.12", X86).unwrap_err().to_string();
-        assert!(err.contains(word) && err.contains("slip-1.0-py3-none-any.whl"), "{word}: {err}");
+        let err = f
+            .install(&index, "slip\n", "python3.12", X86)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(word) && err.contains("slip-1.0-py3-none-any.whl"),
+            "{word}: {err}"
+        );
     }
 
     // Two wheels writing one file.
     let index = LocalIndex::start();
     index.add_wheel(&WheelSpec::new("one", "1.0", "py3-none-any").file("common/util.py", "a"));
     index.add_wheel(&WheelSpec::new("two", "1.0", "py3-none-any").file("common/util.py", "b"));
-    let err = f.install(&index, "one\ntwo\n", "python3.12", X86).unwrap_err().to_string();
-    assert!(err.contains("common/util.py") && err.contains("one-1.0") && err.contains("two-1.0"), "{err}");
+    let err = f
+        .install(&index, "one\ntwo\n", "python3.12", X86)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("common/util.py") && err.contains("one-1.0") && err.contains("two-1.0"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -266,7 +456,13 @@ fn data_scripts_and_bytecode_are_laid_out_for_lambda() {
     let o = f.install(&index, "tool\n", "python3.12", X86).unwrap();
     assert_eq!(
         paths(&o),
-        ["tool-1.0.dist-info/METADATA", "tool-1.0.dist-info/RECORD", "tool-1.0.dist-info/WHEEL", "tool/__init__.py", "tool_extra.py"]
+        [
+            "tool-1.0.dist-info/METADATA",
+            "tool-1.0.dist-info/RECORD",
+            "tool-1.0.dist-info/WHEEL",
+            "tool/__init__.py",
+            "tool_extra.py"
+        ]
     );
 }
 
@@ -276,15 +472,33 @@ fn html_only_indexes_json_indexes_and_find_links_folders_all_work() {
     index.add_wheel(&WheelSpec::new("lib", "1.0", "py3-none-any"));
     index.html_only(true);
     let f = Fixture::new();
-    assert_eq!(versions(&f.install(&index, "lib\n", "python3.12", X86).unwrap())["lib"], "1.0");
+    assert_eq!(
+        versions(&f.install(&index, "lib\n", "python3.12", X86).unwrap())["lib"],
+        "1.0"
+    );
 
     let folder = f.dir.path().join("wheels");
-    write_wheel(&folder, &WheelSpec::new("local-only", "0.1", "py3-none-any"));
-    let mut req = f.request(&index, &format!("--find-links {}\nlocal-only\nlib\n", folder.display()), "python3.12", X86);
+    write_wheel(
+        &folder,
+        &WheelSpec::new("local-only", "0.1", "py3-none-any"),
+    );
+    let mut req = f.request(
+        &index,
+        &format!("--find-links {}\nlocal-only\nlib\n", folder.display()),
+        "python3.12",
+        X86,
+    );
     req.cache = Cache::at(f.dir.path().join("cache2"));
     let o = slipway_python::install(&req, &slipway_python::Silent).unwrap();
     assert_eq!(versions(&o).len(), 2);
-    assert!(o.distributions.iter().find(|d| d.name == "local-only").unwrap().wheel_url.is_none());
+    assert!(
+        o.distributions
+            .iter()
+            .find(|d| d.name == "local-only")
+            .unwrap()
+            .wheel_url
+            .is_none()
+    );
 }
 
 #[test]
@@ -296,7 +510,13 @@ fn offline_uses_only_the_cache() {
     let mut req = f.request(&index, "lib\n", "python3.12", X86);
     req.offline = true;
     let err = slipway_python::install(&req, &slipway_python::Silent).unwrap_err();
-    assert!(matches!(err, PythonError::NotFound { .. } | PythonError::Offline { .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            PythonError::NotFound { .. } | PythonError::Offline { .. }
+        ),
+        "{err}"
+    );
     assert_eq!(index.requests(), 0, "offline must not touch the network");
 
     req.offline = false;
@@ -304,7 +524,11 @@ fn offline_uses_only_the_cache() {
     let before = index.requests();
     req.offline = true;
     let offline = slipway_python::install(&req, &slipway_python::Silent).unwrap();
-    assert_eq!(index.requests(), before, "offline must not touch the network");
+    assert_eq!(
+        index.requests(),
+        before,
+        "offline must not touch the network"
+    );
     assert_eq!(versions(&offline), versions(&online));
     assert_eq!(offline.files_downloaded, 0);
 }
@@ -315,7 +539,10 @@ fn credentials_from_the_url_reach_a_private_index() {
     index.add_wheel(&WheelSpec::new("private-lib", "1.0", "py3-none-any"));
     index.require_credentials("ci", "s3cret");
     let f = Fixture::new();
-    let err = f.install(&index, "private-lib\n", "python3.12", X86).unwrap_err().to_string();
+    let err = f
+        .install(&index, "private-lib\n", "python3.12", X86)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("401"), "{err}");
     let mut req = f.request(&index, "private-lib\n", "python3.12", X86);
     req.settings.cli_index_url = Some(index.url_with_credentials("ci", "s3cret"));
@@ -328,7 +555,11 @@ fn credentials_from_the_url_reach_a_private_index() {
 #[test]
 fn excluded_packages_and_what_only_they_need_are_left_out() {
     let index = LocalIndex::start();
-    index.add_wheel(&WheelSpec::new("boto-ish", "1.0", "py3-none-any").requires("boto-core").requires("shared"));
+    index.add_wheel(
+        &WheelSpec::new("boto-ish", "1.0", "py3-none-any")
+            .requires("boto-core")
+            .requires("shared"),
+    );
     index.add_wheel(&WheelSpec::new("boto-core", "1.0", "py3-none-any"));
     index.add_wheel(&WheelSpec::new("shared", "1.0", "py3-none-any"));
     index.add_wheel(&WheelSpec::new("app", "1.0", "py3-none-any").requires("shared"));
@@ -336,7 +567,10 @@ fn excluded_packages_and_what_only_they_need_are_left_out() {
     let mut req = f.request(&index, "boto-ish\napp\n", "python3.12", X86);
     req.exclude_packages = vec!["Boto_Ish".into()];
     let o = slipway_python::install(&req, &slipway_python::Silent).unwrap();
-    assert_eq!(versions(&o).into_keys().collect::<Vec<_>>(), ["app", "shared"]);
+    assert_eq!(
+        versions(&o).into_keys().collect::<Vec<_>>(),
+        ["app", "shared"]
+    );
 }
 
 #[test]
@@ -346,34 +580,76 @@ fn pinned_hashed_input_installs_exactly_and_must_be_complete() {
     index.add_wheel(&WheelSpec::new("a", "2.0", "py3-none-any").requires("b"));
     let b = index.add_wheel(&WheelSpec::new("b", "1.0", "py3-none-any"));
     let f = Fixture::new();
-    let o = f.install(&index, &format!("a==1.0 --hash=sha256:{a}\nb==1.0 --hash=sha256:{b}\n"), "python3.12", X86).unwrap();
+    let o = f
+        .install(
+            &index,
+            &format!("a==1.0 --hash=sha256:{a}\nb==1.0 --hash=sha256:{b}\n"),
+            "python3.12",
+            X86,
+        )
+        .unwrap();
     assert_eq!(versions(&o)["a"], "1.0");
-    assert!(o.distributions.iter().find(|d| d.name == "a").unwrap().direct);
-    assert!(!o.distributions.iter().find(|d| d.name == "b").unwrap().direct);
-    let err = f.install(&index, &format!("a==1.0 --hash=sha256:{a}\n"), "python3.12", X86).unwrap_err().to_string();
-    assert!(err.contains("requires `b`") && err.contains("requirements.txt:1"), "{err}");
+    assert!(
+        o.distributions
+            .iter()
+            .find(|d| d.name == "a")
+            .unwrap()
+            .direct
+    );
+    assert!(
+        !o.distributions
+            .iter()
+            .find(|d| d.name == "b")
+            .unwrap()
+            .direct
+    );
+    let err = f
+        .install(
+            &index,
+            &format!("a==1.0 --hash=sha256:{a}\n"),
+            "python3.12",
+            X86,
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("requires `b`") && err.contains("requirements.txt:1"),
+        "{err}"
+    );
 }
 
 #[test]
 fn the_elf_check_catches_a_wheel_that_lies_about_its_glibc() {
-    let Some((lib, needs)) = slipway_python::testing::host_library_needing_glibc((2, 26), (2, 34)) else {
+    let Some((lib, needs)) = slipway_python::testing::host_library_needing_glibc((2, 26), (2, 34))
+    else {
         panic!("no shared object on this machine needs a glibc between 2.27 and 2.34");
     };
     let host = Architecture::host().unwrap();
     let tag = format!("cp311-cp311-manylinux2014_{}", host.machine());
     let index = LocalIndex::start();
-    index.add_wheel(&WheelSpec::new("liar", "1.0", &tag).file("liar/_native.so", std::fs::read(&lib).unwrap()));
+    index.add_wheel(
+        &WheelSpec::new("liar", "1.0", &tag).file("liar/_native.so", std::fs::read(&lib).unwrap()),
+    );
     let f = Fixture::new();
     let err = f.install(&index, "liar\n", "python3.11", host).unwrap_err();
     let text = err.to_string();
     assert!(matches!(err, PythonError::Elf { .. }), "{text}");
-    assert!(text.contains(&format!("liar/_native.so (from liar-1.0-{tag}.whl) needs GLIBC_{}.{}", needs.0, needs.1)), "{text}");
+    assert!(
+        text.contains(&format!(
+            "liar/_native.so (from liar-1.0-{tag}.whl) needs GLIBC_{}.{}",
+            needs.0, needs.1
+        )),
+        "{text}"
+    );
     assert!(text.contains('`'), "the symbol is named: {text}");
 
     // The same bytes are fine where the glibc is new enough (a second run uses the cached facts).
     let index = LocalIndex::start();
     let tag = format!("py3-none-manylinux2014_{}", host.machine());
-    index.add_wheel(&WheelSpec::new("honest", "1.0", &tag).file("honest/_native.so", std::fs::read(&lib).unwrap()));
+    index.add_wheel(
+        &WheelSpec::new("honest", "1.0", &tag)
+            .file("honest/_native.so", std::fs::read(&lib).unwrap()),
+    );
     for _ in 0..2 {
         assert!(f.install(&index, "honest\n", "python3.12", host).is_ok());
         assert!(f.install(&index, "honest\n", "python3.11", host).is_err());
@@ -392,6 +668,9 @@ fn a_package_missing_from_the_index_is_named() {
         metadata: None,
     });
     let f = Fixture::new();
-    let err = f.install(&index, "requestz\n", "python3.12", X86).unwrap_err().to_string();
-    assert!(err.contains("no package named `requestz`") , "{err}");
+    let err = f
+        .install(&index, "requestz\n", "python3.12", X86)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no package named `requestz`"), "{err}");
 }

@@ -52,7 +52,12 @@ pub struct Installed {
     pub lock: Option<String>,
 }
 
-fn request(function: &Function, project: &Project, options: &DependencyOptions, file: PathBuf) -> Result<Request, Failure> {
+fn request(
+    function: &Function,
+    project: &Project,
+    options: &DependencyOptions,
+    file: PathBuf,
+) -> Result<Request, Failure> {
     let target = Target::for_runtime(function.runtime, function.architecture)?;
     let cwd = std::env::current_dir().unwrap_or_else(|_| project.root.clone());
     Ok(Request {
@@ -61,7 +66,11 @@ fn request(function: &Function, project: &Project, options: &DependencyOptions, 
         settings: SourceSettings {
             cli_index_url: options.index_url.clone(),
             cli_extra_index_urls: options.extra_index_url.clone(),
-            cli_find_links: options.find_links.iter().map(|p| slipway_python::sources::absolute(&cwd, p)).collect(),
+            cli_find_links: options
+                .find_links
+                .iter()
+                .map(|p| slipway_python::sources::absolute(&cwd, p))
+                .collect(),
             config_index_url: project.python.index_url.clone(),
             config_extra_index_urls: project.python.extra_index_urls.clone(),
             config_find_links: project.python.find_links.clone(),
@@ -79,13 +88,22 @@ fn request(function: &Function, project: &Project, options: &DependencyOptions, 
 /// dependency file and the files it includes, index settings, target).
 /// Cheap and never touches the network: it feeds the input hash that lets a
 /// nothing-changed rebuild skip all work.
-pub fn fingerprint(function: &Function, project: &Project, options: &DependencyOptions) -> Result<String, Failure> {
+pub fn fingerprint(
+    function: &Function,
+    project: &Project,
+    options: &DependencyOptions,
+) -> Result<String, Failure> {
     let Some(file) = &function.requirements else {
         return Ok("no-dependencies".into());
     };
-    let mut text = slipway_python::fingerprint(&request(function, project, options, file.clone())?).map_err(failure)?;
+    let mut text = slipway_python::fingerprint(&request(function, project, options, file.clone())?)
+        .map_err(failure)?;
     // `--offline` and `--python` change where files come from, not which: left out on purpose.
-    text.push_str(if function.dependencies_layer { "|layer" } else { "|function" });
+    text.push_str(if function.dependencies_layer {
+        "|layer"
+    } else {
+        "|function"
+    });
     Ok(text)
 }
 
@@ -100,14 +118,20 @@ pub fn install(
         return Ok(Installed::default());
     };
     let request = request(function, project, options, file.clone())?;
-    let reporter = ProgressReporter { progress, function: &function.name };
+    let reporter = ProgressReporter {
+        progress,
+        function: &function.name,
+    };
     let outcome = slipway_python::install(&request, &reporter).map_err(failure)?;
-    let installed_in = if function.dependencies_layer && !outcome.entries.is_empty() { "layer" } else { "function" };
+    let installed_in = if function.dependencies_layer && !outcome.entries.is_empty() {
+        "layer"
+    } else {
+        "function"
+    };
     let mut distributions = outcome.distributions;
     for d in &mut distributions {
         d.installed_in = installed_in.into();
     }
-    distributions.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
     if outcome.files_downloaded > 0 {
         tracing::info!(
             "{}: downloaded {} files, {} bytes",
@@ -116,7 +140,11 @@ pub fn install(
             outcome.bytes_downloaded
         );
     }
-    Ok(Installed { entries: outcome.entries, distributions, lock: Some(outcome.lock) })
+    Ok(Installed {
+        entries: outcome.entries,
+        distributions,
+        lock: Some(outcome.lock),
+    })
 }
 
 /// Input problems (the file, the requirements, what the index offers) exit 2;
@@ -143,7 +171,8 @@ struct ProgressReporter<'a> {
 
 impl Reporter for ProgressReporter<'_> {
     fn stage(&self, message: &str, total: Option<u64>) {
-        self.progress.stage(&format!("{}: {message}", self.function), total);
+        self.progress
+            .stage(&format!("{}: {message}", self.function), total);
     }
     fn advance(&self, n: u64) {
         self.progress.advance(n);
