@@ -293,7 +293,13 @@ impl DependencyProvider for Provider<'_> {
             if let Some(builder) = self.sdist_builder
                 && let Some((v, sdist)) = c.sdist_only.iter().rev().find(|(v, _)| usable(v))
             {
-                let wheel = builder(name, sdist)?;
+                let wheel = builder(name, sdist).map_err(|e| match e {
+                    PythonError::Sdist { message, help } => PythonError::Sdist {
+                        message: format!("{message}\n{}", describe_unusable(name, &c, self.target)),
+                        help,
+                    },
+                    other => other,
+                })?;
                 let mut updated = (*c).clone();
                 updated.versions.insert(
                     v.clone(),

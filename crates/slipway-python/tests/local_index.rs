@@ -674,3 +674,118 @@ fn a_package_missing_from_the_index_is_named() {
         .to_string();
     assert!(err.contains("no package named `requestz`"), "{err}");
 }
+
+/// An sdist whose PEP 517 backend lives in the sdist itself (no build
+/// requirements, so the isolated build needs no index) and writes a wheel
+/// with the given tag.
+fn sdist_with_in_tree_backend(dir: &std::path::Path, name: &str, tag: &str) -> IndexFile {
+    let root = dir.join(format!("{name}-1.0"));
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(
+        root.join("pyproject.toml"),
+        "[build-system]\nrequires = []\nbuild-backend = \"backend\"\nbackend-path = [\".\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("PKG-INFO"),
+        format!("Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("backend.py"),
+        format!(
+            r#"import base64, hashlib, zipfile
+
+NAME, VERSION, TAG = "{name}", "1.0", "{tag}"
+
+def _digest(data):
+    return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    di = f"{{NAME}}-{{VERSION}}.dist-info"
+    files = {{
+        f"{{NAME}}/__init__.py": b"VALUE = 42\n",
+        f"{{di}}/METADATA": f"Metadata-Version: 2.1\nName: {{NAME}}\nVersion: {{VERSION}}\n".encode(),
+        f"{{di}}/WHEEL": f"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: {{TAG}}\n".encode(),
+    }}
+    record = "".join(f"{{p}},sha256={{_digest(d)}},{{len(d)}}\n" for p, d in files.items()) + f"{{di}}/RECORD,,\n"
+    files[f"{{di}}/RECORD"] = record.encode()
+    filename = f"{{NAME}}-{{VERSION}}-{{TAG}}.whl"
+    with zipfile.ZipFile(f"{{wheel_directory}}/{{filename}}", "w", zipfile.ZIP_DEFLATED) as z:
+        for p, d in files.items():
+            z.writestr(p, d)
+    return filename
+"#
+        ),
+    )
+    .unwrap();
+    let tarball = dir.join(format!("{name}-1.0.tar.gz"));
+    let status = std::process::Command::new("python3")
+        .args(["-c", "import sys, tarfile; t = tarfile.open(sys.argv[1], 'w:gz'); t.add(sys.argv[2], arcname=sys.argv[3]); t.close()"])
+        .arg(&tarball)
+        .arg(&root)
+        .arg(format!("{name}-1.0"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    IndexFile {
+        filename: format!("{name}-1.0.tar.gz"),
+        bytes: std::fs::read(&tarball).unwrap(),
+        yanked: false,
+        requires_python: None,
+        advertised_sha256: None,
+        metadata: None,
+    }
+}
+
+#[test]
+fn a_pure_python_sdist_is_built_and_a_native_one_refused() {
+    let f = Fixture::new();
+    let index = LocalIndex::start();
+    index.add(sdist_with_in_tree_backend(
+        f.dir.path(),
+        "puresdist",
+        "py3-none-any",
+    ));
+    index.add(sdist_with_in_tree_backend(
+        f.dir.path(),
+        "nativesdist",
+        "cp312-cp312-linux_x86_64",
+    ));
+    index.add_wheel(&WheelSpec::new(
+        "nativesdist",
+        "0.9",
+        "cp312-cp312-manylinux_2_17_x86_64",
+    ));
+
+    let mut req = f.request(&index, "puresdist\n", "python3.12", X86);
+    req.build_sdists = true;
+    let o = slipway_python::install(&req, &slipway_python::Silent)
+        .unwrap_or_else(|e| panic!("{:?}", miette::Report::new(e)));
+    assert_eq!(wheels(&o), ["puresdist-1.0-py3-none-any.whl"]);
+    assert_eq!(content(&o, "puresdist/__init__.py"), "VALUE = 42\n");
+
+    let mut req = f.request(&index, "nativesdist>=1\n", "python3.12", X86);
+    req.build_sdists = true;
+    let err = slipway_python::install(&req, &slipway_python::Silent)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("nativesdist") && err.contains("builds native code"),
+        "{err}"
+    );
+    assert!(
+        err.contains("versions that do have a usable wheel: 0.9"),
+        "{err}"
+    );
+
+    // With building turned off, the sdist is refused without running anything.
+    let req = f.request(&index, "puresdist\n", "python3.12", X86);
+    let err = slipway_python::install(&req, &slipway_python::Silent)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("puresdist") && err.contains("source distribution"),
+        "{err}"
+    );
+}
