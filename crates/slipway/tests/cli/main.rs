@@ -4,5 +4,6 @@
 mod support;
 
 mod build;
+mod evidence;
 mod init;
 mod dependencies;
