@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::severity::{Severity, SeverityVector};
+use crate::severity::{Rating, SeverityVector};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Advisory {
@@ -70,7 +70,7 @@ impl Advisory {
     }
 
     /// The highest severity any of the advisory's vectors (or the package's) computes to.
-    pub fn severity_for(&self, affected: &AffectedPackage) -> (Severity, Option<f64>, Option<String>) {
+    pub fn severity_for(&self, affected: &AffectedPackage) -> Rating {
         let vectors = if affected.severity.is_empty() {
             &self.severity
         } else {

@@ -79,7 +79,11 @@ impl DbInfo {
     pub fn data_date(&self) -> Option<time::Date> {
         let date = self.date.as_deref()?;
         let day = date.get(..10)?;
-        time::Date::parse(day, time::macros::format_description!("[year]-[month]-[day]")).ok()
+        time::Date::parse(
+            day,
+            time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .ok()
     }
 
     /// Days between the data's date and `today`.
@@ -174,8 +178,9 @@ impl Database {
         } else {
             Err(VulnError::DbFormat {
                 path: origin.to_path_buf(),
-                reason: "it is neither a zip of OSV files nor a file written by `slipway db update`"
-                    .into(),
+                reason:
+                    "it is neither a zip of OSV files nor a file written by `slipway db update`"
+                        .into(),
             })
         }
     }
@@ -232,20 +237,24 @@ impl Database {
             path: origin.to_path_buf(),
             reason: format!("unreadable zip: {e}"),
         };
-        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(format_error)?;
+        let mut archive =
+            zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(format_error)?;
         let mut members = Vec::with_capacity(archive.len());
         for i in 0..archive.len() {
             let mut file = archive.by_index(i).map_err(format_error)?;
             let name = file.name().map_err(format_error)?.to_string();
-            let Some(kind) = file_kind(&name) else { continue };
+            let Some(kind) = file_kind(&name) else {
+                continue;
+            };
             if !file.is_file() {
                 continue;
             }
             let mut data = Vec::with_capacity(file.size() as usize);
-            file.read_to_end(&mut data).map_err(|e| VulnError::DbFormat {
-                path: origin.to_path_buf(),
-                reason: format!("cannot read {name} in the zip: {e}"),
-            })?;
+            file.read_to_end(&mut data)
+                .map_err(|e| VulnError::DbFormat {
+                    path: origin.to_path_buf(),
+                    reason: format!("cannot read {name} in the zip: {e}"),
+                })?;
             members.push((PathBuf::from(name), kind, data));
         }
         let parsed: Vec<(PathBuf, Result<Reduced, String>)> = members
@@ -307,7 +316,12 @@ impl Database {
     pub fn to_compact(&self, fetched_at: Option<String>) -> Vec<u8> {
         let file = CompactFile {
             format: COMPACT_FORMAT.into(),
-            source: Some(self.info.source.clone().unwrap_or_else(|| self.info.location.clone())),
+            source: Some(
+                self.info
+                    .source
+                    .clone()
+                    .unwrap_or_else(|| self.info.location.clone()),
+            ),
             date: self.info.date.clone(),
             fetched_at,
             withdrawn: self.info.withdrawn,

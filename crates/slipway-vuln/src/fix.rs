@@ -101,7 +101,12 @@ pub fn advise(db: &Database, targets: &[ScanTarget], findings: &[Finding]) -> Ve
 
 /// Starts at the highest per-finding fix and climbs while some advisory of
 /// the package still affects the candidate.
-fn smallest_clean(db: &Database, normalized: &str, installed: &str, findings: &[&Finding]) -> Option<Version> {
+fn smallest_clean(
+    db: &Database,
+    normalized: &str,
+    installed: &str,
+    findings: &[&Finding],
+) -> Option<Version> {
     if findings.iter().any(|f| f.fixed_in.is_none()) {
         return None;
     }
@@ -123,7 +128,11 @@ fn smallest_clean(db: &Database, normalized: &str, installed: &str, findings: &[
         if still.is_empty() {
             return (candidate > installed).then_some(candidate);
         }
-        candidate = still.into_iter().collect::<Option<Vec<_>>>()?.into_iter().max()?;
+        candidate = still
+            .into_iter()
+            .collect::<Option<Vec<_>>>()?
+            .into_iter()
+            .max()?;
     }
     None
 }
@@ -189,12 +198,15 @@ fn check_dependents(
 /// normalised distribution name.
 pub fn requires_dist_from_zip(bytes: &[u8]) -> std::io::Result<BTreeMap<String, Vec<String>>> {
     use std::io::Read;
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(std::io::Error::other)?;
+    let mut archive =
+        zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(std::io::Error::other)?;
     let mut out = BTreeMap::new();
     for i in 0..archive.len() {
         let mut file = archive.by_index(i).map_err(std::io::Error::other)?;
         let name = file.name().map_err(std::io::Error::other)?.to_string();
-        let Some(dir) = name.strip_suffix("/METADATA") else { continue };
+        let Some(dir) = name.strip_suffix("/METADATA") else {
+            continue;
+        };
         if !dir.ends_with(".dist-info") || dir.contains('/') {
             continue;
         }
@@ -260,20 +272,37 @@ mod tests {
         let db = crate::scan::tests::db(vec![
             adv("A", vec![intro("0"), fixed("1.26.5")]),
             // The first fix is itself affected by a later advisory.
-            adv("B", vec![intro("1.26.0"), fixed("1.26.18"), intro("2.0.0"), fixed("2.0.7")]),
+            adv(
+                "B",
+                vec![
+                    intro("1.26.0"),
+                    fixed("1.26.18"),
+                    intro("2.0.0"),
+                    fixed("2.0.7"),
+                ],
+            ),
         ]);
         let mut urllib3 = crate::scan::tests::dist("urllib3", "1.26.4");
         urllib3.direct = false;
         let mut requests = crate::scan::tests::dist("requests", "2.31.0");
         requests.requires = vec!["urllib3".into()];
         let mut rd = BTreeMap::new();
-        rd.insert("requests".to_string(), requires_dist.iter().map(|s| s.to_string()).collect());
+        rd.insert(
+            "requests".to_string(),
+            requires_dist.iter().map(|s| s.to_string()).collect(),
+        );
         let targets = vec![ScanTarget {
             function: "f".into(),
             distributions: vec![requests, urllib3],
             requires_dist: rd,
         }];
-        let out = crate::scan::scan(&db, &targets, &[], Severity::High, time::macros::date!(2025 - 01 - 01));
+        let out = crate::scan::scan(
+            &db,
+            &targets,
+            &[],
+            Severity::High,
+            time::macros::date!(2025 - 01 - 01),
+        );
         out.fix_advice
     }
 
@@ -289,7 +318,9 @@ mod tests {
     #[test]
     fn reports_conflicting_dependents() {
         let advice = scan_with(&["urllib3<1.26.10,>=1.21.1"]);
-        let LockMove::Conflicts { with } = &advice[0].lock else { panic!("{:?}", advice[0].lock) };
+        let LockMove::Conflicts { with } = &advice[0].lock else {
+            panic!("{:?}", advice[0].lock)
+        };
         assert_eq!(with[0].dependent, "requests 2.31.0");
         assert_eq!(with[0].requirement, "urllib3<1.26.10,>=1.21.1");
     }
@@ -304,13 +335,21 @@ mod tests {
             distributions: vec![requests, crate::scan::tests::dist("urllib3", "1.0")],
             requires_dist: BTreeMap::new(),
         }];
-        let out = crate::scan::scan(&db, &targets, &[], Severity::High, time::macros::date!(2025 - 01 - 01));
+        let out = crate::scan::scan(
+            &db,
+            &targets,
+            &[],
+            Severity::High,
+            time::macros::date!(2025 - 01 - 01),
+        );
         assert!(matches!(out.fix_advice[0].lock, LockMove::Unknown { .. }));
     }
 
     #[test]
     fn metadata_headers() {
-        let (name, req) = parse_metadata("Metadata-Version: 2.1\nName: requests\nRequires-Dist: urllib3 (<3,>=1.21.1)\nRequires-Dist: PySocks!=1.5.7,>=1.5.6; extra == \"socks\"\n\nRequires-Dist: body text\n");
+        let (name, req) = parse_metadata(
+            "Metadata-Version: 2.1\nName: requests\nRequires-Dist: urllib3 (<3,>=1.21.1)\nRequires-Dist: PySocks!=1.5.7,>=1.5.6; extra == \"socks\"\n\nRequires-Dist: body text\n",
+        );
         assert_eq!(name.as_deref(), Some("requests"));
         assert_eq!(req.len(), 2);
     }

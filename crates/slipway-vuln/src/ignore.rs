@@ -90,7 +90,10 @@ pub fn parse_ignore_file(text: &str, path: &Path) -> Result<Vec<IgnoreRule>, Vul
                 return Err(bad("`id` is empty".into()));
             }
             if raw.reason.trim().is_empty() {
-                return Err(bad(format!("`{}` has no reason; say why the risk is accepted", raw.id)));
+                return Err(bad(format!(
+                    "`{}` has no reason; say why the risk is accepted",
+                    raw.id
+                )));
             }
             let until = match raw.until {
                 None => None,
@@ -129,20 +132,38 @@ mod tests {
         assert_eq!(rules[1].origin, "slipway-ignore.toml:7");
         let today = time::macros::date!(2027 - 02 - 01);
         assert!(rules[0].is_expired(today));
-        assert!(!rules[0].is_expired(time::macros::date!(2027 - 01 - 31)), "until is inclusive");
+        assert!(
+            !rules[0].is_expired(time::macros::date!(2027 - 01 - 31)),
+            "until is inclusive"
+        );
         assert!(!rules[1].is_expired(today));
     }
 
     #[test]
     fn errors_name_the_line() {
-        let err = parse_ignore_file("[[ignore]]\nid = \"X\"\nreason = \"\"\n", Path::new("f.toml"))
-            .unwrap_err();
-        assert!(matches!(err, VulnError::IgnoreFile { line: 1, .. }), "{err:?}");
-        let err = parse_ignore_file("[[ignore]]\nid = \"X\"\nreason = \"r\"\nuntil = \"soon\"\n", Path::new("f.toml"))
-            .unwrap_err();
-        assert!(matches!(err, VulnError::IgnoreFile { line: 4, .. }), "{err:?}");
-        let err = parse_ignore_file("[[ignore]]\nid = \"X\"\nreason = \"r\"\nuntil = 2027-01-31T10:00:00\n", Path::new("f.toml"))
-            .unwrap_err();
+        let err = parse_ignore_file(
+            "[[ignore]]\nid = \"X\"\nreason = \"\"\n",
+            Path::new("f.toml"),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, VulnError::IgnoreFile { line: 1, .. }),
+            "{err:?}"
+        );
+        let err = parse_ignore_file(
+            "[[ignore]]\nid = \"X\"\nreason = \"r\"\nuntil = \"soon\"\n",
+            Path::new("f.toml"),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, VulnError::IgnoreFile { line: 4, .. }),
+            "{err:?}"
+        );
+        let err = parse_ignore_file(
+            "[[ignore]]\nid = \"X\"\nreason = \"r\"\nuntil = 2027-01-31T10:00:00\n",
+            Path::new("f.toml"),
+        )
+        .unwrap_err();
         assert!(matches!(err, VulnError::IgnoreFile { .. }), "{err:?}");
     }
 }

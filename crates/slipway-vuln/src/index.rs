@@ -265,7 +265,12 @@ fn to_advisory(v: IndexVulnerability, name: &str, version: &str) -> Advisory {
             ranges: v
                 .fixed_in
                 .iter()
-                .map(|f| vec![Event::Introduced(version.to_string()), Event::Fixed(f.clone())])
+                .map(|f| {
+                    vec![
+                        Event::Introduced(version.to_string()),
+                        Event::Fixed(f.clone()),
+                    ]
+                })
                 .collect(),
             versions: vec![version.to_string()],
             severity: Vec::new(),
@@ -282,7 +287,11 @@ mod tests {
     fn precedence_of_index_settings() {
         let dir = tempfile::tempdir().unwrap();
         let conf = dir.path().join("pip.conf");
-        std::fs::write(&conf, "[global]\n# comment\nindex-url = http://127.0.0.1:9/simple/\n").unwrap();
+        std::fs::write(
+            &conf,
+            "[global]\n# comment\nindex-url = http://127.0.0.1:9/simple/\n",
+        )
+        .unwrap();
         let mut s = IndexSources {
             pip_config_files: vec![dir.path().join("missing.conf"), conf.clone()],
             ..Default::default()
@@ -313,7 +322,10 @@ mod tests {
 
     #[test]
     fn credentials_never_shown() {
-        assert_eq!(redact("https://user:secret@127.0.0.1/simple"), "https://***@127.0.0.1/simple");
+        assert_eq!(
+            redact("https://user:secret@127.0.0.1/simple"),
+            "https://***@127.0.0.1/simple"
+        );
         assert_eq!(redact("http://127.0.0.1/simple"), "http://127.0.0.1/simple");
     }
 }

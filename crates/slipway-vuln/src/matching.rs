@@ -112,8 +112,7 @@ pub fn in_range(v: &Version, events: &[Event]) -> bool {
     }
     parsed.sort_by(|a, b| {
         // `None` ("0") sorts first, as OSV specifies.
-        a.at
-            .cmp(&b.at)
+        a.at.cmp(&b.at)
             .then_with(|| kind_rank(a.event).cmp(&kind_rank(b.event)))
     });
     let mut vulnerable = false;
@@ -203,11 +202,17 @@ mod tests {
     fn introduced_zero_and_fixed() {
         let r = [intro("0"), fixed("5.1")];
         assert!(in_range(&v("0.1"), &r));
-        assert!(in_range(&v("5.1b1"), &r), "a pre-release of the fix is still affected");
+        assert!(
+            in_range(&v("5.1b1"), &r),
+            "a pre-release of the fix is still affected"
+        );
         assert!(in_range(&v("5.0.post3"), &r));
         assert!(!in_range(&v("5.1"), &r));
         assert!(!in_range(&v("5.1.post1"), &r));
-        assert!(!in_range(&v("1!0.1"), &r), "epoch 1 sorts after every epoch-0 release");
+        assert!(
+            !in_range(&v("1!0.1"), &r),
+            "epoch 1 sorts after every epoch-0 release"
+        );
     }
 
     #[test]
@@ -254,17 +259,29 @@ mod tests {
     fn empty_and_degenerate_ranges() {
         assert!(!in_range(&v("1.0"), &[]));
         assert!(!in_range(&v("1.0"), &[intro("1.0"), fixed("1.0")]));
-        assert!(!in_range(&v("1.0"), &[fixed("2.0")]), "no introduced: nothing affected");
+        assert!(
+            !in_range(&v("1.0"), &[fixed("2.0")]),
+            "no introduced: nothing affected"
+        );
         // An unparseable event is skipped, not a crash.
         assert!(in_range(&v("1.5"), &[intro("1.0"), fixed("not-a-version")]));
     }
 
     #[test]
     fn multiple_ranges_any_matches() {
-        let p = pkg(vec![vec![intro("0"), fixed("1.0")], vec![intro("3.0"), fixed("3.1")]], &[]);
+        let p = pkg(
+            vec![
+                vec![intro("0"), fixed("1.0")],
+                vec![intro("3.0"), fixed("3.1")],
+            ],
+            &[],
+        );
         assert_eq!(matches(&Installed::new("0.5"), &p), Some(MatchedBy::Range));
         assert_eq!(matches(&Installed::new("2.0"), &p), None);
-        assert_eq!(matches(&Installed::new("3.0.1"), &p), Some(MatchedBy::Range));
+        assert_eq!(
+            matches(&Installed::new("3.0.1"), &p),
+            Some(MatchedBy::Range)
+        );
         assert_eq!(next_fixed(&v("3.0.1"), &p), Some(v("3.1")));
         assert_eq!(next_fixed(&v("0.5"), &p), Some(v("1.0")));
     }
@@ -272,14 +289,33 @@ mod tests {
     #[test]
     fn versions_list() {
         let p = pkg(vec![], &["1.0", "1.1rc1", "2.0+vendor"]);
-        assert_eq!(matches(&Installed::new("1.0.0"), &p), Some(MatchedBy::Versions));
-        assert_eq!(matches(&Installed::new("1.0+local"), &p), Some(MatchedBy::Versions));
-        assert_eq!(matches(&Installed::new("1.1rc1"), &p), Some(MatchedBy::Versions));
+        assert_eq!(
+            matches(&Installed::new("1.0.0"), &p),
+            Some(MatchedBy::Versions)
+        );
+        assert_eq!(
+            matches(&Installed::new("1.0+local"), &p),
+            Some(MatchedBy::Versions)
+        );
+        assert_eq!(
+            matches(&Installed::new("1.1rc1"), &p),
+            Some(MatchedBy::Versions)
+        );
         assert_eq!(matches(&Installed::new("1.1"), &p), None);
-        assert_eq!(matches(&Installed::new("2.0"), &p), None, "a local listing is exact");
-        assert_eq!(matches(&Installed::new("2.0+vendor"), &p), Some(MatchedBy::Versions));
+        assert_eq!(
+            matches(&Installed::new("2.0"), &p),
+            None,
+            "a local listing is exact"
+        );
+        assert_eq!(
+            matches(&Installed::new("2.0+vendor"), &p),
+            Some(MatchedBy::Versions)
+        );
         // A version that is not PEP 440 still matches its exact listing.
         let odd = pkg(vec![], &["2004d"]);
-        assert_eq!(matches(&Installed::new("2004d"), &odd), Some(MatchedBy::Versions));
+        assert_eq!(
+            matches(&Installed::new("2004d"), &odd),
+            Some(MatchedBy::Versions)
+        );
     }
 }

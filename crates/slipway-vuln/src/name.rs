@@ -25,9 +25,15 @@ mod tests {
 
     #[test]
     fn pep_503_examples() {
-        for spelling in ["friendly-bard", "Friendly-Bard", "FRIENDLY-BARD", "friendly.bard",
-            "friendly_bard", "friendly--bard", "FrIeNdLy-._.-bArD"]
-        {
+        for spelling in [
+            "friendly-bard",
+            "Friendly-Bard",
+            "FRIENDLY-BARD",
+            "friendly.bard",
+            "friendly_bard",
+            "friendly--bard",
+            "FrIeNdLy-._.-bArD",
+        ] {
             assert_eq!(normalize(spelling), "friendly-bard", "{spelling}");
         }
         assert_eq!(normalize("jw.util"), "jw-util");

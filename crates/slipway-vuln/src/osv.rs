@@ -108,7 +108,12 @@ impl RawRecord {
                     .unwrap_or_default()
                     .into_iter()
                     .filter(|r| r.kind == "ECOSYSTEM")
-                    .map(|r| r.events.into_iter().filter_map(RawEvent::into_event).collect())
+                    .map(|r| {
+                        r.events
+                            .into_iter()
+                            .filter_map(RawEvent::into_event)
+                            .collect()
+                    })
                     .collect();
                 Some(AffectedPackage {
                     name: normalize(&package.name),
@@ -129,7 +134,11 @@ impl RawRecord {
             .map(|r| r.url.clone());
         let summary = match self.summary.filter(|s| !s.trim().is_empty()) {
             Some(s) => one_line(&s),
-            None => self.details.as_deref().map(first_sentence).unwrap_or_default(),
+            None => self
+                .details
+                .as_deref()
+                .map(first_sentence)
+                .unwrap_or_default(),
         };
         Reduced::Advisory(Advisory {
             id: self.id,
@@ -250,7 +259,9 @@ mod tests {
     #[test]
     fn yaml_record_with_unquoted_scalars() {
         let text = "id: PYSEC-0000-1\nmodified: 2021-07-05T00:01:25Z\ndetails: Bad things. More words here.\naffected:\n- package:\n    name: Jw.Util\n    ecosystem: PyPI\n  ranges:\n  - type: GIT\n    repo: x\n    events:\n    - introduced: '0'\n  - type: ECOSYSTEM\n    events:\n    - introduced: 1.0\n    - fixed: 2\n  versions:\n  - 1.0\n";
-        let Reduced::Advisory(a) = reduce_yaml(text) else { panic!("not reduced") };
+        let Reduced::Advisory(a) = reduce_yaml(text) else {
+            panic!("not reduced")
+        };
         assert_eq!(a.affected[0].name, "jw-util");
         assert_eq!(a.affected[0].ranges.len(), 1, "GIT ranges are dropped");
         // An unquoted `1.0` is a YAML float; its text comes back as `1`,
@@ -265,7 +276,9 @@ mod tests {
     #[test]
     fn withdrawn_and_foreign_records() {
         assert!(matches!(
-            reduce_yaml("id: X\nwithdrawn: '2022-01-01T00:00:00Z'\naffected:\n- package: {name: a, ecosystem: PyPI}\n"),
+            reduce_yaml(
+                "id: X\nwithdrawn: '2022-01-01T00:00:00Z'\naffected:\n- package: {name: a, ecosystem: PyPI}\n"
+            ),
             Reduced::Withdrawn
         ));
         assert!(matches!(
@@ -277,7 +290,9 @@ mod tests {
     #[test]
     fn summary_from_details() {
         assert_eq!(
-            first_sentence("In PyYAML before 5.1, the yaml.load() API could execute code. The load() function"),
+            first_sentence(
+                "In PyYAML before 5.1, the yaml.load() API could execute code. The load() function"
+            ),
             "In PyYAML before 5.1, the yaml.load() API could execute code."
         );
     }

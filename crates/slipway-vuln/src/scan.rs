@@ -13,7 +13,7 @@ use crate::fix::{self, FixAdvice};
 use crate::ignore::{IgnoreRule, IgnoreState};
 use crate::matching::{self, Installed, MatchedBy};
 use crate::name::normalize;
-use crate::severity::Severity;
+use crate::severity::{Rating, Severity};
 
 /// What one built function ships.
 #[derive(Debug, Clone)]
@@ -190,12 +190,20 @@ pub fn scan(
     }
 }
 
+/// One advisory record that matched an installed version.
+struct Hit<'a> {
+    advisory: &'a Advisory,
+    by: MatchedBy,
+    /// The smallest fixing version above the installed one.
+    fixed: Option<String>,
+    rating: Rating,
+}
+
 /// The findings of one distribution: matching records grouped by shared names.
 fn findings_for(db: &Database, function: &str, dist: &Distribution) -> Vec<Finding> {
     let normalized = normalize(&dist.name);
     let installed = Installed::new(&dist.version);
-    let mut hits: Vec<(&Advisory, MatchedBy, Option<String>, (Severity, Option<f64>, Option<String>))> =
-        Vec::new();
+    let mut hits: Vec<Hit<'_>> = Vec::new();
     for adv in db.for_package(&normalized) {
         for affected in adv.affected.iter().filter(|a| a.name == normalized) {
             if let Some(by) = matching::matches(&installed, affected) {
@@ -204,43 +212,58 @@ fn findings_for(db: &Database, function: &str, dist: &Distribution) -> Vec<Findi
                     .as_ref()
                     .and_then(|v| matching::next_fixed(v, affected))
                     .map(|v| v.to_string());
-                hits.push((adv, by, fixed, adv.severity_for(affected)));
+                hits.push(Hit {
+                    advisory: adv,
+                    by,
+                    fixed,
+                    rating: adv.severity_for(affected),
+                });
                 break;
             }
         }
     }
-    group_by_names(&hits.iter().map(|h| h.0).collect::<Vec<_>>())
+    group_by_names(&hits.iter().map(|h| h.advisory).collect::<Vec<_>>())
         .into_iter()
         .map(|group| {
             let members: Vec<_> = group.iter().map(|&i| &hits[i]).collect();
-            let mut record_ids: Vec<String> = members.iter().map(|h| h.0.id.clone()).collect();
+            let mut record_ids: Vec<String> =
+                members.iter().map(|h| h.advisory.id.clone()).collect();
             record_ids.sort_by_key(|id| (id_rank(id), id.clone()));
             let id = record_ids[0].clone();
             let aliases: BTreeSet<String> = members
                 .iter()
-                .flat_map(|h| h.0.names())
+                .flat_map(|h| h.advisory.names())
                 .filter(|n| *n != id)
                 .map(str::to_string)
                 .collect();
             let worst = members
                 .iter()
-                .map(|h| &h.3)
-                .max_by(|a, b| a.0.cmp(&b.0).then(a.1.partial_cmp(&b.1).unwrap_or(std::cmp::Ordering::Equal)))
+                .map(|h| &h.rating)
+                .max_by(|a, b| {
+                    a.severity.cmp(&b.severity).then(
+                        a.score
+                            .partial_cmp(&b.score)
+                            .unwrap_or(std::cmp::Ordering::Equal),
+                    )
+                })
                 .cloned()
-                .unwrap_or((Severity::Unknown, None, None));
+                .unwrap_or(Rating::UNKNOWN);
             // Every merged record must be satisfied: the fix is the highest of theirs.
-            let fixed_in = if members.iter().all(|h| h.2.is_some()) {
+            let fixed_in = if members.iter().all(|h| h.fixed.is_some()) {
                 members
                     .iter()
-                    .filter_map(|h| h.2.clone())
+                    .filter_map(|h| h.fixed.clone())
                     .max_by(|a, b| matching::compare(a, b))
             } else {
                 None
             };
-            let primary = members.iter().find(|h| h.0.id == id).expect("id from members");
+            let primary = members
+                .iter()
+                .find(|h| h.advisory.id == id)
+                .expect("id from members");
             let summary = members
                 .iter()
-                .map(|h| h.0.summary.as_str())
+                .map(|h| h.advisory.summary.as_str())
                 .find(|s| !s.is_empty())
                 .unwrap_or_default()
                 .to_string();
@@ -254,12 +277,16 @@ fn findings_for(db: &Database, function: &str, dist: &Distribution) -> Vec<Findi
                 aliases: aliases.into_iter().collect(),
                 records: record_ids,
                 summary,
-                severity: worst.0,
-                score: worst.1,
-                vector: worst.2,
+                severity: worst.severity,
+                score: worst.score,
+                vector: worst.vector,
                 fixed_in,
-                url: primary.0.url.clone().or_else(|| members.iter().find_map(|h| h.0.url.clone())),
-                matched_by: primary.1,
+                url: primary
+                    .advisory
+                    .url
+                    .clone()
+                    .or_else(|| members.iter().find_map(|h| h.advisory.url.clone())),
+                matched_by: primary.by,
                 accepted: None,
             }
         })
@@ -327,11 +354,19 @@ pub(crate) mod tests {
             modified: Some("2024-01-01T00:00:00Z".into()),
             published: None,
             severity: vector
-                .map(|v| vec![SeverityVector { kind: "CVSS_V3".into(), score: v.into() }])
+                .map(|v| {
+                    vec![SeverityVector {
+                        kind: "CVSS_V3".into(),
+                        score: v.into(),
+                    }]
+                })
                 .unwrap_or_default(),
             affected: vec![AffectedPackage {
                 name: pkg.into(),
-                ranges: vec![vec![Event::Introduced("0".into()), Event::Fixed(fixed.into())]],
+                ranges: vec![vec![
+                    Event::Introduced("0".into()),
+                    Event::Fixed(fixed.into()),
+                ]],
                 versions: vec![],
                 severity: vec![],
             }],
@@ -385,19 +420,43 @@ pub(crate) mod tests {
     #[test]
     fn aliases_merge_into_one_finding() {
         let db = db(vec![
-            adv("PYSEC-2020-1", &["CVE-2020-9", "GHSA-aaaa"], "foo", "1.5", None),
+            adv(
+                "PYSEC-2020-1",
+                &["CVE-2020-9", "GHSA-aaaa"],
+                "foo",
+                "1.5",
+                None,
+            ),
             adv("GHSA-aaaa", &["CVE-2020-9"], "foo", "1.6", Some(CRITICAL)),
             adv("PYSEC-2021-2", &["CVE-2021-1"], "foo", "2.0", Some(MEDIUM)),
             adv("PYSEC-2021-3", &[], "bar", "2.0", Some(CRITICAL)),
         ]);
         let today = time::macros::date!(2025 - 01 - 01);
-        let out = scan(&db, &target(vec![dist("Foo", "1.0")]), &[], Severity::High, today);
+        let out = scan(
+            &db,
+            &target(vec![dist("Foo", "1.0")]),
+            &[],
+            Severity::High,
+            today,
+        );
         assert_eq!(out.findings.len(), 2, "{:#?}", out.findings);
-        let merged = out.findings.iter().find(|f| f.id == "PYSEC-2020-1").unwrap();
+        let merged = out
+            .findings
+            .iter()
+            .find(|f| f.id == "PYSEC-2020-1")
+            .unwrap();
         assert_eq!(merged.aliases, vec!["CVE-2020-9", "GHSA-aaaa"]);
         assert_eq!(merged.records, vec!["PYSEC-2020-1", "GHSA-aaaa"]);
-        assert_eq!(merged.severity, Severity::Critical, "the worst member's severity");
-        assert_eq!(merged.fixed_in.as_deref(), Some("1.6"), "fixed only when every record is");
+        assert_eq!(
+            merged.severity,
+            Severity::Critical,
+            "the worst member's severity"
+        );
+        assert_eq!(
+            merged.fixed_in.as_deref(),
+            Some("1.6"),
+            "fixed only when every record is"
+        );
         assert_eq!(out.blocking, 1);
         assert!(!out.passed());
         // Sorted worst first within a package.
@@ -427,7 +486,14 @@ pub(crate) mod tests {
         ];
         let out = scan(&db, &t, &rules, Severity::Medium, today);
         let states: Vec<_> = out.ignores.iter().map(|r| r.state).collect();
-        assert_eq!(states, [IgnoreState::Applied, IgnoreState::Expired, IgnoreState::Stale]);
+        assert_eq!(
+            states,
+            [
+                IgnoreState::Applied,
+                IgnoreState::Expired,
+                IgnoreState::Stale
+            ]
+        );
         assert_eq!(out.blocking, 1, "the expired rule no longer covers PYSEC-2");
         let covered = out.findings.iter().find(|f| f.id == "PYSEC-1").unwrap();
         assert_eq!(covered.accepted.as_ref().unwrap().rule_id, "cve-1");
@@ -437,7 +503,13 @@ pub(crate) mod tests {
     fn fixed_versions_do_not_match() {
         let db = db(vec![adv("PYSEC-1", &[], "foo", "2.0", Some(CRITICAL))]);
         let today = time::macros::date!(2025 - 01 - 01);
-        let out = scan(&db, &target(vec![dist("foo", "2.0"), dist("foo-bar", "1.0")]), &[], Severity::High, today);
+        let out = scan(
+            &db,
+            &target(vec![dist("foo", "2.0"), dist("foo-bar", "1.0")]),
+            &[],
+            Severity::High,
+            today,
+        );
         assert!(out.findings.is_empty());
         assert_eq!(out.distributions_scanned, 2);
         assert!(out.passed());

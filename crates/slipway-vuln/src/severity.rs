@@ -54,7 +54,9 @@ impl FromStr for Severity {
             .into_iter()
             .find(|sev| sev.as_str().eq_ignore_ascii_case(s.trim()))
             .ok_or_else(|| {
-                format!("`{s}` is not a severity; use one of unknown, none, low, medium, high, critical")
+                format!(
+                    "`{s}` is not a severity; use one of unknown, none, low, medium, high, critical"
+                )
             })
     }
 }
@@ -91,15 +93,34 @@ pub fn from_score(score: f64) -> Severity {
     }
 }
 
-/// The worst rating among `vectors`, with its score and vector; `unknown`
-/// when none can be scored.
-pub fn rate(vectors: &[SeverityVector]) -> (Severity, Option<f64>, Option<String>) {
-    let mut best: (Severity, Option<f64>, Option<String>) = (Severity::Unknown, None, None);
+/// A severity with the score and vector it was computed from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rating {
+    pub severity: Severity,
+    pub score: Option<f64>,
+    pub vector: Option<String>,
+}
+
+impl Rating {
+    pub const UNKNOWN: Rating = Rating {
+        severity: Severity::Unknown,
+        score: None,
+        vector: None,
+    };
+}
+
+/// The worst rating among `vectors`; `unknown` when none can be scored.
+pub fn rate(vectors: &[SeverityVector]) -> Rating {
+    let mut best = Rating::UNKNOWN;
     for v in vectors {
-        if let Some(score) = base_score(&v.score) {
-            if best.1.is_none_or(|b| score > b) {
-                best = (from_score(score), Some(score), Some(v.score.clone()));
-            }
+        if let Some(score) = base_score(&v.score)
+            && best.score.is_none_or(|b| score > b)
+        {
+            best = Rating {
+                severity: from_score(score),
+                score: Some(score),
+                vector: Some(v.score.clone()),
+            };
         }
     }
     best
@@ -111,11 +132,23 @@ mod tests {
 
     #[test]
     fn cvss_v3_base_scores() {
-        assert_eq!(base_score("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"), Some(9.8));
-        assert_eq!(base_score("CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"), Some(7.5));
+        assert_eq!(
+            base_score("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"),
+            Some(9.8)
+        );
+        assert_eq!(
+            base_score("CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"),
+            Some(7.5)
+        );
         // 6.42×0.22 + 8.22×0.55×0.77×0.62×0.62 = 2.75, rounded up.
-        assert_eq!(base_score("CVSS:3.1/AV:L/AC:L/PR:L/UI:R/S:U/C:L/I:N/A:N"), Some(2.8));
-        assert_eq!(base_score("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:N"), Some(0.0));
+        assert_eq!(
+            base_score("CVSS:3.1/AV:L/AC:L/PR:L/UI:R/S:U/C:L/I:N/A:N"),
+            Some(2.8)
+        );
+        assert_eq!(
+            base_score("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:N"),
+            Some(0.0)
+        );
     }
 
     #[test]
@@ -134,8 +167,12 @@ mod tests {
     #[test]
     fn unscorable_vectors_are_unknown() {
         assert_eq!(base_score("not a vector"), None);
-        assert_eq!(base_score("AV:N/AC:L/Au:N/C:P/I:P/A:P"), None, "CVSS v2 is out of scope");
-        assert_eq!(rate(&[]).0, Severity::Unknown);
+        assert_eq!(
+            base_score("AV:N/AC:L/Au:N/C:P/I:P/A:P"),
+            None,
+            "CVSS v2 is out of scope"
+        );
+        assert_eq!(rate(&[]), Rating::UNKNOWN);
     }
 
     #[test]
@@ -153,12 +190,15 @@ mod tests {
 
     #[test]
     fn worst_vector_wins() {
-        let v = |s: &str| SeverityVector { kind: "CVSS_V3".into(), score: s.into() };
-        let (sev, score, _) = rate(&[
+        let v = |s: &str| SeverityVector {
+            kind: "CVSS_V3".into(),
+            score: s.into(),
+        };
+        let r = rate(&[
             v("CVSS:3.1/AV:L/AC:L/PR:L/UI:R/S:U/C:L/I:N/A:N"),
             v("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"),
         ]);
-        assert_eq!((sev, score), (Severity::High, Some(7.5)));
+        assert_eq!((r.severity, r.score), (Severity::High, Some(7.5)));
     }
 
     #[test]

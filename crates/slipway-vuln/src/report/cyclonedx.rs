@@ -83,10 +83,11 @@ pub fn merge_into_file(path: &Path, findings: &[&Finding]) -> Result<bool, VulnE
             });
         }
     };
-    let mut bom: Value = serde_json::from_slice(&bytes).map_err(|source| VulnError::SbomMalformed {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let mut bom: Value =
+        serde_json::from_slice(&bytes).map_err(|source| VulnError::SbomMalformed {
+            path: path.to_path_buf(),
+            source,
+        })?;
     let vulns = vulnerabilities(findings, &bom);
     let Some(obj) = bom.as_object_mut() else {
         return Err(VulnError::SbomMalformed {
@@ -158,17 +159,22 @@ fn component_ref(bom: &Value, package: &str, version: &str) -> String {
         match v {
             Value::Array(items) => stack.extend(items),
             Value::Object(c) => {
-                let purl_matches = c
-                    .get("purl")
+                let purl_matches = c.get("purl").and_then(Value::as_str).is_some_and(|p| {
+                    p.split(['?', '#'])
+                        .next()
+                        .is_some_and(|p| normalize_purl(p) == purl)
+                });
+                let name_matches = c
+                    .get("name")
                     .and_then(Value::as_str)
-                    .is_some_and(|p| p.split(['?', '#']).next().is_some_and(|p| normalize_purl(p) == purl));
-                let name_matches = c.get("name").and_then(Value::as_str).map(normalize).as_deref()
+                    .map(normalize)
+                    .as_deref()
                     == Some(normalized.as_str())
                     && c.get("version").and_then(Value::as_str) == Some(version);
-                if purl_matches || name_matches {
-                    if let Some(r) = c.get("bom-ref").and_then(Value::as_str) {
-                        return r.to_string();
-                    }
+                if (purl_matches || name_matches)
+                    && let Some(r) = c.get("bom-ref").and_then(Value::as_str)
+                {
+                    return r.to_string();
                 }
                 if let Some(children) = c.get("components") {
                     stack.push(children);
@@ -181,7 +187,10 @@ fn component_ref(bom: &Value, package: &str, version: &str) -> String {
 }
 
 fn normalize_purl(purl: &str) -> String {
-    match purl.strip_prefix("pkg:pypi/").and_then(|rest| rest.split_once('@')) {
+    match purl
+        .strip_prefix("pkg:pypi/")
+        .and_then(|rest| rest.split_once('@'))
+    {
         Some((name, version)) => format!("pkg:pypi/{}@{version}", normalize(name)),
         None => purl.to_string(),
     }

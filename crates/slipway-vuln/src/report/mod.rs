@@ -13,7 +13,10 @@ use crate::scan::Finding;
 
 /// A stable identity for one finding, the same in every report and run.
 pub fn finding_uuid(f: &Finding) -> String {
-    let key = format!("slipway-scan:{}:{}:{}:{}", f.function, f.package, f.version, f.id);
+    let key = format!(
+        "slipway-scan:{}:{}:{}:{}",
+        f.function, f.package, f.version, f.id
+    );
     uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, key.as_bytes()).to_string()
 }
 

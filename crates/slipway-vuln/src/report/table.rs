@@ -53,7 +53,11 @@ pub fn render(outcome: &ScanOutcome) -> String {
                 (None, None) => f.severity.to_string(),
             };
             rows.push([
-                if multi { f.function.clone() } else { String::new() },
+                if multi {
+                    f.function.clone()
+                } else {
+                    String::new()
+                },
                 f.package.clone(),
                 f.version.clone(),
                 f.id.clone(),
@@ -78,7 +82,11 @@ pub fn render(outcome: &ScanOutcome) -> String {
         }
     }
 
-    let accepted: Vec<_> = outcome.findings.iter().filter_map(|f| Some((f, f.accepted.as_ref()?))).collect();
+    let accepted: Vec<_> = outcome
+        .findings
+        .iter()
+        .filter_map(|f| Some((f, f.accepted.as_ref()?)))
+        .collect();
     if !accepted.is_empty() {
         let _ = writeln!(out, "\naccepted risks:");
         for (f, a) in accepted {
@@ -89,7 +97,10 @@ pub fn render(outcome: &ScanOutcome) -> String {
                 f.package,
                 f.version,
                 a.reason,
-                a.until.as_deref().map(|u| format!(" — until {u}")).unwrap_or_default(),
+                a.until
+                    .as_deref()
+                    .map(|u| format!(" — until {u}"))
+                    .unwrap_or_default(),
                 a.origin
             );
         }
@@ -104,7 +115,11 @@ pub fn render(outcome: &ScanOutcome) -> String {
                     "warning: ignore entry {} ({}) expired on {until}; it no longer applies{}",
                     report.rule.id,
                     report.rule.origin,
-                    if report.matches.is_empty() { " (and it matches nothing)" } else { "" }
+                    if report.matches.is_empty() {
+                        " (and it matches nothing)"
+                    } else {
+                        ""
+                    }
                 );
             }
             IgnoreState::Stale => {
@@ -154,14 +169,26 @@ pub fn render(outcome: &ScanOutcome) -> String {
             (n > 0).then(|| format!("{n} {s}"))
         })
         .collect();
-    let accepted_n = outcome.findings.iter().filter(|f| f.accepted.is_some()).count();
+    let accepted_n = outcome
+        .findings
+        .iter()
+        .filter(|f| f.accepted.is_some())
+        .count();
     let _ = writeln!(
         out,
         "\n{}: {} finding(s){}{}, gate at {}: {}",
         if outcome.passed() { "passed" } else { "FAILED" },
         outcome.findings.len(),
-        if counts.is_empty() { String::new() } else { format!(" ({})", counts.join(", ")) },
-        if accepted_n > 0 { format!(", {accepted_n} accepted") } else { String::new() },
+        if counts.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", counts.join(", "))
+        },
+        if accepted_n > 0 {
+            format!(", {accepted_n} accepted")
+        } else {
+            String::new()
+        },
         outcome.fail_on,
         if outcome.passed() {
             "nothing at or above it".to_string()

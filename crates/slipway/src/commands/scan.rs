@@ -133,9 +133,15 @@ pub fn run(ctx: &Context, args: ScanArgs) -> Result<Status, Failure> {
             let zip = dist_dir.join(&record.file);
             match std::fs::read(&zip).map(|b| slipway_vuln::fix::requires_dist_from_zip(&b)) {
                 Ok(Ok(map)) => requires_dist.extend(map),
-                Ok(Err(e)) => warnings.push(format!("cannot read {}: {e}; fix advice is limited", zip.display())),
+                Ok(Err(e)) => warnings.push(format!(
+                    "cannot read {}: {e}; fix advice is limited",
+                    zip.display()
+                )),
                 Err(_) if manifest.dependencies.is_empty() => {}
-                Err(e) => warnings.push(format!("cannot read {}: {e}; fix advice is limited", zip.display())),
+                Err(e) => warnings.push(format!(
+                    "cannot read {}: {e}; fix advice is limited",
+                    zip.display()
+                )),
             }
         }
         let reported_file = function
@@ -143,7 +149,10 @@ pub fn run(ctx: &Context, args: ScanArgs) -> Result<Status, Failure> {
             .as_ref()
             .filter(|p| p.exists())
             .unwrap_or(&manifest_path);
-        artifact_files.insert(function.name.clone(), relative_to(&project.root, reported_file));
+        artifact_files.insert(
+            function.name.clone(),
+            relative_to(&project.root, reported_file),
+        );
         targets.push(ScanTarget {
             function: function.name.clone(),
             distributions: manifest.dependencies,
@@ -171,12 +180,17 @@ pub fn run(ctx: &Context, args: ScanArgs) -> Result<Status, Failure> {
             db
         }
         DbChoice::Index => {
-            let index = IndexSources::from_env(args.index_url.clone(), project.python.index_url.clone())
-                .resolve()
-                .ok_or(slipway_vuln::VulnError::NoIndex)?;
+            let index =
+                IndexSources::from_env(args.index_url.clone(), project.python.index_url.clone())
+                    .resolve()
+                    .ok_or(slipway_vuln::VulnError::NoIndex)?;
             let packages: Vec<(String, String)> = targets
                 .iter()
-                .flat_map(|t| t.distributions.iter().map(|d| (d.name.clone(), d.version.clone())))
+                .flat_map(|t| {
+                    t.distributions
+                        .iter()
+                        .map(|d| (d.name.clone(), d.version.clone()))
+                })
                 .collect::<std::collections::BTreeSet<_>>()
                 .into_iter()
                 .collect();
@@ -188,7 +202,10 @@ pub fn run(ctx: &Context, args: ScanArgs) -> Result<Status, Failure> {
         warnings.push(format!("skipped an unreadable advisory: {skipped}"));
     }
     let today = start.date();
-    let max_age = project.scan.max_db_age_days.unwrap_or(DEFAULT_MAX_DB_AGE_DAYS);
+    let max_age = project
+        .scan
+        .max_db_age_days
+        .unwrap_or(DEFAULT_MAX_DB_AGE_DAYS);
     if db.info.kind != DbKind::Index {
         match db.info.age_days(today) {
             Some(age) if age > i64::from(max_age) => warnings.push(format!(
@@ -223,11 +240,16 @@ pub fn run(ctx: &Context, args: ScanArgs) -> Result<Status, Failure> {
     let fail_on = match args.fail_on {
         Some(s) => s,
         None => match &project.scan.fail_on {
-            Some(s) => s.parse().map_err(|e: String| Failure::input(miette::miette!("{e}")))?,
+            Some(s) => s
+                .parse()
+                .map_err(|e: String| Failure::input(miette::miette!("{e}")))?,
             None => Severity::High,
         },
     };
-    progress.stage("matching", Some(targets.iter().map(|t| t.distributions.len() as u64).sum()));
+    progress.stage(
+        "matching",
+        Some(targets.iter().map(|t| t.distributions.len() as u64).sum()),
+    );
     let outcome = slipway_vuln::scan::scan(&db, &targets, &ignores, fail_on, today);
     for report in &outcome.ignores {
         match report.state {
@@ -263,8 +285,11 @@ pub fn run(ctx: &Context, args: ScanArgs) -> Result<Status, Failure> {
         for target in &targets {
             let sbom = slipway_artifact::function_dist_dir(&out_dir, &target.function)
                 .join(cyclonedx::SBOM_FILE_NAME);
-            let findings: Vec<&Finding> =
-                outcome.findings.iter().filter(|f| f.function == target.function).collect();
+            let findings: Vec<&Finding> = outcome
+                .findings
+                .iter()
+                .filter(|f| f.function == target.function)
+                .collect();
             if cyclonedx::merge_into_file(&sbom, &findings)? {
                 reports.push(sbom);
             }
@@ -287,7 +312,11 @@ pub fn run(ctx: &Context, args: ScanArgs) -> Result<Status, Failure> {
             reports,
         },
     )?;
-    Ok(if passed { Status::Ok } else { Status::CheckFailed })
+    Ok(if passed {
+        Status::Ok
+    } else {
+        Status::CheckFailed
+    })
 }
 
 enum DbChoice {
@@ -349,8 +378,16 @@ struct DbUpdateResult {
 
 impl Render for DbUpdateResult {
     fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        writeln!(out, "stored {} advisories from {}", self.advisories, self.source)?;
-        writeln!(out, "  data as of: {}", self.date.as_deref().unwrap_or("unknown"))?;
+        writeln!(
+            out,
+            "stored {} advisories from {}",
+            self.advisories, self.source
+        )?;
+        writeln!(
+            out,
+            "  data as of: {}",
+            self.date.as_deref().unwrap_or("unknown")
+        )?;
         writeln!(out, "  fetched:    {}", self.fetched_at)?;
         writeln!(out, "  withdrawn:  {} skipped", self.withdrawn)?;
         for s in &self.skipped {

@@ -68,7 +68,12 @@ fn dist(name: &str, version: &str, direct: bool, requires: &[&str]) -> Distribut
 
 /// Writes `dist/<function>/manifest.json` and a zip whose dist-info METADATA
 /// carries `requires_dist`, as a build would.
-fn write_build(project: &Project, function: &str, dists: Vec<Distribution>, requires_dist: &[(&str, &[&str])]) {
+fn write_build(
+    project: &Project,
+    function: &str,
+    dists: Vec<Distribution>,
+    requires_dist: &[(&str, &[&str])],
+) {
     let dir = project.join(&format!("dist/{function}"));
     std::fs::create_dir_all(&dir).unwrap();
     let mut entries = vec![ZipEntry {
@@ -83,13 +88,20 @@ fn write_build(project: &Project, function: &str, dists: Vec<Distribution>, requ
             .find(|(n, _)| *n == d.name)
             .map(|(_, r)| *r)
             .unwrap_or(&[]);
-        let mut metadata = format!("Metadata-Version: 2.1\nName: {}\nVersion: {}\n", d.name, d.version);
+        let mut metadata = format!(
+            "Metadata-Version: 2.1\nName: {}\nVersion: {}\n",
+            d.name, d.version
+        );
         for r in reqs {
             metadata.push_str(&format!("Requires-Dist: {r}\n"));
         }
         metadata.push_str("\nlong description\n");
         entries.push(ZipEntry {
-            path: format!("{}-{}.dist-info/METADATA", d.name.replace('-', "_"), d.version),
+            path: format!(
+                "{}-{}.dist-info/METADATA",
+                d.name.replace('-', "_"),
+                d.version
+            ),
             executable: false,
             data: EntryData::Bytes(metadata.into_bytes()),
             origin: EntryOrigin::Dependency {
@@ -97,8 +109,12 @@ fn write_build(project: &Project, function: &str, dists: Vec<Distribution>, requ
             },
         });
     }
-    let artifact: ArtifactRecord =
-        write_zip(entries, &dir.join(format!("{function}.zip")), &ZipOptions::default()).unwrap();
+    let artifact: ArtifactRecord = write_zip(
+        entries,
+        &dir.join(format!("{function}.zip")),
+        &ZipOptions::default(),
+    )
+    .unwrap();
     let manifest = Manifest {
         schema_version: slipway_artifact::MANIFEST_SCHEMA_VERSION,
         function: function.into(),
@@ -130,13 +146,29 @@ fn two_function_project() -> Project {
     let deps = |set: &[(&str, &str)]| {
         set.iter()
             .map(|(n, v)| {
-                let requires: &[&str] = if *n == "requests" { &["urllib3"] } else if *n == "Jinja2" { &["markupsafe"] } else { &[] };
+                let requires: &[&str] = if *n == "requests" {
+                    &["urllib3"]
+                } else if *n == "Jinja2" {
+                    &["markupsafe"]
+                } else {
+                    &[]
+                };
                 dist(n, v, *n != "urllib3", requires)
             })
             .collect::<Vec<_>>()
     };
-    write_build(&p, "vulnerable", deps(&VULNERABLE), &[("requests", &["urllib3<1.24,>=1.21.1", "idna<2.8,>=2.5"])]);
-    write_build(&p, "patched", deps(&PATCHED), &[("requests", &["urllib3<3,>=1.21.1"])]);
+    write_build(
+        &p,
+        "vulnerable",
+        deps(&VULNERABLE),
+        &[("requests", &["urllib3<1.24,>=1.21.1", "idna<2.8,>=2.5"])],
+    );
+    write_build(
+        &p,
+        "patched",
+        deps(&PATCHED),
+        &[("requests", &["urllib3<3,>=1.21.1"])],
+    );
     p
 }
 
@@ -227,7 +259,11 @@ fn reference_ids(db: &Path, pins: &[(&str, &str)]) -> BTreeMap<String, BTreeSet<
         .args(pins.iter().map(|(n, v)| format!("{n}=={v}")))
         .output()
         .expect("python3 runs");
-    assert!(out.status.success(), "reference matcher failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "reference matcher failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice::<BTreeMap<String, Vec<String>>>(&out.stdout)
         .unwrap()
         .into_iter()
@@ -239,7 +275,11 @@ fn reference_ids(db: &Path, pins: &[(&str, &str)]) -> BTreeMap<String, BTreeSet<
 fn reported_records(report: &Value) -> BTreeMap<String, BTreeMap<String, BTreeSet<String>>> {
     let mut out: BTreeMap<String, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
     for f in report["findings"].as_array().unwrap() {
-        let key = format!("{}=={}", f["package"].as_str().unwrap(), f["version"].as_str().unwrap());
+        let key = format!(
+            "{}=={}",
+            f["package"].as_str().unwrap(),
+            f["version"].as_str().unwrap()
+        );
         let set = out
             .entry(f["function"].as_str().unwrap().to_string())
             .or_default()
@@ -257,18 +297,36 @@ fn check_against_reference(report: &Value) {
     let expected_vulnerable = reference_ids(&db, &VULNERABLE);
     let expected_patched = reference_ids(&db, &PATCHED);
     for (pin, ids) in &expected_vulnerable {
-        assert!(!ids.is_empty(), "the reference finds no advisory for {pin}: the fixture is wrong");
+        assert!(
+            !ids.is_empty(),
+            "the reference finds no advisory for {pin}: the fixture is wrong"
+        );
     }
     for (pin, ids) in &expected_patched {
-        assert!(ids.is_empty(), "the reference still finds {ids:?} for {pin}: pick a later release");
+        assert!(
+            ids.is_empty(),
+            "the reference still finds {ids:?} for {pin}: pick a later release"
+        );
     }
     let reported = reported_records(report);
     let vulnerable = reported.get("vulnerable").cloned().unwrap_or_default();
     for (pin, ids) in &expected_vulnerable {
-        assert_eq!(vulnerable.get(pin).cloned().unwrap_or_default(), *ids, "records for {pin}");
+        assert_eq!(
+            vulnerable.get(pin).cloned().unwrap_or_default(),
+            *ids,
+            "records for {pin}"
+        );
     }
-    assert_eq!(vulnerable.len(), expected_vulnerable.len(), "{vulnerable:#?}");
-    assert!(reported.get("patched").is_none(), "patched releases reported: {:#?}", reported.get("patched"));
+    assert_eq!(
+        vulnerable.len(),
+        expected_vulnerable.len(),
+        "{vulnerable:#?}"
+    );
+    assert!(
+        !reported.contains_key("patched"),
+        "patched releases reported: {:#?}",
+        reported.get("patched")
+    );
 }
 
 #[test]
@@ -281,7 +339,11 @@ fn real_advisories_match_an_independent_reference() {
         .output()
         .unwrap();
     let report = json_stdout(&out);
-    assert_eq!(out.status.code(), Some(1), "findings at or above `unknown` fail the gate");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "findings at or above `unknown` fail the gate"
+    );
     assert_eq!(report["db"]["kind"], "folder");
     assert_eq!(report["db"]["withdrawn"], 10);
     assert_eq!(report["distributions_scanned"], 8);
@@ -290,16 +352,33 @@ fn real_advisories_match_an_independent_reference() {
     // Aliases are merged: no name appears in two findings of one distribution.
     for f in report["findings"].as_array().unwrap() {
         let mine: BTreeSet<&str> = std::iter::once(f["id"].as_str().unwrap())
-            .chain(f["aliases"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()))
+            .chain(
+                f["aliases"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|a| a.as_str().unwrap()),
+            )
             .collect();
         for g in report["findings"].as_array().unwrap() {
             if g == f || g["package"] != f["package"] || g["function"] != f["function"] {
                 continue;
             }
             let theirs: BTreeSet<&str> = std::iter::once(g["id"].as_str().unwrap())
-                .chain(g["aliases"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()))
+                .chain(
+                    g["aliases"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|a| a.as_str().unwrap()),
+                )
                 .collect();
-            assert!(mine.is_disjoint(&theirs), "{} and {} share a name", f["id"], g["id"]);
+            assert!(
+                mine.is_disjoint(&theirs),
+                "{} and {} share a name",
+                f["id"],
+                g["id"]
+            );
         }
     }
 
@@ -324,7 +403,11 @@ fn bundled_snapshot_scans_offline_with_the_same_result() {
     let report = json_stdout(&out);
     assert_eq!(report["db"]["kind"], "embedded");
     assert!(
-        report["warnings"].as_array().unwrap().iter().any(|w| w.as_str().unwrap().contains("days old")),
+        report["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("days old")),
         "the 2024 snapshot is older than the default 30 days: {}",
         report["warnings"]
     );
@@ -333,8 +416,14 @@ fn bundled_snapshot_scans_offline_with_the_same_result() {
     // The human form names the database, its date and the findings.
     let human = p.slipway().args(["scan", "vulnerable"]).output().unwrap();
     let text = String::from_utf8_lossy(&human.stdout);
-    assert!(text.contains("bundled snapshot") && text.contains("data as of 2024-10-10"), "{text}");
-    assert!(text.contains("PACKAGE") && text.contains("PyYAML") && text.contains("FIXED IN"), "{text}");
+    assert!(
+        text.contains("bundled snapshot") && text.contains("data as of 2024-10-10"),
+        "{text}"
+    );
+    assert!(
+        text.contains("PACKAGE") && text.contains("PyYAML") && text.contains("FIXED IN"),
+        "{text}"
+    );
     let stderr = String::from_utf8_lossy(&human.stderr);
     assert!(stderr.contains("warning: the advisory data is"), "{stderr}");
 }
@@ -355,11 +444,25 @@ fn gate_db(dir: &Path) {
         if let Some(vector) = vector {
             v["severity"] = serde_json::json!([{"type": if vector.starts_with("CVSS:4") { "CVSS_V4" } else { "CVSS_V3" }, "score": vector}]);
         }
-        std::fs::write(dir.join(format!("{id}.json")), serde_json::to_vec(&v).unwrap()).unwrap();
+        std::fs::write(
+            dir.join(format!("{id}.json")),
+            serde_json::to_vec(&v).unwrap(),
+        )
+        .unwrap();
     };
     std::fs::create_dir_all(dir).unwrap();
-    record("TEST-CRIT", "CVE-0001-0001", "Alpha_Pkg", Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"));
-    record("TEST-MED", "CVE-0001-0002", "beta", Some("CVSS:4.0/AV:L/AC:L/AT:N/PR:L/UI:N/VC:L/VI:N/VA:N/SC:N/SI:N/SA:N"));
+    record(
+        "TEST-CRIT",
+        "CVE-0001-0001",
+        "Alpha_Pkg",
+        Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"),
+    );
+    record(
+        "TEST-MED",
+        "CVE-0001-0002",
+        "beta",
+        Some("CVSS:4.0/AV:L/AC:L/AT:N/PR:L/UI:N/VC:L/VI:N/VA:N/SC:N/SI:N/SA:N"),
+    );
     record("TEST-UNK", "CVE-0001-0003", "gamma", None);
 }
 
@@ -374,14 +477,24 @@ fn gate_project(config_extra: &str) -> Project {
     write_build(
         &p,
         "api",
-        vec![dist("alpha-pkg", "1.0", true, &[]), dist("beta", "1.9", true, &[]), dist("gamma", "1.0", true, &[]), dist("delta", "1.0", true, &[])],
+        vec![
+            dist("alpha-pkg", "1.0", true, &[]),
+            dist("beta", "1.9", true, &[]),
+            dist("gamma", "1.0", true, &[]),
+            dist("delta", "1.0", true, &[]),
+        ],
         &[],
     );
     p
 }
 
 fn scan_code(p: &Project, args: &[&str]) -> (i32, Value) {
-    let out = p.slipway().args(["scan", "--format", "json"]).args(args).output().unwrap();
+    let out = p
+        .slipway()
+        .args(["scan", "--format", "json"])
+        .args(args)
+        .output()
+        .unwrap();
     let report = json_stdout(&out);
     (out.status.code().unwrap(), report)
 }
@@ -397,12 +510,20 @@ fn fail_on_decides_the_exit_code() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| (f["id"].as_str().unwrap().into(), f["severity"].as_str().unwrap().into()))
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap().into(),
+                f["severity"].as_str().unwrap().into(),
+            )
+        })
         .collect();
     assert_eq!(sev["TEST-CRIT"], "critical");
     assert_eq!(sev["TEST-MED"], "medium", "CVSS v4 scored 4.8");
     assert_eq!(sev["TEST-UNK"], "unknown");
-    assert_eq!(report["db"]["kind"], "folder", "[scan] db is relative to slipway.toml");
+    assert_eq!(
+        report["db"]["kind"], "folder",
+        "[scan] db is relative to slipway.toml"
+    );
 
     assert_eq!(scan_code(&p, &["--fail-on", "critical"]).0, 1);
     assert_eq!(scan_code(&p, &["--fail-on", "medium"]).1["blocking"], 2);
@@ -411,7 +532,11 @@ fn fail_on_decides_the_exit_code() {
     let quiet = gate_project("fail_on = \"critical\"\n");
     assert_eq!(scan_code(&quiet, &[]).1["fail_on"], "critical");
 
-    let bad = p.slipway().args(["scan", "--fail-on", "severe"]).output().unwrap();
+    let bad = p
+        .slipway()
+        .args(["scan", "--fail-on", "severe"])
+        .output()
+        .unwrap();
     assert_eq!(bad.status.code(), Some(2));
 }
 
@@ -425,8 +550,16 @@ fn accepted_risks_expire_and_go_stale() {
     );
     let (code, report) = scan_code(&p, &[]);
     assert_eq!(code, 0, "{report:#}");
-    let crit = report["findings"].as_array().unwrap().iter().find(|f| f["id"] == "TEST-CRIT").unwrap();
-    assert_eq!(crit["accepted"]["reason"], "the YAML loader is never reached");
+    let crit = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "TEST-CRIT")
+        .unwrap();
+    assert_eq!(
+        crit["accepted"]["reason"],
+        "the YAML loader is never reached"
+    );
     assert_eq!(crit["accepted"]["origin"], "slipway-ignore.toml:1");
     assert_eq!(report["ignores"][0]["state"], "applied");
 
@@ -437,10 +570,21 @@ fn accepted_risks_expire_and_go_stale() {
     let out = p.slipway().args(["scan"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("TEST-CRIT") && stderr.contains("expired on 2001-01-01"), "{stderr}");
-    assert!(stderr.contains("GHSA-xxxx-yyyy-zzzz") && stderr.contains("matches no finding"), "{stderr}");
+    assert!(
+        stderr.contains("TEST-CRIT") && stderr.contains("expired on 2001-01-01"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("GHSA-xxxx-yyyy-zzzz") && stderr.contains("matches no finding"),
+        "{stderr}"
+    );
     let (_, report) = scan_code(&p, &[]);
-    let states: Vec<&str> = report["ignores"].as_array().unwrap().iter().map(|i| i["state"].as_str().unwrap()).collect();
+    let states: Vec<&str> = report["ignores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["state"].as_str().unwrap())
+        .collect();
     assert_eq!(states, ["expired", "stale"]);
     assert_eq!(report["ignores"][0]["origin"], "slipway.toml:11");
 
@@ -485,7 +629,13 @@ fn validate(kind: &str, path: &Path) {
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("validate.py");
     std::fs::write(&script, VALIDATOR).unwrap();
-    let out = Command::new("python3").arg(&script).arg(schemas()).arg(kind).arg(path).output().unwrap();
+    let out = Command::new("python3")
+        .arg(&script)
+        .arg(schemas())
+        .arg(kind)
+        .arg(path)
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "{kind} report {} does not validate:\n{}{}",
@@ -516,7 +666,16 @@ fn reports_validate_against_their_schemas() {
     std::fs::write(&sbom_path, serde_json::to_vec_pretty(&sbom).unwrap()).unwrap();
     let out = p
         .slipway()
-        .args(["scan", "--format", "json", "--sarif", "out/scan.sarif", "--gitlab-report", "gl-dependency-scanning-report.json", "--db"])
+        .args([
+            "scan",
+            "--format",
+            "json",
+            "--sarif",
+            "out/scan.sarif",
+            "--gitlab-report",
+            "gl-dependency-scanning-report.json",
+            "--db",
+        ])
         .arg(pypa_db())
         .output()
         .unwrap();
@@ -542,22 +701,51 @@ fn reports_validate_against_their_schemas() {
 
     let gitlab: Value = serde_json::from_slice(&std::fs::read(&gitlab_path).unwrap()).unwrap();
     assert_eq!(gitlab["vulnerabilities"].as_array().unwrap().len(), n);
-    let jinja = gitlab["vulnerabilities"].as_array().unwrap().iter().find(|v| v["location"]["dependency"]["package"]["name"] == "Jinja2").unwrap();
+    let jinja = gitlab["vulnerabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["location"]["dependency"]["package"]["name"] == "Jinja2")
+        .unwrap();
     assert_eq!(jinja["location"]["file"], "dist/vulnerable/manifest.json");
 
     let bom: Value = serde_json::from_slice(&std::fs::read(&sbom_path).unwrap()).unwrap();
     let vulns = bom["vulnerabilities"].as_array().unwrap();
-    let only_vulnerable = report["findings"].as_array().unwrap().iter().filter(|f| f["function"] == "vulnerable").count();
+    let only_vulnerable = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["function"] == "vulnerable")
+        .count();
     assert_eq!(vulns.len(), only_vulnerable);
     for v in vulns {
         let r = v["affects"][0]["ref"].as_str().unwrap();
-        assert!(bom["components"].as_array().unwrap().iter().any(|c| c["bom-ref"] == r), "{r} is a component");
+        assert!(
+            bom["components"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["bom-ref"] == r),
+            "{r} is a component"
+        );
     }
     let accepted = vulns.iter().find(|v| v["id"] == "PYSEC-2021-142").unwrap();
     assert_eq!(accepted["analysis"]["response"][0], "will_not_fix");
-    assert!(accepted["analysis"]["detail"].as_str().unwrap().contains("templates are trusted"));
-    assert_eq!(bom["components"].as_array().unwrap().len(), 4, "the rest of the SBOM is kept");
-    assert!(!p.join("dist/patched/sbom.cdx.json").exists(), "no SBOM is invented");
+    assert!(
+        accepted["analysis"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("templates are trusted")
+    );
+    assert_eq!(
+        bom["components"].as_array().unwrap().len(),
+        4,
+        "the rest of the SBOM is kept"
+    );
+    assert!(
+        !p.join("dist/patched/sbom.cdx.json").exists(),
+        "no SBOM is invented"
+    );
 }
 
 /// `python3 -m http.server` on 127.0.0.1, stopped when dropped.
@@ -569,14 +757,24 @@ struct StaticServer {
 impl StaticServer {
     fn start(dir: &Path) -> StaticServer {
         let mut child = Command::new("python3")
-            .args(["-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory"])
+            .args([
+                "-u",
+                "-m",
+                "http.server",
+                "0",
+                "--bind",
+                "127.0.0.1",
+                "--directory",
+            ])
             .arg(dir)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("python3 http.server starts");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
         // "Serving HTTP on 127.0.0.1 port 41234 (http://127.0.0.1:41234/) ..."
         let port = line
             .split("port ")
@@ -604,8 +802,17 @@ fn db_update_keeps_a_dated_copy_from_a_folder_or_a_url() {
     let p = gate_project("");
     // Without `[scan] db` a scan uses the local copy once there is one.
     p.write("slipway.toml", "[defaults]\nruntime = \"python3.12\"\n\n[functions.api]\nsource = \"src\"\nhandler = \"app.handler\"\n");
-    let out = p.slipway().args(["db", "update", "--format", "json", "--from", "osv"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = p
+        .slipway()
+        .args(["db", "update", "--format", "json", "--from", "osv"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stored = json_stdout(&out);
     assert_eq!(stored["advisories"], 3);
     assert_eq!(stored["date"], "2099-01-01T00:00:00Z");
@@ -615,7 +822,11 @@ fn db_update_keeps_a_dated_copy_from_a_folder_or_a_url() {
     assert_eq!(report["db"]["kind"], "local_copy");
     assert!(report["db"]["fetched_at"].is_string());
     assert!(report["db"]["source"].as_str().unwrap().ends_with("osv"));
-    assert!(report["warnings"].as_array().unwrap().is_empty(), "data from 2099 is not old: {}", report["warnings"]);
+    assert!(
+        report["warnings"].as_array().unwrap().is_empty(),
+        "data from 2099 is not old: {}",
+        report["warnings"]
+    );
 
     // An OSV all.zip served over HTTP, for `db update --from URL` and `scan --db URL`.
     let served = tempfile::tempdir().unwrap();
@@ -630,12 +841,20 @@ fn db_update_keeps_a_dated_copy_from_a_folder_or_a_url() {
     assert_eq!(report["db"]["kind"], "zip");
     assert_eq!(report["db"]["advisories"], 1);
     assert_eq!(code, 1);
-    let out = p.slipway().args(["db", "update", "--from", &server.url("all.zip")]).output().unwrap();
+    let out = p
+        .slipway()
+        .args(["db", "update", "--from", &server.url("all.zip")])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("stored 1 advisories"));
     assert_eq!(scan_code(&p, &[]).1["db"]["advisories"], 1);
 
-    let missing = p.slipway().args(["db", "update", "--from", &server.url("nothing.zip")]).output().unwrap();
+    let missing = p
+        .slipway()
+        .args(["db", "update", "--from", &server.url("nothing.zip")])
+        .output()
+        .unwrap();
     assert_eq!(missing.status.code(), Some(2));
 }
 
@@ -655,7 +874,17 @@ fn online_mode_asks_the_configured_index() {
     .unwrap();
     let server = StaticServer::start(served.path());
     // Through --index-url (a simple index URL: the JSON API sits beside it).
-    let (code, report) = scan_code(&p, &["--db", "index", "--index-url", &server.url("simple/"), "--fail-on", "unknown"]);
+    let (code, report) = scan_code(
+        &p,
+        &[
+            "--db",
+            "index",
+            "--index-url",
+            &server.url("simple/"),
+            "--fail-on",
+            "unknown",
+        ],
+    );
     assert_eq!(report["db"]["kind"], "index");
     let findings = report["findings"].as_array().unwrap();
     assert_eq!(findings.len(), 1, "{findings:#?}");
