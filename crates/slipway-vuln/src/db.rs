@@ -151,7 +151,11 @@ impl Database {
     pub fn embedded() -> Result<Database, VulnError> {
         let mut db = Database::from_compact(EMBEDDED_SNAPSHOT, Path::new("<bundled snapshot>"))?;
         db.info.kind = DbKind::Embedded;
-        db.info.location = "bundled snapshot".into();
+        db.info.location = db
+            .info
+            .source
+            .clone()
+            .unwrap_or_else(|| "inside the slipway binary".into());
         Ok(db)
     }
 

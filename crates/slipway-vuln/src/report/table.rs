@@ -61,7 +61,7 @@ pub fn render(outcome: &ScanOutcome) -> String {
                 f.package.clone(),
                 f.version.clone(),
                 f.id.clone(),
-                f.aliases.join(", "),
+                short_aliases(&f.aliases),
                 severity,
                 super::fixed_in_text(f).to_string(),
             ]);
@@ -169,6 +169,13 @@ pub fn render(outcome: &ScanOutcome) -> String {
             (n > 0).then(|| format!("{n} {s}"))
         })
         .collect();
+    let unknown = outcome.count(Severity::Unknown);
+    if unknown > 0 && outcome.fail_on > Severity::Unknown {
+        let _ = writeln!(
+            out,
+            "\nnote: {unknown} finding(s) have no CVSS vector slipway can score (severity unknown) and do not trip the gate; `--fail-on unknown` fails on every finding"
+        );
+    }
     let accepted_n = outcome
         .findings
         .iter()
@@ -197,4 +204,16 @@ pub fn render(outcome: &ScanOutcome) -> String {
         }
     );
     out
+}
+
+/// At most two aliases, CVE first, so the table stays readable; JSON and
+/// the other reports carry them all.
+fn short_aliases(aliases: &[String]) -> String {
+    let mut sorted: Vec<&String> = aliases.iter().collect();
+    sorted.sort_by_key(|a| (!a.starts_with("CVE-"), !a.starts_with("GHSA-"), a.as_str()));
+    let shown: Vec<&str> = sorted.iter().take(2).map(|a| a.as_str()).collect();
+    match aliases.len() {
+        n if n > 2 => format!("{} +{}", shown.join(", "), n - 2),
+        _ => shown.join(", "),
+    }
 }
