@@ -436,6 +436,36 @@ mod tests {
         assert!(db.info.date.is_some());
     }
 
+    /// The PyPA database copy beside the repository (`shared/`).
+    fn shared_pypa_db() -> PathBuf {
+        let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+        [
+            std::env::var_os("SLIPWAY_PYPA_DB").map(PathBuf::from),
+            Some(here.join("../../../shared/data/pypa-advisory-db")),
+            Some(PathBuf::from("/work/shared/data/pypa-advisory-db")),
+        ]
+        .into_iter()
+        .flatten()
+        .find(|p| p.join("vulns").is_dir())
+        .expect("shared/data/pypa-advisory-db beside the repository, or SLIPWAY_PYPA_DB")
+    }
+
+    #[test]
+    fn bundled_snapshot_is_the_shared_database() {
+        // Fails when the database changed and the snapshot was not
+        // regenerated with scripts/make-snapshot.sh.
+        let folder = Database::open(&shared_pypa_db()).unwrap();
+        assert!(folder.info.skipped.is_empty(), "{:?}", folder.info.skipped);
+        assert_eq!(folder.info.withdrawn, 10);
+        let embedded = Database::embedded().unwrap();
+        assert_eq!(embedded.info.date, folder.info.date);
+        assert_eq!(embedded.info.withdrawn, folder.info.withdrawn);
+        assert!(
+            embedded.advisories() == folder.advisories(),
+            "the snapshot differs from the database"
+        );
+    }
+
     #[test]
     fn folder_zip_and_compact_agree() {
         let dir = tempfile::tempdir().unwrap();

@@ -11,13 +11,27 @@ pub const SCHEMA_VERSION: &str = "15.1.5";
 pub const SCHEMA_URI: &str = "https://gitlab.com/gitlab-org/security-products/security-report-schemas/-/raw/v15.1.5/dist/dependency-scanning-report-format.json";
 
 /// `start`/`end` are UTC; `artifact_for` names the file each finding is
-/// reported against, relative to the project root.
+/// reported against, relative to the project root; `warnings` (a stale
+/// database, expired accepted risks) become `warn` messages of the scan.
 pub fn render(
     outcome: &ScanOutcome,
     start: time::OffsetDateTime,
     end: time::OffsetDateTime,
     artifact_for: &dyn Fn(&Finding) -> String,
+    warnings: &[String],
 ) -> Value {
+    let mut messages = vec![json!({"level": "info", "value": format!(
+        "advisories: {} {}{}",
+        outcome.db.kind.describe(),
+        outcome.db.location,
+        outcome.db.date.as_deref().map(|d| format!(", data as of {d}")).unwrap_or_default()
+    )})];
+    messages.extend(
+        warnings
+            .iter()
+            .filter(|w| !w.trim().is_empty())
+            .map(|w| json!({"level": "warn", "value": w})),
+    );
     let vulnerabilities: Vec<Value> = outcome
         .findings
         .iter()
@@ -83,12 +97,7 @@ pub fn render(
             "start_time": timestamp(start),
             "end_time": timestamp(end),
             "status": "success",
-            "messages": [{"level": "info", "value": format!(
-                "advisories: {} {}{}",
-                outcome.db.kind.describe(),
-                outcome.db.location,
-                outcome.db.date.as_deref().map(|d| format!(", data as of {d}")).unwrap_or_default()
-            )}],
+            "messages": messages,
         },
         "vulnerabilities": vulnerabilities,
     })

@@ -278,7 +278,10 @@ pub fn run(ctx: &Context, args: ScanArgs) -> Result<Status, Failure> {
     if let Some(path) = &args.gitlab_report {
         let path = Context::user_path(path);
         let end = time::OffsetDateTime::now_utc();
-        write_json(&path, &gitlab::render(&outcome, start, end, &artifact_for))?;
+        write_json(
+            &path,
+            &gitlab::render(&outcome, start, end, &artifact_for, &warnings),
+        )?;
         reports.push(path);
     }
     if !args.no_sbom {
