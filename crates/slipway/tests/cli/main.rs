@@ -7,3 +7,4 @@ mod build;
 mod evidence;
 mod init;
 mod dependencies;
+mod scan;
