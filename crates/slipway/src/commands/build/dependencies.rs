@@ -47,12 +47,17 @@ pub struct Installed {
 /// dependency file and the files it includes, index settings, target).
 /// Must be cheap and never touch the network: it feeds the input hash that
 /// lets a nothing-changed rebuild skip all work.
-pub fn fingerprint(function: &Function, _project: &Project, _options: &DependencyOptions) -> Result<String, Failure> {
+pub fn fingerprint(
+    function: &Function,
+    _project: &Project,
+    _options: &DependencyOptions,
+) -> Result<String, Failure> {
     Ok(match &function.requirements {
         None => "no-dependencies".into(),
         Some(path) => {
-            let bytes = std::fs::read(path)
-                .map_err(|e| Failure::input(miette::miette!("cannot read {}: {e}", path.display())))?;
+            let bytes = std::fs::read(path).map_err(|e| {
+                Failure::input(miette::miette!("cannot read {}: {e}", path.display()))
+            })?;
             slipway_artifact::digest::sha256_hex(&bytes)
         }
     })
@@ -67,6 +72,9 @@ pub fn install(
 ) -> Result<Installed, Failure> {
     match &function.requirements {
         None => Ok(Installed::default()),
-        Some(_) => Err(super::super::not_available("build (with dependencies)", "Python dependencies")),
+        Some(_) => Err(super::super::not_available(
+            "build (with dependencies)",
+            "Python dependencies",
+        )),
     }
 }

@@ -27,3 +27,9 @@ pub fn write(
 ) -> Result<Vec<PathBuf>, Failure> {
     Ok(Vec::new())
 }
+
+/// What of the evidence options changes the build's outputs (for the input
+/// hash): a build with `--sign` must not be skipped as up to date after one without.
+pub fn fingerprint(_options: &EvidenceOptions) -> String {
+    String::new()
+}
