@@ -55,6 +55,9 @@ pub struct FunctionSpec {
     pub region: String,
     pub interpreter: Interpreter,
     pub client: RuntimeClient,
+    /// What Lambda's runtime itself provides (boto3, botocore), searched
+    /// after the function and its layers, as Lambda's `/var/runtime` is.
+    pub runtime_packages: Option<std::path::PathBuf>,
 }
 
 impl FunctionSpec {
@@ -605,10 +608,13 @@ fn lambda_environment(
     // Lambda's runtime writes logs unbuffered; a pipe would otherwise hold
     // `print` output back until the process exits.
     set("PYTHONUNBUFFERED", "1".into());
-    set(
-        "PYTHONPATH",
-        format!("{task_root}:{opt}/python/lib/python3.{minor}/site-packages:{opt}/python"),
-    );
+    let mut python_path =
+        format!("{task_root}:{opt}/python/lib/python3.{minor}/site-packages:{opt}/python");
+    if let Some(provided) = &spec.runtime_packages {
+        python_path.push(':');
+        python_path.push_str(&provided.display().to_string());
+    }
+    set("PYTHONPATH", python_path);
     set("LD_LIBRARY_PATH", format!("{task_root}/lib:{opt}/lib"));
     let inherited_path = std::env::var("PATH").unwrap_or_default();
     set("PATH", format!("{opt}/bin:{inherited_path}"));

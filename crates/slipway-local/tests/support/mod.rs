@@ -95,6 +95,7 @@ pub fn spec(dist: &Dist, client: RuntimeClient, timeout_seconds: u32) -> Functio
         region: "eu-west-1".into(),
         interpreter: interpreter(minor),
         client,
+        runtime_packages: None,
     }
 }
 

@@ -57,6 +57,11 @@ pub struct RuntimeOptions {
     #[arg(long)]
     pub region: Option<String>,
 
+    /// A folder of the packages Lambda's runtime provides (boto3, botocore), searched after the
+    /// function's own, e.g. made with `pip install --target DIR boto3`
+    #[arg(long, value_name = "DIR", env = "SLIPWAY_RUNTIME_PACKAGES")]
+    pub runtime_packages: Option<PathBuf>,
+
     /// The folder holding the built functions [default: dist/ beside slipway.toml]
     #[arg(long, value_name = "DIR")]
     pub dist: Option<PathBuf>,
@@ -224,6 +229,7 @@ fn prepare(
         region: region_of(project, &options.region),
         interpreter,
         client: options.runtime_client.into(),
+        runtime_packages: options.runtime_packages.as_deref().map(Context::user_path),
     };
     Ok((built, spec))
 }
