@@ -389,3 +389,191 @@ fn curl_reaches_the_function_url_front() {
     let (status, _, _) = curl(&[&format!("{base}/fail")]);
     assert_eq!(status, 502);
 }
+
+/// moto server on a free port of 127.0.0.1; stopped when dropped.
+struct Moto {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn moto() -> Moto {
+    let port = free_port();
+    let child = Process::new("python3")
+        .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3 with moto[server] (see .ci/requirements-test.txt)");
+    let url = format!("http://127.0.0.1:{port}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(std::time::Instant::now() < deadline, "moto server did not start");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    Moto { child, url }
+}
+
+/// Runs a boto3 script (the host's python3) against moto; returns its stdout as JSON.
+fn boto3(moto: &Moto, script: &str) -> Value {
+    let out = Process::new("python3")
+        .args(["-c", script])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL", &moto.url)
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "boto3 script failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+}
+
+/// What Lambda's python3.12 runtime provides (boto3), installed once per
+/// test run with that interpreter's pip from the configured registry.
+fn runtime_packages_312() -> std::path::PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("lambda-runtime-python3.12");
+    if dir.join("boto3").is_dir() {
+        return dir;
+    }
+    let pyenv_root = Process::new("pyenv").arg("root").output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+    let python = std::fs::read_dir(Path::new(&pyenv_root.unwrap_or_default()).join("versions"))
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|e| e.path().join("bin/python3.12"))
+        .find(|p| p.exists())
+        .expect("a Python 3.12 interpreter in pyenv's versions");
+    let staging = dir.with_extension("partial");
+    let _ = std::fs::remove_dir_all(&staging);
+    let out = Process::new(python)
+        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target"])
+        .arg(&staging)
+        .arg("boto3")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "pip install boto3 failed: {}", String::from_utf8_lossy(&out.stderr));
+    let _ = std::fs::rename(&staging, &dir);
+    dir
+}
+
+fn copy_example(name: &str, into: &Project) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples").join(name);
+    for entry in ["slipway.toml", "src/app.py"] {
+        into.write(entry, std::fs::read(root.join(entry)).unwrap());
+    }
+}
+
+#[test]
+fn sqs_to_dynamodb_against_moto_with_a_poison_message_ending_in_the_dlq() {
+    let moto = moto();
+    let p = Project::new();
+    copy_example("sqs-to-dynamodb", &p);
+    let out = p.slipway().args(["build", "--quiet"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let runtime = runtime_packages_312();
+
+    let queue_url: String = boto3(
+        &moto,
+        r#"
+import boto3, json
+sqs = boto3.client("sqs")
+dlq = sqs.create_queue(QueueName="orders-dlq")["QueueUrl"]
+dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+q = sqs.create_queue(QueueName="orders", Attributes={
+    "VisibilityTimeout": "1",
+    "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"}),
+})["QueueUrl"]
+boto3.client("dynamodb").create_table(TableName="orders", BillingMode="PAY_PER_REQUEST",
+    AttributeDefinitions=[{"AttributeName": "order_id", "AttributeType": "S"}],
+    KeySchema=[{"AttributeName": "order_id", "KeyType": "HASH"}])
+for i in range(1, 6):
+    sqs.send_message(QueueUrl=q, MessageBody=json.dumps({"order_id": str(i), "customer": "c%d" % i, "total": "%d.50" % i}))
+sqs.send_message(QueueUrl=q, MessageBody="this is not an order")
+print(json.dumps(q))
+"#,
+    )
+    .as_str()
+    .unwrap()
+    .to_owned();
+
+    let log_path = p.join("serve.log");
+    #[allow(deprecated)]
+    let exe = assert_cmd::cargo::cargo_bin("slipway");
+    let mut child = Process::new(exe)
+        .current_dir(p.path())
+        .args(["serve", "--port", "0", "--no-watch", "--sqs", &queue_url, "--endpoint-url", &moto.url])
+        .arg("--runtime-packages")
+        .arg(&runtime)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL", &moto.url)
+        .env_remove("AWS_PROFILE")
+        .env_remove("SLIPWAY_CONFIG")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+
+    let check = r#"
+import boto3, json, sys
+sqs, ddb = boto3.client("sqs"), boto3.client("dynamodb")
+q = sqs.get_queue_url(QueueName="orders")["QueueUrl"]
+dlq = sqs.get_queue_url(QueueName="orders-dlq")["QueueUrl"]
+attrs = lambda u: sqs.get_queue_attributes(QueueUrl=u, AttributeNames=["All"])["Attributes"]
+a, d = attrs(q), attrs(dlq)
+items = ddb.scan(TableName="orders")["Items"]
+print(json.dumps({
+    "queued": int(a["ApproximateNumberOfMessages"]) + int(a["ApproximateNumberOfMessagesNotVisible"]),
+    "dead": int(d["ApproximateNumberOfMessages"]),
+    "items": sorted((i["order_id"]["S"], i["total"]["N"]) for i in items),
+}))
+"#;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let state = loop {
+        let state = boto3(&moto, check);
+        if state["dead"] == json!(1) && state["queued"] == json!(0) {
+            break state;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("timed out; state {state}\nserve log:\n{}", std::fs::read_to_string(&log_path).unwrap_or_default());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert_eq!(
+        state["items"],
+        json!([["1", "1.50"], ["2", "2.50"], ["3", "3.50"], ["4", "4.50"], ["5", "5.50"]]),
+        "{log}"
+    );
+    // Each good order was processed exactly once; the poison message was
+    // tried maxReceiveCount times before SQS moved it to the DLQ.
+    for i in 1..=5 {
+        assert_eq!(log.matches(&format!("stored order {i}\n")).count(), 1, "order {i}:\n{log}");
+    }
+    assert_eq!(log.matches("rejected: body is not JSON").count(), 2, "{log}");
+    let dead = boto3(
+        &moto,
+        r#"
+import boto3, json
+sqs = boto3.client("sqs")
+dlq = sqs.get_queue_url(QueueName="orders-dlq")["QueueUrl"]
+print(json.dumps([m["Body"] for m in sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10).get("Messages", [])]))
+"#,
+    );
+    assert_eq!(dead, json!(["this is not an order"]));
+}
