@@ -8,3 +8,4 @@ mod evidence;
 mod init;
 mod dependencies;
 mod scan;
+mod local;
