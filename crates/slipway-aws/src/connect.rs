@@ -45,7 +45,8 @@ pub async fn connect(options: &ConnectOptions) -> Result<Aws, AwsError> {
         loader = loader.endpoint_url(url);
     }
     if std::env::var_os("AWS_MAX_ATTEMPTS").is_none() {
-        loader = loader.retry_config(RetryConfig::standard().with_max_attempts(DEFAULT_MAX_ATTEMPTS));
+        loader =
+            loader.retry_config(RetryConfig::standard().with_max_attempts(DEFAULT_MAX_ATTEMPTS));
     }
     let shared = loader.load().await;
     let region = shared
@@ -56,9 +57,7 @@ pub async fn connect(options: &ConnectOptions) -> Result<Aws, AwsError> {
     let path_style = shared.endpoint_url().is_some();
     let s3_config = aws_sdk_s3::config::Builder::from(&shared)
         .force_path_style(path_style)
-        .request_checksum_calculation(
-            aws_sdk_s3::config::RequestChecksumCalculation::WhenRequired,
-        )
+        .request_checksum_calculation(aws_sdk_s3::config::RequestChecksumCalculation::WhenRequired)
         .build();
     Ok(Aws {
         lambda: aws_sdk_lambda::Client::new(&shared),

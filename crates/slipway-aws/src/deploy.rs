@@ -77,11 +77,19 @@ pub(crate) fn lambda_architecture(function: &Function) -> Architecture {
 }
 
 /// Refuses, before any call, what AWS would refuse because of the runtime's lifecycle.
-pub fn check_lifecycle(function: &Function, creating: Option<bool>, today: time::Date) -> Result<(), AwsError> {
+pub fn check_lifecycle(
+    function: &Function,
+    creating: Option<bool>,
+    today: time::Date,
+) -> Result<(), AwsError> {
     let runtime = function.runtime;
     let status = runtime.status_on(today);
     let refused = match status {
-        LifecycleStatus::UpdateBlocked => Some(if creating == Some(true) { "create" } else { "update" }),
+        LifecycleStatus::UpdateBlocked => Some(if creating == Some(true) {
+            "create"
+        } else {
+            "update"
+        }),
         LifecycleStatus::CreateBlocked if creating == Some(true) => Some("create"),
         _ => None,
     };
@@ -147,12 +155,30 @@ pub async fn deploy(
     let current = match existing {
         None => {
             check_lifecycle(function, Some(true), today)?;
-            let created = create(aws, function, artifact, signing.as_ref(), &mut outcome, steps).await?;
+            let created = create(
+                aws,
+                function,
+                artifact,
+                signing.as_ref(),
+                &mut outcome,
+                steps,
+            )
+            .await?;
             outcome.action = Action::Created;
             created
         }
         Some(live) => {
-            let updated = update(aws, function, artifact, signing.as_ref(), live, &expected_code, &mut outcome, steps).await?;
+            let updated = update(
+                aws,
+                function,
+                artifact,
+                signing.as_ref(),
+                live,
+                &expected_code,
+                &mut outcome,
+                steps,
+            )
+            .await?;
             if !outcome.changes.is_empty() {
                 outcome.action = Action::Updated;
             }
@@ -174,7 +200,16 @@ pub async fn deploy(
     let mut moved_alias = None;
     if let Some(alias) = &function.alias {
         let target = outcome.version.clone().unwrap_or_else(|| "$LATEST".into());
-        let moved = point_alias(aws, name, alias, &target, options.canary_percent, &mut outcome.changes, steps).await?;
+        let moved = point_alias(
+            aws,
+            name,
+            alias,
+            &target,
+            options.canary_percent,
+            &mut outcome.changes,
+            steps,
+        )
+        .await?;
         outcome.alias_arn = Some(format!("{}:{alias}", outcome.function_arn));
         if let Some(m) = &moved {
             outcome.previous_version = m.previous_version.clone();
@@ -183,7 +218,14 @@ pub async fn deploy(
         moved_alias = moved;
     }
 
-    triggers::reconcile(aws, function, &outcome.function_arn, &mut outcome.changes, steps).await?;
+    triggers::reconcile(
+        aws,
+        function,
+        &outcome.function_arn,
+        &mut outcome.changes,
+        steps,
+    )
+    .await?;
 
     steps(&format!("{name}: proving the live code is the built code"));
     let proof = live::get_function(aws, name, outcome.version.as_deref())
@@ -216,14 +258,24 @@ pub async fn deploy(
 /// Where Lambda takes the code from.
 enum Code {
     Zip(Vec<u8>),
-    S3 { bucket: String, key: String, version: Option<String> },
+    S3 {
+        bucket: String,
+        key: String,
+        version: Option<String>,
+    },
 }
 
 impl Code {
     fn function_code(&self) -> FunctionCode {
         match self {
-            Code::Zip(bytes) => FunctionCode::builder().zip_file(Blob::new(bytes.clone())).build(),
-            Code::S3 { bucket, key, version } => FunctionCode::builder()
+            Code::Zip(bytes) => FunctionCode::builder()
+                .zip_file(Blob::new(bytes.clone()))
+                .build(),
+            Code::S3 {
+                bucket,
+                key,
+                version,
+            } => FunctionCode::builder()
                 .s3_bucket(bucket)
                 .s3_key(key)
                 .set_s3_object_version(version.clone())
@@ -276,7 +328,16 @@ async fn code_for(
         }
         Some(bucket) => {
             let key = s3_key(function, &artifact.manifest.artifact.sha256);
-            let version = upload(aws, function, artifact, bucket, &key, &mut outcome.changes, steps).await?;
+            let version = upload(
+                aws,
+                function,
+                artifact,
+                bucket,
+                &key,
+                &mut outcome.changes,
+                steps,
+            )
+            .await?;
             outcome.s3_location = Some(format!("s3://{bucket}/{key}"));
             Ok(Code::S3 {
                 bucket: bucket.clone(),
@@ -347,41 +408,59 @@ async fn create(
     steps(&format!("{name}: creating the function"));
     let desired = Settings::desired(function);
     let tags: HashMap<String, String> = function.tags.clone().into_iter().collect();
-    let result = retrying("CreateFunction", &BUSY[1..], || {
-        aws.lambda
-            .create_function()
-            .function_name(name)
-            .runtime(lambda_runtime(&desired.runtime))
-            .role(&role)
-            .handler(&desired.handler)
-            .code(code.function_code())
-            .description(&desired.description)
-            .timeout(desired.timeout)
-            .memory_size(desired.memory)
-            .publish(false)
-            .environment(Environment::builder().set_variables(Some(desired.environment.clone().into_iter().collect())).build())
-            .architectures(lambda_architecture(function))
-            .set_layers((!desired.layers.is_empty()).then(|| desired.layers.clone()))
-            .set_tags((!tags.is_empty()).then(|| tags.clone()))
-            .set_code_signing_config_arn(function.code_signing_config_arn.clone())
-            .send()
-    })
-    .await;
-    match result {
-        Ok(_) => outcome.changes.push("created the function".into()),
-        // An earlier attempt whose answer was lost, or a concurrent deploy,
-        // created it: carry on as an update.
-        Err(e) if code_of(&e) == Some("ResourceConflictException") => {
-            tracing::debug!("{name}: CreateFunction found the function already there");
-            let live = live::get_function(aws, name, None).await?.ok_or_else(|| {
-                AwsError::api("CreateFunction", name, e)
-            })?;
-            let expected = signed
-                .map(|s| s.signed_code_sha256.clone())
-                .unwrap_or_else(|| artifact.code_sha256().to_string());
-            return update(aws, function, artifact, signed, live, &expected, outcome, steps).await;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let result = retrying("CreateFunction", &BUSY[1..], || {
+            aws.lambda
+                .create_function()
+                .function_name(name)
+                .runtime(lambda_runtime(&desired.runtime))
+                .role(&role)
+                .handler(&desired.handler)
+                .code(code.function_code())
+                .description(&desired.description)
+                .timeout(desired.timeout)
+                .memory_size(desired.memory)
+                .publish(false)
+                .environment(
+                    Environment::builder()
+                        .set_variables(Some(desired.environment.clone().into_iter().collect()))
+                        .build(),
+                )
+                .architectures(lambda_architecture(function))
+                .set_layers((!desired.layers.is_empty()).then(|| desired.layers.clone()))
+                .set_tags((!tags.is_empty()).then(|| tags.clone()))
+                .set_code_signing_config_arn(function.code_signing_config_arn.clone())
+                .send()
+        })
+        .await;
+        match result {
+            Ok(_) => {
+                outcome.changes.push("created the function".into());
+                break;
+            }
+            // An earlier attempt whose answer was lost, or a concurrent deploy,
+            // created it: carry on as an update. A conflict with no function
+            // behind it is AWS being busy: try again.
+            Err(e) if code_of(&e) == Some("ResourceConflictException") => {
+                tracing::debug!("{name}: CreateFunction answered ResourceConflictException");
+                if let Some(live) = live::get_function(aws, name, None).await? {
+                    let expected = signed
+                        .map(|s| s.signed_code_sha256.clone())
+                        .unwrap_or_else(|| artifact.code_sha256().to_string());
+                    return update(
+                        aws, function, artifact, signed, live, &expected, outcome, steps,
+                    )
+                    .await;
+                }
+                if attempt >= 5 {
+                    return Err(AwsError::api("CreateFunction", name, e));
+                }
+                tokio::time::sleep(Duration::from_millis(250 * attempt)).await;
+            }
+            Err(e) => return Err(AwsError::api("CreateFunction", name, e)),
         }
-        Err(e) => return Err(AwsError::api("CreateFunction", name, e)),
     }
     wait_ready(aws, name, steps).await
 }
@@ -420,7 +499,11 @@ async fn update(
                 .set_revision_id(revision.clone());
             call = match &code {
                 Code::Zip(bytes) => call.zip_file(Blob::new(bytes.clone())),
-                Code::S3 { bucket, key, version } => call
+                Code::S3 {
+                    bucket,
+                    key,
+                    version,
+                } => call
                     .s3_bucket(bucket)
                     .s3_key(key)
                     .set_s3_object_version(version.clone()),
@@ -490,7 +573,9 @@ async fn update(
             }
             Err(e) => return Err(AwsError::api("UpdateFunctionConfiguration", name, e)),
         }
-        outcome.changes.push(format!("updated {}", fields.join(", ")));
+        outcome
+            .changes
+            .push(format!("updated {}", fields.join(", ")));
         current = wait_ready(aws, name, steps).await?;
     }
 
@@ -520,17 +605,27 @@ async fn update(
 
 fn settling(config: &FunctionConfiguration) -> bool {
     matches!(config.state(), Some(State::Pending))
-        || matches!(config.last_update_status(), Some(LastUpdateStatus::InProgress))
+        || matches!(
+            config.last_update_status(),
+            Some(LastUpdateStatus::InProgress)
+        )
 }
 
 /// Polls until the function is neither being created nor updated.
-pub(crate) async fn wait_ready(aws: &Aws, name: &str, steps: Steps<'_>) -> Result<FunctionConfiguration, AwsError> {
+pub(crate) async fn wait_ready(
+    aws: &Aws,
+    name: &str,
+    steps: Steps<'_>,
+) -> Result<FunctionConfiguration, AwsError> {
     let mut pause = Duration::from_millis(200);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(600);
     let mut announced = false;
     loop {
         let config = retrying("GetFunctionConfiguration", BUSY, || {
-            aws.lambda.get_function_configuration().function_name(name).send()
+            aws.lambda
+                .get_function_configuration()
+                .function_name(name)
+                .send()
         })
         .await
         .map_err(|e| AwsError::api("GetFunctionConfiguration", name, e))?;
@@ -558,7 +653,10 @@ pub(crate) async fn wait_ready(aws: &Aws, name: &str, steps: Steps<'_>) -> Resul
             return Err(AwsError::UpdateFailed {
                 function: name.to_string(),
                 what: "the function's state",
-                reason: config.state_reason().unwrap_or("State is Failed").to_string(),
+                reason: config
+                    .state_reason()
+                    .unwrap_or("State is Failed")
+                    .to_string(),
             });
         }
         if matches!(config.last_update_status(), Some(LastUpdateStatus::Failed)) {
@@ -664,7 +762,16 @@ async fn point_alias(
             Ok(_) => {}
             // Created by an attempt whose answer was lost: point it again below.
             Err(e) if code_of(&e) == Some("ResourceConflictException") => {
-                return Box::pin(point_alias(aws, name, alias, target, canary_percent, changes, steps)).await;
+                return Box::pin(point_alias(
+                    aws,
+                    name,
+                    alias,
+                    target,
+                    canary_percent,
+                    changes,
+                    steps,
+                ))
+                .await;
             }
             Err(e) => return Err(AwsError::api("CreateAlias", name, e)),
         }
@@ -680,16 +787,25 @@ async fn point_alias(
         Some(p) if on != target => {
             let weight = (p / 100.0).clamp(0.0, 1.0);
             // A canary already on this version at this weight is done.
-            if weights.len() == 1 && weights[0].0 == target && (weights[0].1 - weight).abs() < 1e-9 {
+            if weights.len() == 1 && weights[0].0 == target && (weights[0].1 - weight).abs() < 1e-9
+            {
                 return Ok(None);
             }
-            (on.clone(), HashMap::from([(target.to_string(), weight)]), format!("canary {p}% of {alias} → {target}"))
+            (
+                on.clone(),
+                HashMap::from([(target.to_string(), weight)]),
+                format!("canary {p}% of {alias} → {target}"),
+            )
         }
         _ => {
             if on == target && weights.is_empty() {
                 return Ok(None);
             }
-            (target.to_string(), HashMap::new(), format!("moved alias {alias} from {on} to {target}"))
+            (
+                target.to_string(),
+                HashMap::new(),
+                format!("moved alias {alias} from {on} to {target}"),
+            )
         }
     };
     steps(&format!("{name}: {description}"));
@@ -728,7 +844,12 @@ async fn point_alias(
 }
 
 /// Points `alias` fully at `version`, with no canary.
-pub(crate) async fn restore_alias(aws: &Aws, name: &str, alias: &str, version: &str) -> Result<(), AwsError> {
+pub(crate) async fn restore_alias(
+    aws: &Aws,
+    name: &str,
+    alias: &str,
+    version: &str,
+) -> Result<(), AwsError> {
     retrying("UpdateAlias", BUSY, || {
         aws.lambda
             .update_alias()
@@ -760,14 +881,21 @@ pub struct AliasOutcome {
 
 /// Ends a canary: `promote = true` moves the alias to the canary version,
 /// `false` drops the canary and keeps the old version.
-pub async fn finish_canary(aws: &Aws, function: &Function, promote: bool) -> Result<AliasOutcome, AwsError> {
+pub async fn finish_canary(
+    aws: &Aws,
+    function: &Function,
+    promote: bool,
+) -> Result<AliasOutcome, AwsError> {
     let name = function.name.as_str();
     let alias = function.alias.clone().ok_or_else(|| AwsError::NoAlias {
         function: name.to_string(),
     })?;
-    let current = live::get_alias(aws, name, &alias).await?.ok_or_else(|| AwsError::NotDeployed {
-        function: format!("{name}:{alias}"),
-    })?;
+    let current =
+        live::get_alias(aws, name, &alias)
+            .await?
+            .ok_or_else(|| AwsError::NotDeployed {
+                function: format!("{name}:{alias}"),
+            })?;
     let stable = current.function_version().unwrap_or_default().to_string();
     let weights = live::routing_weights(&current);
     let Some((canary, _)) = weights.into_iter().next() else {
@@ -776,7 +904,11 @@ pub async fn finish_canary(aws: &Aws, function: &Function, promote: bool) -> Res
             alias,
         });
     };
-    let (keep, drop) = if promote { (canary, stable) } else { (stable, canary) };
+    let (keep, drop) = if promote {
+        (canary, stable)
+    } else {
+        (stable, canary)
+    };
     restore_alias(aws, name, &alias, &keep).await?;
     Ok(AliasOutcome {
         function: name.to_string(),

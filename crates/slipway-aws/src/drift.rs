@@ -30,7 +30,11 @@ impl FunctionDrift {
 
 /// Compares one function. Without an artifact (never built here) the code is
 /// not compared, everything else is.
-pub async fn compare(aws: &Aws, function: &Function, artifact: Option<&Artifact>) -> Result<FunctionDrift, AwsError> {
+pub async fn compare(
+    aws: &Aws,
+    function: &Function,
+    artifact: Option<&Artifact>,
+) -> Result<FunctionDrift, AwsError> {
     let name = function.name.as_str();
     let expected_code = artifact.map(|a| expected_code(function, a));
     let mut drift = FunctionDrift {
@@ -56,20 +60,31 @@ pub async fn compare(aws: &Aws, function: &Function, artifact: Option<&Artifact>
     if let Some(expected) = &expected_code
         && current.code_sha256() != expected
     {
-        diffs.push(Difference::new("code_sha256", expected.clone(), current.code_sha256()));
+        diffs.push(Difference::new(
+            "code_sha256",
+            expected.clone(),
+            current.code_sha256(),
+        ));
     }
     diffs.extend(Settings::desired(function).differences(&Settings::live(&current.config)));
     for (k, v) in &function.tags {
         match current.tags.get(k) {
             Some(have) if have == v => {}
-            Some(have) => diffs.push(Difference::new(format!("tags.{k}"), v.clone(), have.clone())),
+            Some(have) => diffs.push(Difference::new(
+                format!("tags.{k}"),
+                v.clone(),
+                have.clone(),
+            )),
             None => diffs.push(Difference::new(format!("tags.{k}"), v.clone(), "(missing)")),
         }
     }
 
     if let Some(want) = &function.code_signing_config_arn {
         let have = retrying("GetFunctionCodeSigningConfig", BUSY, || {
-            aws.lambda.get_function_code_signing_config().function_name(name).send()
+            aws.lambda
+                .get_function_code_signing_config()
+                .function_name(name)
+                .send()
         })
         .await
         .map_err(|e| AwsError::api("GetFunctionCodeSigningConfig", name, e))?;
@@ -86,28 +101,48 @@ pub async fn compare(aws: &Aws, function: &Function, artifact: Option<&Artifact>
     if function.publish {
         match live::latest_version(aws, name).await? {
             None => diffs.push(Difference::new("version", "published", "none published")),
-            Some(v) => released_code = Some((v.version().unwrap_or_default().to_string(), v.code_sha256().unwrap_or_default().to_string())),
+            Some(v) => {
+                released_code = Some((
+                    v.version().unwrap_or_default().to_string(),
+                    v.code_sha256().unwrap_or_default().to_string(),
+                ))
+            }
         }
     }
     if let Some(alias) = &function.alias {
         match live::get_alias(aws, name, alias).await? {
-            None => diffs.push(Difference::new(format!("alias.{alias}"), "exists", "missing")),
+            None => diffs.push(Difference::new(
+                format!("alias.{alias}"),
+                "exists",
+                "missing",
+            )),
             Some(a) => {
                 let on = a.function_version().unwrap_or_default().to_string();
                 if let Some((latest, _)) = &released_code
                     && &on != latest
                     && live::routing_weights(&a).iter().all(|(v, _)| v != latest)
                 {
-                    diffs.push(Difference::new(format!("alias.{alias}"), format!("version {latest}"), format!("version {on}")));
+                    diffs.push(Difference::new(
+                        format!("alias.{alias}"),
+                        format!("version {latest}"),
+                        format!("version {on}"),
+                    ));
                 }
                 if let Some(expected) = &expected_code
                     && on != "$LATEST"
                 {
                     let target = live::get_function(aws, name, Some(&on)).await?;
-                    let have = target.as_ref().map(|t| t.code_sha256().to_string()).unwrap_or_default();
+                    let have = target
+                        .as_ref()
+                        .map(|t| t.code_sha256().to_string())
+                        .unwrap_or_default();
                     let canary = !live::routing_weights(&a).is_empty();
                     if &have != expected && !canary {
-                        diffs.push(Difference::new(format!("alias.{alias}.code_sha256"), expected.clone(), have));
+                        diffs.push(Difference::new(
+                            format!("alias.{alias}.code_sha256"),
+                            expected.clone(),
+                            have,
+                        ));
                     }
                 }
             }

@@ -38,7 +38,10 @@ pub enum AwsError {
     MissingRole { function: String },
 
     #[error("`{function}` has not been built: {} is missing", path.display())]
-    #[diagnostic(code(slipway::aws::not_built), help("run `slipway build {function}` first"))]
+    #[diagnostic(
+        code(slipway::aws::not_built),
+        help("run `slipway build {function}` first")
+    )]
     NotBuilt { function: String, path: PathBuf },
 
     #[error(transparent)]
@@ -48,7 +51,9 @@ pub enum AwsError {
     #[error("`{function}`: {} does not match its manifest: {detail}", path.display())]
     #[diagnostic(
         code(slipway::aws::artifact_mismatch),
-        help("the artifact changed after it was built; rebuild with `slipway build {function}` and do not edit dist/ by hand")
+        help(
+            "the artifact changed after it was built; rebuild with `slipway build {function}` and do not edit dist/ by hand"
+        )
     )]
     ArtifactMismatch {
         function: String,
@@ -56,7 +61,9 @@ pub enum AwsError {
         detail: String,
     },
 
-    #[error("`{function}`: the manifest was built for {field} `{built}` but slipway.toml now says `{configured}`")]
+    #[error(
+        "`{function}`: the manifest was built for {field} `{built}` but slipway.toml now says `{configured}`"
+    )]
     #[diagnostic(
         code(slipway::aws::stale_artifact),
         help("rebuild with `slipway build {function}` so the artifact matches slipway.toml")
@@ -68,17 +75,25 @@ pub enum AwsError {
         configured: String,
     },
 
-    #[error("`{function}` is {size} bytes zipped, over Lambda's 50 MB direct-upload limit, and has no `s3_bucket`")]
+    #[error(
+        "`{function}` is {size} bytes zipped, over Lambda's 50 MB direct-upload limit, and has no `s3_bucket`"
+    )]
     #[diagnostic(
         code(slipway::aws::needs_bucket),
-        help("set `s3_bucket` (and optionally `s3_prefix`) for the function; slipway uploads the zip there first")
+        help(
+            "set `s3_bucket` (and optionally `s3_prefix`) for the function; slipway uploads the zip there first"
+        )
     )]
     NeedsBucket { function: String, size: u64 },
 
-    #[error("`{function}`: SQS queue {queue} has a visibility timeout of {visibility}s, less than the function's timeout of {timeout}s")]
+    #[error(
+        "`{function}`: SQS queue {queue} has a visibility timeout of {visibility}s, less than the function's timeout of {timeout}s"
+    )]
     #[diagnostic(
         code(slipway::aws::visibility_timeout),
-        help("Lambda refuses this mapping: raise the queue's VisibilityTimeout to at least {timeout}s (AWS recommends six times the function timeout), or lower `timeout`")
+        help(
+            "Lambda refuses this mapping: raise the queue's VisibilityTimeout to at least {timeout}s (AWS recommends six times the function timeout), or lower `timeout`"
+        )
     )]
     VisibilityTimeout {
         function: String,
@@ -90,14 +105,21 @@ pub enum AwsError {
     #[error("`{function}` changed on AWS while slipway was deploying it ({operation})")]
     #[diagnostic(
         code(slipway::aws::concurrent_change),
-        help("someone else updated the function at the same time; check who, then run `slipway deploy {function}` again")
+        help(
+            "someone else updated the function at the same time; check who, then run `slipway deploy {function}` again"
+        )
     )]
-    ConcurrentChange { function: String, operation: &'static str },
+    ConcurrentChange {
+        function: String,
+        operation: &'static str,
+    },
 
     #[error("`{function}`: {what} did not settle: {reason}")]
     #[diagnostic(
         code(slipway::aws::update_failed),
-        help("look at the function in the Lambda console or with `aws lambda get-function`; fix the cause and deploy again")
+        help(
+            "look at the function in the Lambda console or with `aws lambda get-function`; fix the cause and deploy again"
+        )
     )]
     UpdateFailed {
         function: String,
@@ -105,7 +127,9 @@ pub enum AwsError {
         reason: String,
     },
 
-    #[error("`{function}`: the live code is not the built code: Lambda reports CodeSha256 {live}, the manifest says {expected}")]
+    #[error(
+        "`{function}`: the live code is not the built code: Lambda reports CodeSha256 {live}, the manifest says {expected}"
+    )]
     #[diagnostic(
         code(slipway::aws::proof_failed),
         help("something replaced the code during the deploy; {rollback}")
@@ -118,11 +142,17 @@ pub enum AwsError {
     },
 
     #[error("`{function}` does not exist on AWS")]
-    #[diagnostic(code(slipway::aws::not_deployed), help("deploy it first with `slipway deploy {function}`"))]
+    #[diagnostic(
+        code(slipway::aws::not_deployed),
+        help("deploy it first with `slipway deploy {function}`")
+    )]
     NotDeployed { function: String },
 
     #[error("`{function}` has no alias in slipway.toml")]
-    #[diagnostic(code(slipway::aws::no_alias), help("set `alias = \"live\"` and `publish = true` to use canaries"))]
+    #[diagnostic(
+        code(slipway::aws::no_alias),
+        help("set `alias = \"live\"` and `publish = true` to use canaries")
+    )]
     NoAlias { function: String },
 
     #[error("alias `{alias}` of `{function}` has no canary in progress")]
@@ -213,19 +243,21 @@ where
             let e = s.err();
             (
                 e.code().unwrap_or("unknown error").to_string(),
-                e.message().map(str::to_string).unwrap_or_else(|| e.to_string()),
+                e.message()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| e.to_string()),
             )
         }
-        SdkError::DispatchFailure(d) => ("dispatch failure".into(), chain(d.as_connector_error().map(|c| c as &dyn std::error::Error))),
+        SdkError::DispatchFailure(d) => (
+            "dispatch failure".into(),
+            chain(d.as_connector_error().map(|c| c as &dyn std::error::Error)),
+        ),
         SdkError::TimeoutError(_) => ("timeout".into(), "the request timed out".into()),
         SdkError::ResponseError(_) => (
             "malformed response".into(),
             "the response could not be read".into(),
         ),
-        SdkError::ConstructionFailure(_) => (
-            "request not built".into(),
-            chain(Some(err)),
-        ),
+        SdkError::ConstructionFailure(_) => ("request not built".into(), chain(Some(err))),
         _ => ("error".into(), chain(Some(err))),
     }
 }

@@ -52,7 +52,10 @@ pub async fn get_function(
 }
 
 /// The highest-numbered published version, if any.
-pub async fn latest_version(aws: &Aws, name: &str) -> Result<Option<FunctionConfiguration>, AwsError> {
+pub async fn latest_version(
+    aws: &Aws,
+    name: &str,
+) -> Result<Option<FunctionConfiguration>, AwsError> {
     let mut marker: Option<String> = None;
     let mut best: Option<(u64, FunctionConfiguration)> = None;
     loop {
@@ -108,9 +111,17 @@ pub async fn published_versions(aws: &Aws, name: &str) -> Result<Vec<u64>, AwsEr
     Ok(out)
 }
 
-pub async fn get_alias(aws: &Aws, name: &str, alias: &str) -> Result<Option<AliasConfiguration>, AwsError> {
+pub async fn get_alias(
+    aws: &Aws,
+    name: &str,
+    alias: &str,
+) -> Result<Option<AliasConfiguration>, AwsError> {
     let result = retrying("GetAlias", BUSY, || {
-        aws.lambda.get_alias().function_name(name).name(alias).send()
+        aws.lambda
+            .get_alias()
+            .function_name(name)
+            .name(alias)
+            .send()
     })
     .await;
     match result {

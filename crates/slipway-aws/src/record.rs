@@ -78,7 +78,13 @@ impl DeployRecord {
     pub fn dotenv_lines(&self) -> String {
         let prefix: String = format!("SLIPWAY_{}", self.function)
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_uppercase()
+                } else {
+                    '_'
+                }
+            })
             .collect();
         let mut out = String::new();
         let mut line = |key: &str, value: Option<&str>| {

@@ -28,12 +28,17 @@ pub async fn remove(aws: &Aws, function: &Function) -> Result<RemoveOutcome, Aws
     outcome.existed = true;
     let target = triggers::target_arn(function, current.arn());
     triggers::remove_all(aws, function, current.arn(), &target, &mut outcome.changes).await?;
-    let result = retrying("DeleteFunction", BUSY, || aws.lambda.delete_function().function_name(name).send()).await;
+    let result = retrying("DeleteFunction", BUSY, || {
+        aws.lambda.delete_function().function_name(name).send()
+    })
+    .await;
     match result {
         Ok(_) => {}
         Err(e) if crate::error::code_of(&e) == Some("ResourceNotFoundException") => {}
         Err(e) => return Err(AwsError::api("DeleteFunction", name, e)),
     }
-    outcome.changes.push("deleted the function, its versions and aliases".into());
+    outcome
+        .changes
+        .push("deleted the function, its versions and aliases".into());
     Ok(outcome)
 }

@@ -44,7 +44,9 @@ where
                 if attempt >= ATTEMPTS || !retry_on.contains(&code.as_str()) {
                     return Err(e);
                 }
-                tracing::debug!("{operation}: {code}; attempt {attempt} of {ATTEMPTS}, retrying in {pause:?}");
+                tracing::debug!(
+                    "{operation}: {code}; attempt {attempt} of {ATTEMPTS}, retrying in {pause:?}"
+                );
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(LONGEST_PAUSE);
                 attempt += 1;

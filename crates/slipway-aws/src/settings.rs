@@ -31,7 +31,11 @@ pub struct Difference {
 }
 
 impl Difference {
-    pub fn new(field: impl Into<String>, expected: impl Into<String>, actual: impl Into<String>) -> Difference {
+    pub fn new(
+        field: impl Into<String>,
+        expected: impl Into<String>,
+        actual: impl Into<String>,
+    ) -> Difference {
         Difference {
             field: field.into(),
             expected: expected.into(),
@@ -57,7 +61,10 @@ impl Settings {
 
     pub fn live(config: &FunctionConfiguration) -> Settings {
         Settings {
-            runtime: config.runtime().map(|r| r.as_str().to_string()).unwrap_or_default(),
+            runtime: config
+                .runtime()
+                .map(|r| r.as_str().to_string())
+                .unwrap_or_default(),
             handler: config.handler().unwrap_or_default().to_string(),
             architecture: config
                 .architectures()
@@ -92,14 +99,26 @@ impl Settings {
         };
         field("runtime", self.runtime.clone(), live.runtime.clone());
         field("handler", self.handler.clone(), live.handler.clone());
-        field("architecture", self.architecture.clone(), live.architecture.clone());
+        field(
+            "architecture",
+            self.architecture.clone(),
+            live.architecture.clone(),
+        );
         field("memory", self.memory.to_string(), live.memory.to_string());
-        field("timeout", self.timeout.to_string(), live.timeout.to_string());
+        field(
+            "timeout",
+            self.timeout.to_string(),
+            live.timeout.to_string(),
+        );
         if let Some(role) = &self.role {
             field("role", role.clone(), live.role.clone().unwrap_or_default());
         }
         field("layers", self.layers.join(", "), live.layers.join(", "));
-        field("description", self.description.clone(), live.description.clone());
+        field(
+            "description",
+            self.description.clone(),
+            live.description.clone(),
+        );
         if self.environment != live.environment {
             out.push(Difference::new(
                 "environment",
@@ -157,7 +176,8 @@ mod tests {
     fn environment_differences_never_show_values() {
         let want = settings();
         let mut have = settings();
-        have.environment.insert("TABLE".into(), "other-secret".into());
+        have.environment
+            .insert("TABLE".into(), "other-secret".into());
         have.environment.insert("EXTRA".into(), "x".into());
         let diff = want.differences(&have);
         assert_eq!(diff.len(), 1);

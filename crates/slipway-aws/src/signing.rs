@@ -47,7 +47,10 @@ pub(crate) async fn attach_config(
     };
     let name = function.name.as_str();
     let current = retrying("GetFunctionCodeSigningConfig", BUSY, || {
-        aws.lambda.get_function_code_signing_config().function_name(name).send()
+        aws.lambda
+            .get_function_code_signing_config()
+            .function_name(name)
+            .send()
     })
     .await
     .map_err(|e| AwsError::api("GetFunctionCodeSigningConfig", name, e))?;

@@ -25,7 +25,11 @@ pub(crate) async fn reconcile(
     Ok(())
 }
 
-pub(crate) async fn compare(_aws: &Aws, _function: &Function, _target: &str) -> Result<Vec<Difference>, AwsError> {
+pub(crate) async fn compare(
+    _aws: &Aws,
+    _function: &Function,
+    _target: &str,
+) -> Result<Vec<Difference>, AwsError> {
     Ok(Vec::new())
 }
 

@@ -7,7 +7,9 @@ use clap::Args;
 use serde::Serialize;
 use slipway_aws::{Action, AliasOutcome, Artifact, DeployOptions, DeployOutcome, DeployRecord};
 
-use super::deployed::{AwsArgs, DeployedArgs, DeployedReport, aws_failure, runtime, verify_deployed};
+use super::deployed::{
+    AwsArgs, DeployedArgs, DeployedReport, aws_failure, runtime, verify_deployed,
+};
 use crate::context::Context;
 use crate::output::{Failure, Render, Status, emit};
 use crate::progress::Progress;
@@ -126,7 +128,9 @@ impl Render for DeployReport {
             if let Some(v) = &o.version {
                 writeln!(out, "  version {v}")?;
             }
-            if let (Some(alias), Some(prev), Some(w)) = (&o.alias, &o.previous_version, o.canary_weight) {
+            if let (Some(alias), Some(prev), Some(w)) =
+                (&o.alias, &o.previous_version, o.canary_weight)
+            {
                 writeln!(
                     out,
                     "  alias {alias}: {:.0}% of traffic on the new version, the rest on {prev}; `slipway promote {}` or `slipway rollback {}` to finish",
@@ -136,7 +140,10 @@ impl Render for DeployReport {
                 )?;
             }
             let live = o.signed_code_sha256.as_deref().unwrap_or(&o.code_sha256);
-            writeln!(out, "  proven: live CodeSha256 {live} is the built artifact")?;
+            writeln!(
+                out,
+                "  proven: live CodeSha256 {live} is the built artifact"
+            )?;
             writeln!(out, "  record: {}", f.record.display())?;
         }
         Ok(())
@@ -185,7 +192,13 @@ pub fn run(ctx: &Context, args: DeployArgs) -> Result<Status, Failure> {
                 .map_err(aws_failure)?;
             let record = DeployRecord::new(&outcome, env!("CARGO_PKG_VERSION"));
             let path = record.write(&artifact.dir).map_err(aws_failure)?;
-            deployed.push((DeployedFunction { outcome, record: path }, record));
+            deployed.push((
+                DeployedFunction {
+                    outcome,
+                    record: path,
+                },
+                record,
+            ));
         }
         Ok::<_, Failure>(deployed)
     })?;
@@ -213,7 +226,11 @@ fn check_artifact(function: &slipway_config::Function, artifact: &Artifact) -> R
     if function.require_signature {
         let signature = artifact.zip.with_file_name(format!(
             "{}.sig",
-            artifact.zip.file_name().unwrap_or_default().to_string_lossy()
+            artifact
+                .zip
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
         ));
         if !signature.is_file() {
             return Err(Failure::failed(miette::miette!(
@@ -239,7 +256,11 @@ struct AliasReport {
 impl Render for AliasReport {
     fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
         let o = &self.outcome;
-        let verb = if self.promoted { "promoted" } else { "rolled back" };
+        let verb = if self.promoted {
+            "promoted"
+        } else {
+            "rolled back"
+        };
         writeln!(
             out,
             "{}: {verb}; alias {} now sends all traffic to version {} (version {} gets none)",
@@ -330,9 +351,15 @@ pub fn run_drift(ctx: &Context, args: DriftArgs) -> Result<Status, Failure> {
                 let function = &project.functions[&f.function];
                 let artifact = Artifact::load(function, &out).map_err(aws_failure)?;
                 check_artifact(function, &artifact)?;
-                let outcome = slipway_aws::deploy(&aws, function, &artifact, &DeployOptions::default(), &steps)
-                    .await
-                    .map_err(aws_failure)?;
+                let outcome = slipway_aws::deploy(
+                    &aws,
+                    function,
+                    &artifact,
+                    &DeployOptions::default(),
+                    &steps,
+                )
+                .await
+                .map_err(aws_failure)?;
                 DeployRecord::new(&outcome, env!("CARGO_PKG_VERSION"))
                     .write(&artifact.dir)
                     .map_err(aws_failure)?;
@@ -378,7 +405,9 @@ pub fn run_remove(ctx: &Context, args: RemoveArgs) -> Result<Status, Failure> {
         let aws = slipway_aws::connect(&args.aws.options(&project))
             .await
             .map_err(aws_failure)?;
-        slipway_aws::remove(&aws, &function).await.map_err(aws_failure)
+        slipway_aws::remove(&aws, &function)
+            .await
+            .map_err(aws_failure)
     })?;
     emit(ctx, &RemoveReport { ok: true, outcome })?;
     Ok(Status::Ok)
@@ -395,7 +424,9 @@ fn confirm(name: &str) -> Result<(), Failure> {
     if !std::io::stdin().is_terminal() {
         return Err(refuse());
     }
-    eprint!("Delete `{name}`, all its versions, aliases and triggers from AWS? Type the function name to confirm: ");
+    eprint!(
+        "Delete `{name}`, all its versions, aliases and triggers from AWS? Type the function name to confirm: "
+    );
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
     std::io::stdin()
