@@ -148,8 +148,7 @@ pub async fn compare(
             }
         }
     }
-    let target = triggers::target_arn(function, &arn);
-    diffs.extend(triggers::compare(aws, function, &target).await?);
+    diffs.extend(triggers::compare(aws, function, &arn).await?);
     Ok(drift)
 }
 

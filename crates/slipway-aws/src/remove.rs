@@ -26,8 +26,7 @@ pub async fn remove(aws: &Aws, function: &Function) -> Result<RemoveOutcome, Aws
         return Ok(outcome);
     };
     outcome.existed = true;
-    let target = triggers::target_arn(function, current.arn());
-    triggers::remove_all(aws, function, current.arn(), &target, &mut outcome.changes).await?;
+    triggers::remove_all(aws, function, current.arn(), &mut outcome.changes).await?;
     let result = retrying("DeleteFunction", BUSY, || {
         aws.lambda.delete_function().function_name(name).send()
     })

@@ -4,7 +4,7 @@
 #[path = "support_aws.rs"]
 mod support_aws;
 
-use std::process::Output;
+use std::process::{Command, Output};
 
 use serde_json::Value;
 use support_aws::*;
@@ -474,4 +474,342 @@ fn a_tampered_zip_never_leaves_the_machine() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not match its manifest"));
     assert!(proxy.seen().is_empty());
+}
+
+fn triggers_toml(queue_arn: &str) -> String {
+    format!(
+        "\n[[functions.hello.sqs]]\nqueue_arn = \"{queue_arn}\"\nbatch_size = 5\nreport_batch_item_failures = true\nmaximum_concurrency = 4\n\n[[functions.hello.s3]]\nbucket = \"slipway-uploads\"\nevents = [\"s3:ObjectCreated:*\"]\nprefix = \"incoming/\"\nsuffix = \".csv\"\n\n[functions.hello.url]\ncors = {{ allow_origins = [\"https://example.test\"] }}\n"
+    )
+}
+
+fn alias_arn() -> String {
+    format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:hello:live")
+}
+
+#[test]
+fn triggers_are_created_checked_and_removed_with_the_file() {
+    let moto = Moto::start().with_role();
+    let proxy = Proxy::start(moto.port);
+    let queue = moto.aws(&[
+        "sqs",
+        "create-queue",
+        "--queue-name",
+        "orders",
+        "--attributes",
+        "VisibilityTimeout=60",
+    ]);
+    let queue_url = queue["QueueUrl"].as_str().unwrap().to_string();
+    let queue_arn = format!("arn:aws:sqs:{REGION}:{ACCOUNT}:orders");
+    moto.aws(&["s3api", "create-bucket", "--bucket", "slipway-uploads"]);
+    let p = project(&triggers_toml(&queue_arn));
+    build(&p, APP_V1);
+    let mut transcript = Vec::new();
+    run(
+        slipway_aws(&p, &proxy.url).args(["deploy"]),
+        0,
+        &mut transcript,
+    );
+
+    // SQS: one mapping on the alias, with the settings from slipway.toml.
+    let mappings = moto.aws(&[
+        "lambda",
+        "list-event-source-mappings",
+        "--function-name",
+        &alias_arn(),
+    ]);
+    let m = &mappings["EventSourceMappings"].as_array().unwrap();
+    assert_eq!(m.len(), 1, "{mappings}");
+    assert_eq!(m[0]["EventSourceArn"], queue_arn.as_str());
+    assert_eq!(m[0]["BatchSize"], 5);
+    assert_eq!(m[0]["FunctionResponseTypes"][0], "ReportBatchItemFailures");
+    assert_eq!(m[0]["ScalingConfig"]["MaximumConcurrency"], 4);
+
+    // S3: the notification, and a permission scoped to the bucket and the account.
+    let n = moto.aws(&[
+        "s3api",
+        "get-bucket-notification-configuration",
+        "--bucket",
+        "slipway-uploads",
+    ]);
+    let lambdas = n["LambdaFunctionConfigurations"].as_array().unwrap();
+    assert_eq!(lambdas.len(), 1, "{n}");
+    assert_eq!(lambdas[0]["LambdaFunctionArn"], alias_arn().as_str());
+    assert_eq!(lambdas[0]["Events"][0], "s3:ObjectCreated:*");
+    let rules = lambdas[0]["Filter"]["Key"]["FilterRules"].to_string();
+    assert!(
+        rules.contains("incoming/") && rules.contains(".csv"),
+        "{rules}"
+    );
+    let policy = moto.aws(&[
+        "lambda",
+        "get-policy",
+        "--function-name",
+        "hello",
+        "--qualifier",
+        "live",
+    ]);
+    let policy: Value = serde_json::from_str(policy["Policy"].as_str().unwrap()).unwrap();
+    let statement = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Principal"]["Service"] == "s3.amazonaws.com")
+        .unwrap_or_else(|| panic!("no S3 statement: {policy}"))
+        .clone();
+    assert_eq!(statement["Action"], "lambda:InvokeFunction");
+    assert_eq!(
+        statement["Condition"]["ArnLike"]["AWS:SourceArn"],
+        "arn:aws:s3:::slipway-uploads"
+    );
+    assert_eq!(
+        statement["Condition"]["StringEquals"]["AWS:SourceAccount"],
+        ACCOUNT
+    );
+
+    // Function URL: AWS_IAM unless written out otherwise.
+    let url = moto.aws(&[
+        "lambda",
+        "get-function-url-config",
+        "--function-name",
+        "hello",
+        "--qualifier",
+        "live",
+    ]);
+    assert_eq!(url["AuthType"], "AWS_IAM");
+    assert_eq!(url["Cors"]["AllowOrigins"][0], "https://example.test");
+
+    // Nothing changed: no write call, and drift agrees.
+    proxy.clear();
+    run(
+        slipway_aws(&p, &proxy.url).args(["deploy"]),
+        0,
+        &mut transcript,
+    );
+    assert_eq!(proxy.writes().len(), 0, "{:?}", proxy.writes());
+    run(
+        slipway_aws(&p, &moto.url).args(["drift"]),
+        0,
+        &mut transcript,
+    );
+
+    // Out-of-band: the batch size changes; drift sees it, --fix puts it back.
+    let uuid = m[0]["UUID"].as_str().unwrap();
+    moto.aws(&[
+        "lambda",
+        "update-event-source-mapping",
+        "--uuid",
+        uuid,
+        "--batch-size",
+        "9",
+    ]);
+    let out = run(
+        slipway_aws(&p, &moto.url).args(["drift"]),
+        1,
+        &mut transcript,
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("sqs {queue_arn}")));
+    run(
+        slipway_aws(&p, &moto.url).args(["drift", "--fix"]),
+        0,
+        &mut transcript,
+    );
+    let mappings = moto.aws(&[
+        "lambda",
+        "list-event-source-mappings",
+        "--function-name",
+        &alias_arn(),
+    ]);
+    assert_eq!(mappings["EventSourceMappings"][0]["BatchSize"], 5);
+
+    // Triggers deleted from the file are deleted on AWS.
+    p.write(
+        "slipway.toml",
+        std::fs::read_to_string(p.join("slipway.toml"))
+            .unwrap()
+            .replace(&triggers_toml(&queue_arn), ""),
+    );
+    run(
+        slipway_aws(&p, &proxy.url).args(["deploy"]),
+        0,
+        &mut transcript,
+    );
+    let mappings = moto.aws(&[
+        "lambda",
+        "list-event-source-mappings",
+        "--function-name",
+        &alias_arn(),
+    ]);
+    assert_eq!(
+        mappings["EventSourceMappings"].as_array().unwrap().len(),
+        0,
+        "{mappings}"
+    );
+    let n = moto.aws(&[
+        "s3api",
+        "get-bucket-notification-configuration",
+        "--bucket",
+        "slipway-uploads",
+    ]);
+    assert!(
+        n["LambdaFunctionConfigurations"]
+            .as_array()
+            .is_none_or(|l| l.is_empty()),
+        "{n}"
+    );
+    let policy = Command::new("aws")
+        .args([
+            "lambda",
+            "get-policy",
+            "--function-name",
+            "hello",
+            "--qualifier",
+            "live",
+            "--endpoint-url",
+            &moto.url,
+            "--region",
+            REGION,
+        ])
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+        .output()
+        .unwrap();
+    assert!(
+        !String::from_utf8_lossy(&policy.stdout).contains("s3.amazonaws.com"),
+        "permission left behind"
+    );
+    let url = Command::new("aws")
+        .args([
+            "lambda",
+            "get-function-url-config",
+            "--function-name",
+            "hello",
+            "--qualifier",
+            "live",
+            "--endpoint-url",
+            &moto.url,
+            "--region",
+            REGION,
+        ])
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+        .output()
+        .unwrap();
+    assert!(!url.status.success(), "the Function URL is still there");
+    run(
+        slipway_aws(&p, &moto.url).args(["drift"]),
+        0,
+        &mut transcript,
+    );
+    let _ = queue_url;
+    assert_no_credentials(&transcript, &p);
+}
+
+#[test]
+fn a_queue_that_hides_messages_too_briefly_is_refused() {
+    let moto = Moto::start().with_role();
+    moto.aws(&[
+        "sqs",
+        "create-queue",
+        "--queue-name",
+        "short",
+        "--attributes",
+        "VisibilityTimeout=5",
+    ]);
+    moto.aws(&["s3api", "create-bucket", "--bucket", "slipway-uploads"]);
+    let p = project(&triggers_toml(&format!(
+        "arn:aws:sqs:{REGION}:{ACCOUNT}:short"
+    )));
+    build(&p, APP_V1);
+    let out = slipway_aws(&p, &moto.url)
+        .args(["deploy"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("visibility timeout of 5s"), "{err}");
+    assert!(err.contains("timeout of 10s"), "{err}");
+}
+
+#[test]
+fn remove_asks_first_then_deletes_the_function_and_its_triggers() {
+    let moto = Moto::start().with_role();
+    moto.aws(&[
+        "sqs",
+        "create-queue",
+        "--queue-name",
+        "orders",
+        "--attributes",
+        "VisibilityTimeout=60",
+    ]);
+    moto.aws(&["s3api", "create-bucket", "--bucket", "slipway-uploads"]);
+    let p = project(&triggers_toml(&format!(
+        "arn:aws:sqs:{REGION}:{ACCOUNT}:orders"
+    )));
+    build(&p, APP_V1);
+    let mut transcript = Vec::new();
+    run(
+        slipway_aws(&p, &moto.url).args(["deploy"]),
+        0,
+        &mut transcript,
+    );
+
+    let out = run(
+        slipway_aws(&p, &moto.url).args(["remove", "hello"]),
+        2,
+        &mut transcript,
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--yes"));
+    assert_eq!(
+        versions(&moto, "hello"),
+        ["1"],
+        "removed without confirmation"
+    );
+
+    let out = run(
+        slipway_aws(&p, &moto.url).args(["remove", "hello", "--yes", "--format", "json"]),
+        0,
+        &mut transcript,
+    );
+    assert_eq!(json_stdout(&out)["existed"], true);
+    let gone = Command::new("aws")
+        .args([
+            "lambda",
+            "get-function",
+            "--function-name",
+            "hello",
+            "--endpoint-url",
+            &moto.url,
+            "--region",
+            REGION,
+        ])
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+        .output()
+        .unwrap();
+    assert!(!gone.status.success());
+    let mappings = moto.aws(&["lambda", "list-event-source-mappings"]);
+    assert_eq!(
+        mappings["EventSourceMappings"].as_array().unwrap().len(),
+        0,
+        "{mappings}"
+    );
+    let n = moto.aws(&[
+        "s3api",
+        "get-bucket-notification-configuration",
+        "--bucket",
+        "slipway-uploads",
+    ]);
+    assert!(
+        n["LambdaFunctionConfigurations"]
+            .as_array()
+            .is_none_or(|l| l.is_empty()),
+        "{n}"
+    );
+    // A second remove has nothing to do.
+    let out = run(
+        slipway_aws(&p, &moto.url).args(["remove", "hello", "--yes", "--format", "json"]),
+        0,
+        &mut transcript,
+    );
+    assert_eq!(json_stdout(&out)["existed"], false);
 }
