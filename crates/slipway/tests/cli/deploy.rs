@@ -813,3 +813,231 @@ fn remove_asks_first_then_deletes_the_function_and_its_triggers() {
     );
     assert_eq!(json_stdout(&out)["existed"], false);
 }
+
+#[test]
+fn a_canary_splits_traffic_until_promoted_or_rolled_back() {
+    let moto = Moto::start().with_role();
+    let proxy = Proxy::start(moto.port);
+    let p = project("");
+    build(&p, APP_V1);
+    let mut transcript = Vec::new();
+    run(
+        slipway_aws(&p, &moto.url).args(["deploy"]),
+        0,
+        &mut transcript,
+    );
+
+    let weights = |moto: &Moto| {
+        let a = moto.aws(&[
+            "lambda",
+            "get-alias",
+            "--function-name",
+            "hello",
+            "--name",
+            "live",
+        ]);
+        (
+            a["FunctionVersion"].as_str().unwrap().to_string(),
+            a["RoutingConfig"]["AdditionalVersionWeights"].clone(),
+        )
+    };
+
+    build(&p, APP_V2);
+    let out = run(
+        slipway_aws(&p, &proxy.url).args(["deploy", "--canary", "10", "--format", "json"]),
+        0,
+        &mut transcript,
+    );
+    let f = &json_stdout(&out)["functions"][0];
+    assert_eq!(f["version"], "2");
+    assert_eq!(f["canary_weight"], 0.1);
+    let (on, routing) = weights(&moto);
+    assert_eq!(on, "1", "the alias stays on the old version");
+    assert_eq!(routing["2"], 0.1);
+    // The same canary again changes nothing, and a canary in progress is not drift.
+    proxy.clear();
+    run(
+        slipway_aws(&p, &proxy.url).args(["deploy", "--canary", "10"]),
+        0,
+        &mut transcript,
+    );
+    assert_eq!(proxy.writes().len(), 0, "{:?}", proxy.writes());
+    run(
+        slipway_aws(&p, &moto.url).args(["drift"]),
+        0,
+        &mut transcript,
+    );
+
+    let out = run(
+        slipway_aws(&p, &moto.url).args(["promote", "hello"]),
+        0,
+        &mut transcript,
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("all traffic to version 2"));
+    let (on, routing) = weights(&moto);
+    assert_eq!(on, "2");
+    assert!(
+        routing.as_object().is_none_or(|r| r.is_empty()),
+        "{routing}"
+    );
+
+    build(
+        &p,
+        "def handler(event, context):\n    return {\"version\": 3}\n",
+    );
+    run(
+        slipway_aws(&p, &moto.url).args(["deploy", "--canary", "25"]),
+        0,
+        &mut transcript,
+    );
+    assert_eq!(weights(&moto).1["3"], 0.25);
+    let out = run(
+        slipway_aws(&p, &moto.url).args(["rollback", "hello", "--format", "json"]),
+        0,
+        &mut transcript,
+    );
+    assert_eq!(json_stdout(&out)["version"], "2");
+    assert_eq!(json_stdout(&out)["dropped_version"], "3");
+    let (on, routing) = weights(&moto);
+    assert_eq!(on, "2");
+    assert!(
+        routing.as_object().is_none_or(|r| r.is_empty()),
+        "{routing}"
+    );
+
+    let out = run(
+        slipway_aws(&p, &moto.url).args(["promote", "hello"]),
+        2,
+        &mut transcript,
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no canary in progress"));
+    assert_eq!(versions(&moto, "hello"), ["1", "2", "3"]);
+}
+
+/// Kills `slipway deploy` with SIGKILL right after request `index` reached
+/// moto (its answer never arrives), then deploys again.
+fn kill_at(moto: &Moto, proxy: &Proxy, p: &Project, index: usize) -> bool {
+    proxy.hold_at(index);
+    let mut child = slipway_aws_process(p, &proxy.url)
+        .arg("deploy")
+        .spawn()
+        .unwrap();
+    let held = proxy.wait_holding(std::time::Duration::from_secs(60));
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    proxy.release();
+    if !held {
+        assert!(
+            status.success() || status.code().is_none(),
+            "the deploy failed before request {index}"
+        );
+        return false;
+    }
+    let _ = moto;
+    true
+}
+
+fn assert_converged(
+    moto: &Moto,
+    p: &Project,
+    proxy: &Proxy,
+    expected_versions: &[&str],
+    code: &str,
+) {
+    let mut transcript = Vec::new();
+    run(
+        slipway_aws(p, &proxy.url).args(["deploy"]),
+        0,
+        &mut transcript,
+    );
+    assert_eq!(
+        versions(moto, "hello"),
+        expected_versions,
+        "duplicate or missing versions"
+    );
+    let last = expected_versions.last().unwrap();
+    assert_eq!(&alias_version(moto, "hello", "live"), last);
+    let live = moto.aws(&[
+        "lambda",
+        "get-function",
+        "--function-name",
+        "hello",
+        "--qualifier",
+        "live",
+    ]);
+    assert_eq!(live["Configuration"]["CodeSha256"], code);
+    proxy.clear();
+    run(
+        slipway_aws(p, &proxy.url).args(["deploy"]),
+        0,
+        &mut transcript,
+    );
+    assert_eq!(
+        proxy.writes().len(),
+        0,
+        "not converged: {:?}",
+        proxy.writes()
+    );
+}
+
+#[test]
+fn a_deploy_killed_at_any_call_converges_on_rerun_without_duplicate_versions() {
+    let moto = Moto::start().with_role();
+    let proxy = Proxy::start(moto.port);
+    let p = project("");
+    let v1 = build(&p, APP_V1);
+
+    // How many calls a first deploy makes, through the same proxy.
+    let mut transcript = Vec::new();
+    run(
+        slipway_aws(&p, &proxy.url).args(["deploy"]),
+        0,
+        &mut transcript,
+    );
+    let create_calls = proxy.seen().len();
+    assert!(create_calls >= 6, "{:?}", proxy.seen());
+
+    let mut killed = 0;
+    for index in 0..create_calls {
+        moto.reset();
+        proxy.clear();
+        if kill_at(&moto, &proxy, &p, index) {
+            killed += 1;
+        }
+        assert_converged(&moto, &p, &proxy, &["1"], &v1.artifact.code_sha256);
+    }
+    assert_eq!(killed, create_calls, "every create stage was interrupted");
+
+    // An update: version 1 is live, version 2 is interrupted at every call.
+    moto.reset();
+    build(&p, APP_V1);
+    run(
+        slipway_aws(&p, &moto.url).args(["deploy"]),
+        0,
+        &mut transcript,
+    );
+    let v2 = build(&p, APP_V2);
+    proxy.clear();
+    run(
+        slipway_aws(&p, &proxy.url).args(["deploy"]),
+        0,
+        &mut transcript,
+    );
+    let update_calls = proxy.seen().len();
+    for index in 0..update_calls {
+        moto.reset();
+        build(&p, APP_V1);
+        run(
+            slipway_aws(&p, &moto.url).args(["deploy"]),
+            0,
+            &mut transcript,
+        );
+        build(&p, APP_V2);
+        proxy.clear();
+        assert!(
+            kill_at(&moto, &proxy, &p, index),
+            "stage {index} not reached"
+        );
+        assert_converged(&moto, &p, &proxy, &["1", "2"], &v2.artifact.code_sha256);
+    }
+}

@@ -516,3 +516,47 @@ pub fn all_files(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// Like [`slipway_aws`], as a plain process the test can kill.
+pub fn slipway_aws_process(project: &Project, endpoint: &str) -> Command {
+    #[allow(deprecated)]
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("slipway"));
+    cmd.current_dir(project.path())
+        .env_remove("SLIPWAY_CONFIG")
+        .env("SLIPWAY_CACHE_DIR", project.join(".test-cache"))
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+        .env("AWS_REGION", REGION)
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_MAX_ATTEMPTS")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    cmd
+}
+
+impl Moto {
+    /// Forgets every resource (moto's reset API), then recreates the execution role.
+    pub fn reset(&self) {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        s.write_all(b"POST /moto-api/reset HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut answer = String::new();
+        let _ = s.read_to_string(&mut answer);
+        assert!(
+            answer.starts_with("HTTP/1.1 200") || answer.starts_with("HTTP/1.0 200"),
+            "{answer}"
+        );
+        let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+        self.aws(&[
+            "iam",
+            "create-role",
+            "--role-name",
+            "slipway-test-exec",
+            "--assume-role-policy-document",
+            trust,
+        ]);
+    }
+}
