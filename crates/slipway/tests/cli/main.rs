@@ -9,3 +9,4 @@ mod init;
 mod dependencies;
 mod scan;
 mod local;
+mod deploy;
