@@ -3,6 +3,7 @@
 
 pub mod build;
 pub mod deploy;
+pub mod deployed;
 pub mod init;
 pub mod local;
 pub mod scan;

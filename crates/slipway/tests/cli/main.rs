@@ -6,3 +6,7 @@ mod support;
 mod build;
 mod evidence;
 mod init;
+mod dependencies;
+mod scan;
+mod local;
+mod deploy;
