@@ -1003,6 +1003,56 @@ mod with_dependencies {
         assert_eq!(layered_cdx["components"][0]["type"], "file");
         assert_eq!(layered_cdx["components"][0]["name"], "layered-layer.zip");
     }
+    #[test]
+    fn evidence_with_dependencies_is_identical_across_folders() {
+        let index = index();
+        let build = || {
+            // slipway.toml in app/, the dependency file outside it.
+            let p = Project::new();
+            p.write(
+                "app/slipway.toml",
+                format!(
+                    "[python]\nindex_url = \"{}\"\n\n[functions.api]\nsource = \"src\"\nhandler = \"app.handler\"\nruntime = \"python3.12\"\nrequirements = \"../requirements.txt\"\n",
+                    index.url()
+                ),
+            );
+            p.write(
+                "app/src/app.py",
+                "def handler(event, context):\n    return 1\n",
+            );
+            p.write("requirements.txt", "greeting>=1\n");
+            let mut cmd = p.slipway();
+            for var in [
+                "PIP_INDEX_URL",
+                "UV_DEFAULT_INDEX",
+                "UV_INDEX_URL",
+                "PIP_EXTRA_INDEX_URL",
+            ] {
+                cmd.env_remove(var);
+            }
+            ok(cmd
+                .args(["--config", "app/slipway.toml", "build"])
+                .output()
+                .unwrap());
+            p
+        };
+        let (a, b) = (build(), build());
+        for file in [
+            "sbom.cdx.json",
+            "sbom.spdx.json",
+            "provenance.intoto.json",
+            "manifest.json",
+        ] {
+            let read =
+                |p: &Project| std::fs::read(p.join(&format!("app/dist/api/{file}"))).unwrap();
+            assert_eq!(read(&a), read(&b), "{file} differs between folders");
+        }
+        let statement = read(&a, "app/dist/api/provenance.intoto.json");
+        assert_eq!(
+            statement["predicate"]["buildDefinition"]["externalParameters"]["requirements"],
+            "../requirements.txt"
+        );
+    }
 }
 
 mod deployed {
