@@ -1120,3 +1120,21 @@ mod deployed {
         );
     }
 }
+
+#[test]
+fn sign_stops_before_writing_when_a_function_was_never_built() {
+    let p = project();
+    ok(p.slipway().args(["build", "hello"]).output().unwrap());
+    let key = keygen(&p, "release", "ed25519");
+    let message = fails(
+        p.slipway()
+            .args(["sign", "--key"])
+            .arg(&key)
+            .output()
+            .unwrap(),
+        2,
+    );
+    assert!(message.contains("run `slipway build` first"), "{message}");
+    assert!(!dist(&p, "hello.zip.sig").exists(), "nothing signed");
+    assert!(!dist(&p, "provenance.dsse.json").exists());
+}
