@@ -52,8 +52,11 @@ pub fn write(
 
     let mut entry_sha1 = BTreeMap::new();
     for artifact in manifest.artifacts() {
-        let digests = slipway_attest::archive::entry_digests(&dist_dir.join(&artifact.file))
-            .map_err(Failure::failed)?;
+        let digests = slipway_attest::archive::entry_digests(
+            &dist_dir.join(&artifact.file),
+            slipway_attest::archive::WithSha1::Yes,
+        )
+        .map_err(Failure::failed)?;
         entry_sha1.insert(
             artifact.file.clone(),
             digests.into_iter().map(|d| (d.path, d.sha1)).collect(),
