@@ -249,7 +249,16 @@ fn trusted_keys_read_public_keys_and_allowed_signers() {
         &keys,
     )
     .unwrap_err();
-    assert!(matches!(err, AttestError::UntrustedSigner { .. }));
+    assert!(
+        matches!(err, AttestError::NamespaceNotAllowed { .. }),
+        "{err}"
+    );
+    let envelope = dsse::sign(b"{}", &c);
+    let err = dsse::verify(&envelope, Path::new("e"), &keys).unwrap_err();
+    assert!(
+        matches!(err, AttestError::NamespaceNotAllowed { .. }),
+        "{err}"
+    );
 
     let bad = write(dir.path(), "bad", "just words here\n");
     let err = TrustedKeys::read(&[bad]).unwrap_err();
