@@ -233,8 +233,13 @@ impl Render for KeygenReport {
         writeln!(out, "  {}", self.allowed_signers_line)?;
         writeln!(
             out,
-            "sign with `slipway build --sign --key {}`, or put the key's content in SLIPWAY_SIGNING_KEY",
-            self.private_key.display()
+            "sign with `slipway build --sign --key {key}`; in GitLab CI put `base64 -w0 {key}` in a masked, protected variable SLIPWAY_SIGNING_KEY",
+            key = self.private_key.display()
+        )?;
+        writeln!(
+            out,
+            "verify with `slipway verify --trusted-keys {}`",
+            self.allowed_signers.display()
         )
     }
 }
