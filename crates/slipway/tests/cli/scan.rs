@@ -127,6 +127,7 @@ fn write_build(
         slipway_version: "test".into(),
         source_commit: None,
         source_date_epoch: 315532800,
+        evidence_time: None,
         dependencies: dists,
     };
     std::fs::write(
