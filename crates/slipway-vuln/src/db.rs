@@ -72,6 +72,10 @@ pub struct DbInfo {
     /// Files that are not OSV records, with the reason.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skipped: Vec<String>,
+    /// Where CVSS vectors missing from this source were taken from (see
+    /// [`Database::borrow_severities`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severities_from: Option<String>,
 }
 
 impl DbInfo {
@@ -136,6 +140,38 @@ impl Database {
 
     pub fn advisories(&self) -> &[Advisory] {
         &self.advisories
+    }
+
+    /// Gives advisories without CVSS vectors the vectors of an advisory in
+    /// `other` that shares one of their names (id or alias). The package
+    /// index's JSON API carries no vectors; an offline database often does.
+    /// Returns how many advisories got vectors.
+    pub fn borrow_severities(&mut self, other: &Database) -> usize {
+        let mut vectors: HashMap<String, &Vec<crate::severity::SeverityVector>> = HashMap::new();
+        for adv in other.advisories.iter().filter(|a| !a.severity.is_empty()) {
+            for name in adv.names() {
+                vectors
+                    .entry(name.to_ascii_uppercase())
+                    .or_insert(&adv.severity);
+            }
+        }
+        let mut borrowed = 0;
+        for adv in self.advisories.iter_mut().filter(|a| a.severity.is_empty()) {
+            let found = adv
+                .names()
+                .find_map(|n| vectors.get(&n.to_ascii_uppercase()))
+                .map(|v| (*v).clone());
+            if let Some(v) = found {
+                adv.severity = v;
+                borrowed += 1;
+            }
+        }
+        self.info.severities_from = Some(format!(
+            "{} {}",
+            other.info.kind.describe(),
+            other.info.location
+        ));
+        borrowed
     }
 
     /// The advisories that name `normalized` in an `affected` entry.
@@ -229,6 +265,7 @@ impl Database {
             advisories: 0,
             withdrawn: 0,
             skipped: Vec::new(),
+            severities_from: None,
         };
         Ok(collect(info, parsed, |p| {
             p.strip_prefix(dir).unwrap_or(p).display().to_string()
@@ -277,6 +314,7 @@ impl Database {
             advisories: 0,
             withdrawn: 0,
             skipped: Vec::new(),
+            severities_from: None,
         };
         Ok(collect(info, parsed, |p| p.display().to_string()))
     }
@@ -312,6 +350,7 @@ impl Database {
             advisories: 0,
             withdrawn: file.withdrawn,
             skipped: Vec::new(),
+            severities_from: None,
         };
         Ok(Database::new(info, file.advisories))
     }

@@ -195,7 +195,22 @@ pub fn run(ctx: &Context, args: ScanArgs) -> Result<Status, Failure> {
                 .into_iter()
                 .collect();
             progress.stage("asking the package index", Some(packages.len() as u64));
-            slipway_vuln::index::query(&index, &packages)?
+            let mut online = slipway_vuln::index::query(&index, &packages)?;
+            // The JSON API has no CVSS vectors: take them, by shared name,
+            // from the offline database the scan would otherwise use.
+            let offline = match db::local_copy_path().filter(|p| p.is_file()) {
+                Some(p) => Database::open(&p),
+                None => Database::embedded(),
+            };
+            match offline {
+                Ok(offline) => {
+                    online.borrow_severities(&offline);
+                }
+                Err(e) => {
+                    warnings.push(format!("no offline database to score index findings: {e}"))
+                }
+            }
+            online
         }
     };
     for skipped in &db.info.skipped {

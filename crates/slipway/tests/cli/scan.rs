@@ -891,6 +891,27 @@ fn online_mode_asks_the_configured_index() {
     assert_eq!(findings[0]["id"], "PYSEC-9999-1");
     assert_eq!(findings[0]["fixed_in"], "1.1");
     assert_eq!(code, 1);
+    // The index gives no CVSS vector; one comes from the offline database by alias.
+    let release = served.path().join("pypi/urllib3/1.26.4");
+    std::fs::create_dir_all(&release).unwrap();
+    std::fs::write(
+        release.join("json"),
+        r#"{"vulnerabilities": [{"id": "GHSA-v845-jxx5-vc9f", "aliases": ["CVE-2023-43804"], "details": "cookie leak", "fixed_in": ["1.26.17"]}]}"#,
+    )
+    .unwrap();
+    write_build(&p, "api", vec![dist("urllib3", "1.26.4", true, &[])], &[]);
+    let (code, report) = scan_code(&p, &["--db", "index", "--index-url", &server.url("simple")]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        report["findings"][0]["severity"], "high",
+        "CVSS 8.1 of PYSEC-2023-192 in the snapshot"
+    );
+    assert!(
+        report["db"]["severities_from"]
+            .as_str()
+            .unwrap()
+            .contains("bundled snapshot")
+    );
     // Through PIP_INDEX_URL, as the installer reads it.
     let out = p
         .slipway()
