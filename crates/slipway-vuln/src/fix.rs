@@ -207,7 +207,7 @@ pub fn requires_dist_from_zip(bytes: &[u8]) -> std::io::Result<BTreeMap<String, 
         let Some(dir) = name.strip_suffix("/METADATA") else {
             continue;
         };
-        if !dir.ends_with(".dist-info") || dir.contains('/') {
+        if !dir.ends_with(".dist-info") || !is_install_root(dir) {
             continue;
         }
         let mut text = String::new();
@@ -218,6 +218,20 @@ pub fn requires_dist_from_zip(bytes: &[u8]) -> std::io::Result<BTreeMap<String, 
         }
     }
     Ok(out)
+}
+
+/// Whether a `*.dist-info` folder sits where installed distributions do: the
+/// function zip's root, or a layer's `python/` or
+/// `python/lib/pythonX.Y/site-packages/` (not a copy vendored inside a package).
+fn is_install_root(dist_info: &str) -> bool {
+    let parent = dist_info.rsplit_once('/').map(|(p, _)| p).unwrap_or("");
+    if parent.is_empty() || parent == "python" {
+        return true;
+    }
+    parent
+        .strip_prefix("python/lib/python")
+        .and_then(|rest| rest.strip_suffix("/site-packages"))
+        .is_some_and(|v| !v.contains('/'))
 }
 
 /// `Name` and `Requires-Dist` of a core metadata file (headers end at the first blank line).
@@ -343,6 +357,19 @@ mod tests {
             time::macros::date!(2025 - 01 - 01),
         );
         assert!(matches!(out.fix_advice[0].lock, LockMove::Unknown { .. }));
+    }
+
+    #[test]
+    fn dist_info_locations() {
+        assert!(is_install_root("requests-2.31.0.dist-info"));
+        assert!(is_install_root("python/requests-2.31.0.dist-info"));
+        assert!(is_install_root(
+            "python/lib/python3.12/site-packages/requests-2.31.0.dist-info"
+        ));
+        assert!(!is_install_root("pip/_vendor/requests-2.31.0.dist-info"));
+        assert!(!is_install_root(
+            "python/lib/python3.12/site-packages/x/y.dist-info"
+        ));
     }
 
     #[test]
