@@ -58,9 +58,16 @@ pub struct ScanArgs {
     #[arg(long, value_name = "PATH")]
     pub gitlab_report: Option<PathBuf>,
 
-    /// Do not add the findings to dist/<function>/sbom.cdx.json
-    #[arg(long)]
+    /// Do not write dist/<function>/vex.cdx.json (the function's CycloneDX
+    /// SBOM with the findings as `vulnerabilities`)
+    #[arg(long, conflicts_with = "sbom_in_place")]
     pub no_sbom: bool,
+
+    /// Put the findings into dist/<function>/sbom.cdx.json itself instead of
+    /// vex.cdx.json. The SBOM then no longer matches the digest the
+    /// provenance records, so `slipway verify` fails on it
+    #[arg(long)]
+    pub sbom_in_place: bool,
 
     /// An ignore file of accepted risks [default: slipway-ignore.toml beside slipway.toml, if present]
     #[arg(long, value_name = "PATH")]
@@ -301,15 +308,22 @@ pub fn run(ctx: &Context, args: ScanArgs) -> Result<Status, Failure> {
     }
     if !args.no_sbom {
         for target in &targets {
-            let sbom = slipway_artifact::function_dist_dir(&out_dir, &target.function)
-                .join(cyclonedx::SBOM_FILE_NAME);
+            let dir = slipway_artifact::function_dist_dir(&out_dir, &target.function);
+            let sbom = dir.join(cyclonedx::SBOM_FILE_NAME);
             let findings: Vec<&Finding> = outcome
                 .findings
                 .iter()
                 .filter(|f| f.function == target.function)
                 .collect();
-            if cyclonedx::merge_into_file(&sbom, &findings)? {
-                reports.push(sbom);
+            if args.sbom_in_place {
+                if cyclonedx::merge_into_file(&sbom, &findings)? {
+                    reports.push(sbom);
+                }
+            } else {
+                let vex = dir.join(cyclonedx::VEX_FILE_NAME);
+                if cyclonedx::write_vex(&sbom, &vex, &findings)? {
+                    reports.push(vex);
+                }
             }
         }
     }

@@ -663,7 +663,9 @@ fn reports_validate_against_their_schemas() {
         })).collect::<Vec<_>>(),
     });
     let sbom_path = p.join("dist/vulnerable/sbom.cdx.json");
-    std::fs::write(&sbom_path, serde_json::to_vec_pretty(&sbom).unwrap()).unwrap();
+    let sbom_bytes = serde_json::to_vec_pretty(&sbom).unwrap();
+    std::fs::write(&sbom_path, &sbom_bytes).unwrap();
+    let vex_path = p.join("dist/vulnerable/vex.cdx.json");
     let out = p
         .slipway()
         .args([
@@ -684,7 +686,12 @@ fn reports_validate_against_their_schemas() {
     let gitlab_path = p.join("gl-dependency-scanning-report.json");
     validate("sarif", &sarif_path);
     validate("gitlab", &gitlab_path);
-    validate("cyclonedx", &sbom_path);
+    validate("cyclonedx", &vex_path);
+    assert_eq!(
+        std::fs::read(&sbom_path).unwrap(),
+        sbom_bytes,
+        "the SBOM the provenance records is left as built"
+    );
 
     let n = report["findings"].as_array().unwrap().len();
     assert!(n >= 8, "{n}");
@@ -709,7 +716,9 @@ fn reports_validate_against_their_schemas() {
         .unwrap();
     assert_eq!(jinja["location"]["file"], "dist/vulnerable/manifest.json");
 
-    let bom: Value = serde_json::from_slice(&std::fs::read(&sbom_path).unwrap()).unwrap();
+    let bom: Value = serde_json::from_slice(&std::fs::read(&vex_path).unwrap()).unwrap();
+    assert_eq!(bom["serialNumber"], sbom["serialNumber"]);
+    assert_eq!(bom["version"], 2, "the same BOM, one version on");
     let vulns = bom["vulnerabilities"].as_array().unwrap();
     let only_vulnerable = report["findings"]
         .as_array()
@@ -743,9 +752,22 @@ fn reports_validate_against_their_schemas() {
         "the rest of the SBOM is kept"
     );
     assert!(
-        !p.join("dist/patched/sbom.cdx.json").exists(),
-        "no SBOM is invented"
+        !p.join("dist/patched/vex.cdx.json").exists(),
+        "no SBOM, no VEX: none is invented"
     );
+
+    // --sbom-in-place sets the key in the SBOM itself; it still validates.
+    let out = p
+        .slipway()
+        .args(["scan", "vulnerable", "--sbom-in-place", "--db"])
+        .arg(pypa_db())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    validate("cyclonedx", &sbom_path);
+    let merged: Value = serde_json::from_slice(&std::fs::read(&sbom_path).unwrap()).unwrap();
+    assert_eq!(merged["vulnerabilities"], bom["vulnerabilities"]);
+    assert_eq!(merged["version"], 1);
 }
 
 /// `python3 -m http.server` on 127.0.0.1, stopped when dropped.
