@@ -401,6 +401,7 @@ pub(crate) mod tests {
                 advisories: 0,
                 withdrawn: 0,
                 skipped: vec![],
+                not_relevant: 0,
                 severities_from: None,
             },
             advisories,

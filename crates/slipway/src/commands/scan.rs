@@ -177,12 +177,19 @@ pub fn run(ctx: &Context, args: ScanArgs) -> Result<Status, Failure> {
         },
     };
     progress.stage("loading advisories", None);
+    // Only records that name a shipped distribution need parsing.
+    let relevance = db::Relevance::new(
+        targets
+            .iter()
+            .flat_map(|t| t.distributions.iter().map(|d| d.name.as_str())),
+    );
     let db = match db_choice {
         DbChoice::Embedded => Database::embedded()?,
-        DbChoice::Path(p) => Database::open(&p)?,
+        DbChoice::Path(p) => Database::open_for(&p, Some(&relevance))?,
         DbChoice::Url(url) => {
             let bytes = db::download(&url)?;
-            let mut db = Database::from_bytes(&bytes, Path::new(&redact(&url)))?;
+            let mut db =
+                Database::from_bytes_for(&bytes, Path::new(&redact(&url)), Some(&relevance))?;
             db.info.location = redact(&url);
             db
         }
