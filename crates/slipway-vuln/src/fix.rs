@@ -115,6 +115,7 @@ fn smallest_clean(
         .filter_map(|f| Version::from_str(f.fixed_in.as_deref()?).ok())
         .max()?;
     let installed = Version::from_str(installed).ok()?;
+    let mut cache = matching::VersionCache::default();
     // Each step strictly raises the candidate; the bound only guards against
     // a malformed database.
     for _ in 0..64 {
@@ -122,7 +123,7 @@ fn smallest_clean(
         let still = db
             .for_package(normalized)
             .flat_map(|a| a.affected.iter().filter(|p| p.name == normalized))
-            .filter(|p| matching::matches(&probe, p).is_some())
+            .filter(|p| matching::matches_with(&probe, p, &mut cache).is_some())
             .map(|p| matching::next_fixed(&candidate, p))
             .collect::<Vec<_>>();
         if still.is_empty() {
