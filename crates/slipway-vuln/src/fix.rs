@@ -316,6 +316,7 @@ mod tests {
             &targets,
             &[],
             Severity::High,
+            false,
             time::macros::date!(2025 - 01 - 01),
         );
         out.fix_advice
@@ -355,6 +356,7 @@ mod tests {
             &targets,
             &[],
             Severity::High,
+            false,
             time::macros::date!(2025 - 01 - 01),
         );
         assert!(matches!(out.fix_advice[0].lock, LockMove::Unknown { .. }));

@@ -49,6 +49,12 @@ pub struct ScanArgs {
     #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
     pub fail_on: Option<Severity>,
 
+    /// Let findings without a severity score pass the gate. By default an
+    /// advisory nobody scored fails it: most PyPA records carry no CVSS vector,
+    /// and an unknown risk is not a pass [default: [scan] allow_unscored, else false]
+    #[arg(long)]
+    pub allow_unscored: bool,
+
     /// Also write a SARIF 2.1.0 report to this file
     #[arg(long, value_name = "PATH")]
     pub sarif: Option<PathBuf>,
@@ -279,7 +285,8 @@ pub fn run(ctx: &Context, args: ScanArgs) -> Result<Status, Failure> {
         "matching",
         Some(targets.iter().map(|t| t.distributions.len() as u64).sum()),
     );
-    let outcome = slipway_vuln::scan::scan(&db, &targets, &ignores, fail_on, today);
+    let allow_unscored = args.allow_unscored || project.scan.allow_unscored;
+    let outcome = slipway_vuln::scan::scan(&db, &targets, &ignores, fail_on, allow_unscored, today);
     for report in &outcome.ignores {
         match report.state {
             slipway_vuln::IgnoreState::Expired => warnings.push(format!(

@@ -513,7 +513,13 @@ fn fail_on_decides_the_exit_code() {
     let (code, report) = scan_code(&p, &[]);
     assert_eq!(code, 1, "a critical finding fails the default gate (high)");
     assert_eq!(report["fail_on"], "high");
-    assert_eq!(report["blocking"], 1);
+    assert_eq!(
+        report["blocking"], 2,
+        "the critical one and the unscored one"
+    );
+    assert_eq!(scan_code(&p, &["--allow-unscored"]).1["blocking"], 1);
+    let allowing = gate_project("allow_unscored = true\n");
+    assert_eq!(scan_code(&allowing, &[]).1["blocking"], 1);
     let sev: BTreeMap<String, String> = report["findings"]
         .as_array()
         .unwrap()
@@ -534,7 +540,14 @@ fn fail_on_decides_the_exit_code() {
     );
 
     assert_eq!(scan_code(&p, &["--fail-on", "critical"]).0, 1);
-    assert_eq!(scan_code(&p, &["--fail-on", "medium"]).1["blocking"], 2);
+    assert_eq!(
+        scan_code(&p, &["--fail-on", "critical", "--allow-unscored"]).1["blocking"],
+        1
+    );
+    assert_eq!(
+        scan_code(&p, &["--fail-on", "medium", "--allow-unscored"]).1["blocking"],
+        2
+    );
     assert_eq!(scan_code(&p, &["--fail-on", "unknown"]).1["blocking"], 3);
 
     let quiet = gate_project("fail_on = \"critical\"\n");
@@ -556,7 +569,7 @@ fn accepted_risks_expire_and_go_stale() {
         "slipway-ignore.toml",
         "[[ignore]]\nid = \"CVE-0001-0001\"\nreason = \"the YAML loader is never reached\"\nuntil = 2999-12-31\n",
     );
-    let (code, report) = scan_code(&p, &[]);
+    let (code, report) = scan_code(&p, &["--allow-unscored"]);
     assert_eq!(code, 0, "{report:#}");
     let crit = report["findings"]
         .as_array()
