@@ -450,6 +450,7 @@ pub(crate) mod tests {
             &target(vec![dist("Foo", "1.0")]),
             &[],
             Severity::High,
+            false,
             today,
         );
         assert_eq!(out.findings.len(), 2, "{:#?}", out.findings);
@@ -547,6 +548,7 @@ pub(crate) mod tests {
             &target(vec![dist("foo", "2.0"), dist("foo-bar", "1.0")]),
             &[],
             Severity::High,
+            false,
             today,
         );
         assert!(out.findings.is_empty());
