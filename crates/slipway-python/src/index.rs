@@ -263,6 +263,7 @@ impl Client {
         } else {
             parse_html_page(&body, &final_url)
         };
+        files.retain(|f| could_ever_be_explained(&f.filename));
         for f in &mut files {
             f.index = Some(i);
         }
@@ -526,6 +527,24 @@ fn status_message(status: reqwest::StatusCode) -> String {
         }
         _ => format!("HTTP {status}"),
     }
+}
+
+/// Keeps sdists and wheels for Linux on x86_64 or aarch64 (usable, or worth
+/// naming in `-v` and errors: musl, `linux_*`, a newer glibc); macOS, Windows
+/// and other machines are dropped at once. Popular projects list tens of
+/// thousands of files, and this keeps their cached pages small and quick.
+fn could_ever_be_explained(filename: &str) -> bool {
+    let Some(stem) = filename.strip_suffix(".whl") else {
+        return true;
+    };
+    let Some(platforms) = stem.rsplit('-').next() else {
+        return false;
+    };
+    platforms.split('.').any(|p| {
+        p == "any"
+            || p.ends_with("_x86_64") && p.contains("linux")
+            || p.ends_with("_aarch64") && p.contains("linux")
+    })
 }
 
 /// The project a distribution file belongs to, from its name.
@@ -827,6 +846,25 @@ mod tests {
             files[1].url,
             "http://127.0.0.1:1/simple/demo/demo-0.9.tar.gz"
         );
+    }
+
+    #[test]
+    fn pages_keep_only_files_a_lambda_build_can_use_or_explain() {
+        assert!(could_ever_be_explained("x-1.0.tar.gz"));
+        assert!(could_ever_be_explained("x-1.0-py3-none-any.whl"));
+        assert!(could_ever_be_explained(
+            "x-1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
+        ));
+        assert!(could_ever_be_explained(
+            "x-1.0-cp312-cp312-musllinux_1_2_aarch64.whl"
+        ));
+        assert!(!could_ever_be_explained(
+            "x-1.0-cp312-cp312-macosx_11_0_arm64.whl"
+        ));
+        assert!(!could_ever_be_explained("x-1.0-cp312-cp312-win_amd64.whl"));
+        assert!(!could_ever_be_explained(
+            "x-1.0-cp312-cp312-manylinux_2_17_s390x.whl"
+        ));
     }
 
     #[test]

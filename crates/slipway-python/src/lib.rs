@@ -148,11 +148,9 @@ pub fn install(request: &Request, reporter: &dyn Reporter) -> Result<Outcome, Py
     settings.file_extra_index_urls = spec.extra_index_urls.clone();
     settings.file_find_links = spec.find_links.clone();
     settings.file_no_index = spec.no_index;
-    let sources = sources::decide(
-        &settings,
-        &sources::Environment::capture(),
-        sources::ask_pip_default_index,
-    )?;
+    let sources = sources::decide(&settings, &sources::Environment::capture(), || {
+        sources::pip_default_index_cached(&request.cache)
+    })?;
     reporter.explain(&format!(
         "target: {}; index: {} (from {})",
         target.platform_summary(),
@@ -170,6 +168,7 @@ pub fn install(request: &Request, reporter: &dyn Reporter) -> Result<Outcome, Py
             source: e,
         })?;
 
+    let started = std::time::Instant::now();
     let resolved = if spec.fully_pinned_and_hashed() {
         reporter.stage("collecting pinned, hashed requirements", None);
         exact(&client, &runtime, target, &spec)?
@@ -192,6 +191,7 @@ pub fn install(request: &Request, reporter: &dyn Reporter) -> Result<Outcome, Py
         };
         resolve::resolve(&client, &runtime, target, &spec, Some(&build))?
     };
+    tracing::debug!(elapsed = ?started.elapsed(), "resolved");
     let resolved = apply_exclusions(resolved, &request.exclude_packages, reporter);
 
     for r in &resolved {
@@ -236,6 +236,7 @@ pub fn install(request: &Request, reporter: &dyn Reporter) -> Result<Outcome, Py
     let paths: Vec<PathBuf> = paths.into_iter().collect::<Result<_, _>>()?;
     reporter.advance(to_fetch.len() as u64);
 
+    tracing::debug!(elapsed = ?started.elapsed(), "downloaded");
     reporter.stage("installing wheels", Some(resolved.len() as u64));
     let installed: Vec<(install::InstalledWheel, String)> = resolved
         .par_iter()
@@ -258,6 +259,7 @@ pub fn install(request: &Request, reporter: &dyn Reporter) -> Result<Outcome, Py
         })
         .collect::<Result<_, PythonError>>()?;
 
+    tracing::debug!(elapsed = ?started.elapsed(), "installed");
     // Two wheels writing one path would make the package depend on install order.
     let mut owner: HashMap<&str, &str> = HashMap::new();
     for ((wheel, _), r) in installed.iter().zip(&resolved) {
@@ -473,7 +475,7 @@ fn exact(
                 help: "regenerate the hashes for this runtime and architecture (slipway writes them to dist/<function>/requirements.lock.txt), or pin a version that has a matching wheel".into(),
             });
         };
-        let tag = target.tags().get(rank).cloned().unwrap_or_default();
+        let tag = target.tag(rank).to_string();
         let rejected = c
             .rejected
             .iter()

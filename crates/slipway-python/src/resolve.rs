@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use pep508_rs::pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::{ExtraName, MarkerEnvironment, PackageName, VersionOrUrl};
@@ -93,7 +93,7 @@ pub fn candidates(project: &PackageName, files: &[DistFile], target: &Target) ->
                         .get(&wheel.version)
                         .is_none_or(|c| rank < c.rank);
                     if better {
-                        let tag = target.tags().get(rank).cloned().unwrap_or_default();
+                        let tag = target.tag(rank).to_string();
                         out.versions.insert(
                             wheel.version.clone(),
                             Candidate {
@@ -146,7 +146,8 @@ struct Provider<'a> {
     root: Vec<&'a Requirement>,
     constraints: HashMap<PackageName, Vec<VersionSpecifiers>>,
     allow_pre: bool,
-    candidates: RefCell<HashMap<PackageName, Arc<Candidates>>>,
+    /// Shared with the prefetch tasks, which sort files on the runtime's threads.
+    candidates: Arc<Mutex<HashMap<PackageName, Arc<Candidates>>>>,
     /// Sdist-only ranges that left a package without versions, for the error.
     no_wheel: RefCell<BTreeMap<PackageName, Arc<Candidates>>>,
     sdist_builder: Option<&'a SdistBuilder<'a>>,
@@ -154,8 +155,8 @@ struct Provider<'a> {
 
 impl Provider<'_> {
     fn candidates(&self, name: &PackageName) -> Result<Arc<Candidates>, PythonError> {
-        if let Some(c) = self.candidates.borrow().get(name) {
-            return Ok(c.clone());
+        if let Some(c) = self.candidates.lock().expect("lock").get(name).cloned() {
+            return Ok(c);
         }
         let files = self.runtime.block_on(self.client.project_files(name))?;
         if files.is_empty() {
@@ -171,7 +172,13 @@ impl Provider<'_> {
             });
         }
         let c = Arc::new(candidates(name, &files, self.target));
-        self.candidates.borrow_mut().insert(name.clone(), c.clone());
+        let c = self
+            .candidates
+            .lock()
+            .expect("lock")
+            .entry(name.clone())
+            .or_insert(c)
+            .clone();
         Ok(c)
     }
 
@@ -186,14 +193,23 @@ impl Provider<'_> {
     /// background, so the network works while the solver thinks.
     fn prefetch(&self, wanted: impl IntoIterator<Item = (PackageName, Ranges<Version>)>) {
         for (name, range) in wanted {
-            if self.candidates.borrow().contains_key(&name) {
+            if self.candidates.lock().expect("lock").contains_key(&name) {
                 continue;
             }
             let client = self.client.clone();
             let target = self.target.clone();
+            let shared = self.candidates.clone();
             self.runtime.spawn(async move {
                 if let Ok(files) = client.project_files(&name).await {
-                    let c = candidates(&name, &files, &target);
+                    if files.is_empty() {
+                        return;
+                    }
+                    let c = Arc::new(candidates(&name, &files, &target));
+                    shared
+                        .lock()
+                        .expect("lock")
+                        .entry(name.clone())
+                        .or_insert(c.clone());
                     let best = c
                         .versions
                         .iter()
@@ -259,7 +275,8 @@ impl DependencyProvider for Provider<'_> {
         let versions = match package {
             Node::Dist(n) | Node::Extra(n, _) => self
                 .candidates
-                .borrow()
+                .lock()
+                .expect("lock")
                 .get(n)
                 .map(|c| c.versions.len())
                 .unwrap_or(usize::MAX / 2),
@@ -311,7 +328,8 @@ impl DependencyProvider for Provider<'_> {
                 );
                 updated.sdist_only.remove(v);
                 self.candidates
-                    .borrow_mut()
+                    .lock()
+                    .expect("lock")
                     .insert(name.clone(), Arc::new(updated));
                 return Ok(Some(v.clone()));
             }
@@ -405,7 +423,7 @@ pub fn resolve(
         root: root.clone(),
         constraints,
         allow_pre: spec.pre,
-        candidates: RefCell::new(HashMap::new()),
+        candidates: Arc::new(Mutex::new(HashMap::new())),
         no_wheel: RefCell::new(BTreeMap::new()),
         sdist_builder,
     };
