@@ -445,7 +445,8 @@ fn exact(
             let Ok(rank) = target.wheel_rank(&w) else {
                 continue;
             };
-            if f.yanked || f.sha256.as_ref().is_some_and(|s| !req.hashes.contains(s)) {
+            // Yanked files stay installable when pinned by version and hash (PEP 592).
+            if f.sha256.as_ref().is_some_and(|s| !req.hashes.contains(s)) {
                 continue;
             }
             if best.is_none_or(|(r, _)| rank < r) {
@@ -485,10 +486,12 @@ fn exact(
         chosen.push((i, file.clone(), tag, rejected));
     }
     let metas = runtime.block_on(futures::future::join_all(chosen.iter().map(
-        |(_, f, _, _)| async {
-            let allowed = &reqs[chosen.iter().position(|c| c.1.url == f.url).unwrap_or(0)].hashes;
-            client.download(f, allowed).await?;
-            client.metadata(f).await
+        |(i, f, _, _)| {
+            let allowed = &reqs[*i].hashes;
+            async move {
+                client.download(f, allowed).await?;
+                client.metadata(f).await
+            }
         },
     )));
     let mut out: Vec<Resolved> = Vec::new();

@@ -54,6 +54,8 @@ pub struct Candidates {
     pub rejected: Vec<(String, String)>,
     /// Versions with a source distribution but no usable wheel.
     pub sdist_only: BTreeMap<Version, DistFile>,
+    /// Usable wheels of yanked releases: taken only for an exact pin (PEP 592).
+    pub yanked: BTreeMap<Version, Candidate>,
 }
 
 #[derive(Debug, Clone)]
@@ -70,11 +72,6 @@ pub fn candidates(project: &PackageName, files: &[DistFile], target: &Target) ->
     let python = target.python_full_version();
     let mut out = Candidates::default();
     for file in files {
-        if file.yanked {
-            out.rejected
-                .push((file.filename.clone(), "yanked by its maintainers".into()));
-            continue;
-        }
         if let Some(spec) = file.requires_python_specifiers()
             && !spec.contains(&python)
         {
@@ -88,13 +85,19 @@ pub fn candidates(project: &PackageName, files: &[DistFile], target: &Target) ->
             }
             match target.wheel_rank(&wheel) {
                 Ok(rank) => {
-                    let better = out
-                        .versions
-                        .get(&wheel.version)
-                        .is_none_or(|c| rank < c.rank);
+                    let map = if file.yanked {
+                        out.rejected.push((
+                            file.filename.clone(),
+                            "yanked by its maintainers (used only when pinned with ==)".into(),
+                        ));
+                        &mut out.yanked
+                    } else {
+                        &mut out.versions
+                    };
+                    let better = map.get(&wheel.version).is_none_or(|c| rank < c.rank);
                     if better {
                         let tag = target.tag(rank).to_string();
-                        out.versions.insert(
+                        map.insert(
                             wheel.version.clone(),
                             Candidate {
                                 file: file.clone(),
@@ -110,6 +113,7 @@ pub fn candidates(project: &PackageName, files: &[DistFile], target: &Target) ->
             }
         } else if let Some(sdist) = crate::wheel_name::SdistName::parse(&file.filename)
             && &sdist.name == project
+            && !file.yanked
         {
             out.sdist_only.insert(sdist.version, file.clone());
         }
@@ -306,6 +310,19 @@ impl DependencyProvider for Provider<'_> {
         let chosen = stable
             .or_else(|| c.versions.keys().rev().find(usable))
             .cloned();
+        if chosen.is_none()
+            && let Some(pinned) = range.as_singleton()
+            && let Some(candidate) = c.yanked.get(pinned)
+            && self.allowed_by_constraints(name, pinned)
+        {
+            let mut updated = (*c).clone();
+            updated.versions.insert(pinned.clone(), candidate.clone());
+            self.candidates
+                .lock()
+                .expect("lock")
+                .insert(name.clone(), Arc::new(updated));
+            return Ok(Some(pinned.clone()));
+        }
         if chosen.is_none() {
             if let Some(builder) = self.sdist_builder
                 && let Some((v, sdist)) = c.sdist_only.iter().rev().find(|(v, _)| usable(v))

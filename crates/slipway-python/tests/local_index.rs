@@ -188,7 +188,10 @@ fn architecture_picks_the_matching_wheel_and_foreign_platforms_are_refused() {
     for word in ["native 1.1", "musl", "linux_"] {
         assert!(err.contains(word), "{word} missing from: {err}");
     }
-    assert!(!err.contains("macosx") && !err.contains("win_amd64"), "{err}");
+    assert!(
+        !err.contains("macosx") && !err.contains("win_amd64"),
+        "{err}"
+    );
     // The wrong CPython ABI is refused too.
     let err = f
         .install(&index, "native\n", "python3.13", X86)
@@ -358,6 +361,11 @@ fn yanked_files_and_wrong_requires_python_are_skipped() {
     assert_eq!(
         versions(&f.install(&index, "lib\n", "python3.13", X86).unwrap())["lib"],
         "3.0"
+    );
+    // An exact pin may still take a yanked release (PEP 592).
+    assert_eq!(
+        versions(&f.install(&index, "lib==2.0\n", "python3.12", X86).unwrap())["lib"],
+        "2.0"
     );
 }
 
