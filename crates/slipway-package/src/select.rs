@@ -170,7 +170,6 @@ impl Selector {
             .require_git(false)
             .parents(false)
             .follow_links(false)
-            .sort_by_file_name(|a, b| a.cmp(b))
             .filter_entry(move |e| {
                 let is_dir = e.file_type().is_some_and(|t| t.is_dir());
                 let default_excluded = is_dir

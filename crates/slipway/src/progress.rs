@@ -38,10 +38,17 @@ impl Progress {
     pub fn stage(&self, message: &str, total: Option<u64>) {
         if let Some(b) = &self.bar {
             b.set_position(0);
-            match total {
-                Some(t) => b.set_length(t),
-                None => b.unset_length(),
-            }
+            let template = match total {
+                Some(t) => {
+                    b.set_length(t);
+                    "{spinner} {msg} {pos}/{len}"
+                }
+                None => {
+                    b.unset_length();
+                    "{spinner} {msg}"
+                }
+            };
+            b.set_style(ProgressStyle::with_template(template).expect("static template"));
             b.set_message(message.to_string());
         } else if self.plain {
             match total {

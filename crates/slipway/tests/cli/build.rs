@@ -451,3 +451,24 @@ fn out_and_config_flags_work_from_any_folder() {
     );
     assert!(Path::new(&elsewhere.path().join("artifacts/hello/hello.zip")).is_file());
 }
+
+#[test]
+fn over_50_mb_zipped_warns_that_deploys_go_through_s3() {
+    let p = Project::hello();
+    // Incompressible bytes so the zip stays over 50 MB.
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let data: Vec<u8> = (0..(51 * 1024 * 1024 / 8))
+        .flat_map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state.to_le_bytes()
+        })
+        .collect();
+    p.write("src/model.bin", &data);
+    let v = build_json(&p, &[]);
+    let warning = v["functions"][0]["warnings"][0]
+        .as_str()
+        .unwrap_or_default();
+    assert!(warning.contains("50 MB") && warning.contains("S3"), "{v}");
+}

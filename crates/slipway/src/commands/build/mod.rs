@@ -208,7 +208,7 @@ fn build_function(
     let hashed = hash_sources(&selector, files, &previous)?;
 
     let dependency_fingerprint = dependencies::fingerprint(function, project, &args.dependencies)?;
-    let source_commit = git_commit(&function.source);
+    let source_commit = slipway_package::git::head_commit(&function.source);
     let mut hasher = InputHasher::new();
     hasher.field("slipway", env!("CARGO_PKG_VERSION"));
     for (k, v) in function.fingerprint_fields() {
@@ -431,17 +431,4 @@ fn now_ns() -> i128 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos() as i128)
         .unwrap_or(0)
-}
-
-/// The commit checked out in the source folder's repository, if any.
-fn git_commit(source: &Path) -> Option<String> {
-    let out = std::process::Command::new("git")
-        .arg("-C")
-        .arg(source)
-        .args(["rev-parse", "--verify", "-q", "HEAD"])
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    let commit = String::from_utf8(out.stdout).ok()?.trim().to_string();
-    (out.status.success() && !commit.is_empty()).then_some(commit)
 }
