@@ -47,6 +47,9 @@ pub struct DistFile {
     pub core_metadata: Option<Option<String>>,
     /// The index it came from (position in [`Sources::indexes`]), `None` for folders.
     pub index: Option<usize>,
+    /// Size in bytes, when the index says (PEP 700).
+    #[serde(default)]
+    pub size: Option<u64>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -188,6 +191,7 @@ impl Client {
                 yanked: false,
                 core_metadata: None,
                 index: None,
+                size: std::fs::metadata(path).ok().map(|m| m.len()),
             })
             .collect())
     }
@@ -599,6 +603,8 @@ struct JsonFile {
     core_metadata: serde_json::Value,
     #[serde(default, rename = "dist-info-metadata")]
     dist_info_metadata: serde_json::Value,
+    #[serde(default)]
+    size: Option<u64>,
 }
 
 /// `true`, `false`, or `{ "sha256": … }` (PEP 691/714).
@@ -635,6 +641,7 @@ fn parse_json_page(body: &str, base: &Url) -> Result<Vec<DistFile>, String> {
                     serde_json::Value::String(_) => true,
                     _ => false,
                 },
+                size: f.size,
                 core_metadata: metadata_flag(&f.core_metadata)
                     .or_else(|| metadata_flag(&f.dist_info_metadata)),
                 index: None,
@@ -704,6 +711,7 @@ fn parse_html_page(body: &str, page_url: &Url) -> Vec<DistFile> {
             yanked: attrs.contains_key("data-yanked"),
             core_metadata,
             index: None,
+            size: None,
         });
     }
     files

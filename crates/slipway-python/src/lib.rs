@@ -217,19 +217,26 @@ pub fn install(request: &Request, reporter: &dyn Reporter) -> Result<Outcome, Py
         .iter()
         .map(|r| (r.file.clone(), r.allowed_hashes.clone()))
         .collect();
-    let missing = to_fetch
+    let missing: Vec<&DistFile> = to_fetch
         .iter()
-        .filter(|(f, _)| {
+        .map(|(f, _)| f)
+        .filter(|f| {
             !f.local
                 && f.sha256
                     .as_ref()
                     .is_none_or(|s| !request.cache.wheel_path(s, &f.filename).is_file())
         })
-        .count();
+        .collect();
+    let missing_bytes: u64 = missing.iter().filter_map(|f| f.size).sum();
+    let missing = missing.len();
     let message = if missing == 0 {
         format!("all {} wheels are in the cache", to_fetch.len())
     } else {
-        format!("downloading {missing} of {} wheels", to_fetch.len())
+        format!(
+            "downloading {missing} of {} wheels ({:.1} MiB)",
+            to_fetch.len(),
+            missing_bytes as f64 / (1024.0 * 1024.0)
+        )
     };
     reporter.stage(&message, Some(to_fetch.len() as u64));
     let paths = runtime.block_on(client.download_all(&to_fetch));

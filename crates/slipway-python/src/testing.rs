@@ -325,6 +325,7 @@ async fn page(
                     "url": format!("../../files/{}", f.filename),
                     "hashes": {"sha256": sha(f)},
                     "yanked": f.yanked,
+                    "size": f.bytes.len(),
                 });
                 if let Some(r) = &f.requires_python {
                     v["requires-python"] = r.clone().into();

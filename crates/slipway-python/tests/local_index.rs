@@ -800,3 +800,58 @@ fn a_pure_python_sdist_is_built_and_a_native_one_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn uv_lock_installs_the_locked_files_the_target_needs() {
+    let index = LocalIndex::start();
+    let lib = index.add_wheel(&WheelSpec::new("lib", "1.0", "py3-none-any").requires("dep"));
+    index.add_wheel(&WheelSpec::new("lib", "2.0", "py3-none-any").requires("dep"));
+    let dep = index.add_wheel(&WheelSpec::new("dep", "1.0", "py3-none-any"));
+    let win = index.add_wheel(&WheelSpec::new("winonly", "1.0", "py3-none-any"));
+    let registry = index.url();
+    let lock = format!(
+        r#"version = 1
+requires-python = ">=3.12"
+
+[[package]]
+name = "app"
+version = "0.1.0"
+source = {{ virtual = "." }}
+dependencies = [
+    {{ name = "lib" }},
+    {{ name = "winonly", marker = "sys_platform == 'win32'" }},
+]
+
+[[package]]
+name = "lib"
+version = "1.0"
+source = {{ registry = "{registry}" }}
+dependencies = [{{ name = "dep" }}]
+wheels = [{{ url = "{registry}lib.whl", hash = "sha256:{lib}" }}]
+
+[[package]]
+name = "dep"
+version = "1.0"
+source = {{ registry = "{registry}" }}
+wheels = [{{ url = "{registry}dep.whl", hash = "sha256:{dep}" }}]
+
+[[package]]
+name = "winonly"
+version = "1.0"
+source = {{ registry = "{registry}" }}
+wheels = [{{ url = "{registry}w.whl", hash = "sha256:{win}" }}]
+"#
+    );
+    let f = Fixture::new();
+    let path = f.dir.path().join("uv.lock");
+    std::fs::write(&path, lock).unwrap();
+    let mut req = f.request(&index, "", "python3.12", X86);
+    req.dependency_file = path;
+    req.settings.cli_index_url = None;
+    let o = slipway_python::install(&req, &slipway_python::Silent).unwrap();
+    assert_eq!(
+        versions(&o),
+        BTreeMap::from([("dep".into(), "1.0".into()), ("lib".into(), "1.0".into())])
+    );
+    assert!(o.lock.contains(&format!("--hash=sha256:{lib}")));
+}
