@@ -230,14 +230,11 @@ impl Client {
                 message: e.to_string(),
             })?;
         let response = self
-            .get(&url)
-            .header(
-                reqwest::header::ACCEPT,
-                "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01",
+            .send(
+                &url,
+                Some("application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"),
             )
-            .send()
-            .await
-            .map_err(|e| index_error(&url, e))?;
+            .await?;
         self.inner
             .stats
             .pages_fetched
@@ -280,6 +277,35 @@ impl Client {
             let _ = self.inner.cache.store(&cache_path, &bytes);
         }
         Ok(Some(page.files))
+    }
+
+    /// GET with up to three attempts: CI networks drop connections, and a
+    /// retry is cheaper than a failed pipeline. Only connection failures,
+    /// time-outs and 5xx answers are retried.
+    async fn send(
+        &self,
+        url: &Url,
+        accept: Option<&str>,
+    ) -> Result<reqwest::Response, PythonError> {
+        const ATTEMPTS: u32 = 3;
+        let mut attempt = 1;
+        loop {
+            let mut request = self.get(url);
+            if let Some(accept) = accept {
+                request = request.header(reqwest::header::ACCEPT, accept);
+            }
+            let result = request.send().await;
+            let retry = match &result {
+                Ok(r) => r.status().is_server_error(),
+                Err(e) => e.is_connect() || e.is_timeout() || e.is_request(),
+            };
+            if !retry || attempt == ATTEMPTS {
+                return result.map_err(|e| index_error(url, e));
+            }
+            tracing::debug!(url = %redact(url.as_str()), attempt, "retrying");
+            tokio::time::sleep(Duration::from_millis(250 * u64::from(attempt))).await;
+            attempt += 1;
+        }
     }
 
     fn get(&self, url: &Url) -> reqwest::RequestBuilder {
@@ -351,11 +377,7 @@ impl Client {
                     url: redact(&file.url),
                     message: e.to_string(),
                 })?;
-            let response = self
-                .get(&url)
-                .send()
-                .await
-                .map_err(|e| index_error(&url, e))?;
+            let response = self.send(&url, None).await?;
             if response.status().is_success() {
                 let bytes = response.bytes().await.map_err(|e| index_error(&url, e))?;
                 if let Some(expected) = expected {
@@ -423,11 +445,7 @@ impl Client {
             url: redact(&file.url),
             message: e.to_string(),
         })?;
-        let response = self
-            .get(&url)
-            .send()
-            .await
-            .map_err(|e| index_error(&url, e))?;
+        let response = self.send(&url, None).await?;
         if !response.status().is_success() {
             return Err(PythonError::Index {
                 url: url.to_string(),
