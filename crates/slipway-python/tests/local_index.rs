@@ -855,3 +855,23 @@ wheels = [{{ url = "{registry}w.whl", hash = "sha256:{win}" }}]
     );
     assert!(o.lock.contains(&format!("--hash=sha256:{lib}")));
 }
+
+#[test]
+fn transient_index_failures_are_retried_and_persistent_ones_reported() {
+    let index = LocalIndex::start();
+    index.add_wheel(&WheelSpec::new("lib", "1.0", "py3-none-any"));
+    let f = Fixture::new();
+    index.fail_next(2);
+    assert_eq!(
+        versions(&f.install(&index, "lib\n", "python3.12", X86).unwrap())["lib"],
+        "1.0"
+    );
+    let mut req = f.request(&index, "lib\n", "python3.12", X86);
+    req.cache = Cache::at(f.dir.path().join("other-cache"));
+    // More failures than any retrying can absorb.
+    index.fail_next(100);
+    let err = slipway_python::install(&req, &slipway_python::Silent)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("503"), "{err}");
+}
