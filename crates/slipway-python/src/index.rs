@@ -505,14 +505,20 @@ impl Client {
     }
 
     /// Downloads several files at once; results in the same order.
+    /// `done` is called as each file is in the cache (for progress).
     pub async fn download_all(
         &self,
         files: &[(DistFile, Vec<String>)],
+        done: &(dyn Fn() + Sync),
     ) -> Vec<Result<PathBuf, PythonError>> {
-        futures::stream::iter(files.iter().map(|(f, allowed)| self.download(f, allowed)))
-            .buffered(PARALLEL_DOWNLOADS)
-            .collect()
-            .await
+        futures::stream::iter(files.iter().map(|(f, allowed)| async move {
+            let result = self.download(f, allowed).await;
+            done();
+            result
+        }))
+        .buffered(PARALLEL_DOWNLOADS)
+        .collect()
+        .await
     }
 }
 

@@ -239,9 +239,8 @@ pub fn install(request: &Request, reporter: &dyn Reporter) -> Result<Outcome, Py
         )
     };
     reporter.stage(&message, Some(to_fetch.len() as u64));
-    let paths = runtime.block_on(client.download_all(&to_fetch));
+    let paths = runtime.block_on(client.download_all(&to_fetch, &|| reporter.advance(1)));
     let paths: Vec<PathBuf> = paths.into_iter().collect::<Result<_, _>>()?;
-    reporter.advance(to_fetch.len() as u64);
 
     tracing::debug!(elapsed = ?started.elapsed(), "downloaded");
     reporter.stage("installing wheels", Some(resolved.len() as u64));
