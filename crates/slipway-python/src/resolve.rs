@@ -377,6 +377,14 @@ impl DependencyProvider for Provider<'_> {
                 let metadata = self
                     .runtime
                     .block_on(self.client.metadata(&candidate.file))?;
+                // Folders and some indexes do not publish requires-python; the metadata does.
+                if let Some(spec) = &metadata.requires_python
+                    && !spec.contains(&self.target.python_full_version())
+                {
+                    return Ok(Dependencies::Unavailable(format!(
+                        "it requires Python {spec}"
+                    )));
+                }
                 let extras: Vec<ExtraName> = match package {
                     Node::Extra(_, e) => vec![e.clone()],
                     _ => Vec::new(),

@@ -875,3 +875,23 @@ fn transient_index_failures_are_retried_and_persistent_ones_reported() {
         .to_string();
     assert!(err.contains("503"), "{err}");
 }
+
+#[test]
+fn requires_python_in_the_metadata_counts_when_the_index_does_not_say() {
+    let index = LocalIndex::start();
+    index.add_wheel(&WheelSpec::new("lib", "1.0", "py3-none-any"));
+    let mut newer = WheelSpec::new("lib", "2.0", "py3-none-any");
+    newer.requires_python = Some(">=3.13".into());
+    index.add_wheel(&newer);
+    // The page leaves requires-python out; only METADATA carries it.
+    index.edit(&newer.filename(), |f| f.requires_python = None);
+    let f = Fixture::new();
+    assert_eq!(
+        versions(&f.install(&index, "lib\n", "python3.12", X86).unwrap())["lib"],
+        "1.0"
+    );
+    assert_eq!(
+        versions(&f.install(&index, "lib\n", "python3.13", X86).unwrap())["lib"],
+        "2.0"
+    );
+}
