@@ -113,7 +113,16 @@ pub fn fingerprint(request: &Request) -> Result<String, PythonError> {
             slipway_artifact::digest::sha256_hex(&bytes)
         ));
     }
-    text.push_str(&format!("{:?}\n", request.settings));
+    // Index settings as written; no absolute paths, so the same project in
+    // another folder gets the same input hash.
+    let settings = &request.settings;
+    text.push_str(&format!(
+        "index={:?}|{:?}\nextra={:?}|{:?}\n",
+        settings.cli_index_url,
+        settings.config_index_url,
+        settings.cli_extra_index_urls,
+        settings.config_extra_index_urls
+    ));
     text.push_str(&sources::Environment::capture().fingerprint());
     // find-links folders: their listing decides what can be installed.
     for dir in spec
@@ -125,14 +134,13 @@ pub fn fingerprint(request: &Request) -> Result<String, PythonError> {
         if let Ok(entries) = std::fs::read_dir(dir) {
             let mut names: Vec<String> = entries
                 .flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .map(|e| {
+                    let size = e.metadata().map(|m| m.len()).unwrap_or(0);
+                    format!("{}:{size}", e.file_name().to_string_lossy())
+                })
                 .collect();
             names.sort();
-            text.push_str(&format!(
-                "find_links={}:{}\n",
-                dir.display(),
-                names.join(",")
-            ));
+            text.push_str(&format!("find_links={}\n", names.join(",")));
         }
     }
     Ok(slipway_artifact::digest::sha256_hex(text.as_bytes()))

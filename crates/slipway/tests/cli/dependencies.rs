@@ -379,3 +379,35 @@ fn the_index_comes_from_pip_index_url_and_credentials_from_netrc() {
     let lock = std::fs::read_to_string(p.join("dist/api/requirements.lock.txt")).unwrap();
     assert!(lock.contains("greeting==1.2.0"), "{lock}");
 }
+
+#[test]
+fn the_same_project_in_another_folder_has_the_same_input_hash() {
+    let index = index_with_app_dependencies();
+    let wheels = tempfile::tempdir().unwrap();
+    slipway_python::testing::write_wheel(
+        wheels.path(),
+        &WheelSpec::new("local-extra", "1.0", "py3-none-any"),
+    );
+    let extra = |p: &Project| {
+        std::fs::create_dir_all(p.join("wheels")).unwrap();
+        for e in std::fs::read_dir(wheels.path()).unwrap() {
+            let e = e.unwrap();
+            std::fs::copy(e.path(), p.join("wheels").join(e.file_name())).unwrap();
+        }
+        p.write(
+            "requirements.txt",
+            "--find-links wheels\ngreeting>=1\nlocal-extra\n",
+        );
+    };
+    let a = project(&index, "");
+    let b = project(&index, "");
+    extra(&a);
+    extra(&b);
+    let ha = build(&a, &[])["functions"][0]["input_hash"].clone();
+    let hb = build(&b, &[])["functions"][0]["input_hash"].clone();
+    assert_eq!(ha, hb);
+    assert_eq!(
+        manifest(&a)["artifact"]["sha256"],
+        manifest(&b)["artifact"]["sha256"]
+    );
+}
