@@ -531,7 +531,17 @@ pub fn resolve(
     // Edges: each node's dependencies as the solver saw them, restricted to chosen dists.
     for (node, version) in solution.iter() {
         let (from_name, from_label) = match node {
-            Node::Root => (None, "-r requirements".to_string()),
+            Node::Root => (
+                None,
+                format!(
+                    "-r {}",
+                    spec.files
+                        .first()
+                        .and_then(|f| f.file_name())
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_else(|| "requirements".into())
+                ),
+            ),
             Node::Dist(n) => (Some(n.clone()), n.to_string()),
             Node::Extra(n, e) => (Some(n.clone()), format!("{n}[{e}]")),
         };

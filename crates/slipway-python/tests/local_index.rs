@@ -305,6 +305,7 @@ fn resolves_ranges_extras_and_transitive_dependencies_and_writes_a_lock() {
         o.lock
     );
     assert!(o.lock.contains("# via web"), "{}", o.lock);
+    assert!(o.lock.contains("# via -r requirements.txt"), "{}", o.lock);
     let again = f.install(&index, &o.lock, "python3.12", X86).unwrap();
     assert_eq!(versions(&again), versions(&o));
     assert_eq!(
