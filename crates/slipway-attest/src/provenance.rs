@@ -323,6 +323,7 @@ mod tests {
             slipway_version: "0.1.0".into(),
             source_commit: Some("0123456789abcdef0123456789abcdef01234567".into()),
             source_date_epoch: 0,
+            evidence_time: None,
             dependencies: vec![dist("six", "1.16.0"), dist("Attrs", "24.2.0")],
         }
     }

@@ -55,6 +55,7 @@ fn build(dir: &Path, key: &SigningKey) -> Manifest {
         slipway_version: "0.1.0".into(),
         source_commit: None,
         source_date_epoch: options.source_date_epoch,
+        evidence_time: None,
         dependencies: vec![Distribution {
             name: "six".into(),
             version: "1.16.0".into(),
