@@ -35,9 +35,11 @@ impl Context {
             tracing_subscriber::EnvFilter::try_from_env("SLIPWAY_LOG").unwrap_or_else(|_| {
                 tracing_subscriber::EnvFilter::new(format!("warn,slipway={level}"))
             });
+        use std::io::IsTerminal;
         let _ = tracing_subscriber::fmt()
             .with_env_filter(filter)
             .with_writer(std::io::stderr)
+            .with_ansi(std::io::stderr().is_terminal())
             .without_time()
             .with_target(false)
             .try_init();
