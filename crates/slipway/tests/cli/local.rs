@@ -577,3 +577,223 @@ print(json.dumps([m["Body"] for m in sqs.receive_message(QueueUrl=dlq, MaxNumber
     );
     assert_eq!(dead, json!(["this is not an order"]));
 }
+
+fn examples_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
+}
+
+#[test]
+fn every_example_passes_its_own_tests() {
+    for example in ["sqs-to-dynamodb", "function-url-api", "s3-trigger", "alexa-skill"] {
+        let out = Process::new("python3")
+            .args(["-m", "unittest", "discover", "-s", "tests"])
+            .current_dir(examples_dir().join(example))
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{example}: {stderr}");
+        assert!(stderr.contains("OK") && !stderr.contains("skipped"), "{example}: {stderr}");
+    }
+}
+
+/// Copies an example's folder (without dist/) into a new project and builds it.
+fn built_example(name: &str) -> Project {
+    let p = Project::new();
+    let root = examples_dir().join(name);
+    for entry in walk(&root) {
+        let rel = entry.strip_prefix(&root).unwrap().to_string_lossy().into_owned();
+        if rel.starts_with("dist") || rel.contains("__pycache__") {
+            continue;
+        }
+        p.write(&rel, std::fs::read(&entry).unwrap());
+    }
+    let out = p.slipway().args(["build", "--quiet"]).output().unwrap();
+    assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+    p
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().filter_map(Result::ok) {
+        let path = e.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+fn invoke_with_event(p: &Project, event_args: &[&str], extra: &[&str]) -> (bool, Value, String) {
+    let event = p.slipway().arg("event").args(event_args).output().unwrap();
+    assert!(event.status.success(), "{}", String::from_utf8_lossy(&event.stderr));
+    let out = p
+        .slipway()
+        .args(["invoke", "--event", "-"])
+        .args(extra)
+        .write_stdin(event.stdout)
+        .output()
+        .unwrap();
+    let value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (out.status.success(), value, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn function_url_and_s3_examples_run_on_sample_events() {
+    let api = built_example("function-url-api");
+    let (ok, v, log) = invoke_with_event(
+        &api,
+        &["function-url", "--method", "POST", "--path", "/items", "--body", r#"{"name":"tea","price":2.5}"#],
+        &[],
+    );
+    assert!(ok, "{log}");
+    assert_eq!(v["statusCode"], json!(201));
+    assert_eq!(v["headers"]["location"], json!("/items/1"));
+
+    let s3 = built_example("s3-trigger");
+    let (ok, v, log) = invoke_with_event(
+        &s3,
+        &["s3-put", "--bucket", "uploads", "--key", "incoming/holiday photo.jpg", "--size", "2048"],
+        &[],
+    );
+    assert!(ok, "{log}");
+    assert_eq!(v["uploads"][0]["key"], json!("incoming/holiday photo.jpg"));
+    assert_eq!(v["uploads"][0]["kind"], json!("image"));
+}
+
+/// A stand-in language-model API on 127.0.0.1 answering one request.
+fn fake_model_api(answer: &'static str) -> (String, std::thread::JoinHandle<String>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/answer", listener.local_addr().unwrap());
+    let handle = std::thread::spawn(move || {
+        let (mut sock, _) = listener.accept().unwrap();
+        let mut buf = vec![0u8; 65536];
+        let mut got = Vec::new();
+        loop {
+            let n = sock.read(&mut buf).unwrap();
+            got.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&got);
+            if let Some(head_end) = text.find("\r\n\r\n") {
+                let length: usize = text[..head_end]
+                    .lines()
+                    .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap()))
+                    .unwrap_or(0);
+                if got.len() >= head_end + 4 + length {
+                    break;
+                }
+            }
+            if n == 0 {
+                break;
+            }
+        }
+        let body = format!("{{\"answer\": \"{answer}\"}}");
+        write!(sock, "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len()).unwrap();
+        String::from_utf8_lossy(&got).into_owned()
+    });
+    (url, handle)
+}
+
+#[test]
+fn alexa_example_answers_through_a_replaceable_model_api() {
+    let skill = built_example("alexa-skill");
+    let (ok, v, log) = invoke_with_event(&skill, &["alexa-launch"], &[]);
+    assert!(ok, "{log}");
+    assert!(v["response"]["outputSpeech"]["text"].as_str().unwrap().starts_with("Welcome to Quick Answers"));
+
+    let (url, server) = fake_model_api("Mount Everest.");
+    let (ok, v, log) = invoke_with_event(
+        &skill,
+        &["alexa-intent", "--intent", "AskIntent", "--slot", "question=what is the tallest mountain"],
+        &["--env", &format!("LLM_API_URL={url}"), "--env", "LLM_API_KEY=test-key"],
+    );
+    assert!(ok, "{log}");
+    assert_eq!(v["response"]["outputSpeech"]["text"], json!("Mount Everest."));
+    let request = server.join().unwrap();
+    assert!(request.to_ascii_lowercase().contains("authorization: bearer test-key"), "{request}");
+    assert!(request.contains(r#"{"question": "what is the tallest mountain"}"#), "{request}");
+}
+
+fn http_post(url: &str, body: &str) -> String {
+    let out = Process::new("curl").args(["-s", "-X", "POST", "--data-binary", body, url]).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn serve_reuses_warm_environments_up_to_the_concurrency_limit() {
+    let p = Project::new();
+    p.write(
+        "slipway.toml",
+        "[functions.slow]\nsource = \"src\"\nhandler = \"app.handler\"\nruntime = \"python3.11\"\n",
+    );
+    p.write(
+        "src/app.py",
+        "import os, time\nCALLS = 0\ndef handler(event, context):\n    global CALLS\n    CALLS += 1\n    time.sleep(event.get('sleep', 0))\n    return {'pid': os.getpid(), 'calls': CALLS}\n",
+    );
+    let out = p.slipway().args(["build", "--quiet"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let server = serve(&p, &["--concurrency", "2"]);
+    let url = format!("{}/2015-03-31/functions/slow/invocations", server.url);
+
+    let started = std::time::Instant::now();
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || http_post(&url, r#"{"sleep": 1}"#))
+        })
+        .collect();
+    let results: Vec<Value> = threads
+        .into_iter()
+        .map(|t| serde_json::from_str(&t.join().unwrap()).unwrap())
+        .collect();
+    let elapsed = started.elapsed().as_secs_f64();
+    let pids: std::collections::BTreeSet<i64> = results.iter().map(|r| r["pid"].as_i64().unwrap()).collect();
+    assert_eq!(pids.len(), 2, "two environments at most: {results:?}");
+    assert!(elapsed >= 2.0, "four 1 s calls on two environments took {elapsed}s");
+
+    // A later call lands on a warm environment: its counter keeps counting.
+    let again: Value = serde_json::from_str(&http_post(&url, "{}")).unwrap();
+    assert!(pids.contains(&again["pid"].as_i64().unwrap()));
+    assert_eq!(again["calls"], json!(3));
+}
+
+#[test]
+fn serve_rebuilds_and_restarts_when_sources_change() {
+    let p = Project::new();
+    p.write(
+        "slipway.toml",
+        "[functions.live]\nsource = \"src\"\nhandler = \"app.handler\"\nruntime = \"python3.11\"\n",
+    );
+    p.write("src/app.py", "def handler(event, context):\n    return 'first'\n");
+    let out = p.slipway().args(["build", "--quiet"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    #[allow(deprecated)]
+    let exe = assert_cmd::cargo::cargo_bin("slipway");
+    let mut child = Process::new(exe)
+        .current_dir(p.path())
+        .env_remove("SLIPWAY_CONFIG")
+        .env("SLIPWAY_CACHE_DIR", p.join(".test-cache"))
+        .args(["serve", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let server = Server { child, url: line.trim().trim_start_matches("listening on ").to_owned() };
+    let url = format!("{}/2015-03-31/functions/live/invocations", server.url);
+    assert_eq!(http_post(&url, "{}"), "\"first\"");
+
+    p.write("src/app.py", "def handler(event, context):\n    return 'second'\n");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let answer = http_post(&url, "{}");
+        if answer == "\"second\"" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "still answering {answer}");
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+}
