@@ -285,9 +285,23 @@ async fn next(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response
     response
 }
 
-/// Takes the active invocation if `id` names it; otherwise the answer the
-/// runtime gets instead.
-fn claim(shared: &Shared, id: &str, to_state: &str) -> Result<Active, Response> {
+/// Why a reply was not taken.
+enum Refusal {
+    UnknownId,
+    AlreadyAnswered,
+}
+
+impl Refusal {
+    fn response(self, to_state: &str) -> Response {
+        match self {
+            Refusal::UnknownId => invalid_request_id(),
+            Refusal::AlreadyAnswered => invalid_state("RuntimeResponseSent", to_state),
+        }
+    }
+}
+
+/// Takes the active invocation if `id` names it.
+fn claim(shared: &Shared, id: &str) -> Result<Active, Refusal> {
     let mut ledger = shared.ledger.lock().unwrap();
     match &ledger.active {
         Some(active) if active.request_id == id => {
@@ -295,10 +309,8 @@ fn claim(shared: &Shared, id: &str, to_state: &str) -> Result<Active, Response> 
             ledger.remember_answered(id.to_owned());
             Ok(active)
         }
-        _ if ledger.answered.iter().any(|a| a == id) => {
-            Err(invalid_state("RuntimeResponseSent", to_state))
-        }
-        _ => Err(invalid_request_id()),
+        _ if ledger.answered.iter().any(|a| a == id) => Err(Refusal::AlreadyAnswered),
+        _ => Err(Refusal::UnknownId),
     }
 }
 
@@ -326,12 +338,12 @@ async fn response(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let active = match claim(&shared, &id, "RuntimeInvocationResponse") {
+    let active = match claim(&shared, &id) {
         Ok(a) => a,
-        Err(r) => return r,
+        Err(r) => return r.response("RuntimeInvocationResponse"),
     };
-    let streamed = header(&headers, RESPONSE_MODE_HEADER)
-        .is_some_and(|m| m.eq_ignore_ascii_case("streaming"));
+    let streamed =
+        header(&headers, RESPONSE_MODE_HEADER).is_some_and(|m| m.eq_ignore_ascii_case("streaming"));
     let limit = if streamed {
         MAX_STREAMED_RESPONSE_BYTES
     } else {
@@ -390,9 +402,7 @@ async fn response(
 }
 
 fn default_error_body(error_type: &str) -> Bytes {
-    Bytes::from(
-        serde_json::json!({ "errorMessage": "", "errorType": error_type }).to_string(),
-    )
+    Bytes::from(serde_json::json!({ "errorMessage": "", "errorType": error_type }).to_string())
 }
 
 async fn error(
@@ -401,9 +411,9 @@ async fn error(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let active = match claim(&shared, &id, "RuntimeInvocationErrorResponse") {
+    let active = match claim(&shared, &id) {
         Ok(a) => a,
-        Err(r) => return r,
+        Err(r) => return r.response("RuntimeInvocationErrorResponse"),
     };
     let error_type = header(&headers, ERROR_TYPE_HEADER);
     let body = if body.is_empty() {
