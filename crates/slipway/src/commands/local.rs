@@ -306,6 +306,8 @@ fn runtime(multi_thread: bool) -> Result<tokio::runtime::Runtime, Failure> {
 #[derive(Serialize)]
 struct InvokeResult {
     function: String,
+    /// The interpreter the function ran under.
+    python: PathBuf,
     #[serde(flatten)]
     outcome: slipway_local::InvokeOutcome,
     /// The function's result: JSON when it is JSON, else a string.
@@ -344,6 +346,7 @@ pub fn run_invoke(ctx: &Context, args: InvokeArgs) -> Result<Status, Failure> {
         }
     };
     let (built, spec) = prepare(&project, &function, &args.runtime)?;
+    let python = spec.interpreter.path.clone();
     let payload = read_event(&args.event)?;
     if let Some(cc) = &args.client_context {
         serde_json::from_str::<serde_json::Value>(cc)
@@ -365,6 +368,7 @@ pub fn run_invoke(ctx: &Context, args: InvokeArgs) -> Result<Status, Failure> {
         ctx,
         &InvokeResult {
             function: function.name.clone(),
+            python,
             outcome,
             payload,
         },
