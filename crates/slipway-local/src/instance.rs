@@ -27,7 +27,7 @@ pub enum RuntimeClient {
     #[default]
     Auto,
     Awslambdaric,
-    /// The small client slipway ships (`bootstrap.py`).
+    /// The small client slipway ships (`slipway_lambda_bootstrap.py`).
     Builtin,
 }
 
@@ -276,7 +276,11 @@ impl Instance {
             .map_err(|e| LocalError::io("cannot create a pipe for logs", e))?;
         let python = &spec.interpreter.path;
         let mut cmd = tokio::process::Command::new(python);
-        cmd.arg(task.runtime_dir.join("bootstrap.py"))
+        cmd.arg("-c")
+            .arg(format!(
+                "import {m} as b; b.main()",
+                m = crate::task::BOOTSTRAP_MODULE
+            ))
             .current_dir(&task.task)
             .env_clear()
             .envs(lambda_environment(&spec, &task, &api))
@@ -619,6 +623,8 @@ fn lambda_environment(
     set("PYTHONUNBUFFERED", "1".into());
     let mut python_path =
         format!("{task_root}:{opt}/python/lib/python3.{minor}/site-packages:{opt}/python");
+    python_path.push(':');
+    python_path.push_str(&task.runtime_dir.display().to_string());
     if let Some(provided) = &spec.runtime_packages {
         python_path.push(':');
         python_path.push_str(&provided.display().to_string());

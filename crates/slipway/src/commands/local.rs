@@ -443,9 +443,14 @@ pub fn run_serve(ctx: &Context, args: ServeArgs) -> Result<Status, Failure> {
         let pool = Pool::new(built, spec, args.concurrency, sink.clone())?;
         pools.insert(f.name.clone(), Arc::new(pool));
     }
+    let cors = functions
+        .iter()
+        .filter_map(|f| Some((f.name.clone(), f.triggers.url.as_ref()?.cors.clone()?)))
+        .collect();
     let served = Served {
         pools: Arc::new(pools),
         region: region_of(&project, &args.runtime.region),
+        cors: Arc::new(cors),
     };
     let mut mappings = Vec::new();
     for entry in &args.sqs {

@@ -1111,3 +1111,39 @@ fn serve_rebuilds_and_restarts_when_sources_change() {
         std::thread::sleep(std::time::Duration::from_millis(300));
     }
 }
+
+#[test]
+fn function_url_front_applies_the_configured_cors() {
+    let p = built_example("function-url-api");
+    let server = serve(&p, &[]);
+    let url = format!("{}/items", server.url);
+    let (status, headers, body) = curl(&[
+        "-X",
+        "OPTIONS",
+        "-H",
+        "origin: http://localhost:3000",
+        "-H",
+        "access-control-request-method: POST",
+        &url,
+    ]);
+    assert_eq!(status, 200);
+    assert!(body.is_empty());
+    assert_eq!(
+        header(&headers, "access-control-allow-origin"),
+        vec!["http://localhost:3000"]
+    );
+    assert_eq!(
+        header(&headers, "access-control-allow-methods"),
+        vec!["GET,POST,DELETE"]
+    );
+    assert_eq!(header(&headers, "access-control-max-age"), vec!["300"]);
+
+    let (status, headers, _) = curl(&["-H", "origin: http://localhost:3000", &url]);
+    assert_eq!(status, 200);
+    assert_eq!(
+        header(&headers, "access-control-allow-origin"),
+        vec!["http://localhost:3000"]
+    );
+    let (_, headers, _) = curl(&["-H", "origin: https://elsewhere.example", &url]);
+    assert!(header(&headers, "access-control-allow-origin").is_empty());
+}
