@@ -436,7 +436,7 @@ pub fn run_serve(ctx: &Context, args: ServeArgs) -> Result<Status, Failure> {
         .collect();
     let sink = stderr_sink(ctx, functions.len() > 1);
     let rt = runtime(true)?;
-    let _guard = rt.enter();
+    let guard = rt.enter();
     let mut pools = BTreeMap::new();
     for f in &functions {
         let (built, spec) = prepare(&project, f, &args.runtime)?;
@@ -552,11 +552,35 @@ pub fn run_serve(ctx: &Context, args: ServeArgs) -> Result<Status, Failure> {
             }
         });
     }
-    rt.block_on(slipway_local::serve::run(
-        listener,
-        slipway_local::serve::router(served),
-    ))?;
+    let router = slipway_local::serve::router(served);
+    rt.block_on(async {
+        tokio::select! {
+            r = slipway_local::serve::run(listener, router) => r,
+            () = shutdown_signal() => Ok(()),
+        }
+    })?;
+    // Dropping the runtime drops the pools, which stops every runtime process.
+    drop(guard);
+    drop(rt);
     Ok(Status::Ok)
+}
+
+/// Ctrl-C or SIGTERM: stop serving and take the runtime processes down too
+/// (they run in their own process groups, out of the terminal's reach).
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let terminated = async {
+        match term.as_mut() {
+            Some(t) => {
+                t.recv().await;
+            }
+            None => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminated => {}
+    }
 }
 
 #[derive(Serialize)]

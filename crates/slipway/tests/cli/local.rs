@@ -1147,3 +1147,50 @@ fn function_url_front_applies_the_configured_cors() {
     let (_, headers, _) = curl(&["-H", "origin: https://elsewhere.example", &url]);
     assert!(header(&headers, "access-control-allow-origin").is_empty());
 }
+
+#[test]
+fn stopping_serve_stops_its_runtime_processes() {
+    let p = Project::new();
+    p.write(
+        "slipway.toml",
+        "[functions.pid]\nsource = \"src\"\nhandler = \"app.handler\"\nruntime = \"python3.11\"\n",
+    );
+    p.write(
+        "src/app.py",
+        "import os\ndef handler(event, context):\n    return os.getpid()\n",
+    );
+    let out = p.slipway().args(["build", "--quiet"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut server = serve(&p, &[]);
+    let pid: u32 = http_post(
+        &format!("{}/2015-03-31/functions/pid/invocations", server.url),
+        "{}",
+    )
+    .trim()
+    .parse()
+    .unwrap();
+    assert!(Path::new(&format!("/proc/{pid}")).exists());
+    let status = Process::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = server.child.wait().unwrap();
+    assert!(exit.success(), "serve exits cleanly on SIGTERM: {exit:?}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while Path::new(&format!("/proc/{pid}")).exists() {
+        let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        if state.split(' ').nth(2) == Some("Z") {
+            break; // exited, waiting for init to reap it
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "runtime process {pid} outlived serve"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
