@@ -415,6 +415,34 @@ async fn outgrowing_memory_kills_the_environment(client: RuntimeClient) {
     assert!(!instance.is_alive());
 }
 
+async fn slow_init_does_not_eat_the_functions_timeout(client: RuntimeClient) {
+    let dist = build(
+        "slowinit",
+        "python3.11",
+        "app.handler",
+        &[(
+            "app.py",
+            "import time\ntime.sleep(1.5)\ndef handler(e, c):\n    return c.get_remaining_time_in_millis()\n",
+        )],
+    );
+    let (sink, _) = collecting_sink();
+    let outcome = invoke_once(
+        &dist.built,
+        spec(&dist, client, 1),
+        InvokeRequest::default(),
+        sink,
+    )
+    .await
+    .unwrap();
+    assert_eq!(outcome.function_error, None, "{}", outcome.logs);
+    let remaining = payload(&outcome).as_i64().unwrap();
+    assert!(
+        remaining > 800 && remaining <= 1000,
+        "remaining {remaining}"
+    );
+    assert!(outcome.init_duration_ms.unwrap() >= 1500.0);
+}
+
 macro_rules! both_clients {
     ($($name:ident),* $(,)?) => {
         mod awslambdaric {
@@ -449,6 +477,7 @@ both_clients!(
     warm_environment_is_reused,
     a_crash_is_a_runtime_exit_error,
     outgrowing_memory_kills_the_environment,
+    slow_init_does_not_eat_the_functions_timeout,
 );
 
 #[tokio::test]
