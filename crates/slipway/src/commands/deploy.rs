@@ -1,50 +1,440 @@
 //! `slipway deploy`, `promote`, `rollback`, `drift` and `remove`.
 
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
 use clap::Args;
+use serde::Serialize;
+use slipway_aws::{Action, AliasOutcome, Artifact, DeployOptions, DeployOutcome, DeployRecord};
 
+use super::deployed::{
+    AwsArgs, DeployedArgs, DeployedReport, aws_failure, runtime, verify_deployed,
+};
 use crate::context::Context;
-use crate::output::{Failure, Status};
+use crate::output::{Failure, Render, Status, emit};
+use crate::progress::Progress;
 
+/// Deploy built functions: create or update each one, publish and move its alias, reconcile
+/// its triggers, then prove the live CodeSha256 equals the manifest's.
+///
+/// Only what differs is written; a deploy with nothing to change makes no write call.
+/// Credentials come from the standard AWS chain (environment, profiles, SSO, web identity).
 #[derive(Debug, Args)]
 pub struct DeployArgs {
     /// Functions to deploy [default: all in slipway.toml]
     pub functions: Vec<String>,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
+
+    /// Where the built artifacts are [default: dist/ beside slipway.toml]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Leave the alias on the current version and send PERCENT of its traffic to the new one;
+    /// finish with `slipway promote` or undo with `slipway rollback`
+    #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
+    pub canary: Option<f64>,
+
+    /// Also write what was deployed as KEY=value lines (a GitLab `dotenv` report)
+    #[arg(long, value_name = "FILE")]
+    pub dotenv: Option<PathBuf>,
+
+    /// Create a minimal execution role when a new function has no `role` (not in this build:
+    /// slipway deploys with the external role ARN from slipway.toml)
+    #[arg(long)]
+    pub create_role: bool,
+}
+
+fn parse_percent(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim_end_matches('%')
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number"))?;
+    if v > 0.0 && v < 100.0 {
+        Ok(v)
+    } else {
+        Err("a canary is a share of traffic strictly between 0 and 100".into())
+    }
 }
 
 #[derive(Debug, Args)]
 pub struct AliasArgs {
     /// The function whose alias moves
     pub function: String,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
 }
 
+/// Compare every live function with slipway.toml and the manifests; exit 1 on drift.
 #[derive(Debug, Args)]
 pub struct DriftArgs {
     /// Functions to compare [default: all in slipway.toml]
     pub functions: Vec<String>,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
+
+    /// Where the built artifacts are [default: dist/ beside slipway.toml]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Deploy the drifted functions again so the live state matches the desired one
+    #[arg(long)]
+    pub fix: bool,
 }
 
+/// Delete a function, its versions, aliases and triggers from AWS Lambda.
 #[derive(Debug, Args)]
 pub struct RemoveArgs {
     /// The function to delete
     pub function: String,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
+
+    /// Do not ask for confirmation (for CI)
+    #[arg(long)]
+    pub yes: bool,
 }
 
-pub fn run(_ctx: &Context, _args: DeployArgs) -> Result<Status, Failure> {
-    Err(super::not_available("deploy", "AWS deployment"))
+#[derive(Debug, Serialize)]
+struct DeployReport {
+    ok: bool,
+    functions: Vec<DeployedFunction>,
 }
 
-pub fn run_promote(_ctx: &Context, _args: AliasArgs) -> Result<Status, Failure> {
-    Err(super::not_available("promote", "AWS deployment"))
+#[derive(Debug, Serialize)]
+struct DeployedFunction {
+    #[serde(flatten)]
+    outcome: DeployOutcome,
+    record: PathBuf,
 }
 
-pub fn run_rollback(_ctx: &Context, _args: AliasArgs) -> Result<Status, Failure> {
-    Err(super::not_available("rollback", "AWS deployment"))
+impl Render for DeployReport {
+    fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        for f in &self.functions {
+            let o = &f.outcome;
+            let what = match o.action {
+                Action::Created => "created",
+                Action::Updated => "updated",
+                Action::UpToDate => "up to date",
+            };
+            writeln!(out, "{}: {what} ({})", o.function, o.function_arn)?;
+            for change in &o.changes {
+                writeln!(out, "  {change}")?;
+            }
+            if let Some(v) = &o.version {
+                writeln!(out, "  version {v}")?;
+            }
+            if let (Some(alias), Some(prev), Some(w)) =
+                (&o.alias, &o.previous_version, o.canary_weight)
+            {
+                writeln!(
+                    out,
+                    "  alias {alias}: {:.0}% of traffic on the new version, the rest on {prev}; `slipway promote {}` or `slipway rollback {}` to finish",
+                    w * 100.0,
+                    o.function,
+                    o.function
+                )?;
+            }
+            let live = o.signed_code_sha256.as_deref().unwrap_or(&o.code_sha256);
+            writeln!(
+                out,
+                "  proven: live CodeSha256 {live} is the built artifact"
+            )?;
+            writeln!(out, "  record: {}", f.record.display())?;
+        }
+        Ok(())
+    }
 }
 
-pub fn run_drift(_ctx: &Context, _args: DriftArgs) -> Result<Status, Failure> {
-    Err(super::not_available("drift", "AWS deployment"))
+pub fn run(ctx: &Context, args: DeployArgs) -> Result<Status, Failure> {
+    let project = ctx.project()?;
+    let functions = project.select(&args.functions)?;
+    if args.create_role {
+        return Err(Failure::input(miette::miette!(
+            code = "slipway::deploy::create_role",
+            help = "create the execution role with your infrastructure tooling and set `role = \"arn:aws:iam::ACCOUNT:role/NAME\"` in slipway.toml",
+            "`--create-role` is not available in this build"
+        )));
+    }
+    let out = args
+        .out
+        .as_deref()
+        .map(Context::user_path)
+        .unwrap_or_else(|| Context::default_out(&project));
+
+    // Local checks first: nothing leaves the machine unless every artifact is sound.
+    let mut artifacts = Vec::new();
+    for f in &functions {
+        let artifact = Artifact::load(f, &out).map_err(aws_failure)?;
+        check_artifact(f, &artifact)?;
+        artifacts.push(artifact);
+    }
+
+    let progress = Progress::new(ctx);
+    let steps = |m: &str| progress.stage(m, None);
+    let options = DeployOptions {
+        canary_percent: args.canary,
+        today: None,
+    };
+    let rt = runtime()?;
+    let deployed = rt.block_on(async {
+        let aws = slipway_aws::connect(&args.aws.options(&project))
+            .await
+            .map_err(aws_failure)?;
+        let mut deployed = Vec::new();
+        for (f, artifact) in functions.iter().zip(&artifacts) {
+            let outcome = slipway_aws::deploy(&aws, f, artifact, &options, &steps)
+                .await
+                .map_err(aws_failure)?;
+            let record = DeployRecord::new(&outcome, env!("CARGO_PKG_VERSION"));
+            let path = record.write(&artifact.dir).map_err(aws_failure)?;
+            deployed.push((
+                DeployedFunction {
+                    outcome,
+                    record: path,
+                },
+                record,
+            ));
+        }
+        Ok::<_, Failure>(deployed)
+    })?;
+    drop(progress);
+    if let Some(dotenv) = &args.dotenv {
+        let records: Vec<DeployRecord> = deployed.iter().map(|(_, r)| r.clone()).collect();
+        slipway_aws::write_dotenv(&Context::user_path(dotenv), &records).map_err(aws_failure)?;
+    }
+    emit(
+        ctx,
+        &DeployReport {
+            ok: true,
+            functions: deployed.into_iter().map(|(d, _)| d).collect(),
+        },
+    )?;
+    Ok(Status::Ok)
 }
 
-pub fn run_remove(_ctx: &Context, _args: RemoveArgs) -> Result<Status, Failure> {
-    Err(super::not_available("remove", "AWS deployment"))
+/// The check before any upload. The full `slipway verify` (entries, SBOMs,
+/// provenance, signatures) belongs to the evidence stage; until deploy calls
+/// it, this checks the zip against its manifest and, when slipway.toml sets
+/// `require_signature`, that a signature sits beside the zip.
+fn check_artifact(function: &slipway_config::Function, artifact: &Artifact) -> Result<(), Failure> {
+    artifact.check(function).map_err(aws_failure)?;
+    if function.require_signature {
+        let signature = artifact.zip.with_file_name(format!(
+            "{}.sig",
+            artifact
+                .zip
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+        ));
+        if !signature.is_file() {
+            return Err(Failure::failed(miette::miette!(
+                code = "slipway::deploy::unsigned",
+                help = "sign it with `slipway sign {}` first, or set `require_signature = false`",
+                "`{}` requires a signature but {} is missing",
+                function.name,
+                signature.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, Serialize)]
+struct AliasReport {
+    ok: bool,
+    #[serde(flatten)]
+    outcome: AliasOutcome,
+    promoted: bool,
+}
+
+impl Render for AliasReport {
+    fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let o = &self.outcome;
+        let verb = if self.promoted {
+            "promoted"
+        } else {
+            "rolled back"
+        };
+        writeln!(
+            out,
+            "{}: {verb}; alias {} now sends all traffic to version {} (version {} gets none)",
+            o.function, o.alias, o.version, o.dropped_version
+        )
+    }
+}
+
+fn finish_canary(ctx: &Context, args: AliasArgs, promote: bool) -> Result<Status, Failure> {
+    let project = ctx.project()?;
+    let function = project.select(std::slice::from_ref(&args.function))?[0].clone();
+    let rt = runtime()?;
+    let outcome = rt.block_on(async {
+        let aws = slipway_aws::connect(&args.aws.options(&project))
+            .await
+            .map_err(aws_failure)?;
+        slipway_aws::finish_canary(&aws, &function, promote)
+            .await
+            .map_err(aws_failure)
+    })?;
+    emit(
+        ctx,
+        &AliasReport {
+            ok: true,
+            outcome,
+            promoted: promote,
+        },
+    )?;
+    Ok(Status::Ok)
+}
+
+pub fn run_promote(ctx: &Context, args: AliasArgs) -> Result<Status, Failure> {
+    finish_canary(ctx, args, true)
+}
+
+pub fn run_rollback(ctx: &Context, args: AliasArgs) -> Result<Status, Failure> {
+    finish_canary(ctx, args, false)
+}
+
+#[derive(Debug, Serialize)]
+struct DriftReport {
+    ok: bool,
+    #[serde(flatten)]
+    drift: DeployedReport,
+    /// Functions deployed again by `--fix`.
+    fixed: Vec<DeployOutcome>,
+}
+
+impl Render for DriftReport {
+    fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        self.drift.human(out)?;
+        for f in &self.fixed {
+            writeln!(out, "{}: fixed", f.function)?;
+            for change in &f.changes {
+                writeln!(out, "  {change}")?;
+            }
+        }
+        if self.drift.ok() {
+            writeln!(out, "no drift")?;
+        }
+        Ok(())
+    }
+}
+
+pub fn run_drift(ctx: &Context, args: DriftArgs) -> Result<Status, Failure> {
+    let project = ctx.project()?;
+    let out = args
+        .out
+        .as_deref()
+        .map(Context::user_path)
+        .unwrap_or_else(|| Context::default_out(&project));
+    let deployed_args = DeployedArgs {
+        deployed: true,
+        aws: args.aws.clone(),
+    };
+    let drift = verify_deployed(ctx, &project, &args.functions, &out, &deployed_args)?;
+    let mut fixed = Vec::new();
+    if args.fix && !drift.ok() {
+        let progress = Progress::new(ctx);
+        let steps = |m: &str| progress.stage(m, None);
+        let rt = runtime()?;
+        fixed = rt.block_on(async {
+            let aws = slipway_aws::connect(&args.aws.options(&project))
+                .await
+                .map_err(aws_failure)?;
+            let mut fixed = Vec::new();
+            for f in drift.functions.iter().filter(|f| !f.in_sync()) {
+                let function = &project.functions[&f.function];
+                let artifact = Artifact::load(function, &out).map_err(aws_failure)?;
+                check_artifact(function, &artifact)?;
+                let outcome = slipway_aws::deploy(
+                    &aws,
+                    function,
+                    &artifact,
+                    &DeployOptions::default(),
+                    &steps,
+                )
+                .await
+                .map_err(aws_failure)?;
+                DeployRecord::new(&outcome, env!("CARGO_PKG_VERSION"))
+                    .write(&artifact.dir)
+                    .map_err(aws_failure)?;
+                fixed.push(outcome);
+            }
+            Ok::<_, Failure>(fixed)
+        })?;
+    }
+    let ok = drift.ok() || args.fix;
+    emit(ctx, &DriftReport { ok, drift, fixed })?;
+    Ok(if ok { Status::Ok } else { Status::CheckFailed })
+}
+
+#[derive(Debug, Serialize)]
+struct RemoveReport {
+    ok: bool,
+    #[serde(flatten)]
+    outcome: slipway_aws::RemoveOutcome,
+}
+
+impl Render for RemoveReport {
+    fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let o = &self.outcome;
+        if !o.existed {
+            return writeln!(out, "{}: nothing to remove, it does not exist", o.function);
+        }
+        writeln!(out, "{}: removed", o.function)?;
+        for change in &o.changes {
+            writeln!(out, "  {change}")?;
+        }
+        Ok(())
+    }
+}
+
+pub fn run_remove(ctx: &Context, args: RemoveArgs) -> Result<Status, Failure> {
+    let project = ctx.project()?;
+    let function = project.select(std::slice::from_ref(&args.function))?[0].clone();
+    if !args.yes {
+        confirm(&function.name)?;
+    }
+    let rt = runtime()?;
+    let outcome = rt.block_on(async {
+        let aws = slipway_aws::connect(&args.aws.options(&project))
+            .await
+            .map_err(aws_failure)?;
+        slipway_aws::remove(&aws, &function)
+            .await
+            .map_err(aws_failure)
+    })?;
+    emit(ctx, &RemoveReport { ok: true, outcome })?;
+    Ok(Status::Ok)
+}
+
+fn confirm(name: &str) -> Result<(), Failure> {
+    let refuse = || {
+        Failure::input(miette::miette!(
+            code = "slipway::remove::unconfirmed",
+            help = "pass `--yes` to remove without asking (for CI)",
+            "not removing `{name}` without confirmation"
+        ))
+    };
+    if !std::io::stdin().is_terminal() {
+        return Err(refuse());
+    }
+    eprint!(
+        "Delete `{name}`, all its versions, aliases and triggers from AWS? Type the function name to confirm: "
+    );
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(|_| refuse())?;
+    if answer.trim() == name {
+        Ok(())
+    } else {
+        Err(refuse())
+    }
 }

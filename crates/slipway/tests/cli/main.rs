@@ -4,5 +4,9 @@
 mod support;
 
 mod build;
+mod evidence;
 mod init;
+mod dependencies;
+mod scan;
 mod local;
+mod deploy;
