@@ -39,7 +39,10 @@ def greet(event, context):
     print("greeting", event.get("name"))
     if event.get("fail"):
         raise ValueError("cannot greet " + event["name"])
-    return {"greeting": "hello " + event.get("name", "nobody"), "function": context.function_name}
+    result = {"greeting": "hello " + event.get("name", "nobody"), "function": context.function_name}
+    if context.client_context:
+        result["custom"] = context.client_context.custom
+    return result
 "#;
 
 /// A built two-function project: `api` (a Function URL handler) and `greet`.
@@ -338,6 +341,31 @@ fn aws_cli_invokes_through_the_invoke_api() {
     );
     let result: Value = serde_json::from_slice(&std::fs::read(p.join("ok.json")).unwrap()).unwrap();
     assert_eq!(result["greeting"], json!("hello Cli"));
+
+    // The client context travels base64-encoded, as the SDKs send it.
+    let context = base64::engine::general_purpose::STANDARD.encode(r#"{"custom":{"tenant":"t1"}}"#);
+    let out = aws(
+        &[
+            "lambda",
+            "invoke",
+            "--endpoint-url",
+            &server.url,
+            "--function-name",
+            "greet",
+            "--client-context",
+            &context,
+            "ctx.json",
+        ],
+        p.path(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result: Value =
+        serde_json::from_slice(&std::fs::read(p.join("ctx.json")).unwrap()).unwrap();
+    assert_eq!(result["custom"], json!({"tenant": "t1"}));
 
     let out = aws(
         &[
