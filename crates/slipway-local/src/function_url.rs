@@ -57,31 +57,6 @@ fn is_text(content_type: Option<&str>, body: &[u8]) -> bool {
         || essence.ends_with("+xml")
 }
 
-/// Percent-decodes a query component (`+` is a space, as browsers send it).
-fn decode_component(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                let hex = |b: u8| (b as char).to_digit(16);
-                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                    (Some(hi), Some(lo)) => {
-                        out.push((hi * 16 + lo) as u8);
-                        i += 2;
-                    }
-                    _ => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// The payload 2.0 event for `request`.
 pub fn request_event(request: &HttpRequest, region: &str) -> Value {
     let mut headers: Map<String, Value> = Map::new();
@@ -108,9 +83,8 @@ pub fn request_event(request: &HttpRequest, region: &str) -> Value {
         })
         .unwrap_or_default();
     let mut query: Map<String, Value> = Map::new();
-    for pair in request.query.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let (k, v) = (decode_component(k), decode_component(v));
+    for (k, v) in form_urlencoded::parse(request.query.as_bytes()) {
+        let (k, v) = (k.into_owned(), v.into_owned());
         match query.get_mut(&k) {
             Some(Value::String(existing)) => {
                 existing.push(',');
