@@ -83,7 +83,7 @@ pub struct InvokeArgs {
     #[arg(short, long, value_name = "FILE")]
     pub event: Option<PathBuf>,
 
-    /// The client context the function sees (JSON), as `aws lambda invoke --client-context` gives it
+    /// The client context the function sees, as JSON (`aws lambda invoke` takes it base64-encoded)
     #[arg(long, value_name = "JSON")]
     pub client_context: Option<String>,
 
