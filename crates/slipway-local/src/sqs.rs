@@ -197,7 +197,13 @@ impl SqsMapping {
             let wait = if batch.is_empty() {
                 LONG_POLL_SECONDS
             } else {
-                (window_left.as_secs() as i32).min(LONG_POLL_SECONDS)
+                let whole_seconds = (window_left.as_secs() as i32).min(LONG_POLL_SECONDS);
+                if whole_seconds == 0 {
+                    // Long polling counts in whole seconds: sleep out the
+                    // rest of the window, then take what arrived.
+                    tokio::time::sleep(window_left).await;
+                }
+                whole_seconds
             };
             let out = client
                 .receive_message()
