@@ -215,7 +215,17 @@ impl SqsMapping {
                 .send()
                 .await
                 .map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(&e).to_string())?;
-            batch.extend(out.messages.unwrap_or_default());
+            for message in out.messages.unwrap_or_default() {
+                // A message whose visibility ran out during the window comes
+                // back: keep it once, with its newest receipt handle.
+                match batch
+                    .iter_mut()
+                    .find(|m| m.message_id() == message.message_id())
+                {
+                    Some(seen) => *seen = message,
+                    None => batch.push(message),
+                }
+            }
             let full = batch.len() >= self.batch_size as usize;
             let window_over = started.elapsed() >= self.batching_window;
             if full || window_over || (batch.is_empty() && self.batching_window.is_zero()) {

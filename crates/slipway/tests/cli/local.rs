@@ -1222,3 +1222,118 @@ fn stopping_serve_stops_its_runtime_processes() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+#[test]
+fn sqs_batching_window_gathers_and_a_failed_batch_is_retried_whole() {
+    let moto = moto();
+    let p = Project::new();
+    p.write(
+        "slipway.toml",
+        r#"[functions.batch]
+source = "src"
+handler = "app.handler"
+runtime = "python3.11"
+
+[[functions.batch.sqs]]
+queue_arn = "arn:aws:sqs:us-east-1:123456789012:work"
+batch_size = 5
+batching_window = 2
+"#,
+    );
+    p.write(
+        "src/app.py",
+        r#"
+def handler(event, context):
+    records = event["Records"]
+    bodies = sorted(r["body"] for r in records)
+    attempt = max(int(r["attributes"]["ApproximateReceiveCount"]) for r in records)
+    print("batch", len(records), ",".join(bodies), "attempt", attempt)
+    if "boom" in bodies and attempt == 1:
+        raise RuntimeError("first attempt fails")
+    return {}
+"#,
+    );
+    let out = p.slipway().args(["build", "--quiet"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let queue_url = boto3(
+        &moto,
+        r#"
+import boto3, json
+sqs = boto3.client("sqs")
+# Longer than the batching window, as AWS advises.
+print(json.dumps(sqs.create_queue(QueueName="work", Attributes={"VisibilityTimeout": "3"})["QueueUrl"]))
+"#,
+    )
+    .as_str()
+    .unwrap()
+    .to_owned();
+
+    let log_path = p.join("serve.log");
+    #[allow(deprecated)]
+    let exe = assert_cmd::cargo::cargo_bin("slipway");
+    let child = Process::new(exe)
+        .current_dir(p.path())
+        .args(["serve", "--port", "0", "--no-watch", "--sqs", &queue_url])
+        .args(["--endpoint-url", &moto.url])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env_remove("AWS_PROFILE")
+        .env_remove("SLIPWAY_CONFIG")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let _server = Server {
+        child,
+        url: String::new(),
+    };
+    // Three messages within the window, sent one by one.
+    boto3(
+        &moto,
+        r#"
+import boto3, time
+sqs = boto3.client("sqs")
+q = sqs.get_queue_url(QueueName="work")["QueueUrl"]
+for body in ["a", "b", "boom"]:
+    sqs.send_message(QueueUrl=q, MessageBody=body)
+    time.sleep(0.3)
+"#,
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        if log.contains("attempt 2") && log.contains("3 received, 3 deleted") {
+            assert!(
+                log.contains("batch 3 a,b,boom attempt 1"),
+                "the window gathers all three: {log}"
+            );
+            assert!(
+                log.contains("(the function failed: the whole batch is retried)"),
+                "{log}"
+            );
+            assert!(log.contains("batch 3 a,b,boom attempt 2"), "{log}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no retry seen:\n{log}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    let left = boto3(
+        &moto,
+        r#"
+import boto3, json
+sqs = boto3.client("sqs")
+q = sqs.get_queue_url(QueueName="work")["QueueUrl"]
+a = sqs.get_queue_attributes(QueueUrl=q, AttributeNames=["All"])["Attributes"]
+print(json.dumps(int(a["ApproximateNumberOfMessages"]) + int(a["ApproximateNumberOfMessagesNotVisible"])))
+"#,
+    );
+    assert_eq!(left, json!(0));
+}
