@@ -214,6 +214,8 @@ pub struct ScanSettings {
     pub db: Option<String>,
     pub fail_on: Option<String>,
     pub max_db_age_days: Option<u32>,
+    /// Findings without a severity score pass the gate.
+    pub allow_unscored: bool,
     pub ignore: Vec<IgnoreEntry>,
 }
 

@@ -614,6 +614,7 @@ impl Validator<'_> {
             db: raw.scan.db.clone(),
             fail_on: raw.scan.fail_on.as_ref().map(|f| f.get_ref().clone()),
             max_db_age_days: raw.scan.max_db_age_days.map(|d| d.max(0) as u32),
+            allow_unscored: raw.scan.allow_unscored.unwrap_or(false),
             ignore,
         })
     }

@@ -109,6 +109,7 @@ pub struct RawScan {
     pub db: Option<String>,
     pub fail_on: Option<Spanned<String>>,
     pub max_db_age_days: Option<i64>,
+    pub allow_unscored: Option<bool>,
     #[serde(default)]
     pub ignore: Vec<Spanned<RawIgnore>>,
 }

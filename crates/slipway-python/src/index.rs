@@ -47,6 +47,9 @@ pub struct DistFile {
     pub core_metadata: Option<Option<String>>,
     /// The index it came from (position in [`Sources::indexes`]), `None` for folders.
     pub index: Option<usize>,
+    /// Size in bytes, when the index says (PEP 700).
+    #[serde(default)]
+    pub size: Option<u64>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -188,6 +191,7 @@ impl Client {
                 yanked: false,
                 core_metadata: None,
                 index: None,
+                size: std::fs::metadata(path).ok().map(|m| m.len()),
             })
             .collect())
     }
@@ -226,14 +230,11 @@ impl Client {
                 message: e.to_string(),
             })?;
         let response = self
-            .get(&url)
-            .header(
-                reqwest::header::ACCEPT,
-                "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01",
+            .send(
+                &url,
+                Some("application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"),
             )
-            .send()
-            .await
-            .map_err(|e| index_error(&url, e))?;
+            .await?;
         self.inner
             .stats
             .pages_fetched
@@ -263,6 +264,7 @@ impl Client {
         } else {
             parse_html_page(&body, &final_url)
         };
+        files.retain(|f| could_ever_be_explained(&f.filename));
         for f in &mut files {
             f.index = Some(i);
         }
@@ -275,6 +277,35 @@ impl Client {
             let _ = self.inner.cache.store(&cache_path, &bytes);
         }
         Ok(Some(page.files))
+    }
+
+    /// GET with up to three attempts: CI networks drop connections, and a
+    /// retry is cheaper than a failed pipeline. Only connection failures,
+    /// time-outs and 5xx answers are retried.
+    async fn send(
+        &self,
+        url: &Url,
+        accept: Option<&str>,
+    ) -> Result<reqwest::Response, PythonError> {
+        const ATTEMPTS: u32 = 3;
+        let mut attempt = 1;
+        loop {
+            let mut request = self.get(url);
+            if let Some(accept) = accept {
+                request = request.header(reqwest::header::ACCEPT, accept);
+            }
+            let result = request.send().await;
+            let retry = match &result {
+                Ok(r) => r.status().is_server_error(),
+                Err(e) => e.is_connect() || e.is_timeout() || e.is_request(),
+            };
+            if !retry || attempt == ATTEMPTS {
+                return result.map_err(|e| index_error(url, e));
+            }
+            tracing::debug!(url = %redact(url.as_str()), attempt, "retrying");
+            tokio::time::sleep(Duration::from_millis(250 * u64::from(attempt))).await;
+            attempt += 1;
+        }
     }
 
     fn get(&self, url: &Url) -> reqwest::RequestBuilder {
@@ -346,11 +377,7 @@ impl Client {
                     url: redact(&file.url),
                     message: e.to_string(),
                 })?;
-            let response = self
-                .get(&url)
-                .send()
-                .await
-                .map_err(|e| index_error(&url, e))?;
+            let response = self.send(&url, None).await?;
             if response.status().is_success() {
                 let bytes = response.bytes().await.map_err(|e| index_error(&url, e))?;
                 if let Some(expected) = expected {
@@ -418,11 +445,7 @@ impl Client {
             url: redact(&file.url),
             message: e.to_string(),
         })?;
-        let response = self
-            .get(&url)
-            .send()
-            .await
-            .map_err(|e| index_error(&url, e))?;
+        let response = self.send(&url, None).await?;
         if !response.status().is_success() {
             return Err(PythonError::Index {
                 url: url.to_string(),
@@ -482,14 +505,20 @@ impl Client {
     }
 
     /// Downloads several files at once; results in the same order.
+    /// `done` is called as each file is in the cache (for progress).
     pub async fn download_all(
         &self,
         files: &[(DistFile, Vec<String>)],
+        done: &(dyn Fn() + Sync),
     ) -> Vec<Result<PathBuf, PythonError>> {
-        futures::stream::iter(files.iter().map(|(f, allowed)| self.download(f, allowed)))
-            .buffered(PARALLEL_DOWNLOADS)
-            .collect()
-            .await
+        futures::stream::iter(files.iter().map(|(f, allowed)| async move {
+            let result = self.download(f, allowed).await;
+            done();
+            result
+        }))
+        .buffered(PARALLEL_DOWNLOADS)
+        .collect()
+        .await
     }
 }
 
@@ -526,6 +555,24 @@ fn status_message(status: reqwest::StatusCode) -> String {
         }
         _ => format!("HTTP {status}"),
     }
+}
+
+/// Keeps sdists and wheels for Linux on x86_64 or aarch64 (usable, or worth
+/// naming in `-v` and errors: musl, `linux_*`, a newer glibc); macOS, Windows
+/// and other machines are dropped at once. Popular projects list tens of
+/// thousands of files, and this keeps their cached pages small and quick.
+fn could_ever_be_explained(filename: &str) -> bool {
+    let Some(stem) = filename.strip_suffix(".whl") else {
+        return true;
+    };
+    let Some(platforms) = stem.rsplit('-').next() else {
+        return false;
+    };
+    platforms.split('.').any(|p| {
+        p == "any"
+            || p.ends_with("_x86_64") && p.contains("linux")
+            || p.ends_with("_aarch64") && p.contains("linux")
+    })
 }
 
 /// The project a distribution file belongs to, from its name.
@@ -580,6 +627,8 @@ struct JsonFile {
     core_metadata: serde_json::Value,
     #[serde(default, rename = "dist-info-metadata")]
     dist_info_metadata: serde_json::Value,
+    #[serde(default)]
+    size: Option<u64>,
 }
 
 /// `true`, `false`, or `{ "sha256": … }` (PEP 691/714).
@@ -616,6 +665,7 @@ fn parse_json_page(body: &str, base: &Url) -> Result<Vec<DistFile>, String> {
                     serde_json::Value::String(_) => true,
                     _ => false,
                 },
+                size: f.size,
                 core_metadata: metadata_flag(&f.core_metadata)
                     .or_else(|| metadata_flag(&f.dist_info_metadata)),
                 index: None,
@@ -685,6 +735,7 @@ fn parse_html_page(body: &str, page_url: &Url) -> Vec<DistFile> {
             yanked: attrs.contains_key("data-yanked"),
             core_metadata,
             index: None,
+            size: None,
         });
     }
     files
@@ -827,6 +878,25 @@ mod tests {
             files[1].url,
             "http://127.0.0.1:1/simple/demo/demo-0.9.tar.gz"
         );
+    }
+
+    #[test]
+    fn pages_keep_only_files_a_lambda_build_can_use_or_explain() {
+        assert!(could_ever_be_explained("x-1.0.tar.gz"));
+        assert!(could_ever_be_explained("x-1.0-py3-none-any.whl"));
+        assert!(could_ever_be_explained(
+            "x-1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
+        ));
+        assert!(could_ever_be_explained(
+            "x-1.0-cp312-cp312-musllinux_1_2_aarch64.whl"
+        ));
+        assert!(!could_ever_be_explained(
+            "x-1.0-cp312-cp312-macosx_11_0_arm64.whl"
+        ));
+        assert!(!could_ever_be_explained("x-1.0-cp312-cp312-win_amd64.whl"));
+        assert!(!could_ever_be_explained(
+            "x-1.0-cp312-cp312-manylinux_2_17_s390x.whl"
+        ));
     }
 
     #[test]

@@ -113,7 +113,16 @@ pub fn fingerprint(request: &Request) -> Result<String, PythonError> {
             slipway_artifact::digest::sha256_hex(&bytes)
         ));
     }
-    text.push_str(&format!("{:?}\n", request.settings));
+    // Index settings as written; no absolute paths, so the same project in
+    // another folder gets the same input hash.
+    let settings = &request.settings;
+    text.push_str(&format!(
+        "index={:?}|{:?}\nextra={:?}|{:?}\n",
+        settings.cli_index_url,
+        settings.config_index_url,
+        settings.cli_extra_index_urls,
+        settings.config_extra_index_urls
+    ));
     text.push_str(&sources::Environment::capture().fingerprint());
     // find-links folders: their listing decides what can be installed.
     for dir in spec
@@ -125,14 +134,13 @@ pub fn fingerprint(request: &Request) -> Result<String, PythonError> {
         if let Ok(entries) = std::fs::read_dir(dir) {
             let mut names: Vec<String> = entries
                 .flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .map(|e| {
+                    let size = e.metadata().map(|m| m.len()).unwrap_or(0);
+                    format!("{}:{size}", e.file_name().to_string_lossy())
+                })
                 .collect();
             names.sort();
-            text.push_str(&format!(
-                "find_links={}:{}\n",
-                dir.display(),
-                names.join(",")
-            ));
+            text.push_str(&format!("find_links={}\n", names.join(",")));
         }
     }
     Ok(slipway_artifact::digest::sha256_hex(text.as_bytes()))
@@ -148,11 +156,9 @@ pub fn install(request: &Request, reporter: &dyn Reporter) -> Result<Outcome, Py
     settings.file_extra_index_urls = spec.extra_index_urls.clone();
     settings.file_find_links = spec.find_links.clone();
     settings.file_no_index = spec.no_index;
-    let sources = sources::decide(
-        &settings,
-        &sources::Environment::capture(),
-        sources::ask_pip_default_index,
-    )?;
+    let sources = sources::decide(&settings, &sources::Environment::capture(), || {
+        sources::pip_default_index_cached(&request.cache)
+    })?;
     reporter.explain(&format!(
         "target: {}; index: {} (from {})",
         target.platform_summary(),
@@ -170,6 +176,7 @@ pub fn install(request: &Request, reporter: &dyn Reporter) -> Result<Outcome, Py
             source: e,
         })?;
 
+    let started = std::time::Instant::now();
     let resolved = if spec.fully_pinned_and_hashed() {
         reporter.stage("collecting pinned, hashed requirements", None);
         exact(&client, &runtime, target, &spec)?
@@ -192,6 +199,7 @@ pub fn install(request: &Request, reporter: &dyn Reporter) -> Result<Outcome, Py
         };
         resolve::resolve(&client, &runtime, target, &spec, Some(&build))?
     };
+    tracing::debug!(elapsed = ?started.elapsed(), "resolved");
     let resolved = apply_exclusions(resolved, &request.exclude_packages, reporter);
 
     for r in &resolved {
@@ -217,25 +225,32 @@ pub fn install(request: &Request, reporter: &dyn Reporter) -> Result<Outcome, Py
         .iter()
         .map(|r| (r.file.clone(), r.allowed_hashes.clone()))
         .collect();
-    let missing = to_fetch
+    let missing: Vec<&DistFile> = to_fetch
         .iter()
-        .filter(|(f, _)| {
+        .map(|(f, _)| f)
+        .filter(|f| {
             !f.local
                 && f.sha256
                     .as_ref()
                     .is_none_or(|s| !request.cache.wheel_path(s, &f.filename).is_file())
         })
-        .count();
+        .collect();
+    let missing_bytes: u64 = missing.iter().filter_map(|f| f.size).sum();
+    let missing = missing.len();
     let message = if missing == 0 {
         format!("all {} wheels are in the cache", to_fetch.len())
     } else {
-        format!("downloading {missing} of {} wheels", to_fetch.len())
+        format!(
+            "downloading {missing} of {} wheels ({:.1} MiB)",
+            to_fetch.len(),
+            missing_bytes as f64 / (1024.0 * 1024.0)
+        )
     };
     reporter.stage(&message, Some(to_fetch.len() as u64));
-    let paths = runtime.block_on(client.download_all(&to_fetch));
+    let paths = runtime.block_on(client.download_all(&to_fetch, &|| reporter.advance(1)));
     let paths: Vec<PathBuf> = paths.into_iter().collect::<Result<_, _>>()?;
-    reporter.advance(to_fetch.len() as u64);
 
+    tracing::debug!(elapsed = ?started.elapsed(), "downloaded");
     reporter.stage("installing wheels", Some(resolved.len() as u64));
     let installed: Vec<(install::InstalledWheel, String)> = resolved
         .par_iter()
@@ -258,6 +273,7 @@ pub fn install(request: &Request, reporter: &dyn Reporter) -> Result<Outcome, Py
         })
         .collect::<Result<_, PythonError>>()?;
 
+    tracing::debug!(elapsed = ?started.elapsed(), "installed");
     // Two wheels writing one path would make the package depend on install order.
     let mut owner: HashMap<&str, &str> = HashMap::new();
     for ((wheel, _), r) in installed.iter().zip(&resolved) {
@@ -443,7 +459,8 @@ fn exact(
             let Ok(rank) = target.wheel_rank(&w) else {
                 continue;
             };
-            if f.yanked || f.sha256.as_ref().is_some_and(|s| !req.hashes.contains(s)) {
+            // Yanked files stay installable when pinned by version and hash (PEP 592).
+            if f.sha256.as_ref().is_some_and(|s| !req.hashes.contains(s)) {
                 continue;
             }
             if best.is_none_or(|(r, _)| rank < r) {
@@ -473,7 +490,7 @@ fn exact(
                 help: "regenerate the hashes for this runtime and architecture (slipway writes them to dist/<function>/requirements.lock.txt), or pin a version that has a matching wheel".into(),
             });
         };
-        let tag = target.tags().get(rank).cloned().unwrap_or_default();
+        let tag = target.tag(rank).to_string();
         let rejected = c
             .rejected
             .iter()
@@ -483,10 +500,12 @@ fn exact(
         chosen.push((i, file.clone(), tag, rejected));
     }
     let metas = runtime.block_on(futures::future::join_all(chosen.iter().map(
-        |(_, f, _, _)| async {
-            let allowed = &reqs[chosen.iter().position(|c| c.1.url == f.url).unwrap_or(0)].hashes;
-            client.download(f, allowed).await?;
-            client.metadata(f).await
+        |(i, f, _, _)| {
+            let allowed = &reqs[*i].hashes;
+            async move {
+                client.download(f, allowed).await?;
+                client.metadata(f).await
+            }
         },
     )));
     let mut out: Vec<Resolved> = Vec::new();

@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use pep508_rs::pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::{ExtraName, MarkerEnvironment, PackageName, VersionOrUrl};
@@ -54,6 +54,8 @@ pub struct Candidates {
     pub rejected: Vec<(String, String)>,
     /// Versions with a source distribution but no usable wheel.
     pub sdist_only: BTreeMap<Version, DistFile>,
+    /// Usable wheels of yanked releases: taken only for an exact pin (PEP 592).
+    pub yanked: BTreeMap<Version, Candidate>,
 }
 
 #[derive(Debug, Clone)]
@@ -70,11 +72,6 @@ pub fn candidates(project: &PackageName, files: &[DistFile], target: &Target) ->
     let python = target.python_full_version();
     let mut out = Candidates::default();
     for file in files {
-        if file.yanked {
-            out.rejected
-                .push((file.filename.clone(), "yanked by its maintainers".into()));
-            continue;
-        }
         if let Some(spec) = file.requires_python_specifiers()
             && !spec.contains(&python)
         {
@@ -88,13 +85,19 @@ pub fn candidates(project: &PackageName, files: &[DistFile], target: &Target) ->
             }
             match target.wheel_rank(&wheel) {
                 Ok(rank) => {
-                    let better = out
-                        .versions
-                        .get(&wheel.version)
-                        .is_none_or(|c| rank < c.rank);
+                    let map = if file.yanked {
+                        out.rejected.push((
+                            file.filename.clone(),
+                            "yanked by its maintainers (used only when pinned with ==)".into(),
+                        ));
+                        &mut out.yanked
+                    } else {
+                        &mut out.versions
+                    };
+                    let better = map.get(&wheel.version).is_none_or(|c| rank < c.rank);
                     if better {
-                        let tag = target.tags().get(rank).cloned().unwrap_or_default();
-                        out.versions.insert(
+                        let tag = target.tag(rank).to_string();
+                        map.insert(
                             wheel.version.clone(),
                             Candidate {
                                 file: file.clone(),
@@ -110,6 +113,7 @@ pub fn candidates(project: &PackageName, files: &[DistFile], target: &Target) ->
             }
         } else if let Some(sdist) = crate::wheel_name::SdistName::parse(&file.filename)
             && &sdist.name == project
+            && !file.yanked
         {
             out.sdist_only.insert(sdist.version, file.clone());
         }
@@ -146,7 +150,8 @@ struct Provider<'a> {
     root: Vec<&'a Requirement>,
     constraints: HashMap<PackageName, Vec<VersionSpecifiers>>,
     allow_pre: bool,
-    candidates: RefCell<HashMap<PackageName, Arc<Candidates>>>,
+    /// Shared with the prefetch tasks, which sort files on the runtime's threads.
+    candidates: Arc<Mutex<HashMap<PackageName, Arc<Candidates>>>>,
     /// Sdist-only ranges that left a package without versions, for the error.
     no_wheel: RefCell<BTreeMap<PackageName, Arc<Candidates>>>,
     sdist_builder: Option<&'a SdistBuilder<'a>>,
@@ -154,8 +159,8 @@ struct Provider<'a> {
 
 impl Provider<'_> {
     fn candidates(&self, name: &PackageName) -> Result<Arc<Candidates>, PythonError> {
-        if let Some(c) = self.candidates.borrow().get(name) {
-            return Ok(c.clone());
+        if let Some(c) = self.candidates.lock().expect("lock").get(name).cloned() {
+            return Ok(c);
         }
         let files = self.runtime.block_on(self.client.project_files(name))?;
         if files.is_empty() {
@@ -171,7 +176,13 @@ impl Provider<'_> {
             });
         }
         let c = Arc::new(candidates(name, &files, self.target));
-        self.candidates.borrow_mut().insert(name.clone(), c.clone());
+        let c = self
+            .candidates
+            .lock()
+            .expect("lock")
+            .entry(name.clone())
+            .or_insert(c)
+            .clone();
         Ok(c)
     }
 
@@ -186,14 +197,23 @@ impl Provider<'_> {
     /// background, so the network works while the solver thinks.
     fn prefetch(&self, wanted: impl IntoIterator<Item = (PackageName, Ranges<Version>)>) {
         for (name, range) in wanted {
-            if self.candidates.borrow().contains_key(&name) {
+            if self.candidates.lock().expect("lock").contains_key(&name) {
                 continue;
             }
             let client = self.client.clone();
             let target = self.target.clone();
+            let shared = self.candidates.clone();
             self.runtime.spawn(async move {
                 if let Ok(files) = client.project_files(&name).await {
-                    let c = candidates(&name, &files, &target);
+                    if files.is_empty() {
+                        return;
+                    }
+                    let c = Arc::new(candidates(&name, &files, &target));
+                    shared
+                        .lock()
+                        .expect("lock")
+                        .entry(name.clone())
+                        .or_insert(c.clone());
                     let best = c
                         .versions
                         .iter()
@@ -259,7 +279,8 @@ impl DependencyProvider for Provider<'_> {
         let versions = match package {
             Node::Dist(n) | Node::Extra(n, _) => self
                 .candidates
-                .borrow()
+                .lock()
+                .expect("lock")
                 .get(n)
                 .map(|c| c.versions.len())
                 .unwrap_or(usize::MAX / 2),
@@ -289,6 +310,19 @@ impl DependencyProvider for Provider<'_> {
         let chosen = stable
             .or_else(|| c.versions.keys().rev().find(usable))
             .cloned();
+        if chosen.is_none()
+            && let Some(pinned) = range.as_singleton()
+            && let Some(candidate) = c.yanked.get(pinned)
+            && self.allowed_by_constraints(name, pinned)
+        {
+            let mut updated = (*c).clone();
+            updated.versions.insert(pinned.clone(), candidate.clone());
+            self.candidates
+                .lock()
+                .expect("lock")
+                .insert(name.clone(), Arc::new(updated));
+            return Ok(Some(pinned.clone()));
+        }
         if chosen.is_none() {
             if let Some(builder) = self.sdist_builder
                 && let Some((v, sdist)) = c.sdist_only.iter().rev().find(|(v, _)| usable(v))
@@ -311,7 +345,8 @@ impl DependencyProvider for Provider<'_> {
                 );
                 updated.sdist_only.remove(v);
                 self.candidates
-                    .borrow_mut()
+                    .lock()
+                    .expect("lock")
                     .insert(name.clone(), Arc::new(updated));
                 return Ok(Some(v.clone()));
             }
@@ -342,6 +377,14 @@ impl DependencyProvider for Provider<'_> {
                 let metadata = self
                     .runtime
                     .block_on(self.client.metadata(&candidate.file))?;
+                // Folders and some indexes do not publish requires-python; the metadata does.
+                if let Some(spec) = &metadata.requires_python
+                    && !spec.contains(&self.target.python_full_version())
+                {
+                    return Ok(Dependencies::Unavailable(format!(
+                        "it requires Python {spec}"
+                    )));
+                }
                 let extras: Vec<ExtraName> = match package {
                     Node::Extra(_, e) => vec![e.clone()],
                     _ => Vec::new(),
@@ -405,7 +448,7 @@ pub fn resolve(
         root: root.clone(),
         constraints,
         allow_pre: spec.pre,
-        candidates: RefCell::new(HashMap::new()),
+        candidates: Arc::new(Mutex::new(HashMap::new())),
         no_wheel: RefCell::new(BTreeMap::new()),
         sdist_builder,
     };
@@ -488,7 +531,17 @@ pub fn resolve(
     // Edges: each node's dependencies as the solver saw them, restricted to chosen dists.
     for (node, version) in solution.iter() {
         let (from_name, from_label) = match node {
-            Node::Root => (None, "-r requirements".to_string()),
+            Node::Root => (
+                None,
+                format!(
+                    "-r {}",
+                    spec.files
+                        .first()
+                        .and_then(|f| f.file_name())
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_else(|| "requirements".into())
+                ),
+            ),
             Node::Dist(n) => (Some(n.clone()), n.to_string()),
             Node::Extra(n, e) => (Some(n.clone()), format!("{n}[{e}]")),
         };

@@ -136,5 +136,6 @@ pub fn build_pure_wheel(
         yanked: false,
         core_metadata: None,
         index: None,
+        size: Some(bytes.len() as u64),
     })
 }

@@ -386,6 +386,26 @@ pub fn ask_pip_default_index() -> Result<String, PythonError> {
     })
 }
 
+/// [`ask_pip_default_index`], remembered for a day: starting Python and
+/// importing pip costs more than a warm build's whole resolution.
+pub fn pip_default_index_cached(cache: &crate::Cache) -> Result<String, PythonError> {
+    let path = cache.root().join("v1").join("pip-default-index");
+    let fresh = std::fs::metadata(&path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age < std::time::Duration::from_secs(24 * 3600));
+    if fresh
+        && let Ok(url) = std::fs::read_to_string(&path)
+        && !url.trim().is_empty()
+    {
+        return Ok(url.trim().to_string());
+    }
+    let url = ask_pip_default_index()?;
+    let _ = cache.store(&path, url.as_bytes());
+    Ok(url)
+}
+
 /// `~/.netrc` (or `$NETRC`) entries: host → credentials.
 #[derive(Debug, Clone, Default)]
 pub struct Netrc {

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
 use pep508_rs::pep440_rs::Version;
 use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder};
@@ -24,7 +25,11 @@ pub struct Target {
     /// The runtime's glibc, as (major, minor).
     pub glibc: (u32, u32),
     /// Accepted `py-abi-platform` tags, best first, with their rank.
-    ranks: HashMap<String, usize>,
+    ranks: Arc<HashMap<String, usize>>,
+    /// The same tags in order, and the accepted platforms: computed once,
+    /// since every file of every project is checked against them.
+    tag_list: Arc<Vec<String>>,
+    platform_list: Arc<Vec<String>>,
 }
 
 /// The first glibc minor `manylinux_2_X` names: `manylinux1` is glibc 2.5.
@@ -59,14 +64,20 @@ impl Target {
             python_minor,
             architecture,
             glibc,
-            ranks: HashMap::new(),
+            ranks: Arc::default(),
+            tag_list: Arc::default(),
+            platform_list: Arc::default(),
         };
-        target.ranks = target
-            .tags()
-            .into_iter()
-            .enumerate()
-            .map(|(rank, tag)| (tag, rank))
-            .collect();
+        target.platform_list = Arc::new(target.platforms());
+        target.tag_list = Arc::new(target.tags());
+        target.ranks = Arc::new(
+            target
+                .tag_list
+                .iter()
+                .enumerate()
+                .map(|(rank, tag)| (tag.clone(), rank))
+                .collect(),
+        );
         target
     }
 
@@ -148,6 +159,11 @@ impl Target {
         tags
     }
 
+    /// The accepted tag of rank `rank`.
+    pub fn tag(&self, rank: usize) -> &str {
+        self.tag_list.get(rank).map(String::as_str).unwrap_or("")
+    }
+
     /// The rank of the best tag of `wheel` (lower is better), or why it cannot run here.
     pub fn wheel_rank(&self, wheel: &WheelName) -> Result<usize, Rejection> {
         let mut best: Option<usize> = None;
@@ -166,7 +182,7 @@ impl Target {
     /// Says in words why no tag of `wheel` is accepted, platform first because
     /// that is the reason people most need to see.
     fn explain_rejection(&self, wheel: &WheelName) -> Rejection {
-        let platform_ok = |p: &str| p == "any" || self.platforms().iter().any(|q| q == p);
+        let platform_ok = |p: &str| p == "any" || self.platform_list.iter().any(|q| q == p);
         if !wheel.platform_tags.iter().any(|p| platform_ok(p)) {
             let p = wheel
                 .platform_tags

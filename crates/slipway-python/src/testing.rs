@@ -161,6 +161,8 @@ struct State {
     projects: BTreeMap<String, Vec<IndexFile>>,
     html_only: bool,
     credentials: Option<(String, String)>,
+    /// Page requests still to answer with 503.
+    failures: usize,
 }
 
 /// A package index on 127.0.0.1 for the length of a test.
@@ -236,6 +238,11 @@ impl LocalIndex {
         self.state.lock().unwrap().html_only = yes;
     }
 
+    /// Answers the next `n` page requests with 503 Service Unavailable.
+    pub fn fail_next(&self, n: usize) {
+        self.state.lock().unwrap().failures = n;
+    }
+
     pub fn requests(&self) -> usize {
         self.requests.load(Ordering::SeqCst)
     }
@@ -300,7 +307,11 @@ async fn page(
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
     requests.fetch_add(1, Ordering::SeqCst);
-    let state = state.lock().unwrap();
+    let mut state = state.lock().unwrap();
+    if state.failures > 0 {
+        state.failures -= 1;
+        return (axum::http::StatusCode::SERVICE_UNAVAILABLE, "try again").into_response();
+    }
     if !authorised(&state, &headers) {
         return (axum::http::StatusCode::UNAUTHORIZED, "credentials required").into_response();
     }
@@ -325,6 +336,7 @@ async fn page(
                     "url": format!("../../files/{}", f.filename),
                     "hashes": {"sha256": sha(f)},
                     "yanked": f.yanked,
+                    "size": f.bytes.len(),
                 });
                 if let Some(r) = &f.requires_python {
                     v["requires-python"] = r.clone().into();

@@ -183,9 +183,15 @@ fn architecture_picks_the_matching_wheel_and_foreign_platforms_are_refused() {
         .install(&index, "native==1.1\n", "python3.12", X86)
         .unwrap_err()
         .to_string();
-    for word in ["musl", "macOS", "Windows", "linux_"] {
+    // Linux files are explained; macOS and Windows files are dropped from the
+    // page at once (the target module's tests cover their wording).
+    for word in ["native 1.1", "musl", "linux_"] {
         assert!(err.contains(word), "{word} missing from: {err}");
     }
+    assert!(
+        !err.contains("macosx") && !err.contains("win_amd64"),
+        "{err}"
+    );
     // The wrong CPython ABI is refused too.
     let err = f
         .install(&index, "native\n", "python3.13", X86)
@@ -299,6 +305,7 @@ fn resolves_ranges_extras_and_transitive_dependencies_and_writes_a_lock() {
         o.lock
     );
     assert!(o.lock.contains("# via web"), "{}", o.lock);
+    assert!(o.lock.contains("# via -r requirements.txt"), "{}", o.lock);
     let again = f.install(&index, &o.lock, "python3.12", X86).unwrap();
     assert_eq!(versions(&again), versions(&o));
     assert_eq!(
@@ -355,6 +362,11 @@ fn yanked_files_and_wrong_requires_python_are_skipped() {
     assert_eq!(
         versions(&f.install(&index, "lib\n", "python3.13", X86).unwrap())["lib"],
         "3.0"
+    );
+    // An exact pin may still take a yanked release (PEP 592).
+    assert_eq!(
+        versions(&f.install(&index, "lib==2.0\n", "python3.12", X86).unwrap())["lib"],
+        "2.0"
     );
 }
 
@@ -787,5 +799,100 @@ fn a_pure_python_sdist_is_built_and_a_native_one_refused() {
     assert!(
         err.contains("puresdist") && err.contains("source distribution"),
         "{err}"
+    );
+}
+
+#[test]
+fn uv_lock_installs_the_locked_files_the_target_needs() {
+    let index = LocalIndex::start();
+    let lib = index.add_wheel(&WheelSpec::new("lib", "1.0", "py3-none-any").requires("dep"));
+    index.add_wheel(&WheelSpec::new("lib", "2.0", "py3-none-any").requires("dep"));
+    let dep = index.add_wheel(&WheelSpec::new("dep", "1.0", "py3-none-any"));
+    let win = index.add_wheel(&WheelSpec::new("winonly", "1.0", "py3-none-any"));
+    let registry = index.url();
+    let lock = format!(
+        r#"version = 1
+requires-python = ">=3.12"
+
+[[package]]
+name = "app"
+version = "0.1.0"
+source = {{ virtual = "." }}
+dependencies = [
+    {{ name = "lib" }},
+    {{ name = "winonly", marker = "sys_platform == 'win32'" }},
+]
+
+[[package]]
+name = "lib"
+version = "1.0"
+source = {{ registry = "{registry}" }}
+dependencies = [{{ name = "dep" }}]
+wheels = [{{ url = "{registry}lib.whl", hash = "sha256:{lib}" }}]
+
+[[package]]
+name = "dep"
+version = "1.0"
+source = {{ registry = "{registry}" }}
+wheels = [{{ url = "{registry}dep.whl", hash = "sha256:{dep}" }}]
+
+[[package]]
+name = "winonly"
+version = "1.0"
+source = {{ registry = "{registry}" }}
+wheels = [{{ url = "{registry}w.whl", hash = "sha256:{win}" }}]
+"#
+    );
+    let f = Fixture::new();
+    let path = f.dir.path().join("uv.lock");
+    std::fs::write(&path, lock).unwrap();
+    let mut req = f.request(&index, "", "python3.12", X86);
+    req.dependency_file = path;
+    req.settings.cli_index_url = None;
+    let o = slipway_python::install(&req, &slipway_python::Silent).unwrap();
+    assert_eq!(
+        versions(&o),
+        BTreeMap::from([("dep".into(), "1.0".into()), ("lib".into(), "1.0".into())])
+    );
+    assert!(o.lock.contains(&format!("--hash=sha256:{lib}")));
+}
+
+#[test]
+fn transient_index_failures_are_retried_and_persistent_ones_reported() {
+    let index = LocalIndex::start();
+    index.add_wheel(&WheelSpec::new("lib", "1.0", "py3-none-any"));
+    let f = Fixture::new();
+    index.fail_next(2);
+    assert_eq!(
+        versions(&f.install(&index, "lib\n", "python3.12", X86).unwrap())["lib"],
+        "1.0"
+    );
+    let mut req = f.request(&index, "lib\n", "python3.12", X86);
+    req.cache = Cache::at(f.dir.path().join("other-cache"));
+    // More failures than any retrying can absorb.
+    index.fail_next(100);
+    let err = slipway_python::install(&req, &slipway_python::Silent)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("503"), "{err}");
+}
+
+#[test]
+fn requires_python_in_the_metadata_counts_when_the_index_does_not_say() {
+    let index = LocalIndex::start();
+    index.add_wheel(&WheelSpec::new("lib", "1.0", "py3-none-any"));
+    let mut newer = WheelSpec::new("lib", "2.0", "py3-none-any");
+    newer.requires_python = Some(">=3.13".into());
+    index.add_wheel(&newer);
+    // The page leaves requires-python out; only METADATA carries it.
+    index.edit(&newer.filename(), |f| f.requires_python = None);
+    let f = Fixture::new();
+    assert_eq!(
+        versions(&f.install(&index, "lib\n", "python3.12", X86).unwrap())["lib"],
+        "1.0"
+    );
+    assert_eq!(
+        versions(&f.install(&index, "lib\n", "python3.13", X86).unwrap())["lib"],
+        "2.0"
     );
 }

@@ -72,9 +72,12 @@ impl Finding {
         std::iter::once(self.id.as_str()).chain(self.aliases.iter().map(String::as_str))
     }
 
-    /// Whether this finding fails a gate at `fail_on`.
-    pub fn blocks(&self, fail_on: Severity) -> bool {
-        self.accepted.is_none() && self.severity >= fail_on
+    /// Whether this finding fails a gate at `fail_on`. A finding nobody
+    /// scored (most PyPA records carry no CVSS vector) fails the gate too
+    /// unless `allow_unscored`: an unknown risk is not a pass.
+    pub fn blocks(&self, fail_on: Severity, allow_unscored: bool) -> bool {
+        self.accepted.is_none()
+            && (self.severity >= fail_on || (self.severity == Severity::Unknown && !allow_unscored))
     }
 }
 
@@ -95,10 +98,12 @@ pub struct ScanOutcome {
     pub functions: Vec<String>,
     pub distributions_scanned: usize,
     pub fail_on: Severity,
+    /// Whether unscored findings were let through the gate.
+    pub allow_unscored: bool,
     pub findings: Vec<Finding>,
     pub ignores: Vec<IgnoreReport>,
     pub fix_advice: Vec<FixAdvice>,
-    /// Findings at or above `fail_on` that no accepted risk covers.
+    /// Findings at or above `fail_on` (or unscored, unless allowed) that no accepted risk covers.
     pub blocking: usize,
 }
 
@@ -122,6 +127,7 @@ pub fn scan(
     targets: &[ScanTarget],
     ignores: &[IgnoreRule],
     fail_on: Severity,
+    allow_unscored: bool,
     today: time::Date,
 ) -> ScanOutcome {
     let mut findings = Vec::new();
@@ -177,12 +183,16 @@ pub fn scan(
     }
 
     let fix_advice = fix::advise(db, targets, &findings);
-    let blocking = findings.iter().filter(|f| f.blocks(fail_on)).count();
+    let blocking = findings
+        .iter()
+        .filter(|f| f.blocks(fail_on, allow_unscored))
+        .count();
     ScanOutcome {
         db: db.info.clone(),
         functions: targets.iter().map(|t| t.function.clone()).collect(),
         distributions_scanned: scanned,
         fail_on,
+        allow_unscored,
         findings,
         ignores: reports,
         fix_advice,
@@ -204,9 +214,10 @@ fn findings_for(db: &Database, function: &str, dist: &Distribution) -> Vec<Findi
     let normalized = normalize(&dist.name);
     let installed = Installed::new(&dist.version);
     let mut hits: Vec<Hit<'_>> = Vec::new();
+    let mut cache = matching::VersionCache::default();
     for adv in db.for_package(&normalized) {
         for affected in adv.affected.iter().filter(|a| a.name == normalized) {
-            if let Some(by) = matching::matches(&installed, affected) {
+            if let Some(by) = matching::matches_with(&installed, affected, &mut cache) {
                 let fixed = installed
                     .version
                     .as_ref()
@@ -401,6 +412,8 @@ pub(crate) mod tests {
                 advisories: 0,
                 withdrawn: 0,
                 skipped: vec![],
+                not_relevant: 0,
+                severities_from: None,
             },
             advisories,
         )
@@ -437,6 +450,7 @@ pub(crate) mod tests {
             &target(vec![dist("Foo", "1.0")]),
             &[],
             Severity::High,
+            false,
             today,
         );
         assert_eq!(out.findings.len(), 2, "{:#?}", out.findings);
@@ -471,8 +485,14 @@ pub(crate) mod tests {
         ]);
         let today = time::macros::date!(2025 - 06 - 01);
         let t = target(vec![dist("foo", "1.0")]);
-        assert_eq!(scan(&db, &t, &[], Severity::Critical, today).blocking, 1);
-        assert_eq!(scan(&db, &t, &[], Severity::Medium, today).blocking, 2);
+        assert_eq!(
+            scan(&db, &t, &[], Severity::Critical, false, today).blocking,
+            1
+        );
+        assert_eq!(
+            scan(&db, &t, &[], Severity::Medium, false, today).blocking,
+            2
+        );
         let rule = |id: &str, until: Option<time::Date>| IgnoreRule {
             id: id.into(),
             reason: "r".into(),
@@ -484,7 +504,7 @@ pub(crate) mod tests {
             rule("PYSEC-2", Some(time::macros::date!(2025 - 05 - 31))),
             rule("GHSA-none", None),
         ];
-        let out = scan(&db, &t, &rules, Severity::Medium, today);
+        let out = scan(&db, &t, &rules, Severity::Medium, false, today);
         let states: Vec<_> = out.ignores.iter().map(|r| r.state).collect();
         assert_eq!(
             states,
@@ -500,6 +520,26 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn unscored_findings_fail_the_gate_unless_allowed() {
+        let db = db(vec![
+            adv("PYSEC-9", &[], "foo", "2.0", None),
+            adv("PYSEC-8", &[], "foo", "2.0", Some(MEDIUM)),
+        ]);
+        let today = time::macros::date!(2025 - 06 - 01);
+        let t = target(vec![dist("foo", "1.0")]);
+        assert_eq!(
+            scan(&db, &t, &[], Severity::High, false, today).blocking,
+            1,
+            "the unscored one blocks"
+        );
+        assert_eq!(scan(&db, &t, &[], Severity::High, true, today).blocking, 0);
+        assert_eq!(
+            scan(&db, &t, &[], Severity::Medium, true, today).blocking,
+            1
+        );
+    }
+
+    #[test]
     fn fixed_versions_do_not_match() {
         let db = db(vec![adv("PYSEC-1", &[], "foo", "2.0", Some(CRITICAL))]);
         let today = time::macros::date!(2025 - 01 - 01);
@@ -508,6 +548,7 @@ pub(crate) mod tests {
             &target(vec![dist("foo", "2.0"), dist("foo-bar", "1.0")]),
             &[],
             Severity::High,
+            false,
             today,
         );
         assert!(out.findings.is_empty());

@@ -13,10 +13,18 @@ pub fn render(outcome: &ScanOutcome) -> String {
     let db = &outcome.db;
     let _ = writeln!(
         out,
-        "database: {} {} ({} advisories{}{})",
+        "database: {} {} ({} advisories{}{}{})",
         db.kind.describe(),
         db.location,
         db.advisories,
+        if db.not_relevant > 0 {
+            format!(
+                " about shipped packages, {} others not read",
+                db.not_relevant
+            )
+        } else {
+            String::new()
+        },
         db.date
             .as_deref()
             .map(|d| format!(", data as of {}", d.get(..10).unwrap_or(d)))
@@ -171,9 +179,14 @@ pub fn render(outcome: &ScanOutcome) -> String {
         .collect();
     let unknown = outcome.count(Severity::Unknown);
     if unknown > 0 && outcome.fail_on > Severity::Unknown {
+        let effect = if outcome.allow_unscored {
+            "pass the gate (--allow-unscored)"
+        } else {
+            "fail the gate: an unknown risk is not a pass; accept each with a reason in slipway-ignore.toml, or pass --allow-unscored"
+        };
         let _ = writeln!(
             out,
-            "\nnote: {unknown} finding(s) have no CVSS vector slipway can score (severity unknown) and do not trip the gate; `--fail-on unknown` fails on every finding"
+            "\nnote: {unknown} finding(s) have no CVSS vector slipway can score (severity unknown) and {effect}"
         );
     }
     let accepted_n = outcome
@@ -200,7 +213,10 @@ pub fn render(outcome: &ScanOutcome) -> String {
         if outcome.passed() {
             "nothing at or above it".to_string()
         } else {
-            format!("{} at or above it", outcome.blocking)
+            format!(
+                "{} blocking (at or above it, or unscored)",
+                outcome.blocking
+            )
         }
     );
     out

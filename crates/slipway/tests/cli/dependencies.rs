@@ -343,3 +343,71 @@ fn a_wheel_that_needs_a_newer_glibc_than_the_runtime_fails_the_build() {
         "no artifact after a failed check"
     );
 }
+
+#[test]
+fn the_index_comes_from_pip_index_url_and_credentials_from_netrc() {
+    let index = index_with_app_dependencies();
+    index.require_credentials("deploy", "t0ken");
+    let p = project(&index, "");
+    // No index in slipway.toml: the environment names it, ~/.netrc holds the credentials.
+    p.write(
+        "slipway.toml",
+        std::fs::read_to_string(p.join("slipway.toml"))
+            .unwrap()
+            .replace(&format!("index_url = \"{}\"", index.url()), ""),
+    );
+    let without = slipway(&p)
+        .env("PIP_INDEX_URL", index.url())
+        .env("NETRC", p.join("no-netrc"))
+        .arg("build")
+        .output()
+        .unwrap();
+    assert_eq!(without.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&without.stderr).contains("401"));
+
+    p.write("netrc", "machine 127.0.0.1 login deploy password t0ken\n");
+    let out = slipway(&p)
+        .env("PIP_INDEX_URL", index.url())
+        .env("NETRC", p.join("netrc"))
+        .args(["-v", "build"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("(from PIP_INDEX_URL)"), "{err}");
+    assert!(!err.contains("t0ken"));
+    let lock = std::fs::read_to_string(p.join("dist/api/requirements.lock.txt")).unwrap();
+    assert!(lock.contains("greeting==1.2.0"), "{lock}");
+}
+
+#[test]
+fn the_same_project_in_another_folder_has_the_same_input_hash() {
+    let index = index_with_app_dependencies();
+    let wheels = tempfile::tempdir().unwrap();
+    slipway_python::testing::write_wheel(
+        wheels.path(),
+        &WheelSpec::new("local-extra", "1.0", "py3-none-any"),
+    );
+    let extra = |p: &Project| {
+        std::fs::create_dir_all(p.join("wheels")).unwrap();
+        for e in std::fs::read_dir(wheels.path()).unwrap() {
+            let e = e.unwrap();
+            std::fs::copy(e.path(), p.join("wheels").join(e.file_name())).unwrap();
+        }
+        p.write(
+            "requirements.txt",
+            "--find-links wheels\ngreeting>=1\nlocal-extra\n",
+        );
+    };
+    let a = project(&index, "");
+    let b = project(&index, "");
+    extra(&a);
+    extra(&b);
+    let ha = build(&a, &[])["functions"][0]["input_hash"].clone();
+    let hb = build(&b, &[])["functions"][0]["input_hash"].clone();
+    assert_eq!(ha, hb);
+    assert_eq!(
+        manifest(&a)["artifact"]["sha256"],
+        manifest(&b)["artifact"]["sha256"]
+    );
+}

@@ -178,6 +178,7 @@ pub fn build_artifact(
         slipway_version: "test".into(),
         source_commit: None,
         source_date_epoch: 315532800,
+        evidence_time: None,
         dependencies: vec![],
     };
     slipway_artifact::fs::write_atomic(&dir.join("manifest.json"), &manifest.to_json()).unwrap();
