@@ -227,18 +227,20 @@ fn s3_put(event: &mut Value, o: &EventOptions, region: Option<&str>) {
     }
 }
 
+/// What S3 leaves unescaped in notification keys: unreserved characters and `/`.
+const S3_KEY_ESCAPES: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'/')
+    .remove(b' ');
+
+/// A key as S3 notifications carry it: URL-encoded, spaces as `+`.
 fn encode_s3_key(key: &str) -> String {
-    let mut out = String::new();
-    for b in key.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(key, S3_KEY_ESCAPES)
+        .to_string()
+        .replace(' ', "+")
 }
 
 fn split_path(o: &EventOptions) -> (String, String) {
@@ -290,15 +292,14 @@ fn function_url(o: &EventOptions, region: &str) -> Value {
 
 fn query_map(query: &str) -> Value {
     let mut map = serde_json::Map::new();
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        match map.get_mut(k) {
+    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        match map.get_mut(k.as_ref()) {
             Some(Value::String(existing)) => {
                 existing.push(',');
-                existing.push_str(v);
+                existing.push_str(&v);
             }
             _ => {
-                map.insert(k.to_owned(), json!(v));
+                map.insert(k.into_owned(), json!(v));
             }
         }
     }

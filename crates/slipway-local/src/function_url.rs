@@ -57,31 +57,6 @@ fn is_text(content_type: Option<&str>, body: &[u8]) -> bool {
         || essence.ends_with("+xml")
 }
 
-/// Percent-decodes a query component (`+` is a space, as browsers send it).
-fn decode_component(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                let hex = |b: u8| (b as char).to_digit(16);
-                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                    (Some(hi), Some(lo)) => {
-                        out.push((hi * 16 + lo) as u8);
-                        i += 2;
-                    }
-                    _ => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// The payload 2.0 event for `request`.
 pub fn request_event(request: &HttpRequest, region: &str) -> Value {
     let mut headers: Map<String, Value> = Map::new();
@@ -108,9 +83,8 @@ pub fn request_event(request: &HttpRequest, region: &str) -> Value {
         })
         .unwrap_or_default();
     let mut query: Map<String, Value> = Map::new();
-    for pair in request.query.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let (k, v) = (decode_component(k), decode_component(v));
+    for (k, v) in form_urlencoded::parse(request.query.as_bytes()) {
+        let (k, v) = (k.into_owned(), v.into_owned());
         match query.get_mut(&k) {
             Some(Value::String(existing)) => {
                 existing.push(',');
@@ -372,5 +346,178 @@ mod tests {
         assert_eq!(binary.body, Bytes::from_static(&[0, 159, 146, 150]));
 
         assert_eq!(response_from_result(b"{}", true).status, 502);
+    }
+}
+
+/// CORS for a Function URL, as `[functions.X.url.cors]` configures it.
+/// Lambda answers preflight requests itself and adds the CORS headers to
+/// the function's responses; slipway does the same.
+pub mod cors {
+    use super::HttpResponse;
+    use bytes::Bytes;
+    use slipway_config::Cors;
+
+    fn allowed_origin(cors: &Cors, origin: &str) -> Option<String> {
+        if cors.allow_origins.iter().any(|o| o == "*") {
+            // With credentials the header must name the origin, not `*`.
+            return Some(if cors.allow_credentials {
+                origin.to_owned()
+            } else {
+                "*".to_owned()
+            });
+        }
+        cors.allow_origins
+            .iter()
+            .any(|o| o.eq_ignore_ascii_case(origin))
+            .then(|| origin.to_owned())
+    }
+
+    /// The answer to a preflight request (`OPTIONS` with `Origin` and
+    /// `Access-Control-Request-Method`), or None when it is not one.
+    pub fn preflight(
+        cors: &Cors,
+        method: &str,
+        origin: Option<&str>,
+        requested_method: Option<&str>,
+    ) -> Option<HttpResponse> {
+        if !method.eq_ignore_ascii_case("OPTIONS") {
+            return None;
+        }
+        let (origin, _) = (origin?, requested_method?);
+        let mut headers = Vec::new();
+        if let Some(allowed) = allowed_origin(cors, origin) {
+            headers.push(("access-control-allow-origin".to_owned(), allowed));
+            if !cors.allow_methods.is_empty() {
+                headers.push((
+                    "access-control-allow-methods".to_owned(),
+                    cors.allow_methods.join(","),
+                ));
+            }
+            if !cors.allow_headers.is_empty() {
+                headers.push((
+                    "access-control-allow-headers".to_owned(),
+                    cors.allow_headers.join(","),
+                ));
+            }
+            if let Some(age) = cors.max_age {
+                headers.push(("access-control-max-age".to_owned(), age.to_string()));
+            }
+            if cors.allow_credentials {
+                headers.push((
+                    "access-control-allow-credentials".to_owned(),
+                    "true".to_owned(),
+                ));
+            }
+            headers.push(("vary".to_owned(), "Origin".to_owned()));
+        }
+        Some(HttpResponse {
+            status: 200,
+            headers,
+            body: Bytes::new(),
+        })
+    }
+
+    /// Adds the CORS headers a response to `origin` carries, replacing the
+    /// function's own.
+    pub fn decorate(cors: &Cors, origin: Option<&str>, response: &mut HttpResponse) {
+        let Some(allowed) = origin.and_then(|o| allowed_origin(cors, o)) else {
+            return;
+        };
+        response
+            .headers
+            .retain(|(n, _)| !n.starts_with("access-control-"));
+        response
+            .headers
+            .push(("access-control-allow-origin".to_owned(), allowed));
+        if !cors.expose_headers.is_empty() {
+            response.headers.push((
+                "access-control-expose-headers".to_owned(),
+                cors.expose_headers.join(","),
+            ));
+        }
+        if cors.allow_credentials {
+            response.headers.push((
+                "access-control-allow-credentials".to_owned(),
+                "true".to_owned(),
+            ));
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        fn config() -> Cors {
+            Cors {
+                allow_origins: vec!["https://app.example".into()],
+                allow_methods: vec!["GET".into(), "POST".into()],
+                allow_headers: vec!["content-type".into()],
+                expose_headers: vec!["x-request-id".into()],
+                allow_credentials: true,
+                max_age: Some(600),
+            }
+        }
+
+        #[test]
+        fn preflights_are_answered_for_allowed_origins_only() {
+            let ok = preflight(
+                &config(),
+                "OPTIONS",
+                Some("https://app.example"),
+                Some("POST"),
+            )
+            .unwrap();
+            assert!(ok.headers.contains(&(
+                "access-control-allow-origin".into(),
+                "https://app.example".into()
+            )));
+            assert!(
+                ok.headers
+                    .contains(&("access-control-allow-methods".into(), "GET,POST".into()))
+            );
+            assert!(
+                ok.headers
+                    .contains(&("access-control-max-age".into(), "600".into()))
+            );
+            let other = preflight(
+                &config(),
+                "OPTIONS",
+                Some("https://evil.example"),
+                Some("POST"),
+            )
+            .unwrap();
+            assert!(other.headers.is_empty());
+            assert!(
+                preflight(&config(), "GET", Some("https://app.example"), Some("GET")).is_none()
+            );
+            assert!(preflight(&config(), "OPTIONS", None, Some("GET")).is_none());
+        }
+
+        #[test]
+        fn responses_carry_the_configured_headers() {
+            let mut r = HttpResponse {
+                status: 200,
+                headers: vec![("access-control-allow-origin".into(), "*".into())],
+                body: Bytes::new(),
+            };
+            decorate(&config(), Some("https://app.example"), &mut r);
+            assert_eq!(
+                r.headers,
+                vec![
+                    (
+                        "access-control-allow-origin".to_owned(),
+                        "https://app.example".to_owned()
+                    ),
+                    (
+                        "access-control-expose-headers".to_owned(),
+                        "x-request-id".to_owned()
+                    ),
+                    (
+                        "access-control-allow-credentials".to_owned(),
+                        "true".to_owned()
+                    ),
+                ]
+            );
+        }
     }
 }

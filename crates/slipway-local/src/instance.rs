@@ -16,6 +16,9 @@ use crate::python::Interpreter;
 use crate::runtime_api::{Invocation, Reply, RuntimeApi};
 use crate::task::TaskRoot;
 
+/// How long Lambda lets an environment initialise before its first event.
+const INIT_LIMIT: Duration = Duration::from_secs(10);
+
 /// The account id in the ARNs the emulator hands to functions.
 pub const LOCAL_ACCOUNT_ID: &str = "123456789012";
 
@@ -27,7 +30,7 @@ pub enum RuntimeClient {
     #[default]
     Auto,
     Awslambdaric,
-    /// The small client slipway ships (`bootstrap.py`).
+    /// The small client slipway ships (`slipway_lambda_bootstrap.py`).
     Builtin,
 }
 
@@ -276,7 +279,11 @@ impl Instance {
             .map_err(|e| LocalError::io("cannot create a pipe for logs", e))?;
         let python = &spec.interpreter.path;
         let mut cmd = tokio::process::Command::new(python);
-        cmd.arg(task.runtime_dir.join("bootstrap.py"))
+        cmd.arg("-c")
+            .arg(format!(
+                "import {m} as b; b.main()",
+                m = crate::task::BOOTSTRAP_MODULE
+            ))
             .current_dir(&task.task)
             .env_clear()
             .envs(lambda_environment(&spec, &task, &api))
@@ -352,9 +359,6 @@ impl Instance {
             &format!("START RequestId: {request_id} Version: $LATEST"),
         );
         let submitted = Instant::now();
-        let deadline_ms = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
-            as u64
-            + timeout.as_millis() as u64;
         // Lambda hands an empty payload to the function as an empty object.
         let payload = if request.payload.is_empty() {
             Bytes::from_static(b"{}")
@@ -364,7 +368,7 @@ impl Instance {
         let invocation = Invocation {
             request_id: request_id.clone(),
             payload,
-            deadline_ms,
+            timeout,
             function_arn: self.spec.arn(),
             trace_id: trace_id(),
             client_context: request.client_context,
@@ -379,28 +383,43 @@ impl Instance {
             TimedOut,
         }
         let mut init_error = self.api.init_error();
+        let mut picked_up = self.api.picked_up();
+        picked_up.mark_unchanged();
+        let mut picked_at = None;
         let ending = if !self.alive {
             Ending::Exited("the environment was shut down".into())
         } else {
-            let reply = self.api.submit(invocation).await;
-            let deadline = tokio::time::Instant::from_std(submitted + timeout);
-            tokio::select! {
-                r = reply => match r {
-                    Ok(reply) => Ending::Replied(reply),
-                    Err(_) => Ending::Abandoned,
-                },
-                e = init_error.wait_for(Option::is_some) => match e {
-                    Ok(e) => {
-                        let e = e.clone().expect("waited for Some");
-                        Ending::InitFailed(e.error_type, e.body)
+            let mut reply = self.api.submit(invocation).await;
+            // Until the runtime picks the event up it is initialising, which
+            // Lambda allows INIT_LIMIT for; the function's timeout counts
+            // from the pickup.
+            let mut deadline = tokio::time::Instant::from_std(submitted + INIT_LIMIT.max(timeout));
+            loop {
+                tokio::select! {
+                    r = &mut reply => break match r {
+                        Ok(reply) => Ending::Replied(reply),
+                        Err(_) => Ending::Abandoned,
+                    },
+                    e = init_error.wait_for(Option::is_some) => break match e {
+                        Ok(e) => {
+                            let e = e.clone().expect("waited for Some");
+                            Ending::InitFailed(e.error_type, e.body)
+                        }
+                        Err(_) => Ending::Abandoned,
+                    },
+                    status = self.child.wait() => break Ending::Exited(match status {
+                        Ok(s) => exit_description(s),
+                        Err(e) => e.to_string(),
+                    }),
+                    changed = picked_up.changed(), if picked_at.is_none() => {
+                        if changed.is_ok() {
+                            let now = Instant::now();
+                            picked_at = Some(now);
+                            deadline = tokio::time::Instant::from_std(now + timeout);
+                        }
                     }
-                    Err(_) => Ending::Abandoned,
-                },
-                status = self.child.wait() => Ending::Exited(match status {
-                    Ok(s) => exit_description(s),
-                    Err(e) => e.to_string(),
-                }),
-                _ = tokio::time::sleep_until(deadline) => Ending::TimedOut,
+                    _ = tokio::time::sleep_until(deadline) => break Ending::TimedOut,
+                }
             }
         };
         let ended = Instant::now();
@@ -411,7 +430,7 @@ impl Instance {
         } else {
             None
         };
-        let run_start = first_next.map_or(submitted, |f| f.max(submitted));
+        let run_start = picked_at.unwrap_or(submitted);
         let duration = ended.saturating_duration_since(run_start);
 
         let mut timed_out = false;
@@ -619,6 +638,8 @@ fn lambda_environment(
     set("PYTHONUNBUFFERED", "1".into());
     let mut python_path =
         format!("{task_root}:{opt}/python/lib/python3.{minor}/site-packages:{opt}/python");
+    python_path.push(':');
+    python_path.push_str(&task.runtime_dir.display().to_string());
     if let Some(provided) = &spec.runtime_packages {
         python_path.push(':');
         python_path.push_str(&provided.display().to_string());

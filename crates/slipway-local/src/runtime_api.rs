@@ -42,8 +42,9 @@ const ANSWERED_MEMORY: usize = 64;
 pub struct Invocation {
     pub request_id: String,
     pub payload: Bytes,
-    /// Milliseconds since the epoch.
-    pub deadline_ms: u64,
+    /// The function's timeout; the deadline the runtime gets counts from
+    /// the moment it picks the event up, as Lambda's does.
+    pub timeout: std::time::Duration,
     pub function_arn: String,
     pub trace_id: String,
     pub client_context: Option<String>,
@@ -102,6 +103,8 @@ struct Shared {
     queue: tokio::sync::Mutex<mpsc::Receiver<Pending>>,
     ledger: Mutex<Ledger>,
     init_error: watch::Sender<Option<InitError>>,
+    /// Counts events handed to the runtime.
+    picked_up: watch::Sender<u64>,
 }
 
 /// A running Runtime API endpoint.
@@ -137,6 +140,7 @@ impl RuntimeApi {
             queue: tokio::sync::Mutex::new(queue),
             ledger: Mutex::new(Ledger::default()),
             init_error: init_tx,
+            picked_up: watch::channel(0).0,
         });
         let router = router(shared.clone());
         let server = tokio::spawn(async move {
@@ -169,6 +173,11 @@ impl RuntimeApi {
     /// A watch that turns `Some` when the runtime reports an init error.
     pub fn init_error(&self) -> watch::Receiver<Option<InitError>> {
         self.init_error.clone()
+    }
+
+    /// A watch that changes each time the runtime picks an event up.
+    pub fn picked_up(&self) -> watch::Receiver<u64> {
+        self.shared.picked_up.subscribe()
     }
 
     /// When the runtime first asked for an event: the end of its init phase.
@@ -258,6 +267,9 @@ async fn next(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response
         request_id: invocation.request_id.clone(),
         reply,
     });
+    shared.picked_up.send_modify(|n| *n += 1);
+    let deadline_ms = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as u64
+        + invocation.timeout.as_millis() as u64;
     let mut response = Response::new(Body::from(invocation.payload));
     let h = response.headers_mut();
     let mut put = |name: &'static str, value: &str| {
@@ -267,10 +279,7 @@ async fn next(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response
     };
     put("content-type", "application/json");
     put("lambda-runtime-aws-request-id", &invocation.request_id);
-    put(
-        "lambda-runtime-deadline-ms",
-        &invocation.deadline_ms.to_string(),
-    );
+    put("lambda-runtime-deadline-ms", &deadline_ms.to_string());
     put(
         "lambda-runtime-invoked-function-arn",
         &invocation.function_arn,
@@ -285,9 +294,23 @@ async fn next(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response
     response
 }
 
-/// Takes the active invocation if `id` names it; otherwise the answer the
-/// runtime gets instead.
-fn claim(shared: &Shared, id: &str, to_state: &str) -> Result<Active, Response> {
+/// Why a reply was not taken.
+enum Refusal {
+    UnknownId,
+    AlreadyAnswered,
+}
+
+impl Refusal {
+    fn response(self, to_state: &str) -> Response {
+        match self {
+            Refusal::UnknownId => invalid_request_id(),
+            Refusal::AlreadyAnswered => invalid_state("RuntimeResponseSent", to_state),
+        }
+    }
+}
+
+/// Takes the active invocation if `id` names it.
+fn claim(shared: &Shared, id: &str) -> Result<Active, Refusal> {
     let mut ledger = shared.ledger.lock().unwrap();
     match &ledger.active {
         Some(active) if active.request_id == id => {
@@ -295,10 +318,8 @@ fn claim(shared: &Shared, id: &str, to_state: &str) -> Result<Active, Response> 
             ledger.remember_answered(id.to_owned());
             Ok(active)
         }
-        _ if ledger.answered.iter().any(|a| a == id) => {
-            Err(invalid_state("RuntimeResponseSent", to_state))
-        }
-        _ => Err(invalid_request_id()),
+        _ if ledger.answered.iter().any(|a| a == id) => Err(Refusal::AlreadyAnswered),
+        _ => Err(Refusal::UnknownId),
     }
 }
 
@@ -326,9 +347,9 @@ async fn response(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let active = match claim(&shared, &id, "RuntimeInvocationResponse") {
+    let active = match claim(&shared, &id) {
         Ok(a) => a,
-        Err(r) => return r,
+        Err(r) => return r.response("RuntimeInvocationResponse"),
     };
     let streamed =
         header(&headers, RESPONSE_MODE_HEADER).is_some_and(|m| m.eq_ignore_ascii_case("streaming"));
@@ -399,9 +420,9 @@ async fn error(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let active = match claim(&shared, &id, "RuntimeInvocationErrorResponse") {
+    let active = match claim(&shared, &id) {
         Ok(a) => a,
-        Err(r) => return r,
+        Err(r) => return r.response("RuntimeInvocationErrorResponse"),
     };
     let error_type = header(&headers, ERROR_TYPE_HEADER);
     let body = if body.is_empty() {

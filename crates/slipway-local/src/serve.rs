@@ -34,6 +34,8 @@ const LOG_TAIL_BYTES: usize = 4096;
 pub struct Served {
     pub pools: Arc<BTreeMap<String, Arc<Pool>>>,
     pub region: String,
+    /// Each function's `[functions.X.url.cors]`, when it has one.
+    pub cors: Arc<BTreeMap<String, slipway_config::Cors>>,
 }
 
 /// The Invoke API under `/2015-03-31/functions/…`, the Function URL front
@@ -302,6 +304,19 @@ async fn function_url(
         )
             .into_response();
     };
+    let cors = served.cors.get(function);
+    let origin = header(&headers, "origin");
+    if let Some(cors) = cors {
+        let requested = header(&headers, "access-control-request-method");
+        if let Some(answer) = crate::function_url::cors::preflight(
+            cors,
+            method.as_str(),
+            origin.as_deref(),
+            requested.as_deref(),
+        ) {
+            return http_response(answer);
+        }
+    }
     let request = HttpRequest {
         method: method.as_str().to_owned(),
         path,
@@ -323,12 +338,19 @@ async fn function_url(
             ..Default::default()
         })
         .await;
-    let mapped = match outcome {
+    let mut mapped = match outcome {
         Ok(o) => response_from_result(&o.payload, o.function_error.is_some()),
         Err(e) => {
             return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response();
         }
     };
+    if let Some(cors) = cors {
+        crate::function_url::cors::decorate(cors, origin.as_deref(), &mut mapped);
+    }
+    http_response(mapped)
+}
+
+fn http_response(mapped: crate::function_url::HttpResponse) -> Response {
     let mut response = Response::new(Body::from(mapped.body));
     *response.status_mut() =
         StatusCode::from_u16(mapped.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

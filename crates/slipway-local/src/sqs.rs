@@ -197,7 +197,13 @@ impl SqsMapping {
             let wait = if batch.is_empty() {
                 LONG_POLL_SECONDS
             } else {
-                (window_left.as_secs() as i32).min(LONG_POLL_SECONDS)
+                let whole_seconds = (window_left.as_secs() as i32).min(LONG_POLL_SECONDS);
+                if whole_seconds == 0 {
+                    // Long polling counts in whole seconds: sleep out the
+                    // rest of the window, then take what arrived.
+                    tokio::time::sleep(window_left).await;
+                }
+                whole_seconds
             };
             let out = client
                 .receive_message()
@@ -209,7 +215,17 @@ impl SqsMapping {
                 .send()
                 .await
                 .map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(&e).to_string())?;
-            batch.extend(out.messages.unwrap_or_default());
+            for message in out.messages.unwrap_or_default() {
+                // A message whose visibility ran out during the window comes
+                // back: keep it once, with its newest receipt handle.
+                match batch
+                    .iter_mut()
+                    .find(|m| m.message_id() == message.message_id())
+                {
+                    Some(seen) => *seen = message,
+                    None => batch.push(message),
+                }
+            }
             let full = batch.len() >= self.batch_size as usize;
             let window_over = started.elapsed() >= self.batching_window;
             if full || window_over || (batch.is_empty() && self.batching_window.is_zero()) {

@@ -12,7 +12,9 @@ use slipway_config::Architecture;
 use crate::LocalError;
 
 /// The launcher every Python runtime process starts with.
-pub const BOOTSTRAP_PY: &str = include_str!("bootstrap.py");
+pub const BOOTSTRAP_PY: &str = include_str!("slipway_lambda_bootstrap.py");
+/// Its module name; unusual so no function's module shadows it.
+pub const BOOTSTRAP_MODULE: &str = "slipway_lambda_bootstrap";
 
 /// A built function, read from `dist/<function>/`.
 #[derive(Debug, Clone)]
@@ -67,7 +69,7 @@ pub struct TaskRoot {
     pub task: PathBuf,
     /// Where layers are unpacked (Lambda's `/opt`).
     pub opt: PathBuf,
-    /// `LAMBDA_RUNTIME_DIR`: holds `bootstrap.py`.
+    /// `LAMBDA_RUNTIME_DIR`: holds the launcher module.
     pub runtime_dir: PathBuf,
 }
 
@@ -80,8 +82,7 @@ impl TaskRoot {
             .map_err(|e| LocalError::io("cannot create a temporary task root", e))?;
         let task = dir.path().join("task");
         let opt = dir.path().join("opt");
-        let runtime_dir = dir.path().join("runtime");
-        for d in [&task, &opt, &runtime_dir] {
+        for d in [&task, &opt] {
             std::fs::create_dir_all(d)
                 .map_err(|e| LocalError::io(format!("cannot create {}", d.display()), e))?;
         }
@@ -90,9 +91,15 @@ impl TaskRoot {
             // Lambda extracts layers into /opt; Python layers hold `python/…`.
             unzip(&built.dist_dir.join(&layer.file), &opt)?;
         }
-        let bootstrap = runtime_dir.join("bootstrap.py");
-        std::fs::write(&bootstrap, BOOTSTRAP_PY)
-            .map_err(|e| LocalError::io(format!("cannot write {}", bootstrap.display()), e))?;
+        let runtime_dir = match shared_runtime_dir() {
+            Some(d) => d,
+            None => {
+                let d = dir.path().join("runtime");
+                write_bootstrap(&d)
+                    .map_err(|e| LocalError::io(format!("cannot write {}", d.display()), e))?;
+                d
+            }
+        };
         Ok(TaskRoot {
             _dir: dir,
             task,
@@ -100,6 +107,31 @@ impl TaskRoot {
             runtime_dir,
         })
     }
+}
+
+fn write_bootstrap(dir: &Path) -> io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    slipway_artifact::fs::write_atomic(
+        &dir.join(format!("{BOOTSTRAP_MODULE}.py")),
+        BOOTSTRAP_PY.as_bytes(),
+    )
+}
+
+/// A runtime folder kept between runs (in slipway's cache, named by the
+/// launcher's content) so Python compiles the launcher once, not at every
+/// cold start. None when the cache cannot be written.
+fn shared_runtime_dir() -> Option<PathBuf> {
+    use md5::Digest;
+    let cache = std::env::var_os("SLIPWAY_CACHE_DIR")
+        .map(PathBuf::from)
+        .or_else(|| dirs::cache_dir().map(|d| d.join("slipway")))?;
+    let digest = hex::encode(md5::Md5::digest(BOOTSTRAP_PY.as_bytes()));
+    let dir = cache.join("lambda-runtime").join(&digest[..16]);
+    let file = dir.join(format!("{BOOTSTRAP_MODULE}.py"));
+    if std::fs::read(&file).ok().as_deref() == Some(BOOTSTRAP_PY.as_bytes()) {
+        return Some(dir);
+    }
+    write_bootstrap(&dir).ok().map(|()| dir)
 }
 
 /// Extracts `zip_path` into `dest`, keeping executable bits; entries that

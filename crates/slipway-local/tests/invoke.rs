@@ -55,6 +55,17 @@ def sleeps(event, context):
 def huge(event, context):
     return "x" * (7 * 1024 * 1024)
 
+def crashes(event, context):
+    print("about to exit")
+    os._exit(3)
+
+def hungry(event, context):
+    global HOARD
+    HOARD = bytearray(300 * 1024 * 1024)
+    for i in range(0, len(HOARD), 4096):
+        HOARD[i] = 1
+    return "fed"
+
 def just_under(event, context):
     return "y" * (6 * 1024 * 1024 - 10)
 "#;
@@ -369,6 +380,69 @@ async fn warm_environment_is_reused(client: RuntimeClient) {
     assert_ne!(first.request_id, second.request_id);
 }
 
+async fn a_crash_is_a_runtime_exit_error(client: RuntimeClient) {
+    let dist = build("crash", "python3.11", "app.crashes", &[("app.py", APP)]);
+    let (sink, _) = collecting_sink();
+    let task = Arc::new(TaskRoot::prepare(&dist.built).unwrap());
+    let mut instance = Instance::start(Arc::new(spec(&dist, client, 3)), task, sink)
+        .await
+        .unwrap();
+    let outcome = instance.invoke(InvokeRequest::default()).await;
+    assert_eq!(outcome.error_type.as_deref(), Some("Runtime.ExitError"));
+    let p = payload(&outcome);
+    assert!(
+        p["errorMessage"]
+            .as_str()
+            .unwrap()
+            .ends_with("Runtime exited with error: exit status 3"),
+        "{p}"
+    );
+    assert!(outcome.logs.contains("about to exit"), "{}", outcome.logs);
+    assert!(!instance.is_alive());
+}
+
+async fn outgrowing_memory_kills_the_environment(client: RuntimeClient) {
+    let dist = build("hungry", "python3.11", "app.hungry", &[("app.py", APP)]);
+    let (sink, _) = collecting_sink();
+    let mut spec = spec(&dist, client, 10);
+    spec.memory_mb = 128;
+    let task = Arc::new(TaskRoot::prepare(&dist.built).unwrap());
+    let mut instance = Instance::start(Arc::new(spec), task, sink).await.unwrap();
+    let outcome = instance.invoke(InvokeRequest::default()).await;
+    assert!(outcome.max_memory_used_mb > 128, "{}", outcome.logs);
+    assert_eq!(outcome.error_type.as_deref(), Some("Runtime.OutOfMemory"));
+    assert_eq!(outcome.function_error.as_deref(), Some("Unhandled"));
+    assert!(!instance.is_alive());
+}
+
+async fn slow_init_does_not_eat_the_functions_timeout(client: RuntimeClient) {
+    let dist = build(
+        "slowinit",
+        "python3.11",
+        "app.handler",
+        &[(
+            "app.py",
+            "import time\ntime.sleep(1.5)\ndef handler(e, c):\n    return c.get_remaining_time_in_millis()\n",
+        )],
+    );
+    let (sink, _) = collecting_sink();
+    let outcome = invoke_once(
+        &dist.built,
+        spec(&dist, client, 1),
+        InvokeRequest::default(),
+        sink,
+    )
+    .await
+    .unwrap();
+    assert_eq!(outcome.function_error, None, "{}", outcome.logs);
+    let remaining = payload(&outcome).as_i64().unwrap();
+    assert!(
+        remaining > 500 && remaining <= 1000,
+        "remaining {remaining}"
+    );
+    assert!(outcome.init_duration_ms.unwrap() >= 1500.0);
+}
+
 macro_rules! both_clients {
     ($($name:ident),* $(,)?) => {
         mod awslambdaric {
@@ -401,6 +475,9 @@ both_clients!(
     timeout_kills_the_runtime,
     response_over_six_megabytes_is_refused,
     warm_environment_is_reused,
+    a_crash_is_a_runtime_exit_error,
+    outgrowing_memory_kills_the_environment,
+    slow_init_does_not_eat_the_functions_timeout,
 );
 
 #[tokio::test]

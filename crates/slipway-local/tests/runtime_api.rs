@@ -12,7 +12,7 @@ fn invocation(id: &str) -> Invocation {
     Invocation {
         request_id: id.into(),
         payload: Bytes::from_static(br#"{"n":1}"#),
-        deadline_ms: 4_102_444_800_000,
+        timeout: std::time::Duration::from_secs(30),
         function_arn: "arn:aws:lambda:us-east-1:123456789012:function:f".into(),
         trace_id: "Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=0"
             .into(),
@@ -43,7 +43,19 @@ async fn next_carries_every_header_and_waits_for_an_event() {
     assert_eq!(response.status(), 200);
     let h = response.headers();
     assert_eq!(h["lambda-runtime-aws-request-id"], "req-1");
-    assert_eq!(h["lambda-runtime-deadline-ms"], "4102444800000");
+    let deadline: u128 = h["lambda-runtime-deadline-ms"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    assert!(
+        deadline > now + 29_000 && deadline <= now + 30_000,
+        "the deadline counts from the pickup: {deadline} vs {now}"
+    );
     assert_eq!(
         h["lambda-runtime-invoked-function-arn"],
         "arn:aws:lambda:us-east-1:123456789012:function:f"

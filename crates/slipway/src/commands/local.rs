@@ -83,7 +83,7 @@ pub struct InvokeArgs {
     #[arg(short, long, value_name = "FILE")]
     pub event: Option<PathBuf>,
 
-    /// The client context the function sees (JSON), as `aws lambda invoke --client-context` gives it
+    /// The client context the function sees, as JSON (`aws lambda invoke` takes it base64-encoded)
     #[arg(long, value_name = "JSON")]
     pub client_context: Option<String>,
 
@@ -131,6 +131,13 @@ pub struct EventArgs {
     #[arg(long)]
     pub list: bool,
 
+    /// The fields to set (boxed: they are many, and clap's enum of commands holds them)
+    #[command(flatten)]
+    pub fields: Box<EventFields>,
+}
+
+#[derive(Debug, Args)]
+pub struct EventFields {
     /// Message or request body (sqs, function-url, apigw-http, apigw-rest)
     #[arg(long)]
     pub body: Option<String>,
@@ -299,6 +306,8 @@ fn runtime(multi_thread: bool) -> Result<tokio::runtime::Runtime, Failure> {
 #[derive(Serialize)]
 struct InvokeResult {
     function: String,
+    /// The interpreter the function ran under.
+    python: PathBuf,
     #[serde(flatten)]
     outcome: slipway_local::InvokeOutcome,
     /// The function's result: JSON when it is JSON, else a string.
@@ -337,6 +346,7 @@ pub fn run_invoke(ctx: &Context, args: InvokeArgs) -> Result<Status, Failure> {
         }
     };
     let (built, spec) = prepare(&project, &function, &args.runtime)?;
+    let python = spec.interpreter.path.clone();
     let payload = read_event(&args.event)?;
     if let Some(cc) = &args.client_context {
         serde_json::from_str::<serde_json::Value>(cc)
@@ -358,6 +368,7 @@ pub fn run_invoke(ctx: &Context, args: InvokeArgs) -> Result<Status, Failure> {
         ctx,
         &InvokeResult {
             function: function.name.clone(),
+            python,
             outcome,
             payload,
         },
@@ -425,16 +436,21 @@ pub fn run_serve(ctx: &Context, args: ServeArgs) -> Result<Status, Failure> {
         .collect();
     let sink = stderr_sink(ctx, functions.len() > 1);
     let rt = runtime(true)?;
-    let _guard = rt.enter();
+    let guard = rt.enter();
     let mut pools = BTreeMap::new();
     for f in &functions {
         let (built, spec) = prepare(&project, f, &args.runtime)?;
         let pool = Pool::new(built, spec, args.concurrency, sink.clone())?;
         pools.insert(f.name.clone(), Arc::new(pool));
     }
+    let cors = functions
+        .iter()
+        .filter_map(|f| Some((f.name.clone(), f.triggers.url.as_ref()?.cors.clone()?)))
+        .collect();
     let served = Served {
         pools: Arc::new(pools),
         region: region_of(&project, &args.runtime.region),
+        cors: Arc::new(cors),
     };
     let mut mappings = Vec::new();
     for entry in &args.sqs {
@@ -536,11 +552,35 @@ pub fn run_serve(ctx: &Context, args: ServeArgs) -> Result<Status, Failure> {
             }
         });
     }
-    rt.block_on(slipway_local::serve::run(
-        listener,
-        slipway_local::serve::router(served),
-    ))?;
+    let router = slipway_local::serve::router(served);
+    rt.block_on(async {
+        tokio::select! {
+            r = slipway_local::serve::run(listener, router) => r,
+            () = shutdown_signal() => Ok(()),
+        }
+    })?;
+    // Dropping the runtime drops the pools, which stops every runtime process.
+    drop(guard);
+    drop(rt);
     Ok(Status::Ok)
+}
+
+/// Ctrl-C or SIGTERM: stop serving and take the runtime processes down too
+/// (they run in their own process groups, out of the terminal's reach).
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let terminated = async {
+        match term.as_mut() {
+            Some(t) => {
+                t.recv().await;
+            }
+            None => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminated => {}
+    }
 }
 
 #[derive(Serialize)]
@@ -584,6 +624,7 @@ pub fn run_event(ctx: &Context, args: EventArgs) -> Result<Status, Failure> {
         return Ok(Status::Ok);
     }
     let kind = args.kind.clone().unwrap_or_default();
+    let args = *args.fields;
     let options = EventOptions {
         body: args.body,
         bucket: args.bucket,

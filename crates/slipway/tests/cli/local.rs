@@ -39,7 +39,10 @@ def greet(event, context):
     print("greeting", event.get("name"))
     if event.get("fail"):
         raise ValueError("cannot greet " + event["name"])
-    return {"greeting": "hello " + event.get("name", "nobody"), "function": context.function_name}
+    result = {"greeting": "hello " + event.get("name", "nobody"), "function": context.function_name}
+    if context.client_context:
+        result["custom"] = context.client_context.custom
+    return result
 "#;
 
 /// A built two-function project: `api` (a Function URL handler) and `greet`.
@@ -338,6 +341,31 @@ fn aws_cli_invokes_through_the_invoke_api() {
     );
     let result: Value = serde_json::from_slice(&std::fs::read(p.join("ok.json")).unwrap()).unwrap();
     assert_eq!(result["greeting"], json!("hello Cli"));
+
+    // The client context travels base64-encoded, as the SDKs send it.
+    let context = base64::engine::general_purpose::STANDARD.encode(r#"{"custom":{"tenant":"t1"}}"#);
+    let out = aws(
+        &[
+            "lambda",
+            "invoke",
+            "--endpoint-url",
+            &server.url,
+            "--function-name",
+            "greet",
+            "--client-context",
+            &context,
+            "ctx.json",
+        ],
+        p.path(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result: Value =
+        serde_json::from_slice(&std::fs::read(p.join("ctx.json")).unwrap()).unwrap();
+    assert_eq!(result["custom"], json!({"tenant": "t1"}));
 
     let out = aws(
         &[
@@ -790,4 +818,522 @@ print(json.dumps([m["Body"] for m in sqs.receive_message(QueueUrl=dlq, MaxNumber
 "#,
     );
     assert_eq!(dead, json!(["this is not an order"]));
+}
+
+fn examples_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
+}
+
+#[test]
+fn every_example_passes_its_own_tests() {
+    for example in [
+        "sqs-to-dynamodb",
+        "function-url-api",
+        "s3-trigger",
+        "alexa-skill",
+    ] {
+        let out = Process::new("python3")
+            .args(["-m", "unittest", "discover", "-s", "tests"])
+            .current_dir(examples_dir().join(example))
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{example}: {stderr}");
+        assert!(
+            stderr.contains("OK") && !stderr.contains("skipped"),
+            "{example}: {stderr}"
+        );
+    }
+}
+
+/// Copies an example's folder (without dist/) into a new project and builds it.
+fn built_example(name: &str) -> Project {
+    let p = Project::new();
+    let root = examples_dir().join(name);
+    for entry in walk(&root) {
+        let rel = entry
+            .strip_prefix(&root)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        if rel.starts_with("dist") || rel.contains("__pycache__") {
+            continue;
+        }
+        p.write(&rel, std::fs::read(&entry).unwrap());
+    }
+    let out = p.slipway().args(["build", "--quiet"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    p
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().filter_map(Result::ok) {
+        let path = e.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+fn invoke_with_event(p: &Project, event_args: &[&str], extra: &[&str]) -> (bool, Value, String) {
+    let event = p.slipway().arg("event").args(event_args).output().unwrap();
+    assert!(
+        event.status.success(),
+        "{}",
+        String::from_utf8_lossy(&event.stderr)
+    );
+    let out = p
+        .slipway()
+        .args(["invoke", "--event", "-"])
+        .args(extra)
+        .write_stdin(event.stdout)
+        .output()
+        .unwrap();
+    let value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (
+        out.status.success(),
+        value,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn function_url_and_s3_examples_run_on_sample_events() {
+    let api = built_example("function-url-api");
+    let (ok, v, log) = invoke_with_event(
+        &api,
+        &[
+            "function-url",
+            "--method",
+            "POST",
+            "--path",
+            "/items",
+            "--body",
+            r#"{"name":"tea","price":2.5}"#,
+        ],
+        &[],
+    );
+    assert!(ok, "{log}");
+    assert_eq!(v["statusCode"], json!(201));
+    assert_eq!(v["headers"]["location"], json!("/items/1"));
+
+    let s3 = built_example("s3-trigger");
+    let (ok, v, log) = invoke_with_event(
+        &s3,
+        &[
+            "s3-put",
+            "--bucket",
+            "uploads",
+            "--key",
+            "incoming/holiday photo.jpg",
+            "--size",
+            "2048",
+        ],
+        &[],
+    );
+    assert!(ok, "{log}");
+    assert_eq!(v["uploads"][0]["key"], json!("incoming/holiday photo.jpg"));
+    assert_eq!(v["uploads"][0]["kind"], json!("image"));
+}
+
+/// A stand-in language-model API on 127.0.0.1 answering one request.
+fn fake_model_api(answer: &'static str) -> (String, std::thread::JoinHandle<String>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/answer", listener.local_addr().unwrap());
+    let handle = std::thread::spawn(move || {
+        let (mut sock, _) = listener.accept().unwrap();
+        let mut buf = vec![0u8; 65536];
+        let mut got = Vec::new();
+        loop {
+            let n = sock.read(&mut buf).unwrap();
+            got.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&got);
+            if let Some(head_end) = text.find("\r\n\r\n") {
+                let length: usize = text[..head_end]
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().parse().unwrap())
+                    })
+                    .unwrap_or(0);
+                if got.len() >= head_end + 4 + length {
+                    break;
+                }
+            }
+            if n == 0 {
+                break;
+            }
+        }
+        let body = format!("{{\"answer\": \"{answer}\"}}");
+        write!(sock, "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len()).unwrap();
+        String::from_utf8_lossy(&got).into_owned()
+    });
+    (url, handle)
+}
+
+#[test]
+fn alexa_example_answers_through_a_replaceable_model_api() {
+    let skill = built_example("alexa-skill");
+    let (ok, v, log) = invoke_with_event(&skill, &["alexa-launch"], &[]);
+    assert!(ok, "{log}");
+    assert!(
+        v["response"]["outputSpeech"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Welcome to Quick Answers")
+    );
+
+    let (url, server) = fake_model_api("Mount Everest.");
+    let (ok, v, log) = invoke_with_event(
+        &skill,
+        &[
+            "alexa-intent",
+            "--intent",
+            "AskIntent",
+            "--slot",
+            "question=what is the tallest mountain",
+        ],
+        &[
+            "--env",
+            &format!("LLM_API_URL={url}"),
+            "--env",
+            "LLM_API_KEY=test-key",
+        ],
+    );
+    assert!(ok, "{log}");
+    assert_eq!(
+        v["response"]["outputSpeech"]["text"],
+        json!("Mount Everest.")
+    );
+    let request = server.join().unwrap();
+    assert!(
+        request
+            .to_ascii_lowercase()
+            .contains("authorization: bearer test-key"),
+        "{request}"
+    );
+    assert!(
+        request.contains(r#"{"question": "what is the tallest mountain"}"#),
+        "{request}"
+    );
+}
+
+fn http_post(url: &str, body: &str) -> String {
+    let out = Process::new("curl")
+        .args(["-s", "-X", "POST", "--data-binary", body, url])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn serve_reuses_warm_environments_up_to_the_concurrency_limit() {
+    let p = Project::new();
+    p.write(
+        "slipway.toml",
+        "[functions.slow]\nsource = \"src\"\nhandler = \"app.handler\"\nruntime = \"python3.11\"\n",
+    );
+    p.write(
+        "src/app.py",
+        "import os, time\nCALLS = 0\ndef handler(event, context):\n    global CALLS\n    CALLS += 1\n    time.sleep(event.get('sleep', 0))\n    return {'pid': os.getpid(), 'calls': CALLS}\n",
+    );
+    let out = p.slipway().args(["build", "--quiet"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let server = serve(&p, &["--concurrency", "2"]);
+    let url = format!("{}/2015-03-31/functions/slow/invocations", server.url);
+
+    let started = std::time::Instant::now();
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || http_post(&url, r#"{"sleep": 1}"#))
+        })
+        .collect();
+    let results: Vec<Value> = threads
+        .into_iter()
+        .map(|t| serde_json::from_str(&t.join().unwrap()).unwrap())
+        .collect();
+    let elapsed = started.elapsed().as_secs_f64();
+    let pids: std::collections::BTreeSet<i64> =
+        results.iter().map(|r| r["pid"].as_i64().unwrap()).collect();
+    assert_eq!(pids.len(), 2, "two environments at most: {results:?}");
+    assert!(
+        elapsed >= 2.0,
+        "four 1 s calls on two environments took {elapsed}s"
+    );
+
+    // A later call lands on a warm environment: its counter keeps counting.
+    let again: Value = serde_json::from_str(&http_post(&url, "{}")).unwrap();
+    assert!(pids.contains(&again["pid"].as_i64().unwrap()));
+    assert_eq!(again["calls"], json!(3));
+}
+
+#[test]
+fn serve_rebuilds_and_restarts_when_sources_change() {
+    let p = Project::new();
+    p.write(
+        "slipway.toml",
+        "[functions.live]\nsource = \"src\"\nhandler = \"app.handler\"\nruntime = \"python3.11\"\n",
+    );
+    p.write(
+        "src/app.py",
+        "def handler(event, context):\n    return 'first'\n",
+    );
+    let out = p.slipway().args(["build", "--quiet"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    #[allow(deprecated)]
+    let exe = assert_cmd::cargo::cargo_bin("slipway");
+    let mut child = Process::new(exe)
+        .current_dir(p.path())
+        .env_remove("SLIPWAY_CONFIG")
+        .env("SLIPWAY_CACHE_DIR", p.join(".test-cache"))
+        .args(["serve", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let server = Server {
+        child,
+        url: line.trim().trim_start_matches("listening on ").to_owned(),
+    };
+    let url = format!("{}/2015-03-31/functions/live/invocations", server.url);
+    assert_eq!(http_post(&url, "{}"), "\"first\"");
+
+    p.write(
+        "src/app.py",
+        "def handler(event, context):\n    return 'second'\n",
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let answer = http_post(&url, "{}");
+        if answer == "\"second\"" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still answering {answer}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+}
+
+#[test]
+fn function_url_front_applies_the_configured_cors() {
+    let p = built_example("function-url-api");
+    let server = serve(&p, &[]);
+    let url = format!("{}/items", server.url);
+    let (status, headers, body) = curl(&[
+        "-X",
+        "OPTIONS",
+        "-H",
+        "origin: http://localhost:3000",
+        "-H",
+        "access-control-request-method: POST",
+        &url,
+    ]);
+    assert_eq!(status, 200);
+    assert!(body.is_empty());
+    assert_eq!(
+        header(&headers, "access-control-allow-origin"),
+        vec!["http://localhost:3000"]
+    );
+    assert_eq!(
+        header(&headers, "access-control-allow-methods"),
+        vec!["GET,POST,DELETE"]
+    );
+    assert_eq!(header(&headers, "access-control-max-age"), vec!["300"]);
+
+    let (status, headers, _) = curl(&["-H", "origin: http://localhost:3000", &url]);
+    assert_eq!(status, 200);
+    assert_eq!(
+        header(&headers, "access-control-allow-origin"),
+        vec!["http://localhost:3000"]
+    );
+    let (_, headers, _) = curl(&["-H", "origin: https://elsewhere.example", &url]);
+    assert!(header(&headers, "access-control-allow-origin").is_empty());
+}
+
+#[test]
+fn stopping_serve_stops_its_runtime_processes() {
+    let p = Project::new();
+    p.write(
+        "slipway.toml",
+        "[functions.pid]\nsource = \"src\"\nhandler = \"app.handler\"\nruntime = \"python3.11\"\n",
+    );
+    p.write(
+        "src/app.py",
+        "import os\ndef handler(event, context):\n    return os.getpid()\n",
+    );
+    let out = p.slipway().args(["build", "--quiet"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut server = serve(&p, &[]);
+    let pid: u32 = http_post(
+        &format!("{}/2015-03-31/functions/pid/invocations", server.url),
+        "{}",
+    )
+    .trim()
+    .parse()
+    .unwrap();
+    assert!(Path::new(&format!("/proc/{pid}")).exists());
+    let status = Process::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = server.child.wait().unwrap();
+    assert!(exit.success(), "serve exits cleanly on SIGTERM: {exit:?}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while Path::new(&format!("/proc/{pid}")).exists() {
+        let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        if state.split(' ').nth(2) == Some("Z") {
+            break; // exited, waiting for init to reap it
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "runtime process {pid} outlived serve"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn sqs_batching_window_gathers_and_a_failed_batch_is_retried_whole() {
+    let moto = moto();
+    let p = Project::new();
+    p.write(
+        "slipway.toml",
+        r#"[functions.batch]
+source = "src"
+handler = "app.handler"
+runtime = "python3.11"
+
+[[functions.batch.sqs]]
+queue_arn = "arn:aws:sqs:us-east-1:123456789012:work"
+batch_size = 5
+batching_window = 2
+"#,
+    );
+    p.write(
+        "src/app.py",
+        r#"
+def handler(event, context):
+    records = event["Records"]
+    bodies = sorted(r["body"] for r in records)
+    attempt = max(int(r["attributes"]["ApproximateReceiveCount"]) for r in records)
+    print("batch", len(records), ",".join(bodies), "attempt", attempt)
+    if "boom" in bodies and attempt == 1:
+        raise RuntimeError("first attempt fails")
+    return {}
+"#,
+    );
+    let out = p.slipway().args(["build", "--quiet"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let queue_url = boto3(
+        &moto,
+        r#"
+import boto3, json
+sqs = boto3.client("sqs")
+# Longer than the batching window, as AWS advises.
+print(json.dumps(sqs.create_queue(QueueName="work", Attributes={"VisibilityTimeout": "3"})["QueueUrl"]))
+"#,
+    )
+    .as_str()
+    .unwrap()
+    .to_owned();
+
+    let log_path = p.join("serve.log");
+    #[allow(deprecated)]
+    let exe = assert_cmd::cargo::cargo_bin("slipway");
+    let child = Process::new(exe)
+        .current_dir(p.path())
+        .args(["serve", "--port", "0", "--no-watch", "--sqs", &queue_url])
+        .args(["--endpoint-url", &moto.url])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env_remove("AWS_PROFILE")
+        .env_remove("SLIPWAY_CONFIG")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let _server = Server {
+        child,
+        url: String::new(),
+    };
+    // Three messages within the window, sent one by one.
+    boto3(
+        &moto,
+        r#"
+import boto3, time
+sqs = boto3.client("sqs")
+q = sqs.get_queue_url(QueueName="work")["QueueUrl"]
+for body in ["a", "b", "boom"]:
+    sqs.send_message(QueueUrl=q, MessageBody=body)
+    time.sleep(0.3)
+"#,
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        if log.contains("attempt 2") && log.contains("3 received, 3 deleted") {
+            assert!(
+                log.contains("batch 3 a,b,boom attempt 1"),
+                "the window gathers all three: {log}"
+            );
+            assert!(
+                log.contains("(the function failed: the whole batch is retried)"),
+                "{log}"
+            );
+            assert!(log.contains("batch 3 a,b,boom attempt 2"), "{log}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no retry seen:\n{log}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    let left = boto3(
+        &moto,
+        r#"
+import boto3, json
+sqs = boto3.client("sqs")
+q = sqs.get_queue_url(QueueName="work")["QueueUrl"]
+a = sqs.get_queue_attributes(QueueUrl=q, AttributeNames=["All"])["Attributes"]
+print(json.dumps(int(a["ApproximateNumberOfMessages"]) + int(a["ApproximateNumberOfMessagesNotVisible"])))
+"#,
+    );
+    assert_eq!(left, json!(0));
 }

@@ -1,7 +1,9 @@
 """slipway's Lambda runtime launcher for Python.
 
-Started as `python bootstrap.py` in the task root with the environment Lambda
-sets. With SLIPWAY_RUNTIME_CLIENT=auto it hands over to awslambdaric (the
+Started as `python -c "import slipway_lambda_bootstrap as b; b.main()"` in
+the task root with the environment Lambda sets; importing it (rather than
+running it as a script) lets Python keep its compiled bytecode between cold
+starts. With SLIPWAY_RUNTIME_CLIENT=auto it hands over to awslambdaric (the
 client AWS ships in its images) when that is importable; otherwise, or with
 SLIPWAY_RUNTIME_CLIENT=builtin, it runs the small client below, which speaks
 the Runtime API over one keep-alive HTTP/1.1 connection and imports nothing
@@ -193,7 +195,7 @@ def _user_frames(tb):
     import traceback
 
     frames = traceback.extract_tb(tb)
-    frames = [f for f in frames if not f.filename.endswith("/bootstrap.py")]
+    frames = [f for f in frames if f.filename != __file__]
     return traceback.format_list(frames)
 
 
@@ -334,9 +336,8 @@ def run_builtin():
         )
 
 
-if __name__ == "__main__":
+def main():
     mode = os.environ.pop("SLIPWAY_RUNTIME_CLIENT", "auto")
-    sys.path[0:1] = []  # this folder holds only the launcher; the task root comes from PYTHONPATH
     if mode != "builtin":
         _hand_over_to_awslambdaric(required=mode == "awslambdaric")
     run_builtin()
