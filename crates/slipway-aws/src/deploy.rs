@@ -19,7 +19,7 @@ use crate::error::code_of;
 use crate::live::{self, LiveFunction};
 use crate::retry::{BUSY, retrying};
 use crate::settings::{Difference, Settings};
-use crate::{Artifact, Aws, AwsError, signing, triggers};
+use crate::{Artifact, Aws, AwsError, layers, signing, triggers};
 
 /// Choices the command line makes for a deploy.
 #[derive(Debug, Clone, Default)]
@@ -142,6 +142,20 @@ pub async fn deploy(
         s3_location: None,
         changes: Vec::new(),
     };
+
+    // The dependencies layer first: the function's configuration names its version.
+    let mut layer_changes = Vec::new();
+    let with_layer;
+    let function = match layers::ensure(aws, function, artifact, &mut layer_changes, steps).await? {
+        None => function,
+        Some(arn) => {
+            let mut f = function.clone();
+            f.layers.insert(0, arn);
+            with_layer = f;
+            &with_layer
+        }
+    };
+    outcome.changes.extend(layer_changes);
 
     steps(&format!("{name}: reading the live function"));
     let existing = live::get_function(aws, name, None).await?;
@@ -359,10 +373,36 @@ pub(crate) async fn upload(
     changes: &mut Vec<String>,
     steps: Steps<'_>,
 ) -> Result<Option<String>, AwsError> {
+    let record = &artifact.manifest.artifact;
+    upload_file(
+        aws,
+        function,
+        &artifact.zip,
+        record,
+        bucket,
+        key,
+        changes,
+        steps,
+    )
+    .await
+}
+
+/// Puts `zip` (described by `record`) at `key` unless an object of that size is already there.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn upload_file(
+    aws: &Aws,
+    function: &Function,
+    zip: &std::path::Path,
+    record: &slipway_artifact::ArtifactRecord,
+    bucket: &str,
+    key: &str,
+    changes: &mut Vec<String>,
+    steps: Steps<'_>,
+) -> Result<Option<String>, AwsError> {
     let name = function.name.as_str();
     let head = aws.s3.head_object().bucket(bucket).key(key).send().await;
     match head {
-        Ok(h) if h.content_length() == Some(artifact.manifest.artifact.zipped_size as i64) => {
+        Ok(h) if h.content_length() == Some(record.zipped_size as i64) => {
             steps(&format!("{name}: s3://{bucket}/{key} already uploaded"));
             return Ok(h.version_id().map(str::to_string));
         }
@@ -371,10 +411,10 @@ pub(crate) async fn upload(
         Err(e) => return Err(AwsError::api("HeadObject", name, e)),
     }
     steps(&format!("{name}: uploading to s3://{bucket}/{key}"));
-    let body = aws_sdk_s3::primitives::ByteStream::from_path(&artifact.zip)
+    let body = aws_sdk_s3::primitives::ByteStream::from_path(zip)
         .await
         .map_err(|e| AwsError::Read {
-            path: artifact.zip.clone(),
+            path: zip.to_path_buf(),
             source: std::io::Error::other(e),
         })?;
     let put = aws
@@ -383,7 +423,7 @@ pub(crate) async fn upload(
         .bucket(bucket)
         .key(key)
         .body(body)
-        .checksum_sha256(artifact.code_sha256())
+        .checksum_sha256(&record.code_sha256)
         .content_type("application/zip")
         .send()
         .await

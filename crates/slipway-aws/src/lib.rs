@@ -10,6 +10,7 @@ mod connect;
 mod deploy;
 mod drift;
 mod error;
+mod layers;
 pub mod live;
 mod record;
 mod remove;

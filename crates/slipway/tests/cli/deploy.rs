@@ -1041,3 +1041,153 @@ fn a_deploy_killed_at_any_call_converges_on_rerun_without_duplicate_versions() {
         assert_converged(&moto, &p, &proxy, &["1", "2"], &v2.artifact.code_sha256);
     }
 }
+
+#[test]
+fn code_goes_through_s3_under_its_digest_once() {
+    let moto = Moto::start().with_role();
+    let proxy = Proxy::start(moto.port);
+    moto.aws(&["s3api", "create-bucket", "--bucket", "slipway-artifacts"]);
+    let p = project("s3_bucket = \"slipway-artifacts\"\ns3_prefix = \"lambda/\"\n");
+    let v1 = build(&p, APP_V1);
+    let mut transcript = Vec::new();
+    let out = run(
+        slipway_aws(&p, &proxy.url).args(["deploy", "--format", "json"]),
+        0,
+        &mut transcript,
+    );
+    let key = format!("lambda/hello/{}.zip", v1.artifact.sha256);
+    assert_eq!(
+        json_stdout(&out)["functions"][0]["s3_location"],
+        format!("s3://slipway-artifacts/{key}")
+    );
+    let head = moto.aws(&[
+        "s3api",
+        "head-object",
+        "--bucket",
+        "slipway-artifacts",
+        "--key",
+        &key,
+    ]);
+    assert_eq!(head["ContentLength"], v1.artifact.zipped_size);
+    let live = moto.aws(&["lambda", "get-function", "--function-name", "hello"]);
+    assert_eq!(
+        live["Configuration"]["CodeSha256"],
+        v1.artifact.code_sha256.as_str()
+    );
+
+    // The function is changed behind slipway's back; the redeploy finds the
+    // object already in S3 and only points Lambda at it again.
+    let other = p.join("other.zip");
+    std::fs::write(&other, make_zip("x = 1\n")).unwrap();
+    moto.aws(&[
+        "lambda",
+        "update-function-code",
+        "--function-name",
+        "hello",
+        "--zip-file",
+        &format!("fileb://{}", other.display()),
+    ]);
+    proxy.clear();
+    run(
+        slipway_aws(&p, &proxy.url).args(["deploy"]),
+        0,
+        &mut transcript,
+    );
+    let puts: Vec<_> = proxy
+        .writes()
+        .into_iter()
+        .filter(|s| !s.is_lambda())
+        .collect();
+    assert!(puts.is_empty(), "uploaded again: {puts:?}");
+    let live = moto.aws(&["lambda", "get-function", "--function-name", "hello"]);
+    assert_eq!(
+        live["Configuration"]["CodeSha256"],
+        v1.artifact.code_sha256.as_str()
+    );
+}
+
+#[test]
+fn the_dependencies_layer_is_published_once_and_attached_first() {
+    let moto = Moto::start().with_role();
+    let proxy = Proxy::start(moto.port);
+    let p = project("");
+    let mut manifest = build(&p, APP_V1);
+    let layer = slipway_package::write_zip(
+        vec![slipway_package::ZipEntry {
+            path: "python/dep/__init__.py".into(),
+            executable: false,
+            data: slipway_package::EntryData::Bytes(b"VERSION = 1\n".to_vec()),
+            origin: slipway_artifact::EntryOrigin::Dependency {
+                distribution: "dep".into(),
+            },
+        }],
+        &p.join("dist/hello/hello-layer.zip"),
+        &slipway_package::ZipOptions::default(),
+    )
+    .unwrap();
+    manifest.layer = Some(slipway_artifact::ArtifactRecord {
+        file: "hello-layer.zip".into(),
+        ..layer
+    });
+    std::fs::write(p.join("dist/hello/manifest.json"), manifest.to_json()).unwrap();
+    let mut transcript = Vec::new();
+    run(
+        slipway_aws(&p, &proxy.url).args(["deploy"]),
+        0,
+        &mut transcript,
+    );
+    let live = moto.aws(&["lambda", "get-function", "--function-name", "hello"]);
+    let arn = live["Configuration"]["Layers"][0]["Arn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(arn.contains(":layer:hello-dependencies:1"), "{arn}");
+    proxy.clear();
+    run(
+        slipway_aws(&p, &proxy.url).args(["deploy"]),
+        0,
+        &mut transcript,
+    );
+    assert_eq!(proxy.writes().len(), 0, "{:?}", proxy.writes());
+    let versions = moto.aws(&[
+        "lambda",
+        "list-layer-versions",
+        "--layer-name",
+        "hello-dependencies",
+    ]);
+    assert_eq!(versions["LayerVersions"].as_array().unwrap().len(), 1);
+    run(
+        slipway_aws(&p, &moto.url).args(["drift"]),
+        0,
+        &mut transcript,
+    );
+}
+
+#[test]
+fn a_failed_proof_moves_the_alias_back() {
+    let moto = Moto::start().with_role();
+    let proxy = Proxy::start(moto.port);
+    let p = project("");
+    build(&p, APP_V1);
+    let mut transcript = Vec::new();
+    run(
+        slipway_aws(&p, &proxy.url).args(["deploy"]),
+        0,
+        &mut transcript,
+    );
+    let v2 = build(&p, APP_V2);
+    // Lambda will seem to run other code for version 2 when slipway checks.
+    let code = &v2.artifact.code_sha256;
+    let other: String = code.chars().rev().collect();
+    proxy.rewrite("Qualifier=2", code, &other);
+    let out = run(
+        slipway_aws(&p, &proxy.url).args(["deploy"]),
+        1,
+        &mut transcript,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    let err = err.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(err.contains("the live code is not the built code"), "{err}");
+    assert!(err.contains("moved back to version 1"), "{err}");
+    assert_eq!(alias_version(&moto, "hello", "live"), "1");
+}

@@ -245,6 +245,8 @@ struct ProxyState {
     /// Hold the answer of the request with this index (0-based, all requests) forever.
     hold_at: Option<usize>,
     holding: bool,
+    /// (path fragment, from, to): rewrite answers to matching GET requests.
+    rewrite: Option<(String, String, String)>,
 }
 
 /// An HTTP proxy in front of moto that records every request and injects faults.
@@ -298,6 +300,11 @@ impl Proxy {
         s.hold_at = None;
         s.holding = false;
         s.seen.clear();
+    }
+
+    /// Rewrites `from` into `to` in the answers to GET requests whose path contains `path`.
+    pub fn rewrite(&self, path: &str, from: &str, to: &str) {
+        self.state.0.lock().unwrap().rewrite = Some((path.into(), from.into(), to.into()));
     }
 
     pub fn seen(&self) -> Vec<Seen> {
@@ -430,6 +437,13 @@ fn serve(
         s.seen.push(seen.clone());
         s.hold_at == Some(index)
     };
+    let rewrite = shared
+        .0
+        .lock()
+        .unwrap()
+        .rewrite
+        .clone()
+        .filter(|(fragment, _, _)| seen.method == "GET" && seen.path.contains(fragment.as_str()));
     let mut client = conn;
     match seen.fault {
         Some(f @ (Fault::Throttle | Fault::Conflict | Fault::ServerError)) => {
@@ -467,6 +481,13 @@ fn serve(
     }
     if seen.fault == Some(Fault::DropAfter) {
         return client.shutdown(Shutdown::Both);
+    }
+    if let Some((_, from, to)) = rewrite {
+        // Same length keeps Content-Length right.
+        assert_eq!(from.len(), to.len());
+        response = String::from_utf8_lossy(&response)
+            .replace(&from, &to)
+            .into_bytes();
     }
     client.write_all(&close_response(&response))?;
     client.shutdown(Shutdown::Both)
