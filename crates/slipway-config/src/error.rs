@@ -21,19 +21,25 @@ pub enum ConfigError {
         source: std::io::Error,
     },
 
-    /// A syntax error, an unknown key, or a value of the wrong type.
-    #[error("{path}: {message}")]
-    #[diagnostic(code(slipway::config::invalid))]
-    Invalid {
-        path: String,
-        message: String,
-        #[source_code]
-        src: NamedSource<String>,
-        #[label("here")]
-        span: Option<SourceSpan>,
-        #[help]
-        help: Option<String>,
-    },
+    /// A syntax error, an unknown key, a bad value or an impossible combination.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Invalid(Box<InvalidConfig>),
+}
+
+#[derive(Debug, Error, Diagnostic)]
+#[error("{path}: {message}")]
+#[diagnostic(code(slipway::config::invalid))]
+pub struct InvalidConfig {
+    /// `file:line`.
+    pub path: String,
+    pub message: String,
+    #[source_code]
+    pub src: NamedSource<String>,
+    #[label("here")]
+    pub span: Option<SourceSpan>,
+    #[help]
+    pub help: Option<String>,
 }
 
 impl ConfigError {
@@ -48,19 +54,19 @@ impl ConfigError {
             .map(|s| file.line_of(s.start))
             .map(|l| format!(":{l}"))
             .unwrap_or_default();
-        ConfigError::Invalid {
+        ConfigError::Invalid(Box::new(InvalidConfig {
             path: format!("{}{line}", file.path.display()),
             message: message.into(),
             src: NamedSource::new(file.path.display().to_string(), file.text.clone()),
             span: span.map(|s| SourceSpan::from(s.start..s.end)),
             help,
-        }
+        }))
     }
 
     /// The line (1-based) the error points at, when it points at one.
     pub fn line(&self) -> Option<usize> {
         match self {
-            ConfigError::Invalid { path, .. } => path.rsplit(':').next()?.parse().ok(),
+            ConfigError::Invalid(e) => e.path.rsplit(':').next()?.parse().ok(),
             _ => None,
         }
     }

@@ -3,6 +3,7 @@
 //! input hash that makes nothing-changed rebuilds free ([`input_hash`]).
 
 pub mod error;
+pub mod git;
 pub mod input_hash;
 pub mod select;
 pub mod zip_writer;

@@ -1,1 +1,532 @@
 //! Which source files go into the package.
+//!
+//! A file is selected when it is under the source folder, matches an
+//! `include` glob (or there are none), matches no `exclude` glob, is not
+//! ignored by a `.gitignore` in the source folder, and is not caught by the
+//! default excludes (VCS folders, caches, virtualenvs, editor files, the build
+//! output). Secrets are refused, not skipped, unless an `include` glob names
+//! them explicitly: silently dropping a file the user expected is as bad as
+//! shipping a key.
+
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+
+use crate::PackageError;
+
+/// A selected file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SelectedFile {
+    /// `/`-separated path inside the package.
+    pub zip_path: String,
+    /// Where the content is read from (a symlink's target for links inside the source).
+    pub disk_path: PathBuf,
+    pub executable: bool,
+    pub size: u64,
+    /// File identity for the build-state cache: (mtime ns, ctime ns, inode).
+    pub stamp: FileStamp,
+}
+
+/// What changes when a file's content may have changed. Used only to skip
+/// re-hashing unchanged files; never part of any hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct FileStamp {
+    pub mtime_ns: i128,
+    pub ctime_ns: i128,
+    pub inode: u64,
+    pub size: u64,
+}
+
+/// Folders never packaged unless an `include` names them.
+const DEFAULT_EXCLUDED_DIRS: &[&str] = &[
+    ".git",
+    ".hg",
+    ".svn",
+    "__pycache__",
+    ".venv",
+    "venv",
+    "node_modules",
+    ".idea",
+    ".vscode",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".tox",
+    ".nox",
+    ".aws-sam",
+    ".serverless",
+    ".terraform",
+    ".slipway",
+];
+
+/// File name globs never packaged unless an `include` names them.
+const DEFAULT_EXCLUDED_FILES: &[&str] = &[
+    "*.pyc",
+    "*.pyo",
+    "*.swp",
+    "*.swo",
+    "*~",
+    ".#*",
+    ".DS_Store",
+    "Thumbs.db",
+    "slipway.toml",
+    ".gitignore",
+];
+
+/// File name globs that hold secrets, with the reason shown to the user.
+const SECRET_FILES: &[(&str, &str)] = &[
+    (".env", "environment file"),
+    (".env.*", "environment file"),
+    (".envrc", "environment file"),
+    ("*.pem", "PEM key or certificate"),
+    ("*.key", "private key"),
+    ("*.p12", "PKCS#12 key store"),
+    ("*.pfx", "PKCS#12 key store"),
+    ("id_rsa*", "SSH private key"),
+    ("id_dsa*", "SSH private key"),
+    ("id_ecdsa*", "SSH private key"),
+    ("id_ed25519*", "SSH private key"),
+    (".netrc", "credentials file"),
+    (".pypirc", "credentials file"),
+    (".npmrc", "credentials file"),
+];
+
+/// Content larger than this is not scanned for secrets: keys and credential
+/// files are small, and large files are data.
+const SECRET_SCAN_MAX_BYTES: u64 = 1024 * 1024;
+
+pub struct Selector {
+    source: PathBuf,
+    canonical_source: PathBuf,
+    include: Option<GlobSet>,
+    /// Include globs that name files literally enough to override defaults and secret checks.
+    explicit_include: GlobSet,
+    exclude: GlobSet,
+    default_files: GlobSet,
+    secret_files: GlobSet,
+    /// Paths (absolute) never selected: the output folder, for one.
+    skip: Vec<PathBuf>,
+}
+
+impl Selector {
+    /// `skip` holds folders to leave out whatever the globs say (the build output).
+    pub fn new(
+        source: &Path,
+        include: &[String],
+        exclude: &[String],
+        skip: &[PathBuf],
+    ) -> Result<Selector, PackageError> {
+        let canonical_source = source
+            .canonicalize()
+            .map_err(PackageError::io("open the source folder", source))?;
+        let include_set = (!include.is_empty())
+            .then(|| build_set("include", include.iter().map(String::as_str)))
+            .transpose()?;
+        let explicit: Vec<&str> = include
+            .iter()
+            .map(String::as_str)
+            .filter(|g| is_explicit(g))
+            .collect();
+        Ok(Selector {
+            source: source.to_path_buf(),
+            canonical_source,
+            include: include_set,
+            explicit_include: build_set("include", explicit.into_iter())?,
+            exclude: build_set("exclude", exclude.iter().map(String::as_str))?,
+            default_files: build_set("defaults", DEFAULT_EXCLUDED_FILES.iter().copied())?,
+            secret_files: build_set("secrets", SECRET_FILES.iter().map(|(g, _)| *g))?,
+            skip: skip
+                .iter()
+                .map(|p| p.canonicalize().unwrap_or_else(|_| p.clone()))
+                .collect(),
+        })
+    }
+
+    /// Walks the source folder and returns the selected files sorted by package path.
+    pub fn select(&self) -> Result<Vec<SelectedFile>, PackageError> {
+        let mut out = BTreeMap::new();
+        // Walk the canonical path so skipped folders compare by prefix, with
+        // no system call per entry.
+        self.walk_into(&self.canonical_source, "", &mut out, 0)?;
+        Ok(out.into_values().collect())
+    }
+
+    fn walk_into(
+        &self,
+        dir: &Path,
+        prefix: &str,
+        out: &mut BTreeMap<String, SelectedFile>,
+        depth: usize,
+    ) -> Result<(), PackageError> {
+        // Links to folders inside the source are followed; a chain this deep is a loop.
+        if depth > 16 {
+            return Ok(());
+        }
+        let skip = self.skip.clone();
+        let walker = ignore::WalkBuilder::new(dir)
+            .standard_filters(false)
+            .git_ignore(true)
+            .require_git(false)
+            .parents(false)
+            .follow_links(false)
+            .filter_entry(move |e| {
+                let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+                let default_excluded = is_dir
+                    && e.depth() > 0
+                    && DEFAULT_EXCLUDED_DIRS.contains(&e.file_name().to_string_lossy().as_ref());
+                !default_excluded && !skip.iter().any(|s| e.path().starts_with(s))
+            })
+            .build();
+        for entry in walker {
+            let entry = entry.map_err(|e| PackageError::Io {
+                action: "walk",
+                path: dir.to_path_buf(),
+                source: std::io::Error::other(e.to_string()),
+            })?;
+            if entry.depth() == 0 {
+                continue;
+            }
+            let path = entry.path();
+            let rel =
+                relative_slash_path(path.strip_prefix(dir).expect("walk stays under its root"));
+            let zip_path = if prefix.is_empty() {
+                rel
+            } else {
+                format!("{prefix}/{rel}")
+            };
+            let file_type = entry.file_type().expect("walked entries have a type");
+            if file_type.is_dir() {
+                continue;
+            }
+            if !self.wanted(&zip_path) {
+                continue;
+            }
+            let meta = if file_type.is_symlink() {
+                let target = std::fs::canonicalize(path)
+                    .map_err(PackageError::io("follow the symlink", path))?;
+                if !target.starts_with(&self.canonical_source) {
+                    return Err(PackageError::SymlinkOutside {
+                        link: path.to_path_buf(),
+                        target,
+                        source_dir: self.source.clone(),
+                    });
+                }
+                if target.is_dir() {
+                    self.walk_into(&target, &zip_path, out, depth + 1)?;
+                    continue;
+                }
+                std::fs::metadata(&target).map_err(PackageError::io("read", &target))?
+            } else {
+                entry.metadata().map_err(|e| PackageError::Io {
+                    action: "read",
+                    path: path.to_path_buf(),
+                    source: std::io::Error::other(e.to_string()),
+                })?
+            };
+            if !meta.is_file() {
+                continue; // sockets, fifos, devices
+            }
+            if let Some(reason) = self.secret_name(&zip_path) {
+                return Err(PackageError::Secret {
+                    path: zip_path,
+                    reason: reason.to_string(),
+                });
+            }
+            let disk_path = if file_type.is_symlink() {
+                std::fs::canonicalize(path).map_err(PackageError::io("follow the symlink", path))?
+            } else {
+                path.to_path_buf()
+            };
+            out.insert(
+                zip_path.clone(),
+                SelectedFile {
+                    zip_path,
+                    disk_path,
+                    executable: is_executable(&meta),
+                    size: meta.len(),
+                    stamp: stamp(&meta),
+                },
+            );
+        }
+        Ok(())
+    }
+
+    fn wanted(&self, zip_path: &str) -> bool {
+        if self.exclude.is_match(zip_path) {
+            return false;
+        }
+        let explicit = self.explicit_include.is_match(zip_path);
+        if let Some(include) = &self.include
+            && !include.is_match(zip_path)
+        {
+            return false;
+        }
+        let name = zip_path.rsplit('/').next().unwrap_or(zip_path);
+        explicit || !self.default_files.is_match(name)
+    }
+
+    fn secret_name(&self, zip_path: &str) -> Option<&'static str> {
+        if self.explicit_include.is_match(zip_path) {
+            return None;
+        }
+        let name = zip_path.rsplit('/').next().unwrap_or(zip_path);
+        self.secret_files
+            .matches(name)
+            .first()
+            .map(|&i| SECRET_FILES[i].1)
+    }
+
+    /// Whether a file's content holds a secret (a private key block or an AWS
+    /// secret access key), unless an `include` names it. Called on content the
+    /// build reads anyway.
+    pub fn secret_content(&self, file: &SelectedFile, content: &[u8]) -> Option<&'static str> {
+        if file.size > SECRET_SCAN_MAX_BYTES || self.explicit_include.is_match(&file.zip_path) {
+            return None;
+        }
+        secret_in_content(content)
+    }
+}
+
+/// An include glob overrides defaults and the secret check when its last
+/// component names something beyond wildcards: `.env`, `certs/*.pem` do;
+/// `**`, `**/*` do not.
+fn is_explicit(glob: &str) -> bool {
+    let last = glob.rsplit('/').next().unwrap_or(glob);
+    last.chars()
+        .any(|c| !matches!(c, '*' | '?' | '[' | ']' | '{' | '}' | ','))
+}
+
+fn build_set<'a>(
+    key: &'static str,
+    globs: impl Iterator<Item = &'a str>,
+) -> Result<GlobSet, PackageError> {
+    let mut b = GlobSetBuilder::new();
+    for g in globs {
+        let glob = globset::GlobBuilder::new(g)
+            .literal_separator(true)
+            .build()
+            .map_err(|e| PackageError::Glob {
+                key,
+                glob: g.to_string(),
+                message: e.kind().to_string(),
+            })?;
+        b.add(glob);
+        // `dir/` or `dir` should also select everything below it.
+        if !g.contains('*') {
+            let below = format!("{}/**", g.trim_end_matches('/'));
+            b.add(Glob::new(&below).expect("a valid glob stays valid with /** appended"));
+        }
+    }
+    b.build().map_err(|e| PackageError::Glob {
+        key,
+        glob: String::new(),
+        message: e.to_string(),
+    })
+}
+
+fn relative_slash_path(p: &Path) -> String {
+    p.components()
+        .filter_map(|c| match c {
+            Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[cfg(unix)]
+fn is_executable(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    meta.permissions().mode() & 0o111 != 0
+}
+
+#[cfg(not(unix))]
+fn is_executable(_: &std::fs::Metadata) -> bool {
+    false
+}
+
+/// The stamp of a file's metadata.
+pub fn stamp_of(meta: &std::fs::Metadata) -> FileStamp {
+    stamp(meta)
+}
+
+#[cfg(unix)]
+fn stamp(meta: &std::fs::Metadata) -> FileStamp {
+    use std::os::unix::fs::MetadataExt;
+    FileStamp {
+        mtime_ns: meta.mtime() as i128 * 1_000_000_000 + meta.mtime_nsec() as i128,
+        ctime_ns: meta.ctime() as i128 * 1_000_000_000 + meta.ctime_nsec() as i128,
+        inode: meta.ino(),
+        size: meta.len(),
+    }
+}
+
+#[cfg(not(unix))]
+fn stamp(meta: &std::fs::Metadata) -> FileStamp {
+    let mtime_ns = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_nanos() as i128)
+        .unwrap_or(0);
+    FileStamp {
+        mtime_ns,
+        ctime_ns: 0,
+        inode: 0,
+        size: meta.len(),
+    }
+}
+
+/// Looks for a PEM private key block or an AWS secret access key assignment.
+fn secret_in_content(content: &[u8]) -> Option<&'static str> {
+    if memfind(content, b"-----BEGIN ").is_some()
+        && (memfind(content, b"PRIVATE KEY-----").is_some())
+    {
+        return Some("holds a private key");
+    }
+    let lower: Vec<u8> = content.iter().map(u8::to_ascii_lowercase).collect();
+    let mut from = 0;
+    while let Some(at) = memfind(&lower[from..], b"aws_secret_access_key") {
+        let rest = &content[from + at + "aws_secret_access_key".len()..];
+        let rest = skip_while(rest, |b| matches!(b, b' ' | b'\t' | b'"' | b'\''));
+        if let Some((&sep, rest)) = rest.split_first()
+            && (sep == b'=' || sep == b':')
+        {
+            let rest = skip_while(rest, |b| matches!(b, b' ' | b'\t' | b'"' | b'\''));
+            let token_len = rest
+                .iter()
+                .take_while(|b| b.is_ascii_alphanumeric() || **b == b'/' || **b == b'+')
+                .count();
+            if token_len == 40 {
+                return Some("holds an AWS secret access key");
+            }
+        }
+        from += at + 1;
+    }
+    None
+}
+
+fn skip_while(s: &[u8], f: impl Fn(u8) -> bool) -> &[u8] {
+    let n = s.iter().take_while(|b| f(**b)).count();
+    &s[n..]
+}
+
+fn memfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (p, c) in files {
+            let path = dir.path().join(p);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, c).unwrap();
+        }
+        dir
+    }
+
+    fn paths(dir: &Path, include: &[&str], exclude: &[&str]) -> Result<Vec<String>, PackageError> {
+        let s = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let sel = Selector::new(dir, &s(include), &s(exclude), &[])?;
+        Ok(sel.select()?.into_iter().map(|f| f.zip_path).collect())
+    }
+
+    #[test]
+    fn default_excludes_and_gitignore_apply() {
+        let d = tree(&[
+            ("app.py", ""),
+            ("pkg/mod.py", ""),
+            ("pkg/__pycache__/mod.cpython-312.pyc", ""),
+            ("pkg/old.pyc", ""),
+            (".git/HEAD", ""),
+            (".venv/bin/python", ""),
+            ("node_modules/x/index.js", ""),
+            ("notes.txt~", ""),
+            (".gitignore", "build/\n*.log\n"),
+            ("build/out.txt", ""),
+            ("debug.log", ""),
+        ]);
+        assert_eq!(paths(d.path(), &[], &[]).unwrap(), ["app.py", "pkg/mod.py"]);
+    }
+
+    #[test]
+    fn include_and_exclude_globs() {
+        let d = tree(&[
+            ("app.py", ""),
+            ("tests/test_app.py", ""),
+            ("data/a.json", ""),
+            ("README.md", ""),
+        ]);
+        assert_eq!(
+            paths(d.path(), &[], &["tests", "*.md"]).unwrap(),
+            ["app.py", "data/a.json"]
+        );
+        assert_eq!(
+            paths(d.path(), &["*.py", "data/**"], &[]).unwrap(),
+            ["app.py", "data/a.json"]
+        );
+    }
+
+    #[test]
+    fn secrets_are_refused_unless_included_explicitly() {
+        let d = tree(&[("app.py", ""), (".env", "TOKEN=x")]);
+        let err = paths(d.path(), &[], &[]).unwrap_err();
+        assert!(err.to_string().contains(".env"), "{err}");
+        assert!(
+            paths(d.path(), &["**"], &[]).is_err(),
+            "a catch-all is not explicit"
+        );
+        assert_eq!(
+            paths(d.path(), &["app.py", ".env"], &[]).unwrap(),
+            [".env", "app.py"]
+        );
+        assert_eq!(paths(d.path(), &[], &[".env"]).unwrap(), ["app.py"]);
+    }
+
+    #[test]
+    fn secret_content_is_recognised() {
+        assert!(secret_in_content(b"-----BEGIN OPENSSH PRIVATE KEY-----\nabc").is_some());
+        assert!(
+            secret_in_content(
+                b"aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"
+            )
+            .is_some()
+        );
+        assert!(
+            secret_in_content(
+                b"AWS_SECRET_ACCESS_KEY: \"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\""
+            )
+            .is_some()
+        );
+        assert!(secret_in_content(b"os.environ['AWS_SECRET_ACCESS_KEY']").is_none());
+        assert!(secret_in_content(b"-----BEGIN CERTIFICATE-----").is_none());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinks_inside_are_followed_and_outside_refused() {
+        let outside = tree(&[("secret.txt", "x")]);
+        let d = tree(&[("app.py", ""), ("lib/real.py", "y")]);
+        std::os::unix::fs::symlink(d.path().join("lib/real.py"), d.path().join("alias.py"))
+            .unwrap();
+        std::os::unix::fs::symlink(d.path().join("lib"), d.path().join("lib2")).unwrap();
+        assert_eq!(
+            paths(d.path(), &[], &[]).unwrap(),
+            ["alias.py", "app.py", "lib/real.py", "lib2/real.py"]
+        );
+        std::os::unix::fs::symlink(outside.path().join("secret.txt"), d.path().join("leak.txt"))
+            .unwrap();
+        let err = paths(d.path(), &[], &[]).unwrap_err();
+        assert!(matches!(err, PackageError::SymlinkOutside { .. }), "{err}");
+        assert_eq!(
+            paths(d.path(), &[], &["leak.txt"]).unwrap().len(),
+            4,
+            "an excluded link is fine"
+        );
+    }
+}

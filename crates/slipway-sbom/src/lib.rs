@@ -1,1 +1,146 @@
-//! placeholder
+//! Software bills of materials for a built function, in the two standard
+//! formats security tools read: CycloneDX 1.6 JSON ([`cyclonedx`]) and
+//! SPDX 2.3 JSON ([`spdx_document`]).
+//!
+//! Both are pure functions of the [`Manifest`] (plus the per-file SHA-1s SPDX
+//! insists on), so the same build gives byte-identical documents: serial
+//! numbers and namespaces are UUIDv5s of the artifact's hash, the timestamp is
+//! the build's `SOURCE_DATE_EPOCH`, and every list is sorted.
+
+mod cyclonedx;
+mod license;
+mod spdx_doc;
+
+use std::collections::BTreeMap;
+
+use slipway_artifact::{Distribution, Manifest};
+use uuid::Uuid;
+
+pub use cyclonedx::cyclonedx;
+pub use license::DeclaredLicense;
+pub use spdx_doc::spdx_document;
+
+pub const CYCLONEDX_FILE_NAME: &str = "sbom.cdx.json";
+pub const SPDX_FILE_NAME: &str = "sbom.spdx.json";
+
+/// Identifies slipway's documents; a name, never fetched.
+const SLIPWAY_URI: &str = "https://slipway.dev/";
+
+/// What the SBOMs are made from besides the manifest.
+#[derive(Debug, Clone, Default)]
+pub struct SbomInput {
+    /// The dependency file the inventory was resolved from, relative to the
+    /// repository root (GitLab shows dependencies against this path).
+    pub dependency_file: Option<String>,
+    /// SHA-1 (hex) of each zip entry, by artifact file name then entry path.
+    /// SPDX 2.3 requires a SHA-1 for every file and for the package
+    /// verification code; the manifest records only SHA-256.
+    pub entry_sha1: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// The canonical bytes of an SBOM: pretty JSON and a final newline.
+pub fn to_bytes(document: &serde_json::Value) -> Vec<u8> {
+    let mut v = serde_json::to_vec_pretty(document).expect("JSON values serialise");
+    v.push(b'\n');
+    v
+}
+
+/// A UUIDv5 in slipway's namespace: the same name always gives the same id.
+fn stable_uuid(name: &str) -> Uuid {
+    let namespace = Uuid::new_v5(&Uuid::NAMESPACE_URL, SLIPWAY_URI.as_bytes());
+    Uuid::new_v5(&namespace, name.as_bytes())
+}
+
+/// `SOURCE_DATE_EPOCH` as the UTC timestamp both formats accept.
+fn timestamp(epoch: i64) -> String {
+    let format =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    time::OffsetDateTime::from_unix_timestamp(epoch)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+        .format(&format)
+        .expect("fixed format")
+}
+
+/// The PEP 503 normalised name: lowercase, runs of `-_.` as one `-`.
+pub fn normalize_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut pending_dash = false;
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            pending_dash = true;
+        } else {
+            if pending_dash && !out.is_empty() {
+                out.push('-');
+            }
+            pending_dash = false;
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
+}
+
+/// `pkg:pypi/<name>@<version>` as the purl spec writes PyPI packages: the
+/// normalised name, and the version with the characters purl reserves
+/// percent-encoded (a local version's `+` is the one that occurs).
+pub fn purl(distribution: &Distribution) -> String {
+    let mut version = String::new();
+    for c in distribution.version.chars() {
+        if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '~') {
+            version.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                version.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    format!(
+        "pkg:pypi/{}@{}",
+        normalize_name(&distribution.name),
+        version
+    )
+}
+
+/// The distributions sorted by normalised name then version, so documents do
+/// not depend on the order the inventory was written in.
+fn sorted_distributions(manifest: &Manifest) -> Vec<&Distribution> {
+    let mut all: Vec<&Distribution> = manifest.dependencies.iter().collect();
+    all.sort_by(|a, b| {
+        (normalize_name(&a.name), &a.version).cmp(&(normalize_name(&b.name), &b.version))
+    });
+    all
+}
+
+/// Normalised name → distribution, to resolve `requires`.
+fn by_normalized_name(manifest: &Manifest) -> BTreeMap<String, &Distribution> {
+    manifest
+        .dependencies
+        .iter()
+        .map(|d| (normalize_name(&d.name), d))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_normalise_as_pep_503_says() {
+        assert_eq!(normalize_name("Typing_Extensions"), "typing-extensions");
+        assert_eq!(normalize_name("zope.interface"), "zope-interface");
+        assert_eq!(normalize_name("a-_.b"), "a-b");
+    }
+
+    #[test]
+    fn timestamps_come_from_the_epoch() {
+        assert_eq!(timestamp(315_532_800), "1980-01-01T00:00:00Z");
+        assert_eq!(timestamp(1_700_000_000), "2023-11-14T22:13:20Z");
+    }
+
+    #[test]
+    fn uuids_are_stable_and_distinct() {
+        assert_eq!(stable_uuid("a"), stable_uuid("a"));
+        assert_ne!(stable_uuid("a"), stable_uuid("b"));
+        assert_eq!(stable_uuid("a").get_version_num(), 5);
+    }
+}

@@ -27,6 +27,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// The configuration file [default: slipway.toml in this folder or the nearest above]
     #[arg(long, global = true, value_name = "PATH", env = "SLIPWAY_CONFIG")]

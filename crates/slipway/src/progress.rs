@@ -11,6 +11,7 @@ use crate::context::Context;
 pub struct Progress {
     bar: Option<ProgressBar>,
     plain: bool,
+    silent: bool,
 }
 
 impl Progress {
@@ -29,6 +30,7 @@ impl Progress {
         Progress {
             bar,
             plain: !silent && !terminal,
+            silent,
         }
     }
 
@@ -36,10 +38,17 @@ impl Progress {
     pub fn stage(&self, message: &str, total: Option<u64>) {
         if let Some(b) = &self.bar {
             b.set_position(0);
-            match total {
-                Some(t) => b.set_length(t),
-                None => b.unset_length(),
-            }
+            let template = match total {
+                Some(t) => {
+                    b.set_length(t);
+                    "{spinner} {msg} {pos}/{len}"
+                }
+                None => {
+                    b.unset_length();
+                    "{spinner} {msg}"
+                }
+            };
+            b.set_style(ProgressStyle::with_template(template).expect("static template"));
             b.set_message(message.to_string());
         } else if self.plain {
             match total {
@@ -49,6 +58,7 @@ impl Progress {
         }
     }
 
+    #[allow(dead_code)] // for stages that count their work
     pub fn advance(&self, n: u64) {
         if let Some(b) = &self.bar {
             b.inc(n);
@@ -56,10 +66,22 @@ impl Progress {
     }
 
     /// A line that should stay visible (a warning, a skipped step).
+    #[allow(dead_code)]
     pub fn note(&self, message: &str) {
         match &self.bar {
             Some(b) => b.println(message),
             None if self.plain => eprintln!("{message}"),
+            None => {}
+        }
+    }
+}
+
+impl Progress {
+    /// A warning for people; in JSON mode warnings travel in the result instead.
+    pub fn warn(&self, message: &str) {
+        match &self.bar {
+            Some(b) => b.println(format!("warning: {message}")),
+            None if !self.silent => eprintln!("warning: {message}"),
             None => {}
         }
     }

@@ -33,12 +33,3 @@ pub fn run(ctx: &Context, command: Command) -> Result<Status, Failure> {
         Command::Event(args) => local::run_event(ctx, args),
     }
 }
-
-/// The answer of a command whose capability has not landed yet.
-pub fn not_available(command: &str, issue_area: &str) -> Failure {
-    Failure::input(miette::miette!(
-        code = "slipway::not_available",
-        help = "this release of slipway does not include it yet",
-        "`slipway {command}` ({issue_area}) is not available in this build"
-    ))
-}

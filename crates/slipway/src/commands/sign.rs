@@ -1,23 +1,332 @@
 //! `slipway sign` and `slipway keygen`.
 
-use clap::Args;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+use slipway_artifact::{MANIFEST_FILE_NAME, Manifest};
+use slipway_attest::keys::{SIGNING_KEY_ENV, allowed_signers_line};
+use slipway_attest::{KeyKind, SigningKey, dsse, provenance, sshsig};
 
 use crate::context::Context;
-use crate::output::{Failure, Status};
+use crate::output::{Failure, Render, Status, emit};
+use crate::progress::Progress;
 
+/// Sign built functions: a DSSE envelope over the provenance statement
+/// (provenance.dsse.json) and an OpenSSH signature of each zip (<zip>.sig,
+/// namespace `slipway`, checkable with `ssh-keygen -Y verify`).
 #[derive(Debug, Args)]
 pub struct SignArgs {
     /// Functions to sign [default: all in slipway.toml]
     pub functions: Vec<String>,
+    /// The private key (OpenSSH or PKCS#8 PEM, Ed25519 or ECDSA P-256)
+    /// [default: the key itself in SLIPWAY_SIGNING_KEY]
+    #[arg(long, value_name = "PATH")]
+    pub key: Option<PathBuf>,
+    /// The folder `slipway build` wrote [default: dist/ beside slipway.toml]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
+/// Write a new signing key pair and its allowed_signers line.
+///
+/// The private key is written with mode 0600 and never printed. Keep it out
+/// of the repository; in GitLab CI store its content in a masked, protected
+/// variable named SLIPWAY_SIGNING_KEY.
 #[derive(Debug, Args)]
-pub struct KeygenArgs {}
-
-pub fn run(_ctx: &Context, _args: SignArgs) -> Result<Status, Failure> {
-    Err(super::not_available("sign", "signing"))
+pub struct KeygenArgs {
+    /// Where to write the private key; the public key goes to PATH.pub
+    #[arg(long, value_name = "PATH", default_value = "slipway_signing_key")]
+    pub out: PathBuf,
+    /// The key type
+    #[arg(long = "type", value_enum, default_value_t = KeyType::Ed25519)]
+    pub key_type: KeyType,
+    /// The signer's identity in allowed_signers (what `ssh-keygen -Y verify -I` names)
+    #[arg(long, default_value = "slipway")]
+    pub identity: String,
+    /// The allowed_signers file to add the public key to [default: allowed_signers beside the key]
+    #[arg(long, value_name = "PATH")]
+    pub allowed_signers: Option<PathBuf>,
+    /// Replace an existing key at --out
+    #[arg(long)]
+    pub force: bool,
 }
 
-pub fn run_keygen(_ctx: &Context, _args: KeygenArgs) -> Result<Status, Failure> {
-    Err(super::not_available("keygen", "signing"))
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KeyType {
+    Ed25519,
+    EcdsaP256,
+}
+
+/// The signing key from `--key` or `SLIPWAY_SIGNING_KEY` (exit 2 when unusable).
+pub(crate) fn load_key(path: Option<&Path>) -> Result<SigningKey, Failure> {
+    let path = path.map(Context::user_path);
+    Ok(SigningKey::load(
+        path.as_deref(),
+        std::env::var(SIGNING_KEY_ENV).ok(),
+    )?)
+}
+
+/// Signs one built function in `dir`; refuses when the zips or the statement
+/// no longer match manifest.json. Everything is computed before anything is
+/// written.
+pub(crate) fn sign_function(
+    dir: &Path,
+    manifest: &Manifest,
+    key: &SigningKey,
+) -> Result<Vec<PathBuf>, Failure> {
+    let mut outputs = Vec::new();
+    for artifact in manifest.artifacts() {
+        let path = dir.join(&artifact.file);
+        let bytes = std::fs::read(&path).map_err(|e| {
+            Failure::input(miette::miette!(
+                code = "slipway::sign::unreadable",
+                help = "run `slipway build` first",
+                "cannot read {}: {e}",
+                path.display()
+            ))
+        })?;
+        let actual = slipway_artifact::digest::sha256_hex(&bytes);
+        if actual != artifact.sha256 {
+            return Err(Failure::failed(miette::miette!(
+                code = "slipway::sign::changed",
+                help = "rebuild with `slipway build`, then sign",
+                "refusing to sign {}: its SHA-256 {actual} is not the {} manifest.json records",
+                path.display(),
+                artifact.sha256
+            )));
+        }
+        let signature = sshsig::sign(key, &bytes)?;
+        outputs.push((
+            dir.join(sshsig::signature_file_name(&artifact.file)),
+            signature.into_bytes(),
+        ));
+    }
+
+    let statement_path = dir.join(provenance::STATEMENT_FILE_NAME);
+    let statement_bytes = std::fs::read(&statement_path).map_err(|e| {
+        Failure::input(miette::miette!(
+            code = "slipway::sign::no_provenance",
+            help = "run `slipway build` first; it writes the provenance statement",
+            "cannot read {}: {e}",
+            statement_path.display()
+        ))
+    })?;
+    let statement: serde_json::Value = serde_json::from_slice(&statement_bytes).map_err(|e| {
+        Failure::failed(miette::miette!(
+            code = "slipway::sign::bad_provenance",
+            help = "rebuild with `slipway build`",
+            "{} is not JSON: {e}",
+            statement_path.display()
+        ))
+    })?;
+    for artifact in manifest.artifacts() {
+        let named = provenance::subjects(&statement)
+            .into_iter()
+            .any(|(name, sha)| name == artifact.file && sha == artifact.sha256);
+        if !named {
+            return Err(Failure::failed(miette::miette!(
+                code = "slipway::sign::provenance_mismatch",
+                help = "rebuild with `slipway build`, then sign",
+                "refusing to sign: {} does not name {} with the SHA-256 manifest.json records",
+                statement_path.display(),
+                artifact.file
+            )));
+        }
+    }
+    outputs.push((
+        dir.join(dsse::ENVELOPE_FILE_NAME),
+        dsse::sign(&statement_bytes, key).to_json(),
+    ));
+
+    let mut written = Vec::new();
+    for (path, bytes) in outputs {
+        write_file(&path, &bytes)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+#[derive(Serialize)]
+struct SignReport {
+    keyid: String,
+    functions: Vec<SignedFunction>,
+}
+
+#[derive(Serialize)]
+struct SignedFunction {
+    function: String,
+    files: Vec<PathBuf>,
+}
+
+impl Render for SignReport {
+    fn human(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        for f in &self.functions {
+            writeln!(out, "{}: signed with {}", f.function, self.keyid)?;
+            for file in &f.files {
+                writeln!(out, "  {}", file.display())?;
+            }
+        }
+        Ok(())
+    }
+}
+
+pub fn run(ctx: &Context, args: SignArgs) -> Result<Status, Failure> {
+    let project = ctx.project()?;
+    let functions = project.select(&args.functions)?;
+    let out = args
+        .out
+        .as_deref()
+        .map(Context::user_path)
+        .unwrap_or_else(|| Context::default_out(&project));
+    let key = load_key(args.key.as_deref())?;
+    let progress = Progress::new(ctx);
+    let mut signed = Vec::new();
+    for function in functions {
+        progress.stage(&format!("{}: signing", function.name), None);
+        let dir = slipway_artifact::function_dist_dir(&out, &function.name);
+        let manifest = Manifest::read(&dir.join(MANIFEST_FILE_NAME))?;
+        let files = sign_function(&dir, &manifest, &key)?;
+        signed.push(SignedFunction {
+            function: function.name.clone(),
+            files,
+        });
+    }
+    drop(progress);
+    emit(
+        ctx,
+        &SignReport {
+            keyid: key.keyid(),
+            functions: signed,
+        },
+    )?;
+    Ok(Status::Ok)
+}
+
+#[derive(Serialize)]
+struct KeygenReport {
+    private_key: PathBuf,
+    public_key: PathBuf,
+    allowed_signers: PathBuf,
+    keyid: String,
+    public_key_line: String,
+    allowed_signers_line: String,
+}
+
+impl Render for KeygenReport {
+    fn human(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        writeln!(
+            out,
+            "private key  {} (mode 0600; keep it secret)",
+            self.private_key.display()
+        )?;
+        writeln!(out, "public key   {}", self.public_key.display())?;
+        writeln!(out, "fingerprint  {}", self.keyid)?;
+        writeln!(out, "added to     {}:", self.allowed_signers.display())?;
+        writeln!(out, "  {}", self.allowed_signers_line)?;
+        writeln!(
+            out,
+            "sign with `slipway build --sign --key {}`, or put the key's content in SLIPWAY_SIGNING_KEY",
+            self.private_key.display()
+        )
+    }
+}
+
+pub fn run_keygen(ctx: &Context, args: KeygenArgs) -> Result<Status, Failure> {
+    let private_path = Context::user_path(&args.out);
+    let public_path = PathBuf::from(format!("{}.pub", private_path.display()));
+    let allowed_path = args
+        .allowed_signers
+        .as_deref()
+        .map(Context::user_path)
+        .unwrap_or_else(|| {
+            private_path
+                .parent()
+                .unwrap_or(Path::new("."))
+                .join("allowed_signers")
+        });
+    if !args.force {
+        for existing in [&private_path, &public_path] {
+            if existing.exists() {
+                return Err(Failure::input(miette::miette!(
+                    code = "slipway::keygen::exists",
+                    help = "choose another --out, or pass --force to replace it",
+                    "{} already exists",
+                    existing.display()
+                )));
+            }
+        }
+    }
+    let kind = match args.key_type {
+        KeyType::Ed25519 => KeyKind::Ed25519,
+        KeyType::EcdsaP256 => KeyKind::EcdsaP256,
+    };
+    let key = SigningKey::generate(kind, &args.identity)?;
+    let public_line = key
+        .public_key()
+        .to_openssh()
+        .map_err(|e| Failure::failed(miette::miette!("cannot encode the public key: {e}")))?;
+    let allowed_line = allowed_signers_line(&args.identity, key.public_key());
+
+    write_private(&private_path, key.to_openssh()?.as_bytes())?;
+    write_file(&public_path, format!("{public_line}\n").as_bytes())?;
+    let mut allowed = std::fs::read_to_string(&allowed_path).unwrap_or_default();
+    if !allowed.is_empty() && !allowed.ends_with('\n') {
+        allowed.push('\n');
+    }
+    allowed.push_str(&allowed_line);
+    allowed.push('\n');
+    write_file(&allowed_path, allowed.as_bytes())?;
+
+    emit(
+        ctx,
+        &KeygenReport {
+            private_key: private_path,
+            public_key: public_path,
+            allowed_signers: allowed_path,
+            keyid: key.keyid(),
+            public_key_line: public_line,
+            allowed_signers_line: allowed_line,
+        },
+    )?;
+    Ok(Status::Ok)
+}
+
+/// Writes a shareable artifact atomically (never a private key: see `write_private`).
+pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    slipway_artifact::fs::write_atomic(path, bytes)
+        .map_err(|e| Failure::failed(miette::miette!("cannot write {}: {e}", path.display())))
+}
+
+/// Writes the private key readable by its owner only, atomically: a
+/// temporary file is created 0600 and renamed into place.
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    let fail = |e: std::io::Error| {
+        Failure::failed(miette::miette!(
+            code = "slipway::keygen::write",
+            "cannot write {}: {e}",
+            path.display()
+        ))
+    };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".slipway-key.")
+        .tempfile_in(dir)
+        .map_err(fail)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(fail)?;
+    }
+    tmp.write_all(bytes).map_err(fail)?;
+    tmp.as_file().sync_all().map_err(fail)?;
+    tmp.persist(path).map_err(|e| fail(e.error))?;
+    Ok(())
 }

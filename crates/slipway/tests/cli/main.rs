@@ -3,5 +3,10 @@
 
 mod support;
 
+mod build;
+mod evidence;
 mod init;
+mod dependencies;
+mod scan;
+mod local;
 mod deploy;

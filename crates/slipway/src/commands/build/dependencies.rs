@@ -1,8 +1,9 @@
 //! The dependency stage of `slipway build`: resolve, fetch and install the
 //! function's Python dependencies for its runtime and architecture.
 //!
-//! Owned by the dependency work (slipway-python); the build calls exactly
-//! these two functions.
+//! The work is slipway-python's; this file maps flags and slipway.toml onto
+//! its request and its errors onto exit codes. The build calls exactly
+//! [`fingerprint`] and [`install`].
 
 use std::path::PathBuf;
 
@@ -10,6 +11,7 @@ use clap::Args;
 use slipway_artifact::Distribution;
 use slipway_config::{Function, Project};
 use slipway_package::ZipEntry;
+use slipway_python::{Cache, PythonError, Reporter, Request, SourceSettings, Target};
 
 use crate::output::Failure;
 use crate::progress::Progress;
@@ -29,6 +31,13 @@ pub struct DependencyOptions {
     /// Use only the local cache; never touch the network
     #[arg(long)]
     pub offline: bool,
+    /// Never build source distributions (by default a pure-Python sdist is
+    /// built when a version has no wheel; native code is always refused)
+    #[arg(long)]
+    pub no_build: bool,
+    /// The Python that builds pure-Python sdists [default: the target's version from pyenv, else python3]
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
 }
 
 /// What the dependency stage installed.
@@ -43,30 +52,135 @@ pub struct Installed {
     pub lock: Option<String>,
 }
 
+fn request(
+    function: &Function,
+    project: &Project,
+    options: &DependencyOptions,
+    file: PathBuf,
+) -> Result<Request, Failure> {
+    let target = Target::for_runtime(function.runtime, function.architecture)?;
+    let cwd = std::env::current_dir().unwrap_or_else(|_| project.root.clone());
+    Ok(Request {
+        dependency_file: file,
+        target,
+        settings: SourceSettings {
+            cli_index_url: options.index_url.clone(),
+            cli_extra_index_urls: options.extra_index_url.clone(),
+            cli_find_links: options
+                .find_links
+                .iter()
+                .map(|p| slipway_python::sources::absolute(&cwd, p))
+                .collect(),
+            config_index_url: project.python.index_url.clone(),
+            config_extra_index_urls: project.python.extra_index_urls.clone(),
+            config_find_links: project.python.find_links.clone(),
+            ..Default::default()
+        },
+        offline: options.offline,
+        cache: Cache::from_env(),
+        exclude_packages: function.exclude_packages.clone(),
+        python: options.python.clone(),
+        build_sdists: !options.no_build,
+    })
+}
+
 /// A digest of everything that decides the installed dependencies (the
 /// dependency file and the files it includes, index settings, target).
-/// Must be cheap and never touch the network: it feeds the input hash that
-/// lets a nothing-changed rebuild skip all work.
-pub fn fingerprint(function: &Function, _project: &Project, _options: &DependencyOptions) -> Result<String, Failure> {
-    Ok(match &function.requirements {
-        None => "no-dependencies".into(),
-        Some(path) => {
-            let bytes = std::fs::read(path)
-                .map_err(|e| Failure::input(miette::miette!("cannot read {}: {e}", path.display())))?;
-            slipway_artifact::digest::sha256_hex(&bytes)
-        }
-    })
+/// Cheap and never touches the network: it feeds the input hash that lets a
+/// nothing-changed rebuild skip all work.
+pub fn fingerprint(
+    function: &Function,
+    project: &Project,
+    options: &DependencyOptions,
+) -> Result<String, Failure> {
+    let Some(file) = &function.requirements else {
+        return Ok("no-dependencies".into());
+    };
+    let mut text = slipway_python::fingerprint(&request(function, project, options, file.clone())?)
+        .map_err(failure)?;
+    // `--offline` and `--python` change where files come from, not which: left out on purpose.
+    text.push_str(if function.dependencies_layer {
+        "|layer"
+    } else {
+        "|function"
+    });
+    Ok(text)
 }
 
 /// Resolves and installs the function's dependencies.
 pub fn install(
     function: &Function,
-    _project: &Project,
-    _options: &DependencyOptions,
-    _progress: &Progress,
+    project: &Project,
+    options: &DependencyOptions,
+    progress: &Progress,
 ) -> Result<Installed, Failure> {
-    match &function.requirements {
-        None => Ok(Installed::default()),
-        Some(_) => Err(super::super::not_available("build (with dependencies)", "Python dependencies")),
+    let Some(file) = &function.requirements else {
+        return Ok(Installed::default());
+    };
+    let request = request(function, project, options, file.clone())?;
+    let reporter = ProgressReporter {
+        progress,
+        function: &function.name,
+    };
+    let outcome = slipway_python::install(&request, &reporter).map_err(failure)?;
+    let installed_in = if function.dependencies_layer && !outcome.entries.is_empty() {
+        "layer"
+    } else {
+        "function"
+    };
+    let mut distributions = outcome.distributions;
+    for d in &mut distributions {
+        d.installed_in = installed_in.into();
+    }
+    if outcome.files_downloaded > 0 {
+        tracing::info!(
+            "{}: downloaded {} files, {} bytes",
+            function.name,
+            outcome.files_downloaded,
+            outcome.bytes_downloaded
+        );
+    }
+    Ok(Installed {
+        entries: outcome.entries,
+        distributions,
+        lock: Some(outcome.lock),
+    })
+}
+
+/// Input problems (the file, the requirements, what the index offers) exit 2;
+/// failed checks (hashes, ELF, broken wheels) and the network exit 1.
+fn failure(e: PythonError) -> Failure {
+    match e {
+        PythonError::NotPython { .. }
+        | PythonError::Requirements { .. }
+        | PythonError::DependencyFile { .. }
+        | PythonError::NotFound { .. }
+        | PythonError::Conflict { .. }
+        | PythonError::NoUsableWheel { .. }
+        | PythonError::Offline { .. }
+        | PythonError::Sdist { .. } => Failure::input(e),
+        _ => Failure::failed(miette::Report::new(e)),
+    }
+}
+
+/// Stages on the progress line; `-v` explanations through the log.
+struct ProgressReporter<'a> {
+    progress: &'a Progress,
+    function: &'a str,
+}
+
+impl Reporter for ProgressReporter<'_> {
+    fn stage(&self, message: &str, total: Option<u64>) {
+        self.progress
+            .stage(&format!("{}: {message}", self.function), total);
+    }
+    fn advance(&self, n: u64) {
+        self.progress.advance(n);
+    }
+    fn explain(&self, line: &str) {
+        tracing::info!("{}: {line}", self.function);
+    }
+    fn warn(&self, line: &str) {
+        self.progress.warn(&format!("{}: {line}", self.function));
     }
 }

@@ -4,26 +4,164 @@
 //! Owned by the evidence work (slipway-sbom, slipway-attest); the build calls
 //! exactly this function after the zip(s) and manifest.json are written.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
 use slipway_artifact::Manifest;
+use slipway_attest::provenance::{self, BuildEnvironment, ProvenanceInput};
 use slipway_config::{Function, Project};
+use slipway_sbom::SbomInput;
 
 use crate::output::Failure;
 
 /// Flags of `slipway build` for evidence.
 #[derive(Debug, Clone, Default, Args)]
-pub struct EvidenceOptions {}
+pub struct EvidenceOptions {
+    /// Sign the provenance (DSSE) and the zips (OpenSSH sshsig) with --key or SLIPWAY_SIGNING_KEY
+    #[arg(long)]
+    pub sign: bool,
+    /// The private signing key (OpenSSH or PKCS#8 PEM, Ed25519 or ECDSA P-256); implies --sign.
+    /// Without it, --sign reads the key itself from SLIPWAY_SIGNING_KEY
+    #[arg(long, value_name = "PATH")]
+    pub key: Option<PathBuf>,
+}
+
+impl EvidenceOptions {
+    fn wants_signature(&self) -> bool {
+        self.sign || self.key.is_some()
+    }
+}
 
 /// Writes the evidence files for one built function into `dist_dir` and
 /// returns their paths.
 pub fn write(
-    _function: &Function,
-    _project: &Project,
-    _manifest: &Manifest,
-    _dist_dir: &Path,
-    _options: &EvidenceOptions,
+    function: &Function,
+    project: &Project,
+    manifest: &Manifest,
+    dist_dir: &Path,
+    options: &EvidenceOptions,
 ) -> Result<Vec<PathBuf>, Failure> {
-    Ok(Vec::new())
+    // Load the key before writing anything: a bad key fails the build
+    // without leaving unsigned evidence that looks complete.
+    let key = if options.wants_signature() {
+        Some(crate::commands::sign::load_key(options.key.as_deref())?)
+    } else {
+        None
+    };
+
+    let mut entry_sha1 = BTreeMap::new();
+    for artifact in manifest.artifacts() {
+        let digests = slipway_attest::archive::entry_digests(&dist_dir.join(&artifact.file))
+            .map_err(Failure::failed)?;
+        entry_sha1.insert(
+            artifact.file.clone(),
+            digests.into_iter().map(|d| (d.path, d.sha1)).collect(),
+        );
+    }
+    let sbom_input = SbomInput {
+        dependency_file: function
+            .requirements
+            .as_deref()
+            .map(|p| relative_to(p, &project.root)),
+        entry_sha1,
+    };
+    let lock_path = dist_dir.join(super::LOCK_FILE_NAME);
+    let lock_file = match std::fs::read(&lock_path) {
+        Ok(bytes) => Some((
+            super::LOCK_FILE_NAME.to_string(),
+            slipway_artifact::digest::sha256_hex(&bytes),
+        )),
+        Err(_) => None,
+    };
+    let sboms = [
+        (
+            slipway_sbom::CYCLONEDX_FILE_NAME,
+            slipway_sbom::to_bytes(&slipway_sbom::cyclonedx(manifest, &sbom_input)),
+        ),
+        (
+            slipway_sbom::SPDX_FILE_NAME,
+            slipway_sbom::to_bytes(&slipway_sbom::spdx_document(manifest, &sbom_input)),
+        ),
+    ];
+    let statement = provenance::statement(
+        manifest,
+        &ProvenanceInput {
+            external_parameters: external_parameters(function, project),
+            lock_file,
+            byproducts: sboms
+                .iter()
+                .map(|(name, bytes)| {
+                    (
+                        name.to_string(),
+                        slipway_artifact::digest::sha256_hex(bytes),
+                    )
+                })
+                .collect(),
+            environment: BuildEnvironment::detect(|name| std::env::var(name).ok()),
+        },
+    );
+
+    let mut written = Vec::new();
+    let statement_file = (
+        provenance::STATEMENT_FILE_NAME,
+        provenance::to_bytes(&statement),
+    );
+    for (name, bytes) in sboms.into_iter().chain([statement_file]) {
+        let path = dist_dir.join(name);
+        crate::commands::sign::write_file(&path, &bytes)?;
+        written.push(path);
+    }
+    if let Some(key) = &key {
+        written.extend(crate::commands::sign::sign_function(
+            dist_dir, manifest, key,
+        )?);
+    }
+    Ok(written)
+}
+
+/// What of the evidence options changes the build's outputs (for the input
+/// hash): a build with `--sign` must not be skipped as up to date after one without.
+pub fn fingerprint(options: &EvidenceOptions) -> String {
+    if !options.wants_signature() {
+        return String::new();
+    }
+    // The key's public fingerprint, so a new key re-signs; a key that does not
+    // load fails later in `write` with its own message.
+    match crate::commands::sign::load_key(options.key.as_deref()) {
+        Ok(key) => format!("signed-by:{}", key.keyid()),
+        Err(_) => "signed-by:unloadable".into(),
+    }
+}
+
+/// The function's configuration as the statement's `externalParameters`:
+/// what a reader needs to rebuild it. Paths relative to slipway.toml; of the
+/// environment only the names, since values may be secrets and the
+/// statement is published (the input hash still covers the values).
+fn external_parameters(function: &Function, project: &Project) -> serde_json::Value {
+    serde_json::json!({
+        "function": function.name,
+        "source": function.source_relative,
+        "handler": function.handler,
+        "runtime": function.runtime.id,
+        "architecture": function.architecture.to_string(),
+        "requirements": function.requirements.as_deref().map(|p| relative_to(p, &project.root)),
+        "include": function.include,
+        "exclude": function.exclude,
+        "exclude_packages": function.exclude_packages,
+        "dependencies_layer": function.dependencies_layer,
+        "environment_names": function.environment.keys().collect::<Vec<_>>(),
+        "memory": function.memory,
+        "timeout": function.timeout,
+        "layers": function.layers,
+    })
+}
+
+/// `path` relative to `root`, `/`-separated; the path itself when outside.
+fn relative_to(path: &Path, root: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
 }

@@ -1,14 +1,35 @@
 //! `slipway build`: deterministic packages, manifests and evidence into dist/.
+//!
+//! Per function: select sources → hash inputs (stop here when nothing
+//! changed) → check the handler → install dependencies → write the zip(s) →
+//! manifest.json, SHA256SUMS, lock → evidence. Everything is written into a
+//! staging folder that replaces `dist/<function>/` only once complete, so an
+//! interrupted build never leaves a half artifact that looks whole.
 
+mod checks;
 mod dependencies;
 mod evidence;
 
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
+use serde::{Deserialize, Serialize};
+use slipway_artifact::{
+    EntryOrigin, MANIFEST_FILE_NAME, MANIFEST_SCHEMA_VERSION, Manifest, SHA256SUMS_FILE_NAME,
+};
+use slipway_config::{Function, Project};
+use slipway_package::input_hash::{BuildState, InputHasher, hash_sources, new_state};
+use slipway_package::select::Selector;
+use slipway_package::zip_writer::DOS_EPOCH;
+use slipway_package::{EntryData, ZipEntry, ZipOptions, write_zip};
 
 use crate::context::Context;
-use crate::output::{Failure, Status};
+use crate::output::{Failure, Render, Status, emit};
+use crate::progress::Progress;
+
+pub use dependencies::DependencyOptions;
+pub use evidence::EvidenceOptions;
 
 #[derive(Debug, Args)]
 pub struct BuildArgs {
@@ -17,12 +38,397 @@ pub struct BuildArgs {
     /// Output folder [default: dist/ beside slipway.toml]
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Rebuild even when the inputs did not change
+    #[arg(long)]
+    pub force: bool,
     #[command(flatten)]
-    pub dependencies: dependencies::DependencyOptions,
+    pub dependencies: DependencyOptions,
     #[command(flatten)]
-    pub evidence: evidence::EvidenceOptions,
+    pub evidence: EvidenceOptions,
 }
 
-pub fn run(_ctx: &Context, _args: BuildArgs) -> Result<Status, Failure> {
-    Err(super::not_available("build", "packaging"))
+/// The lock file the dependency stage writes beside the zip.
+pub const LOCK_FILE_NAME: &str = "requirements.lock.txt";
+
+#[derive(Debug, Serialize)]
+struct BuildReport {
+    out: PathBuf,
+    functions: Vec<FunctionReport>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct FunctionReport {
+    name: String,
+    /// `built` or `up_to_date`.
+    status: String,
+    dist_dir: PathBuf,
+    input_hash: String,
+    artifact: ArtifactSummary,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    layer: Option<ArtifactSummary>,
+    dependencies: usize,
+    warnings: Vec<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct ArtifactSummary {
+    file: PathBuf,
+    sha256: String,
+    code_sha256: String,
+    zipped_size: u64,
+    unzipped_size: u64,
+    entries: usize,
+}
+
+impl ArtifactSummary {
+    fn of(dir: &Path, a: &slipway_artifact::ArtifactRecord) -> ArtifactSummary {
+        ArtifactSummary {
+            file: dir.join(&a.file),
+            sha256: a.sha256.clone(),
+            code_sha256: a.code_sha256.clone(),
+            zipped_size: a.zipped_size,
+            unzipped_size: a.unzipped_size,
+            entries: a.entries.len(),
+        }
+    }
+}
+
+impl Render for BuildReport {
+    fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        for f in &self.functions {
+            let verb = if f.status == "built" {
+                "built"
+            } else {
+                "up to date"
+            };
+            writeln!(out, "{verb:>10} {}", f.name)?;
+            for (label, a) in std::iter::once(("package", &f.artifact))
+                .chain(f.layer.as_ref().map(|l| ("layer", l)))
+            {
+                writeln!(
+                    out,
+                    "           {label:<8} {}  {} entries, {} zipped, {} unzipped",
+                    a.file.display(),
+                    a.entries,
+                    human_size(a.zipped_size),
+                    human_size(a.unzipped_size)
+                )?;
+                writeln!(out, "           sha256   {}", a.sha256)?;
+                writeln!(out, "           CodeSha256 {}", a.code_sha256)?;
+            }
+            if f.dependencies > 0 {
+                writeln!(out, "           {} dependencies installed", f.dependencies)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut v = bytes as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+pub fn run(ctx: &Context, args: BuildArgs) -> Result<Status, Failure> {
+    let project = ctx.project()?;
+    let functions = project.select(&args.functions)?;
+    let out = args
+        .out
+        .as_deref()
+        .map(Context::user_path)
+        .unwrap_or_else(|| Context::default_out(&project));
+    let epoch = source_date_epoch()?;
+    let progress = Progress::new(ctx);
+    let mut reports = Vec::new();
+    for function in functions {
+        let report = build_function(ctx, &project, function, &out, epoch, &args, &progress)?;
+        for w in &report.warnings {
+            progress.warn(&format!("{}: {w}", report.name));
+        }
+        reports.push(report);
+    }
+    drop(progress);
+    emit(
+        ctx,
+        &BuildReport {
+            out,
+            functions: reports,
+        },
+    )?;
+    Ok(Status::Ok)
+}
+
+/// `SOURCE_DATE_EPOCH` (the reproducible-builds convention), or 1980-01-01.
+fn source_date_epoch() -> Result<i64, Failure> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Err(_) => Ok(DOS_EPOCH),
+        Ok(v) if v.trim().is_empty() => Ok(DOS_EPOCH),
+        Ok(v) => v.trim().parse::<i64>().ok().filter(|e| *e >= 0).ok_or_else(|| {
+            Failure::input(miette::miette!(
+                code = "slipway::build::source_date_epoch",
+                help = "set it to whole seconds since 1970-01-01 UTC, e.g. `SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)`",
+                "SOURCE_DATE_EPOCH=`{v}` is not a number of seconds"
+            ))
+        }),
+    }
+}
+
+fn build_function(
+    ctx: &Context,
+    project: &Project,
+    function: &Function,
+    out: &Path,
+    epoch: i64,
+    args: &BuildArgs,
+    progress: &Progress,
+) -> Result<FunctionReport, Failure> {
+    let dist_dir = slipway_artifact::function_dist_dir(out, &function.name);
+    let mut warnings = checks::runtime_lifecycle(function);
+
+    progress.stage(&format!("{}: selecting sources", function.name), None);
+    let selector = Selector::new(
+        &function.source,
+        &function.include,
+        &function.exclude,
+        &[out.to_path_buf()],
+    )?;
+    let files = selector.select()?;
+    let previous = BuildState::read(&dist_dir);
+    let started_ns = now_ns();
+    let hashed = hash_sources(&selector, files, &previous)?;
+
+    let dependency_fingerprint = dependencies::fingerprint(function, project, &args.dependencies)?;
+    let source_commit = slipway_package::git::head_commit(&function.source);
+    let mut hasher = InputHasher::new();
+    hasher.field("slipway", env!("CARGO_PKG_VERSION"));
+    for (k, v) in function.fingerprint_fields() {
+        hasher.field(k, &v);
+    }
+    hasher
+        .field("dependencies", &dependency_fingerprint)
+        .field("source_date_epoch", &epoch.to_string())
+        .field("source_commit", source_commit.as_deref().unwrap_or(""))
+        .field("evidence", &evidence::fingerprint(&args.evidence))
+        .files(&hashed);
+    let input_hash = hasher.finish();
+
+    if !args.force
+        && previous.input_hash == input_hash
+        && previous.outputs_intact(&dist_dir)
+        && let Ok(mut summary) = serde_json::from_value::<FunctionReport>(previous.summary.clone())
+    {
+        if hashed.iter().any(|h| h.read) {
+            // Files too fresh to trust by their stamps were read and found
+            // unchanged; record that so the next run need not read them.
+            let mut state = new_state(&input_hash, &hashed, started_ns);
+            state.outputs = previous.outputs.clone();
+            state.summary = previous.summary.clone();
+            state.write(&dist_dir)?;
+        }
+        tracing::info!(function = %function.name, %input_hash, "inputs unchanged; nothing to do");
+        summary.status = "up_to_date".into();
+        summary.dist_dir = dist_dir;
+        summary.warnings = warnings;
+        return Ok(summary);
+    }
+
+    checks::handler(function, &hashed)?;
+
+    if function.requirements.is_some() {
+        progress.stage(&format!("{}: installing dependencies", function.name), None);
+    }
+    let installed = dependencies::install(function, project, &args.dependencies, progress)?;
+
+    let source_entries: Vec<ZipEntry> = hashed
+        .iter()
+        .map(|h| ZipEntry {
+            path: h.file.zip_path.clone(),
+            executable: h.file.executable,
+            data: EntryData::File(h.file.disk_path.clone()),
+            origin: EntryOrigin::Source,
+        })
+        .collect();
+    let use_layer = function.dependencies_layer && !installed.entries.is_empty();
+    let (function_entries, layer_entries) = if use_layer {
+        let layer = installed
+            .entries
+            .into_iter()
+            .map(|mut e| {
+                e.path = format!("python/{}", e.path);
+                e
+            })
+            .collect::<Vec<_>>();
+        (source_entries, layer)
+    } else {
+        let mut all = source_entries;
+        all.extend(installed.entries);
+        (all, Vec::new())
+    };
+    checks::unzipped_size(&function_entries, &layer_entries)?;
+
+    let staging = staging_dir(out, &function.name)?;
+    let result = (|| {
+        let options = ZipOptions {
+            source_date_epoch: epoch,
+            threads: None,
+        };
+        let total = (function_entries.len() + layer_entries.len()) as u64;
+        progress.stage(&format!("{}: compressing", function.name), Some(total));
+        let artifact = write_zip(
+            function_entries,
+            &staging.join(format!("{}.zip", function.name)),
+            &options,
+        )?;
+        let layer = if use_layer {
+            Some(write_zip(
+                layer_entries,
+                &staging.join(format!("{}-layer.zip", function.name)),
+                &options,
+            )?)
+        } else {
+            None
+        };
+        warnings.extend(checks::zipped_size(&artifact, layer.as_ref()));
+
+        let manifest = Manifest {
+            schema_version: MANIFEST_SCHEMA_VERSION,
+            function: function.name.clone(),
+            runtime: function.runtime.id.to_string(),
+            architecture: function.architecture.to_string(),
+            handler: function.handler.clone(),
+            artifact,
+            layer,
+            input_hash: input_hash.clone(),
+            slipway_version: env!("CARGO_PKG_VERSION").to_string(),
+            source_commit: source_commit.clone(),
+            source_date_epoch: epoch,
+            dependencies: installed.distributions,
+        };
+        write_file(&staging.join(MANIFEST_FILE_NAME), &manifest.to_json())?;
+        write_file(
+            &staging.join(SHA256SUMS_FILE_NAME),
+            manifest.sha256sums().as_bytes(),
+        )?;
+        if let Some(lock) = &installed.lock {
+            write_file(&staging.join(LOCK_FILE_NAME), lock.as_bytes())?;
+        }
+        evidence::write(function, project, &manifest, &staging, &args.evidence)?;
+
+        let mut state = new_state(&input_hash, &hashed, started_ns);
+        let names = list_files(&staging)?;
+        state.record_outputs(&staging, &names)?;
+        let summary = report(function, "built", &dist_dir, &manifest, Vec::new());
+        state.summary = serde_json::to_value(&summary).expect("report serialises");
+        state.write(&staging)?;
+        Ok::<_, Failure>(manifest)
+    })();
+    let manifest = match result {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(e);
+        }
+    };
+    replace_dir(&staging, &dist_dir)?;
+    let _ = ctx;
+    Ok(report(function, "built", &dist_dir, &manifest, warnings))
+}
+
+fn report(
+    function: &Function,
+    status: &'static str,
+    dist_dir: &Path,
+    manifest: &Manifest,
+    warnings: Vec<String>,
+) -> FunctionReport {
+    FunctionReport {
+        name: function.name.clone(),
+        status: status.to_string(),
+        dist_dir: dist_dir.to_path_buf(),
+        input_hash: manifest.input_hash.clone(),
+        artifact: ArtifactSummary::of(dist_dir, &manifest.artifact),
+        layer: manifest
+            .layer
+            .as_ref()
+            .map(|l| ArtifactSummary::of(dist_dir, l)),
+        dependencies: manifest.dependencies.len(),
+        warnings,
+    }
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    slipway_artifact::fs::write_atomic(path, bytes)
+        .map_err(|e| Failure::failed(miette::miette!("cannot write {}: {e}", path.display())))
+}
+
+fn list_files(dir: &Path) -> Result<Vec<String>, Failure> {
+    let read = std::fs::read_dir(dir)
+        .map_err(|e| Failure::failed(miette::miette!("cannot list {}: {e}", dir.display())))?;
+    let mut names: Vec<String> = read
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// A fresh folder beside `dist/<function>/` on the same file system, so the
+/// final step is a rename.
+fn staging_dir(out: &Path, name: &str) -> Result<PathBuf, Failure> {
+    std::fs::create_dir_all(out)
+        .map_err(|e| Failure::input(miette::miette!("cannot create {}: {e}", out.display())))?;
+    let dir = tempfile::Builder::new()
+        .prefix(&format!(".{name}.staging-"))
+        .tempdir_in(out)
+        .map_err(|e| {
+            Failure::failed(miette::miette!(
+                "cannot create a staging folder in {}: {e}",
+                out.display()
+            ))
+        })?;
+    Ok(dir.keep())
+}
+
+/// Swaps the finished staging folder into place. The old folder is moved
+/// aside first, so at every instant `dist/<function>/` is either the old
+/// complete build or the new one (or briefly absent), never a mix.
+fn replace_dir(staging: &Path, dist_dir: &Path) -> Result<(), Failure> {
+    let fail = |e: std::io::Error| {
+        Failure::failed(miette::miette!(
+            "cannot move the build into {}: {e}",
+            dist_dir.display()
+        ))
+    };
+    if dist_dir.exists() {
+        let parent = dist_dir.parent().unwrap_or(Path::new("."));
+        let aside = tempfile::Builder::new()
+            .prefix(".old-")
+            .tempdir_in(parent)
+            .map_err(fail)?
+            .keep();
+        std::fs::rename(dist_dir, aside.join("build")).map_err(fail)?;
+        std::fs::rename(staging, dist_dir).map_err(fail)?;
+        let _ = std::fs::remove_dir_all(&aside);
+    } else {
+        std::fs::rename(staging, dist_dir).map_err(fail)?;
+    }
+    Ok(())
+}
+
+fn now_ns() -> i128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as i128)
+        .unwrap_or(0)
 }

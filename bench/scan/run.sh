@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Benchmark: `slipway scan` of 100 shipped distributions against the whole
+# PyPA advisory database, loading included, beside a baseline, in one run.
+#
+#   bench/scan/run.sh            (RUNS=15 by default; PYPA_DB=… to point elsewhere)
+#
+# Baseline: pip-audit cannot run here offline. Its only vulnerability
+# sources are the PyPI JSON API and the osv.dev API (no local database
+# option), and this machine reaches the package registry for installs only,
+# not for 100 vulnerability look-ups per run. So the baseline is
+# reference_scan.py: the same scan in Python (PyYAML + packaging) over the
+# same database files and the same pins, which is the work pip-audit would
+# do with a local database.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+db="${PYPA_DB:-$repo/../shared/data/pypa-advisory-db}"
+[[ -d "$db/vulns" ]] || db=/work/shared/data/pypa-advisory-db
+shared_bench="$repo/../shared/bench"
+[[ -d "$shared_bench" ]] || shared_bench=/work/shared/bench
+runs="${RUNS:-15}"
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$repo/target}"
+cargo build -q --release -p slipway
+slipway="$CARGO_TARGET_DIR/release/slipway"
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+python3 "$here/make_workload.py" "$db" "$work" "$shared_bench"
+export SLIPWAY_CACHE_DIR="$work/cache"
+(cd "$work" && "$slipway" db update -q --from "$db" >/dev/null)
+
+python3 - "$slipway" "$work" "$db" "$here/reference_scan.py" "$runs" <<'PY'
+import json, os, statistics, subprocess, sys, time
+slipway, work, db, reference, runs = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+
+def timed(cmd, env=None):
+    samples = []
+    for i in range(runs + 1):
+        t = time.perf_counter()
+        p = subprocess.run(cmd, cwd=work, capture_output=True, env=env)
+        elapsed = time.perf_counter() - t
+        if p.returncode not in (0, 1):
+            sys.exit(f"{cmd} failed: {p.stderr.decode()}")
+        if i:  # the first run warms the page cache
+            samples.append(elapsed)
+    return statistics.median(samples), p.stdout
+
+scan = [slipway, "scan", "-q", "--format", "json", "--no-sbom"]
+folder_t, out = timed(scan + ["--db", db])
+report = json.loads(out)
+records = sum(len(f["records"]) for f in report["findings"])
+local_env = dict(os.environ)
+local_t, _ = timed(scan, env=local_env)
+snapshot_env = dict(os.environ, SLIPWAY_CACHE_DIR=os.path.join(work, "empty-cache"))
+snapshot_t, out2 = timed(scan, env=snapshot_env)
+assert json.loads(out2)["db"]["kind"] == "embedded"
+base_t, base_out = timed(["python3", reference, db, "requirements.txt"])
+
+print(f"workload: {report['distributions_scanned']} distributions, {report['db']['advisories']} advisories, "
+      f"{len(report['findings'])} findings ({records} matched records; baseline matched {base_out.decode().strip()})")
+print(f"median of {runs} runs, loading included:")
+for label, t in [("slipway scan --db <PyPA folder, 2,661 YAML files>", folder_t),
+                 ("slipway scan (local copy from `db update`)", local_t),
+                 ("slipway scan (bundled snapshot)", snapshot_t)]:
+    verdict = "under" if t < 0.2 else "OVER"
+    print(f"  {label:<52} {t*1000:8.1f} ms  ({verdict} the 200 ms target)  baseline/slipway = {base_t/t:5.1f}x")
+print(f"  {'baseline: reference_scan.py (PyYAML + packaging)':<52} {base_t*1000:8.1f} ms")
+PY

@@ -1,0 +1,71 @@
+//! Reading a built zip back: every entry's digests, for verification and for
+//! the SHA-1s SPDX requires.
+
+use std::io::Read;
+use std::path::Path;
+
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+
+use crate::AttestError;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryDigest {
+    pub path: String,
+    pub size: u64,
+    /// Unix mode bits (permissions only) when the zip records them.
+    pub mode: Option<u32>,
+    pub sha256: String,
+    pub sha1: String,
+}
+
+/// Decompresses every file entry of the zip and hashes it, in zip order.
+pub fn entry_digests(path: &Path) -> Result<Vec<EntryDigest>, AttestError> {
+    let malformed = |reason: String| AttestError::ZipMalformed {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let file = std::fs::File::open(path).map_err(|source| AttestError::Unreadable {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file))
+        .map_err(|e| malformed(e.to_string()))?;
+    let mut out = Vec::with_capacity(archive.len());
+    let mut buf = vec![0u8; 1 << 16];
+    for index in 0..archive.len() {
+        let mut entry = archive
+            .by_index(index)
+            .map_err(|e| malformed(e.to_string()))?;
+        if entry.is_dir() {
+            continue;
+        }
+        let name = entry
+            .name()
+            .map_err(|e| malformed(format!("entry {index}: {e}")))?
+            .to_string();
+        let mode = entry.unix_mode().map(|m| m & 0o7777);
+        let mut sha256 = Sha256::new();
+        let mut sha1 = Sha1::new();
+        let mut size = 0u64;
+        loop {
+            let n = entry
+                .read(&mut buf)
+                .map_err(|e| malformed(format!("entry {name}: {e}")))?;
+            if n == 0 {
+                break;
+            }
+            size += n as u64;
+            sha256.update(&buf[..n]);
+            sha1.update(&buf[..n]);
+        }
+        out.push(EntryDigest {
+            path: name,
+            size,
+            mode,
+            sha256: hex::encode(sha256.finalize()),
+            sha1: hex::encode(sha1.finalize()),
+        });
+    }
+    Ok(out)
+}

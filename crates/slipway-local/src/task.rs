@@ -1,0 +1,142 @@
+//! The execution environment's folders: the built zip unpacked as Lambda
+//! unpacks it (`/var/task`), layers under an `/opt`-like folder, and the
+//! runtime folder holding slipway's launcher (`/var/runtime`).
+
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use slipway_artifact::{MANIFEST_FILE_NAME, Manifest};
+use slipway_config::Architecture;
+
+use crate::LocalError;
+
+/// The launcher every Python runtime process starts with.
+pub const BOOTSTRAP_PY: &str = include_str!("bootstrap.py");
+
+/// A built function, read from `dist/<function>/`.
+#[derive(Debug, Clone)]
+pub struct BuiltFunction {
+    pub dist_dir: PathBuf,
+    pub manifest: Manifest,
+}
+
+impl BuiltFunction {
+    /// Reads `dist_dir/manifest.json` and refuses a function this machine
+    /// cannot run (another architecture, a runtime that is not Python).
+    pub fn open(dist_dir: &Path) -> Result<BuiltFunction, LocalError> {
+        let manifest = Manifest::read(&dist_dir.join(MANIFEST_FILE_NAME))?;
+        let built = Architecture::parse(&manifest.architecture);
+        let host = Architecture::host();
+        if built.is_none() || built != host {
+            return Err(LocalError::Architecture {
+                function: manifest.function.clone(),
+                built: manifest.architecture.clone(),
+                host: host
+                    .map(|h| h.lambda_name().to_owned())
+                    .unwrap_or_else(|| std::env::consts::ARCH.to_owned()),
+            });
+        }
+        if python_minor(&manifest.runtime).is_none() {
+            return Err(LocalError::UnsupportedRuntime {
+                function: manifest.function.clone(),
+                runtime: manifest.runtime.clone(),
+            });
+        }
+        Ok(BuiltFunction {
+            dist_dir: dist_dir.to_path_buf(),
+            manifest,
+        })
+    }
+
+    /// The Python minor version of the runtime (`12` for `python3.12`).
+    pub fn python_minor(&self) -> u32 {
+        python_minor(&self.manifest.runtime).expect("checked by open")
+    }
+}
+
+fn python_minor(runtime: &str) -> Option<u32> {
+    runtime.strip_prefix("python3.")?.parse().ok()
+}
+
+/// An unpacked execution environment; removed when dropped.
+#[derive(Debug)]
+pub struct TaskRoot {
+    _dir: tempfile::TempDir,
+    /// `LAMBDA_TASK_ROOT`: the function zip's content.
+    pub task: PathBuf,
+    /// Where layers are unpacked (Lambda's `/opt`).
+    pub opt: PathBuf,
+    /// `LAMBDA_RUNTIME_DIR`: holds `bootstrap.py`.
+    pub runtime_dir: PathBuf,
+}
+
+impl TaskRoot {
+    /// Unpacks the function zip and its layer into a new temporary folder.
+    pub fn prepare(built: &BuiltFunction) -> Result<TaskRoot, LocalError> {
+        let dir = tempfile::Builder::new()
+            .prefix("slipway-task-")
+            .tempdir()
+            .map_err(|e| LocalError::io("cannot create a temporary task root", e))?;
+        let task = dir.path().join("task");
+        let opt = dir.path().join("opt");
+        let runtime_dir = dir.path().join("runtime");
+        for d in [&task, &opt, &runtime_dir] {
+            std::fs::create_dir_all(d)
+                .map_err(|e| LocalError::io(format!("cannot create {}", d.display()), e))?;
+        }
+        unzip(&built.dist_dir.join(&built.manifest.artifact.file), &task)?;
+        if let Some(layer) = &built.manifest.layer {
+            // Lambda extracts layers into /opt; Python layers hold `python/…`.
+            unzip(&built.dist_dir.join(&layer.file), &opt)?;
+        }
+        let bootstrap = runtime_dir.join("bootstrap.py");
+        std::fs::write(&bootstrap, BOOTSTRAP_PY)
+            .map_err(|e| LocalError::io(format!("cannot write {}", bootstrap.display()), e))?;
+        Ok(TaskRoot {
+            _dir: dir,
+            task,
+            opt,
+            runtime_dir,
+        })
+    }
+}
+
+/// Extracts `zip_path` into `dest`, keeping executable bits; entries that
+/// would land outside `dest` are refused.
+pub fn unzip(zip_path: &Path, dest: &Path) -> Result<(), LocalError> {
+    let fail = |message: String| LocalError::Unpack {
+        path: zip_path.to_path_buf(),
+        message,
+    };
+    let file = File::open(zip_path).map_err(|e| fail(e.to_string()))?;
+    let mut archive = zip::ZipArchive::new(file).map_err(|e| fail(e.to_string()))?;
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).map_err(|e| fail(e.to_string()))?;
+        let name = entry
+            .name()
+            .map(|n| n.into_owned())
+            .unwrap_or_else(|_| format!("#{i}"));
+        let Some(relative) = entry.enclosed_name() else {
+            return Err(fail(format!("entry `{name}` escapes the folder")));
+        };
+        let target = dest.join(relative);
+        if entry.is_dir() {
+            std::fs::create_dir_all(&target).map_err(|e| fail(e.to_string()))?;
+            continue;
+        }
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| fail(e.to_string()))?;
+        }
+        let mut out = File::create(&target).map_err(|e| fail(e.to_string()))?;
+        io::copy(&mut entry, &mut out).map_err(|e| fail(format!("{name}: {e}")))?;
+        if let Some(mode) = entry.unix_mode() {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(
+                &target,
+                std::fs::Permissions::from_mode(mode & 0o777),
+            );
+        }
+    }
+    Ok(())
+}

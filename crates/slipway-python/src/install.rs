@@ -1,0 +1,365 @@
+//! Installing a wheel into the package: its entries become zip entries
+//! (copied still compressed), laid out the way a Lambda package needs them,
+//! every file checked against the wheel's RECORD, nothing unsafe let through.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::Path;
+
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use slipway_artifact::EntryOrigin;
+use slipway_package::zip_writer::Precompressed;
+use slipway_package::{EntryData, ZipEntry};
+
+use crate::PythonError;
+use crate::cache::Cache;
+use crate::elf::{self, ElfFacts};
+
+/// What installing one wheel produced.
+#[derive(Debug)]
+pub struct InstalledWheel {
+    pub entries: Vec<ZipEntry>,
+    /// Facts about each shared object, for the ELF check.
+    pub shared_objects: Vec<ElfFacts>,
+}
+
+/// Facts about a wheel file learnt the first time it is installed; the
+/// wheel's SHA-256 pins them, so later installs skip re-verifying.
+#[derive(Debug, Serialize, Deserialize)]
+struct WheelFacts {
+    record_verified: bool,
+    shared_objects: Vec<ElfFacts>,
+}
+
+/// Installs the wheel at `path` (whose SHA-256 is `sha256`) for distribution `distribution`.
+pub fn install_wheel(
+    path: &Path,
+    filename: &str,
+    sha256: &str,
+    distribution: &str,
+    cache: &Cache,
+) -> Result<InstalledWheel, PythonError> {
+    let bytes = std::fs::read(path).map_err(PythonError::io("read", path))?;
+    let actual = hex::encode(Sha256::digest(&bytes));
+    if actual != sha256 {
+        return Err(PythonError::HashMismatch {
+            file: filename.to_string(),
+            expected: sha256.to_string(),
+            actual,
+        });
+    }
+    let facts_path = cache.wheel_facts_path(sha256);
+    let known: Option<WheelFacts> = std::fs::read(&facts_path)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    let verify = !known.as_ref().is_some_and(|f| f.record_verified);
+
+    let bad = |message: String| PythonError::BadWheel {
+        wheel: filename.to_string(),
+        message,
+    };
+    let unsafe_entry = |path: &str, reason: &'static str| PythonError::UnsafeWheel {
+        wheel: filename.to_string(),
+        path: path.to_string(),
+        reason,
+    };
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&bytes[..]))
+        .map_err(|e| bad(format!("not a zip file: {e}")))?;
+
+    let dist_info = find_dist_info(&zip)
+        .ok_or_else(|| bad("no .dist-info folder with WHEEL and RECORD".into()))?;
+    let data_dir = format!("{}.data/", dist_info.trim_end_matches(".dist-info"));
+    let record_name = format!("{dist_info}/RECORD");
+    let record = {
+        let mut f = zip
+            .by_name(&record_name)
+            .map_err(|e| bad(format!("{record_name}: {e}")))?;
+        let mut text = String::new();
+        f.read_to_string(&mut text)
+            .map_err(|e| bad(format!("{record_name}: {e}")))?;
+        parse_record(&text).map_err(|m| bad(format!("{record_name}: {m}")))?
+    };
+
+    let origin = EntryOrigin::Dependency {
+        distribution: distribution.to_string(),
+    };
+    let mut entries = Vec::with_capacity(zip.len());
+    let mut shared_objects = Vec::new();
+    for i in 0..zip.len() {
+        let mut file = zip.by_index_raw(i).map_err(|e| bad(e.to_string()))?;
+        let name = String::from_utf8(file.name_raw().to_vec())
+            .map_err(|_| bad("an entry name is not UTF-8".into()))?;
+        check_wheel_path(&name).map_err(|reason| unsafe_entry(&name, reason))?;
+        if file.is_symlink() {
+            return Err(unsafe_entry(&name, "symbolic link"));
+        }
+        if file.is_dir() || name.ends_with('/') {
+            continue;
+        }
+        let Some(dest) = destination(&name, &dist_info, &data_dir) else {
+            continue;
+        };
+        let deflated = match file.compression() {
+            zip::CompressionMethod::Stored => false,
+            zip::CompressionMethod::Deflated => true,
+            other => {
+                return Err(bad(format!(
+                    "{name} uses compression {other}; wheels use deflate"
+                )));
+            }
+        };
+        let crc32 = file.crc32();
+        let size = file.size();
+        let mut compressed = Vec::with_capacity(file.compressed_size() as usize);
+        file.read_to_end(&mut compressed)
+            .map_err(|e| bad(format!("{name}: {e}")))?;
+        let executable = file.unix_mode().is_some_and(|m| m & 0o111 != 0);
+        drop(file);
+
+        let recorded = record.get(name.as_str());
+        let is_record_itself = name == record_name || name.starts_with(&format!("{record_name}."));
+        let needs_content = verify || recorded.is_none_or(|r| r.sha256.is_none());
+        let is_so = elf::looks_like_shared_object(&dest);
+        let mut sha = recorded.and_then(|r| r.sha256);
+        if needs_content || (verify && is_so) {
+            let content =
+                decompress(&compressed, deflated, size).map_err(|e| bad(format!("{name}: {e}")))?;
+            if crc32fast::hash(&content) != crc32 {
+                return Err(bad(format!("{name}: CRC-32 does not match the zip header")));
+            }
+            let digest: [u8; 32] = Sha256::digest(&content).into();
+            match recorded.and_then(|r| r.sha256) {
+                Some(expected) if expected != digest => {
+                    return Err(bad(format!("{name} does not match its RECORD hash")));
+                }
+                None if !is_record_itself => {
+                    return Err(bad(format!("{name} is not listed in RECORD with a hash")));
+                }
+                _ => {}
+            }
+            sha = Some(digest);
+            if is_so {
+                match elf::inspect(&dest, &content) {
+                    Ok(Some(f)) => shared_objects.push(f),
+                    Ok(None) => {}
+                    Err(e) => return Err(bad(format!("{name} is not a readable ELF file: {e}"))),
+                }
+            }
+        }
+        let sha = sha.expect("hash read from RECORD or computed");
+        entries.push(ZipEntry {
+            path: dest,
+            executable,
+            data: EntryData::Precompressed(Precompressed {
+                deflated,
+                crc32,
+                compressed,
+                uncompressed_size: size,
+                sha256: sha,
+            }),
+            origin: origin.clone(),
+        });
+    }
+    if verify {
+        let facts = WheelFacts {
+            record_verified: true,
+            shared_objects: shared_objects.clone(),
+        };
+        if let Ok(b) = serde_json::to_vec(&facts) {
+            let _ = cache.store(&facts_path, &b);
+        }
+    } else if let Some(known) = known {
+        shared_objects = known.shared_objects;
+    }
+    Ok(InstalledWheel {
+        entries,
+        shared_objects,
+    })
+}
+
+fn decompress(compressed: &[u8], deflated: bool, size: u64) -> std::io::Result<Vec<u8>> {
+    if !deflated {
+        return Ok(compressed.to_vec());
+    }
+    let mut out = Vec::with_capacity(size as usize);
+    flate2::read::DeflateDecoder::new(compressed).read_to_end(&mut out)?;
+    if out.len() as u64 != size {
+        return Err(std::io::Error::other("size does not match the zip header"));
+    }
+    Ok(out)
+}
+
+/// Where a wheel entry goes in the package, or `None` when it is left out.
+fn destination(name: &str, dist_info: &str, data_dir: &str) -> Option<String> {
+    if let Some(rest) = name.strip_prefix(data_dir) {
+        let (scheme, path) = rest.split_once('/')?;
+        // purelib and platlib are import paths; scripts point at the build
+        // host's interpreter; headers and data belong outside site-packages.
+        return match scheme {
+            "purelib" | "platlib" => Some(path.to_string()),
+            _ => None,
+        };
+    }
+    if let Some(file) = name
+        .strip_prefix(dist_info)
+        .and_then(|r| r.strip_prefix('/'))
+        && matches!(file, "INSTALLER" | "REQUESTED" | "direct_url.json")
+    {
+        return None;
+    }
+    if name.starts_with("bin/")
+        || name.ends_with(".pyc")
+        || name.contains("/__pycache__/")
+        || name.starts_with("__pycache__/")
+    {
+        return None;
+    }
+    Some(name.to_string())
+}
+
+/// Refuses names that could land outside the package (zip-slip) or that
+/// readers interpret differently.
+fn check_wheel_path(name: &str) -> Result<(), &'static str> {
+    if name.starts_with('/') || name.as_bytes().get(1) == Some(&b':') {
+        return Err("absolute path");
+    }
+    if name.contains('\\') {
+        return Err("backslash in path");
+    }
+    if name.contains('\0') {
+        return Err("NUL byte in path");
+    }
+    if name.split('/').any(|c| c == "..") {
+        return Err("`..` leaves the package");
+    }
+    Ok(())
+}
+
+fn find_dist_info<R: Read + std::io::Seek>(zip: &zip::ZipArchive<R>) -> Option<String> {
+    let mut found = None;
+    for n in zip.file_names().filter_map(|n| n.ok()) {
+        if let Some(dir) = n.strip_suffix("/WHEEL")
+            && dir.ends_with(".dist-info")
+            && !dir.contains('/')
+        {
+            found = Some(dir.to_string());
+        }
+    }
+    found
+}
+
+struct RecordLine {
+    sha256: Option<[u8; 32]>,
+}
+
+/// RECORD is CSV (path,hash,size); paths with commas are quoted.
+fn parse_record(text: &str) -> Result<HashMap<String, RecordLine>, String> {
+    let mut out = HashMap::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let fields = split_csv(line);
+        let path = fields.first().cloned().unwrap_or_default();
+        let hash = fields.get(1).map(String::as_str).unwrap_or("");
+        let sha256 = if hash.is_empty() {
+            None
+        } else {
+            let (algo, value) = hash
+                .split_once('=')
+                .ok_or_else(|| format!("line {}: malformed hash `{hash}`", i + 1))?;
+            if algo != "sha256" {
+                return Err(format!(
+                    "line {}: hash algorithm {algo}; wheels use sha256",
+                    i + 1
+                ));
+            }
+            let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(value.trim_end_matches('='))
+                .map_err(|_| format!("line {}: hash is not base64", i + 1))?;
+            Some(
+                raw.try_into()
+                    .map_err(|_| format!("line {}: hash is not 32 bytes", i + 1))?,
+            )
+        };
+        out.insert(path, RecordLine { sha256 });
+    }
+    Ok(out)
+}
+
+fn split_csv(line: &str) -> Vec<String> {
+    let mut fields = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                current.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => fields.push(std::mem::take(&mut current)),
+            _ => current.push(c),
+        }
+    }
+    fields.push(current);
+    fields
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lays_out_entries_for_lambda() {
+        let di = "demo-1.0.dist-info";
+        let dd = "demo-1.0.data/";
+        assert_eq!(
+            destination("demo/__init__.py", di, dd).as_deref(),
+            Some("demo/__init__.py")
+        );
+        assert_eq!(
+            destination("demo-1.0.data/platlib/_demo.so", di, dd).as_deref(),
+            Some("_demo.so")
+        );
+        assert_eq!(
+            destination("demo-1.0.data/purelib/x/y.py", di, dd).as_deref(),
+            Some("x/y.py")
+        );
+        assert_eq!(destination("demo-1.0.data/scripts/demo", di, dd), None);
+        assert_eq!(destination("bin/demo", di, dd), None);
+        assert_eq!(destination("demo-1.0.dist-info/INSTALLER", di, dd), None);
+        assert_eq!(
+            destination("demo-1.0.dist-info/METADATA", di, dd).as_deref(),
+            Some("demo-1.0.dist-info/METADATA")
+        );
+        assert_eq!(
+            destination("demo/__pycache__/x.cpython-312.pyc", di, dd),
+            None
+        );
+    }
+
+    #[test]
+    fn refuses_paths_that_escape() {
+        assert!(check_wheel_path("../evil.py").is_err());
+        assert!(check_wheel_path("demo/../../evil.py").is_err());
+        assert!(check_wheel_path("/etc/passwd").is_err());
+        assert!(check_wheel_path("C:/x").is_err());
+        assert!(check_wheel_path("demo\\x").is_err());
+        assert!(check_wheel_path("demo/ok.py").is_ok());
+    }
+
+    #[test]
+    fn reads_record_csv() {
+        let r = parse_record(
+            "a.py,sha256=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU,0\n\"b,c.py\",,\nd/RECORD,,\n",
+        )
+        .unwrap();
+        assert!(r["a.py"].sha256.is_some());
+        assert!(r["b,c.py"].sha256.is_none());
+        assert!(parse_record("a.py,md5=abc,1\n").is_err());
+    }
+}

@@ -1,0 +1,791 @@
+//! The dependency stage against a package index these tests serve themselves
+//! on 127.0.0.1, with wheels they write.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::PathBuf;
+
+use slipway_config::{Architecture, Runtime};
+use slipway_package::EntryData;
+use slipway_python::testing::{IndexFile, LocalIndex, WheelSpec, write_wheel};
+use slipway_python::{Cache, Outcome, PythonError, Request, SourceSettings, Target};
+
+struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        Fixture {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn requirements(&self, text: &str) -> PathBuf {
+        let p = self.dir.path().join("requirements.txt");
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    fn request(
+        &self,
+        index: &LocalIndex,
+        text: &str,
+        runtime: &str,
+        arch: Architecture,
+    ) -> Request {
+        Request {
+            dependency_file: self.requirements(text),
+            target: Target::for_runtime(Runtime::find(runtime).unwrap(), arch).unwrap(),
+            settings: SourceSettings {
+                cli_index_url: Some(index.url()),
+                ..Default::default()
+            },
+            offline: false,
+            cache: Cache::at(self.dir.path().join("cache")),
+            exclude_packages: Vec::new(),
+            python: None,
+            build_sdists: false,
+        }
+    }
+
+    fn install(
+        &self,
+        index: &LocalIndex,
+        text: &str,
+        runtime: &str,
+        arch: Architecture,
+    ) -> Result<Outcome, PythonError> {
+        slipway_python::install(
+            &self.request(index, text, runtime, arch),
+            &slipway_python::Silent,
+        )
+    }
+}
+
+fn versions(o: &Outcome) -> BTreeMap<String, String> {
+    o.distributions
+        .iter()
+        .map(|d| (d.name.clone(), d.version.clone()))
+        .collect()
+}
+
+fn wheels(o: &Outcome) -> Vec<String> {
+    o.distributions.iter().map(|d| d.wheel.clone()).collect()
+}
+
+fn paths(o: &Outcome) -> Vec<String> {
+    let mut p: Vec<String> = o.entries.iter().map(|e| e.path.clone()).collect();
+    p.sort();
+    p
+}
+
+fn content(o: &Outcome, path: &str) -> String {
+    let e = o
+        .entries
+        .iter()
+        .find(|e| e.path == path)
+        .unwrap_or_else(|| panic!("{path} not installed"));
+    match &e.data {
+        EntryData::Precompressed(p) if p.deflated => {
+            let mut s = String::new();
+            flate2::read::DeflateDecoder::new(&p.compressed[..])
+                .read_to_string(&mut s)
+                .unwrap();
+            s
+        }
+        EntryData::Precompressed(p) => String::from_utf8(p.compressed.clone()).unwrap(),
+        other => panic!("unexpected entry data {other:?}"),
+    }
+}
+
+const X86: Architecture = Architecture::X86_64;
+
+#[test]
+fn glibc_ceiling_decides_between_manylinux_2_28_and_2014() {
+    let index = LocalIndex::start();
+    index.add_wheel(&WheelSpec::new(
+        "fastcrypt",
+        "2.0",
+        "cp39-abi3-manylinux_2_28_x86_64",
+    ));
+    index.add_wheel(&WheelSpec::new(
+        "fastcrypt",
+        "1.0",
+        "cp39-abi3-manylinux2014_x86_64",
+    ));
+    let f = Fixture::new();
+    let on_311 = f.install(&index, "fastcrypt\n", "python3.11", X86).unwrap();
+    assert_eq!(
+        wheels(&on_311),
+        ["fastcrypt-1.0-cp39-abi3-manylinux2014_x86_64.whl"]
+    );
+    let on_312 = f.install(&index, "fastcrypt\n", "python3.12", X86).unwrap();
+    assert_eq!(
+        wheels(&on_312),
+        ["fastcrypt-2.0-cp39-abi3-manylinux_2_28_x86_64.whl"]
+    );
+
+    // Pinning the 2.28-only version on python3.11 is refused with the reason.
+    let err = f
+        .install(&index, "fastcrypt==2.0\n", "python3.11", X86)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("needs glibc 2.28; python3.11 has glibc 2.26"),
+        "{err}"
+    );
+    assert!(
+        err.contains("versions that do have a usable wheel: 1.0"),
+        "{err}"
+    );
+}
+
+#[test]
+fn architecture_picks_the_matching_wheel_and_foreign_platforms_are_refused() {
+    let index = LocalIndex::start();
+    index.add_wheel(&WheelSpec::new(
+        "native",
+        "1.0",
+        "cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64",
+    ));
+    index.add_wheel(&WheelSpec::new(
+        "native",
+        "1.0",
+        "cp312-cp312-manylinux_2_17_aarch64.manylinux2014_aarch64",
+    ));
+    index.add_wheel(&WheelSpec::new(
+        "native",
+        "1.1",
+        "cp312-cp312-musllinux_1_2_x86_64",
+    ));
+    index.add_wheel(&WheelSpec::new(
+        "native",
+        "1.1",
+        "cp312-cp312-macosx_11_0_arm64",
+    ));
+    index.add_wheel(&WheelSpec::new("native", "1.1", "cp312-cp312-win_amd64"));
+    index.add_wheel(&WheelSpec::new("native", "1.1", "cp312-cp312-linux_x86_64"));
+    let f = Fixture::new();
+    let x = f.install(&index, "native\n", "python3.12", X86).unwrap();
+    assert_eq!(
+        wheels(&x),
+        ["native-1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"]
+    );
+    let a = f
+        .install(&index, "native\n", "python3.12", Architecture::Arm64)
+        .unwrap();
+    assert_eq!(
+        wheels(&a),
+        ["native-1.0-cp312-cp312-manylinux_2_17_aarch64.manylinux2014_aarch64.whl"]
+    );
+    let err = f
+        .install(&index, "native==1.1\n", "python3.12", X86)
+        .unwrap_err()
+        .to_string();
+    for word in ["musl", "macOS", "Windows", "linux_"] {
+        assert!(err.contains(word), "{word} missing from: {err}");
+    }
+    // The wrong CPython ABI is refused too.
+    let err = f
+        .install(&index, "native\n", "python3.13", X86)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("CPython 3.13"), "{err}");
+}
+
+#[test]
+fn abi3_wheels_serve_newer_pythons() {
+    let index = LocalIndex::start();
+    index.add_wheel(&WheelSpec::new(
+        "stable",
+        "1.0",
+        "cp38-abi3-manylinux_2_17_x86_64",
+    ));
+    let f = Fixture::new();
+    for runtime in ["python3.9", "python3.12", "python3.13"] {
+        assert_eq!(
+            versions(&f.install(&index, "stable\n", runtime, X86).unwrap())["stable"],
+            "1.0"
+        );
+    }
+}
+
+#[test]
+fn markers_are_evaluated_for_the_target_not_the_host() {
+    let index = LocalIndex::start();
+    index.add_wheel(
+        &WheelSpec::new("app-lib", "1.0", "py3-none-any")
+            .requires("armonly ; platform_machine == 'aarch64'")
+            .requires("winonly ; sys_platform == 'win32'")
+            .requires("backport ; python_version < '3.12'"),
+    );
+    for n in ["armonly", "winonly", "backport"] {
+        index.add_wheel(&WheelSpec::new(n, "1.0", "py3-none-any"));
+    }
+    let f = Fixture::new();
+    let names = |o: &Outcome| versions(o).into_keys().collect::<Vec<_>>();
+    assert_eq!(
+        names(&f.install(&index, "app-lib\n", "python3.12", X86).unwrap()),
+        ["app-lib"]
+    );
+    assert_eq!(
+        names(
+            &f.install(&index, "app-lib\n", "python3.11", Architecture::Arm64)
+                .unwrap()
+        ),
+        ["app-lib", "armonly", "backport"]
+    );
+}
+
+#[test]
+fn resolves_ranges_extras_and_transitive_dependencies_and_writes_a_lock() {
+    let index = LocalIndex::start();
+    index.add_wheel(
+        &WheelSpec::new("web", "2.1", "py3-none-any")
+            .requires("core>=1.2,<2")
+            .requires("socks-lib ; extra == 'socks'")
+            .extra("socks"),
+    );
+    index.add_wheel(&WheelSpec::new("web", "3.0", "py3-none-any").requires("core>=2"));
+    index.add_wheel(&WheelSpec::new("core", "1.1", "py3-none-any"));
+    index.add_wheel(&WheelSpec::new("core", "1.5", "py3-none-any"));
+    index.add_wheel(&WheelSpec::new("core", "2.0", "py3-none-any"));
+    index.add_wheel(&WheelSpec::new("socks-lib", "0.3", "py3-none-any"));
+    let f = Fixture::new();
+    let o = f
+        .install(&index, "web[socks]>=2,<3\n", "python3.12", X86)
+        .unwrap();
+    assert_eq!(
+        versions(&o),
+        BTreeMap::from([
+            ("core".into(), "1.5".into()),
+            ("socks-lib".into(), "0.3".into()),
+            ("web".into(), "2.1".into())
+        ])
+    );
+    let web = o.distributions.iter().find(|d| d.name == "web").unwrap();
+    assert!(web.direct);
+    assert_eq!(web.requires, ["core", "socks-lib"]);
+    assert_eq!(web.license.as_deref(), Some("MIT"));
+    assert!(
+        web.wheel_url
+            .as_deref()
+            .unwrap()
+            .starts_with("http://127.0.0.1:")
+    );
+    assert!(
+        !o.distributions
+            .iter()
+            .find(|d| d.name == "core")
+            .unwrap()
+            .direct
+    );
+
+    // Layout: dist-info kept, module at the root, no installer metadata.
+    let p = paths(&o);
+    assert!(p.contains(&"web/__init__.py".to_string()), "{p:?}");
+    assert!(p.contains(&"web-2.1.dist-info/METADATA".to_string()));
+    assert!(p.contains(&"web-2.1.dist-info/RECORD".to_string()));
+    assert_eq!(
+        content(&o, "core/__init__.py"),
+        "__version__ = \"1.5\"\nNAME = \"core\"\n"
+    );
+
+    // The lock pins each wheel by hash and installs the same set again, exactly.
+    assert!(
+        o.lock.contains("core==1.5 \\\n    --hash=sha256:"),
+        "{}",
+        o.lock
+    );
+    assert!(o.lock.contains("# via web"), "{}", o.lock);
+    let again = f.install(&index, &o.lock, "python3.12", X86).unwrap();
+    assert_eq!(versions(&again), versions(&o));
+    assert_eq!(
+        again
+            .lock
+            .lines()
+            .filter(|l| l.contains("--hash"))
+            .collect::<Vec<_>>(),
+        o.lock
+            .lines()
+            .filter(|l| l.contains("--hash"))
+            .collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn conflicts_are_explained_in_plain_words() {
+    let index = LocalIndex::start();
+    index.add_wheel(&WheelSpec::new("alpha", "1.0", "py3-none-any").requires("shared<2"));
+    index.add_wheel(&WheelSpec::new("beta", "1.0", "py3-none-any").requires("shared>=2"));
+    index.add_wheel(&WheelSpec::new("shared", "1.0", "py3-none-any"));
+    index.add_wheel(&WheelSpec::new("shared", "2.0", "py3-none-any"));
+    let f = Fixture::new();
+    let err = f
+        .install(&index, "alpha\nbeta\n", "python3.12", X86)
+        .unwrap_err();
+    assert!(matches!(err, PythonError::Conflict { .. }));
+    let text = err.to_string();
+    assert!(
+        text.contains("alpha depends on shared <2") && text.contains("depends on shared >=2"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("no wheel usable"),
+        "every file is usable here: {text}"
+    );
+}
+
+#[test]
+fn yanked_files_and_wrong_requires_python_are_skipped() {
+    let index = LocalIndex::start();
+    index.add_wheel(&WheelSpec::new("lib", "1.0", "py3-none-any"));
+    let mut new = WheelSpec::new("lib", "2.0", "py3-none-any");
+    index.add_wheel(&new);
+    index.edit(&new.filename(), |f| f.yanked = true);
+    new.version = "3.0".into();
+    new.requires_python = Some(">=3.13".into());
+    index.add_wheel(&new);
+    let f = Fixture::new();
+    assert_eq!(
+        versions(&f.install(&index, "lib\n", "python3.12", X86).unwrap())["lib"],
+        "1.0"
+    );
+    assert_eq!(
+        versions(&f.install(&index, "lib\n", "python3.13", X86).unwrap())["lib"],
+        "3.0"
+    );
+}
+
+#[test]
+fn a_file_whose_hash_does_not_match_is_refused() {
+    let index = LocalIndex::start();
+    let spec = WheelSpec::new("lib", "1.0", "py3-none-any");
+    index.add_wheel(&spec);
+    index.edit(&spec.filename(), |f| {
+        f.advertised_sha256 = Some("0".repeat(64));
+        f.metadata = None;
+    });
+    let f = Fixture::new();
+    let err = f.install(&index, "lib\n", "python3.12", X86).unwrap_err();
+    assert!(matches!(err, PythonError::HashMismatch { .. }), "{err}");
+
+    // A --hash in the requirements that matches no file is refused as well.
+    let index = LocalIndex::start();
+    index.add_wheel(&spec);
+    let err = f
+        .install(
+            &index,
+            &format!("lib==1.0 --hash=sha256:{}\n", "1".repeat(64)),
+            "python3.12",
+            X86,
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("--hash"), "{err}");
+}
+
+#[test]
+fn malicious_wheels_are_refused_naming_the_wheel() {
+    let f = Fixture::new();
+    let cases: Vec<(WheelSpec, &str)> = vec![
+        (
+            WheelSpec::new("slip", "1.0", "py3-none-any").file("../evil.py", "x"),
+            "`..`",
+        ),
+        (
+            WheelSpec::new("slip", "1.0", "py3-none-any").file("/etc/cron.d/evil", "x"),
+            "absolute",
+        ),
+        (
+            {
+                let mut s = WheelSpec::new("slip", "1.0", "py3-none-any");
+                s.symlink = true;
+                s
+            },
+            "symbolic link",
+        ),
+        (
+            {
+                let mut s = WheelSpec::new("slip", "1.0", "py3-none-any");
+                s.tamper_record = true;
+                s
+            },
+            "RECORD",
+        ),
+    ];
+    for (spec, word) in cases {
+        let index = LocalIndex::start();
+        index.add_wheel(&spec);
+        let err = f
+            .install(&index, "slip\n", "python3.12", X86)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(word) && err.contains("slip-1.0-py3-none-any.whl"),
+            "{word}: {err}"
+        );
+    }
+
+    // Two wheels writing one file.
+    let index = LocalIndex::start();
+    index.add_wheel(&WheelSpec::new("one", "1.0", "py3-none-any").file("common/util.py", "a"));
+    index.add_wheel(&WheelSpec::new("two", "1.0", "py3-none-any").file("common/util.py", "b"));
+    let err = f
+        .install(&index, "one\ntwo\n", "python3.12", X86)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("common/util.py") && err.contains("one-1.0") && err.contains("two-1.0"),
+        "{err}"
+    );
+}
+
+#[test]
+fn data_scripts_and_bytecode_are_laid_out_for_lambda() {
+    let index = LocalIndex::start();
+    index.add_wheel(
+        &WheelSpec::new("tool", "1.0", "py3-none-any")
+            .file("tool/__init__.py", "")
+            .file("tool-1.0.data/purelib/tool_extra.py", "X = 1\n")
+            .file("tool-1.0.data/scripts/tool", "#!/usr/bin/python\n")
+            .file("tool/__pycache__/__init__.cpython-312.pyc", "bytecode")
+            .file("tool-1.0.dist-info/INSTALLER", "pip\n"),
+    );
+    let f = Fixture::new();
+    let o = f.install(&index, "tool\n", "python3.12", X86).unwrap();
+    assert_eq!(
+        paths(&o),
+        [
+            "tool-1.0.dist-info/METADATA",
+            "tool-1.0.dist-info/RECORD",
+            "tool-1.0.dist-info/WHEEL",
+            "tool/__init__.py",
+            "tool_extra.py"
+        ]
+    );
+}
+
+#[test]
+fn html_only_indexes_json_indexes_and_find_links_folders_all_work() {
+    let index = LocalIndex::start();
+    index.add_wheel(&WheelSpec::new("lib", "1.0", "py3-none-any"));
+    index.html_only(true);
+    let f = Fixture::new();
+    assert_eq!(
+        versions(&f.install(&index, "lib\n", "python3.12", X86).unwrap())["lib"],
+        "1.0"
+    );
+
+    let folder = f.dir.path().join("wheels");
+    write_wheel(
+        &folder,
+        &WheelSpec::new("local-only", "0.1", "py3-none-any"),
+    );
+    let mut req = f.request(
+        &index,
+        &format!("--find-links {}\nlocal-only\nlib\n", folder.display()),
+        "python3.12",
+        X86,
+    );
+    req.cache = Cache::at(f.dir.path().join("cache2"));
+    let o = slipway_python::install(&req, &slipway_python::Silent).unwrap();
+    assert_eq!(versions(&o).len(), 2);
+    assert!(
+        o.distributions
+            .iter()
+            .find(|d| d.name == "local-only")
+            .unwrap()
+            .wheel_url
+            .is_none()
+    );
+}
+
+#[test]
+fn offline_uses_only_the_cache() {
+    let index = LocalIndex::start();
+    index.add_wheel(&WheelSpec::new("lib", "1.0", "py3-none-any").requires("dep"));
+    index.add_wheel(&WheelSpec::new("dep", "1.0", "py3-none-any"));
+    let f = Fixture::new();
+    let mut req = f.request(&index, "lib\n", "python3.12", X86);
+    req.offline = true;
+    let err = slipway_python::install(&req, &slipway_python::Silent).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            PythonError::NotFound { .. } | PythonError::Offline { .. }
+        ),
+        "{err}"
+    );
+    assert_eq!(index.requests(), 0, "offline must not touch the network");
+
+    req.offline = false;
+    let online = slipway_python::install(&req, &slipway_python::Silent).unwrap();
+    let before = index.requests();
+    req.offline = true;
+    let offline = slipway_python::install(&req, &slipway_python::Silent).unwrap();
+    assert_eq!(
+        index.requests(),
+        before,
+        "offline must not touch the network"
+    );
+    assert_eq!(versions(&offline), versions(&online));
+    assert_eq!(offline.files_downloaded, 0);
+}
+
+#[test]
+fn credentials_from_the_url_reach_a_private_index() {
+    let index = LocalIndex::start();
+    index.add_wheel(&WheelSpec::new("private-lib", "1.0", "py3-none-any"));
+    index.require_credentials("ci", "s3cret");
+    let f = Fixture::new();
+    let err = f
+        .install(&index, "private-lib\n", "python3.12", X86)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("401"), "{err}");
+    let mut req = f.request(&index, "private-lib\n", "python3.12", X86);
+    req.settings.cli_index_url = Some(index.url_with_credentials("ci", "s3cret"));
+    let o = slipway_python::install(&req, &slipway_python::Silent).unwrap();
+    let d = &o.distributions[0];
+    assert!(!d.wheel_url.as_deref().unwrap().contains("s3cret"));
+    assert!(!o.lock.contains("s3cret"));
+}
+
+#[test]
+fn excluded_packages_and_what_only_they_need_are_left_out() {
+    let index = LocalIndex::start();
+    index.add_wheel(
+        &WheelSpec::new("boto-ish", "1.0", "py3-none-any")
+            .requires("boto-core")
+            .requires("shared"),
+    );
+    index.add_wheel(&WheelSpec::new("boto-core", "1.0", "py3-none-any"));
+    index.add_wheel(&WheelSpec::new("shared", "1.0", "py3-none-any"));
+    index.add_wheel(&WheelSpec::new("app", "1.0", "py3-none-any").requires("shared"));
+    let f = Fixture::new();
+    let mut req = f.request(&index, "boto-ish\napp\n", "python3.12", X86);
+    req.exclude_packages = vec!["Boto_Ish".into()];
+    let o = slipway_python::install(&req, &slipway_python::Silent).unwrap();
+    assert_eq!(
+        versions(&o).into_keys().collect::<Vec<_>>(),
+        ["app", "shared"]
+    );
+}
+
+#[test]
+fn pinned_hashed_input_installs_exactly_and_must_be_complete() {
+    let index = LocalIndex::start();
+    let a = index.add_wheel(&WheelSpec::new("a", "1.0", "py3-none-any").requires("b"));
+    index.add_wheel(&WheelSpec::new("a", "2.0", "py3-none-any").requires("b"));
+    let b = index.add_wheel(&WheelSpec::new("b", "1.0", "py3-none-any"));
+    let f = Fixture::new();
+    let o = f
+        .install(
+            &index,
+            &format!("a==1.0 --hash=sha256:{a}\nb==1.0 --hash=sha256:{b}\n"),
+            "python3.12",
+            X86,
+        )
+        .unwrap();
+    assert_eq!(versions(&o)["a"], "1.0");
+    assert!(
+        o.distributions
+            .iter()
+            .find(|d| d.name == "a")
+            .unwrap()
+            .direct
+    );
+    assert!(
+        !o.distributions
+            .iter()
+            .find(|d| d.name == "b")
+            .unwrap()
+            .direct
+    );
+    let err = f
+        .install(
+            &index,
+            &format!("a==1.0 --hash=sha256:{a}\n"),
+            "python3.12",
+            X86,
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("requires `b`") && err.contains("requirements.txt:1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_elf_check_catches_a_wheel_that_lies_about_its_glibc() {
+    let Some((lib, needs)) = slipway_python::testing::host_library_needing_glibc((2, 26), (2, 34))
+    else {
+        panic!("no shared object on this machine needs a glibc between 2.27 and 2.34");
+    };
+    let host = Architecture::host().unwrap();
+    let tag = format!("cp311-cp311-manylinux2014_{}", host.machine());
+    let index = LocalIndex::start();
+    index.add_wheel(
+        &WheelSpec::new("liar", "1.0", &tag).file("liar/_native.so", std::fs::read(&lib).unwrap()),
+    );
+    let f = Fixture::new();
+    let err = f.install(&index, "liar\n", "python3.11", host).unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, PythonError::Elf { .. }), "{text}");
+    assert!(
+        text.contains(&format!(
+            "liar/_native.so (from liar-1.0-{tag}.whl) needs GLIBC_{}.{}",
+            needs.0, needs.1
+        )),
+        "{text}"
+    );
+    assert!(text.contains('`'), "the symbol is named: {text}");
+
+    // The same bytes are fine where the glibc is new enough (a second run uses the cached facts).
+    let index = LocalIndex::start();
+    let tag = format!("py3-none-manylinux2014_{}", host.machine());
+    index.add_wheel(
+        &WheelSpec::new("honest", "1.0", &tag)
+            .file("honest/_native.so", std::fs::read(&lib).unwrap()),
+    );
+    for _ in 0..2 {
+        assert!(f.install(&index, "honest\n", "python3.12", host).is_ok());
+        assert!(f.install(&index, "honest\n", "python3.11", host).is_err());
+    }
+}
+
+#[test]
+fn a_package_missing_from_the_index_is_named() {
+    let index = LocalIndex::start();
+    index.add(IndexFile {
+        filename: "other-1.0-py3-none-any.whl".into(),
+        bytes: WheelSpec::new("other", "1.0", "py3-none-any").build(),
+        yanked: false,
+        requires_python: None,
+        advertised_sha256: None,
+        metadata: None,
+    });
+    let f = Fixture::new();
+    let err = f
+        .install(&index, "requestz\n", "python3.12", X86)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no package named `requestz`"), "{err}");
+}
+
+/// An sdist whose PEP 517 backend lives in the sdist itself (no build
+/// requirements, so the isolated build needs no index) and writes a wheel
+/// with the given tag.
+fn sdist_with_in_tree_backend(dir: &std::path::Path, name: &str, tag: &str) -> IndexFile {
+    let root = dir.join(format!("{name}-1.0"));
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(
+        root.join("pyproject.toml"),
+        "[build-system]\nrequires = []\nbuild-backend = \"backend\"\nbackend-path = [\".\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("PKG-INFO"),
+        format!("Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("backend.py"),
+        format!(
+            r#"import base64, hashlib, zipfile
+
+NAME, VERSION, TAG = "{name}", "1.0", "{tag}"
+
+def _digest(data):
+    return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    di = f"{{NAME}}-{{VERSION}}.dist-info"
+    files = {{
+        f"{{NAME}}/__init__.py": b"VALUE = 42\n",
+        f"{{di}}/METADATA": f"Metadata-Version: 2.1\nName: {{NAME}}\nVersion: {{VERSION}}\n".encode(),
+        f"{{di}}/WHEEL": f"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: {{TAG}}\n".encode(),
+    }}
+    record = "".join(f"{{p}},sha256={{_digest(d)}},{{len(d)}}\n" for p, d in files.items()) + f"{{di}}/RECORD,,\n"
+    files[f"{{di}}/RECORD"] = record.encode()
+    filename = f"{{NAME}}-{{VERSION}}-{{TAG}}.whl"
+    with zipfile.ZipFile(f"{{wheel_directory}}/{{filename}}", "w", zipfile.ZIP_DEFLATED) as z:
+        for p, d in files.items():
+            z.writestr(p, d)
+    return filename
+"#
+        ),
+    )
+    .unwrap();
+    let tarball = dir.join(format!("{name}-1.0.tar.gz"));
+    let status = std::process::Command::new("python3")
+        .args(["-c", "import sys, tarfile; t = tarfile.open(sys.argv[1], 'w:gz'); t.add(sys.argv[2], arcname=sys.argv[3]); t.close()"])
+        .arg(&tarball)
+        .arg(&root)
+        .arg(format!("{name}-1.0"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    IndexFile {
+        filename: format!("{name}-1.0.tar.gz"),
+        bytes: std::fs::read(&tarball).unwrap(),
+        yanked: false,
+        requires_python: None,
+        advertised_sha256: None,
+        metadata: None,
+    }
+}
+
+#[test]
+fn a_pure_python_sdist_is_built_and_a_native_one_refused() {
+    let f = Fixture::new();
+    let index = LocalIndex::start();
+    index.add(sdist_with_in_tree_backend(
+        f.dir.path(),
+        "puresdist",
+        "py3-none-any",
+    ));
+    index.add(sdist_with_in_tree_backend(
+        f.dir.path(),
+        "nativesdist",
+        "cp312-cp312-linux_x86_64",
+    ));
+    index.add_wheel(&WheelSpec::new(
+        "nativesdist",
+        "0.9",
+        "cp312-cp312-manylinux_2_17_x86_64",
+    ));
+
+    let mut req = f.request(&index, "puresdist\n", "python3.12", X86);
+    req.build_sdists = true;
+    let o = slipway_python::install(&req, &slipway_python::Silent)
+        .unwrap_or_else(|e| panic!("{:?}", miette::Report::new(e)));
+    assert_eq!(wheels(&o), ["puresdist-1.0-py3-none-any.whl"]);
+    assert_eq!(content(&o, "puresdist/__init__.py"), "VALUE = 42\n");
+
+    let mut req = f.request(&index, "nativesdist>=1\n", "python3.12", X86);
+    req.build_sdists = true;
+    let err = slipway_python::install(&req, &slipway_python::Silent)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("nativesdist") && err.contains("builds native code"),
+        "{err}"
+    );
+    assert!(
+        err.contains("versions that do have a usable wheel: 0.9"),
+        "{err}"
+    );
+
+    // With building turned off, the sdist is refused without running anything.
+    let req = f.request(&index, "puresdist\n", "python3.12", X86);
+    let err = slipway_python::install(&req, &slipway_python::Silent)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("puresdist") && err.contains("source distribution"),
+        "{err}"
+    );
+}

@@ -1,0 +1,331 @@
+//! Online mode: ask the configured package index's JSON API for the
+//! `vulnerabilities` of each shipped `name/version`.
+//!
+//! The index is the one the dependency installer uses, found in the same
+//! order: `--index-url`, `[python] index_url`, `PIP_INDEX_URL`,
+//! `UV_DEFAULT_INDEX`, pip's configuration files. slipway knows no index
+//! host of its own. The JSON API sits beside the simple API: an index URL
+//! ending in `/simple` has its JSON API under `/pypi/<name>/<version>/json`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+
+use crate::advisory::{Advisory, AffectedPackage, Event};
+use crate::db::{Database, DbInfo, DbKind};
+use crate::error::VulnError;
+use crate::name::normalize;
+
+/// The index URL and where it was configured.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IndexUrl {
+    pub url: String,
+    pub origin: String,
+}
+
+/// Environment and files the index URL is read from; a value so tests can
+/// supply their own.
+#[derive(Debug, Clone, Default)]
+pub struct IndexSources {
+    pub cli: Option<String>,
+    pub config: Option<String>,
+    pub pip_index_url: Option<String>,
+    pub uv_default_index: Option<String>,
+    pub pip_config_files: Vec<PathBuf>,
+}
+
+impl IndexSources {
+    /// Reads the process environment and pip's configuration locations.
+    pub fn from_env(cli: Option<String>, config: Option<String>) -> IndexSources {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+        let mut files = Vec::new();
+        if let Some(f) = var("PIP_CONFIG_FILE") {
+            files.push(PathBuf::from(f));
+        }
+        if let Some(config_dir) = dirs::config_dir() {
+            files.push(config_dir.join("pip").join("pip.conf"));
+        }
+        if let Some(home) = dirs::home_dir() {
+            files.push(home.join(".pip").join("pip.conf"));
+        }
+        files.push(PathBuf::from("/etc/xdg/pip/pip.conf"));
+        files.push(PathBuf::from("/etc/pip.conf"));
+        IndexSources {
+            cli,
+            config,
+            pip_index_url: var("PIP_INDEX_URL"),
+            uv_default_index: var("UV_DEFAULT_INDEX"),
+            pip_config_files: files,
+        }
+    }
+
+    pub fn resolve(&self) -> Option<IndexUrl> {
+        let found = |url: &str, origin: &str| {
+            Some(IndexUrl {
+                url: url.trim().to_string(),
+                origin: origin.to_string(),
+            })
+        };
+        if let Some(u) = &self.cli {
+            return found(u, "--index-url");
+        }
+        if let Some(u) = &self.config {
+            return found(u, "[python] index_url");
+        }
+        if let Some(u) = &self.pip_index_url {
+            return found(u, "PIP_INDEX_URL");
+        }
+        if let Some(u) = &self.uv_default_index {
+            return found(u, "UV_DEFAULT_INDEX");
+        }
+        for file in &self.pip_config_files {
+            if let Ok(text) = std::fs::read_to_string(file)
+                && let Some(u) = pip_conf_index_url(&text)
+            {
+                return found(&u, &file.display().to_string());
+            }
+        }
+        None
+    }
+}
+
+/// `index-url` (or `index_url`) of pip.conf's `[global]` or `[install]` section.
+fn pip_conf_index_url(text: &str) -> Option<String> {
+    let mut section = String::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('#') || line.starts_with(';') {
+            continue;
+        }
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = name.trim().to_ascii_lowercase();
+            continue;
+        }
+        if section != "global" && section != "install" {
+            continue;
+        }
+        if let Some((key, value)) = line.split_once(['=', ':'])
+            && matches!(key.trim(), "index-url" | "index_url")
+        {
+            return Some(value.trim().to_string());
+        }
+    }
+    None
+}
+
+/// Hides user and password of a URL before it is shown or stored.
+pub fn redact(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut u) if !u.username().is_empty() || u.password().is_some() => {
+            let _ = u.set_username("***");
+            let _ = u.set_password(None);
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// The JSON API URL of one release.
+pub fn json_api_url(index_url: &str, name: &str, version: &str) -> String {
+    let trimmed = index_url.trim_end_matches('/');
+    let base = trimmed
+        .strip_suffix("/simple")
+        .or_else(|| trimmed.strip_suffix("/+simple"))
+        .unwrap_or(trimmed);
+    format!("{base}/pypi/{}/{}/json", normalize(name), version.trim())
+}
+
+pub(crate) fn http_client() -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .user_agent(concat!("slipway/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(Duration::from_secs(15))
+        .timeout(Duration::from_secs(60))
+        .build()
+}
+
+#[derive(Deserialize)]
+struct ReleaseJson {
+    #[serde(default)]
+    vulnerabilities: Vec<IndexVulnerability>,
+}
+
+#[derive(Deserialize)]
+struct IndexVulnerability {
+    id: String,
+    #[serde(default)]
+    aliases: Vec<String>,
+    #[serde(default)]
+    summary: Option<String>,
+    #[serde(default)]
+    details: Option<String>,
+    #[serde(default)]
+    fixed_in: Vec<String>,
+    #[serde(default)]
+    link: Option<String>,
+    #[serde(default)]
+    withdrawn: Option<String>,
+}
+
+/// Asks the index about each `(name, version)` and returns the answers as a
+/// database. The index says only "this release is affected" and which
+/// releases fix it, with no CVSS vector: findings from it are `unknown`
+/// severity unless another source scores them.
+pub fn query(index: &IndexUrl, packages: &[(String, String)]) -> Result<Database, VulnError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| VulnError::Index {
+            url: redact(&index.url),
+            package: String::new(),
+            version: String::new(),
+            reason: e.to_string(),
+        })?;
+    let fail = |package: &str, version: &str, reason: String| VulnError::Index {
+        url: redact(&index.url),
+        package: package.to_string(),
+        version: version.to_string(),
+        reason,
+    };
+    let client = http_client().map_err(|e| fail("", "", e.to_string()))?;
+    let answers: Vec<Result<Vec<Advisory>, VulnError>> = runtime.block_on(
+        futures::stream::iter(packages.iter().cloned())
+            .map(|(name, version)| {
+                let client = client.clone();
+                let url = json_api_url(&index.url, &name, &version);
+                async move {
+                    let response = client
+                        .get(&url)
+                        .header("Accept", "application/json")
+                        .send()
+                        .await
+                        .map_err(|e| fail(&name, &version, e.to_string()))?;
+                    if response.status() == reqwest::StatusCode::NOT_FOUND {
+                        // Not on this index (a private or local build): nothing to report.
+                        return Ok(Vec::new());
+                    }
+                    if !response.status().is_success() {
+                        return Err(fail(&name, &version, format!("HTTP {}", response.status())));
+                    }
+                    let release: ReleaseJson = response
+                        .json()
+                        .await
+                        .map_err(|e| fail(&name, &version, format!("not the JSON API: {e}")))?;
+                    Ok(release
+                        .vulnerabilities
+                        .into_iter()
+                        .filter(|v| v.withdrawn.is_none())
+                        .map(|v| to_advisory(v, &name, &version))
+                        .collect())
+                }
+            })
+            .buffer_unordered(8)
+            .collect(),
+    );
+    let mut advisories = Vec::new();
+    for answer in answers {
+        advisories.extend(answer?);
+    }
+    let info = DbInfo {
+        kind: DbKind::Index,
+        location: redact(&index.url),
+        source: Some(index.origin.clone()),
+        date: Some(
+            time::OffsetDateTime::now_utc()
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+        ),
+        fetched_at: None,
+        advisories: 0,
+        withdrawn: 0,
+        skipped: Vec::new(),
+    };
+    Ok(Database::new(info, advisories))
+}
+
+/// The index's answer as an advisory about exactly this release: it is
+/// listed as affected, and each `fixed_in` closes a range opened at it.
+fn to_advisory(v: IndexVulnerability, name: &str, version: &str) -> Advisory {
+    let summary = v
+        .summary
+        .filter(|s| !s.trim().is_empty())
+        .or(v.details)
+        .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
+        .unwrap_or_default();
+    Advisory {
+        id: v.id,
+        aliases: v.aliases,
+        summary: summary.chars().take(200).collect(),
+        modified: None,
+        published: None,
+        severity: Vec::new(),
+        affected: vec![AffectedPackage {
+            name: normalize(name),
+            ranges: v
+                .fixed_in
+                .iter()
+                .map(|f| {
+                    vec![
+                        Event::Introduced(version.to_string()),
+                        Event::Fixed(f.clone()),
+                    ]
+                })
+                .collect(),
+            versions: vec![version.to_string()],
+            severity: Vec::new(),
+        }],
+        url: v.link,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn precedence_of_index_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let conf = dir.path().join("pip.conf");
+        std::fs::write(
+            &conf,
+            "[global]\n# comment\nindex-url = http://127.0.0.1:9/simple/\n",
+        )
+        .unwrap();
+        let mut s = IndexSources {
+            pip_config_files: vec![dir.path().join("missing.conf"), conf.clone()],
+            ..Default::default()
+        };
+        assert_eq!(s.resolve().unwrap().origin, conf.display().to_string());
+        s.uv_default_index = Some("http://127.0.0.1:8/simple".into());
+        assert_eq!(s.resolve().unwrap().origin, "UV_DEFAULT_INDEX");
+        s.pip_index_url = Some("http://127.0.0.1:7/simple".into());
+        assert_eq!(s.resolve().unwrap().origin, "PIP_INDEX_URL");
+        s.config = Some("http://127.0.0.1:6/simple".into());
+        assert_eq!(s.resolve().unwrap().origin, "[python] index_url");
+        s.cli = Some("http://127.0.0.1:5/simple".into());
+        assert_eq!(s.resolve().unwrap().url, "http://127.0.0.1:5/simple");
+        assert_eq!(IndexSources::default().resolve(), None);
+    }
+
+    #[test]
+    fn json_api_beside_simple() {
+        assert_eq!(
+            json_api_url("http://127.0.0.1:8080/simple/", "PyYAML", "5.3"),
+            "http://127.0.0.1:8080/pypi/pyyaml/5.3/json"
+        );
+        assert_eq!(
+            json_api_url("http://127.0.0.1:8080/root", "a_b", "1"),
+            "http://127.0.0.1:8080/root/pypi/a-b/1/json"
+        );
+    }
+
+    #[test]
+    fn credentials_never_shown() {
+        assert_eq!(
+            redact("https://user:secret@127.0.0.1/simple"),
+            "https://***@127.0.0.1/simple"
+        );
+        assert_eq!(redact("http://127.0.0.1/simple"), "http://127.0.0.1/simple");
+    }
+}

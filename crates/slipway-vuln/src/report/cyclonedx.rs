@@ -1,0 +1,197 @@
+//! CycloneDX 1.6 `vulnerabilities` for one function's SBOM: each finding
+//! rated, linked to the component it affects, and accepted risks carried as
+//! `analysis` so the SBOM doubles as a VEX document.
+//!
+//! The SBOM is read as plain JSON and only its `vulnerabilities` key is
+//! replaced, so this does not depend on the SBOM writer's types.
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use crate::error::VulnError;
+use crate::name::normalize;
+use crate::scan::Finding;
+use crate::severity::Severity;
+
+/// The SBOM file name inside `dist/<function>/`.
+pub const SBOM_FILE_NAME: &str = "sbom.cdx.json";
+
+/// The `vulnerabilities` array for `findings`, whose `affects` point at the
+/// matching components of `bom` (by purl or name and version).
+pub fn vulnerabilities(findings: &[&Finding], bom: &Value) -> Value {
+    Value::Array(
+        findings
+            .iter()
+            .map(|f| {
+                let mut v = json!({
+                    "bom-ref": format!("vulnerability:{}:{}@{}:{}", f.function, normalize(&f.package), f.version, f.id),
+                    "id": f.id,
+                    "source": source(&f.id),
+                });
+                let references: Vec<Value> = f
+                    .aliases
+                    .iter()
+                    .map(|a| json!({"id": a, "source": source(a)}))
+                    .collect();
+                if !references.is_empty() {
+                    v["references"] = json!(references);
+                }
+                v["ratings"] = json!([rating(f)]);
+                if !f.summary.is_empty() {
+                    v["description"] = json!(f.summary);
+                }
+                if let Some(fixed) = &f.fixed_in {
+                    v["recommendation"] = json!(format!("Upgrade {} to {fixed} or later.", f.package));
+                }
+                if let Some(url) = &f.url {
+                    v["advisories"] = json!([{"url": url}]);
+                }
+                if let Some(a) = &f.accepted {
+                    // Accepting a risk says nothing about exploitability, so no
+                    // `state` is claimed: only the response and the reason.
+                    v["analysis"] = json!({
+                        "response": ["will_not_fix"],
+                        "detail": format!(
+                            "Accepted risk{}: {} ({})",
+                            a.until.as_deref().map(|u| format!(" until {u}")).unwrap_or_default(),
+                            a.reason,
+                            a.origin
+                        ),
+                    });
+                }
+                v["affects"] = json!([{
+                    "ref": component_ref(bom, &f.package, &f.version),
+                    "versions": [{"version": f.version, "status": "affected"}],
+                }]);
+                v
+            })
+            .collect(),
+    )
+}
+
+/// Sets `vulnerabilities` in the SBOM at `path` (if it exists) and writes it
+/// back atomically. Returns whether there was an SBOM.
+pub fn merge_into_file(path: &Path, findings: &[&Finding]) -> Result<bool, VulnError> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(source) => {
+            return Err(VulnError::DbUnreadable {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    let mut bom: Value =
+        serde_json::from_slice(&bytes).map_err(|source| VulnError::SbomMalformed {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    let vulns = vulnerabilities(findings, &bom);
+    let Some(obj) = bom.as_object_mut() else {
+        return Err(VulnError::SbomMalformed {
+            path: path.to_path_buf(),
+            source: serde::de::Error::custom("the SBOM is not a JSON object"),
+        });
+    };
+    if findings.is_empty() {
+        obj.remove("vulnerabilities");
+    } else {
+        obj.insert("vulnerabilities".into(), vulns);
+    }
+    let mut text = serde_json::to_vec_pretty(&bom).expect("JSON serialises");
+    text.push(b'\n');
+    slipway_artifact::fs::write_atomic(path, &text).map_err(|source| VulnError::Write {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(true)
+}
+
+fn source(id: &str) -> Value {
+    if id.starts_with("CVE-") {
+        json!({"name": "NVD", "url": format!("https://nvd.nist.gov/vuln/detail/{id}")})
+    } else if id.starts_with("GHSA-") {
+        json!({"name": "GitHub", "url": format!("https://github.com/advisories/{id}")})
+    } else if id.starts_with("PYSEC-") {
+        json!({"name": "PyPA", "url": format!("https://osv.dev/vulnerability/{id}")})
+    } else {
+        json!({"name": "OSV", "url": format!("https://osv.dev/vulnerability/{id}")})
+    }
+}
+
+fn rating(f: &Finding) -> Value {
+    let severity = match f.severity {
+        Severity::Unknown => "unknown",
+        Severity::None => "none",
+        Severity::Low => "low",
+        Severity::Medium => "medium",
+        Severity::High => "high",
+        Severity::Critical => "critical",
+    };
+    let mut r = json!({"severity": severity});
+    if let (Some(score), Some(vector)) = (f.score, &f.vector) {
+        r["score"] = json!(score);
+        r["vector"] = json!(vector);
+        r["method"] = json!(if vector.starts_with("CVSS:4.") {
+            "CVSSv4"
+        } else if vector.starts_with("CVSS:3.1") {
+            "CVSSv31"
+        } else {
+            "CVSSv3"
+        });
+    }
+    r
+}
+
+/// The `bom-ref` of the component for `package version`: matched by its
+/// PyPI purl, else by normalised name and version; the purl itself when the
+/// SBOM has no such component.
+fn component_ref(bom: &Value, package: &str, version: &str) -> String {
+    let normalized = normalize(package);
+    let purl = format!("pkg:pypi/{normalized}@{version}");
+    let mut stack: Vec<&Value> = bom.get("components").into_iter().collect();
+    if let Some(c) = bom.pointer("/metadata/component") {
+        stack.push(c);
+    }
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Array(items) => stack.extend(items),
+            Value::Object(c) => {
+                let purl_matches = c.get("purl").and_then(Value::as_str).is_some_and(|p| {
+                    p.split(['?', '#'])
+                        .next()
+                        .is_some_and(|p| normalize_purl(p) == purl)
+                });
+                let name_matches = c
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .map(normalize)
+                    .as_deref()
+                    == Some(normalized.as_str())
+                    && c.get("version").and_then(Value::as_str) == Some(version);
+                if (purl_matches || name_matches)
+                    && let Some(r) = c.get("bom-ref").and_then(Value::as_str)
+                {
+                    return r.to_string();
+                }
+                if let Some(children) = c.get("components") {
+                    stack.push(children);
+                }
+            }
+            _ => {}
+        }
+    }
+    purl
+}
+
+fn normalize_purl(purl: &str) -> String {
+    match purl
+        .strip_prefix("pkg:pypi/")
+        .and_then(|rest| rest.split_once('@'))
+    {
+        Some((name, version)) => format!("pkg:pypi/{}@{version}", normalize(name)),
+        None => purl.to_string(),
+    }
+}

@@ -1,0 +1,180 @@
+//! Checks `slipway build` makes before anything ships.
+
+use slipway_artifact::ArtifactRecord;
+use slipway_config::{Function, LifecycleStatus, RuntimeFamily, limits};
+use slipway_package::input_hash::HashedFile;
+use slipway_package::{EntryData, ZipEntry};
+
+use crate::output::Failure;
+
+/// A warning when the runtime is deprecated or blocked, naming its successor.
+pub fn runtime_lifecycle(function: &Function) -> Vec<String> {
+    let today = time::OffsetDateTime::now_utc().date();
+    let rt = function.runtime;
+    let what = match rt.status_on(today) {
+        LifecycleStatus::Supported => return Vec::new(),
+        LifecycleStatus::Deprecated => "is deprecated",
+        LifecycleStatus::CreateBlocked => {
+            "is deprecated and AWS no longer creates functions with it"
+        }
+        LifecycleStatus::UpdateBlocked => {
+            "is deprecated and AWS refuses to create or update functions with it"
+        }
+    };
+    vec![format!(
+        "runtime {} {what} ({})",
+        rt.id,
+        rt.lifecycle_sentence()
+    )]
+}
+
+/// The handler's module is in the package and defines the handler function.
+pub fn handler(function: &Function, files: &[HashedFile]) -> Result<(), Failure> {
+    let RuntimeFamily::Python { .. } = function.runtime.family else {
+        return Ok(());
+    };
+    let (module, name) = function
+        .handler
+        .rsplit_once('.')
+        .expect("validated as module.function");
+    let module_path = module.replace('.', "/");
+    let candidates = [
+        format!("{module_path}.py"),
+        format!("{module_path}/__init__.py"),
+    ];
+    let Some(file) = files.iter().find(|f| candidates.contains(&f.file.zip_path)) else {
+        return Err(Failure::input(miette::miette!(
+            code = "slipway::build::handler_missing",
+            help = format!(
+                "`handler = \"{}\"` needs {} in the source folder {} (check `source`, `include` and `exclude`)",
+                function.handler,
+                candidates[0],
+                function.source.display()
+            ),
+            "function `{}`: the handler's module {} is not in the package",
+            function.name,
+            candidates[0],
+        )));
+    };
+    let text = std::fs::read_to_string(&file.file.disk_path).map_err(|e| {
+        Failure::input(miette::miette!(
+            "cannot read {}: {e}",
+            file.file.disk_path.display()
+        ))
+    })?;
+    if defines_at_module_level(&text, name) {
+        Ok(())
+    } else {
+        Err(Failure::input(miette::miette!(
+            code = "slipway::build::handler_undefined",
+            help = format!(
+                "define `def {name}(event, context):` at the top level of {}, or fix `handler` in slipway.toml",
+                file.file.zip_path
+            ),
+            "function `{}`: {} does not define `{name}` at module level",
+            function.name,
+            file.file.disk_path.display(),
+        )))
+    }
+}
+
+/// `def NAME(`, `async def NAME(`, `NAME =` or `NAME: … =` starting a line.
+fn defines_at_module_level(text: &str, name: &str) -> bool {
+    text.lines().any(|line| {
+        let rest = line
+            .strip_prefix("async def ")
+            .or_else(|| line.strip_prefix("def "))
+            .and_then(|r| r.strip_prefix(name))
+            .map(|r| r.trim_start().starts_with('('));
+        if rest == Some(true) {
+            return true;
+        }
+        line.strip_prefix(name)
+            .map(str::trim_start)
+            .is_some_and(|r| (r.starts_with('=') && !r.starts_with("==")) || r.starts_with(':'))
+    })
+}
+
+/// Lambda refuses more than 250 MB unzipped (function and layers together).
+pub fn unzipped_size(function: &[ZipEntry], layer: &[ZipEntry]) -> Result<(), Failure> {
+    let size = |e: &ZipEntry| match &e.data {
+        EntryData::File(p) => std::fs::metadata(p).map(|m| m.len()).unwrap_or(0),
+        EntryData::Bytes(b) => b.len() as u64,
+        EntryData::Precompressed(p) => p.uncompressed_size,
+    };
+    let total: u64 = function.iter().chain(layer).map(size).sum();
+    if total <= limits::UNZIPPED_BYTES {
+        return Ok(());
+    }
+    // Name the largest contributors by top-level folder (a package, usually).
+    let mut by_top: std::collections::BTreeMap<String, u64> = Default::default();
+    for e in function.iter().chain(layer) {
+        let top = e
+            .path
+            .trim_start_matches("python/")
+            .split('/')
+            .next()
+            .unwrap_or("")
+            .to_string();
+        *by_top.entry(top).or_default() += size(e);
+    }
+    let mut ranked: Vec<_> = by_top.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let top = ranked
+        .iter()
+        .take(5)
+        .map(|(name, s)| format!("{name} ({:.1} MB)", *s as f64 / 1_048_576.0))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Err(Failure::input(miette::miette!(
+        code = "slipway::build::too_large",
+        help = format!(
+            "largest: {top}. Exclude what the function does not need (`exclude`, `exclude_packages`), or ship it as a container image"
+        ),
+        "the package is {:.1} MB unzipped; Lambda allows 250 MB including layers",
+        total as f64 / 1_048_576.0
+    )))
+}
+
+/// Over 50 MB zipped, Lambda only takes the package through S3.
+pub fn zipped_size(artifact: &ArtifactRecord, layer: Option<&ArtifactRecord>) -> Vec<String> {
+    std::iter::once(artifact)
+        .chain(layer)
+        .filter(|a| a.zipped_size > limits::ZIPPED_DIRECT_UPLOAD_BYTES)
+        .map(|a| {
+            format!(
+                "{} is {:.1} MB zipped, over Lambda's 50 MB direct upload limit: deploys will upload it through S3 (set `s3_bucket`)",
+                a.file,
+                a.zipped_size as f64 / 1_048_576.0
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::defines_at_module_level;
+
+    #[test]
+    fn module_level_definitions() {
+        assert!(defines_at_module_level(
+            "import x\ndef handler(event, context):\n",
+            "handler"
+        ));
+        assert!(defines_at_module_level(
+            "async def handler (e, c): ...",
+            "handler"
+        ));
+        assert!(defines_at_module_level(
+            "handler = make_handler()",
+            "handler"
+        ));
+        assert!(defines_at_module_level("handler: Callable = f", "handler"));
+        assert!(!defines_at_module_level(
+            "    def handler(e, c):",
+            "handler"
+        ));
+        assert!(!defines_at_module_level("def handler_v2(e, c):", "handler"));
+        assert!(!defines_at_module_level("handler == 1", "handler"));
+    }
+}

@@ -1,0 +1,579 @@
+//! `slipway invoke`, `serve` and `event` end to end: functions built by
+//! `slipway build`, run behind the Runtime API, reached with the AWS CLI and
+//! curl as users reach them.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command as Process, Stdio};
+
+use base64::Engine;
+use serde_json::{Value, json};
+
+use crate::support::{Project, json_stdout};
+
+const API_APP: &str = r#"
+import base64, json
+
+def handler(event, context):
+    path = event.get("rawPath", "/")
+    if path == "/plain":
+        return {"hello": "world"}
+    if path == "/binary":
+        return {"statusCode": 200, "headers": {"content-type": "image/png"},
+                "body": base64.b64encode(bytes([137, 80, 78, 71, 0, 255])).decode(), "isBase64Encoded": True}
+    if path == "/cookies":
+        return {"statusCode": 201, "headers": {"X-Custom": "yes"}, "cookies": ["session=abc; HttpOnly", "theme=dark"],
+                "body": "made"}
+    if path == "/fail":
+        raise RuntimeError("no route")
+    body = event.get("body")
+    if event.get("isBase64Encoded"):
+        body = base64.b64decode(body).hex()
+    return {"statusCode": 200, "body": json.dumps({
+        "method": event["requestContext"]["http"]["method"], "path": path,
+        "query": event.get("queryStringParameters"), "cookies": event.get("cookies"),
+        "body": body, "isBase64Encoded": event["isBase64Encoded"], "version": event["version"],
+    })}
+
+def greet(event, context):
+    print("greeting", event.get("name"))
+    if event.get("fail"):
+        raise ValueError("cannot greet " + event["name"])
+    return {"greeting": "hello " + event.get("name", "nobody"), "function": context.function_name}
+"#;
+
+/// A built two-function project: `api` (a Function URL handler) and `greet`.
+fn built_project() -> Project {
+    let p = Project::new();
+    p.write(
+        "slipway.toml",
+        r#"[defaults]
+runtime = "python3.11"
+memory = 256
+timeout = 5
+
+[functions.api]
+source = "src"
+handler = "app.handler"
+
+[functions.greet]
+source = "src"
+handler = "app.greet"
+environment = { STAGE = "test" }
+"#,
+    );
+    p.write("src/app.py", API_APP);
+    let out = p.slipway().args(["build", "--quiet"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "slipway build failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    p
+}
+
+#[test]
+fn invoke_prints_the_result_and_lambdas_log_lines() {
+    let p = built_project();
+    p.write("event.json", r#"{"name": "Ada"}"#);
+    let out = p
+        .slipway()
+        .args(["invoke", "greet", "--event", "event.json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(result, json!({"greeting": "hello Ada", "function": "greet"}));
+    let start = stderr.find("START RequestId: ").expect("START line");
+    let printed = stderr.find("greeting Ada").expect("the function's output");
+    let end = stderr.find("END RequestId: ").expect("END line");
+    let report = stderr.find("REPORT RequestId: ").expect("REPORT line");
+    assert!(start < printed && printed < end && end < report, "{stderr}");
+    assert!(stderr.contains("Memory Size: 256 MB"), "{stderr}");
+    assert!(stderr.contains("Max Memory Used: "), "{stderr}");
+}
+
+#[test]
+fn invoke_reads_stdin_and_reports_function_errors_with_exit_1() {
+    let p = built_project();
+    let out = p
+        .slipway()
+        .args(["--format", "json", "invoke", "greet", "--event", "-"])
+        .write_stdin(r#"{"name": "Bob", "fail": true}"#)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json_stdout(&out);
+    assert_eq!(v["function_error"], json!("Unhandled"));
+    assert_eq!(v["error_type"], json!("ValueError"));
+    assert_eq!(v["payload"]["errorMessage"], json!("cannot greet Bob"));
+    assert!(v["logs"].as_str().unwrap().contains("[ERROR] ValueError: cannot greet Bob"));
+    assert!(v["duration_ms"].as_f64().is_some());
+    assert!(v["init_duration_ms"].as_f64().is_some());
+}
+
+#[test]
+fn invoke_refuses_bad_events_and_unbuilt_functions_with_exit_2() {
+    let p = built_project();
+    p.write("bad.json", "{not json");
+    let out = p.slipway().args(["invoke", "greet", "--event", "bad.json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not JSON"));
+
+    std::fs::remove_dir_all(p.join("dist/api")).unwrap();
+    let out = p.slipway().args(["invoke", "api"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("slipway build"));
+}
+
+#[test]
+fn a_function_built_for_another_architecture_is_refused() {
+    let p = built_project();
+    let manifest_path = p.join("dist/greet/manifest.json");
+    let mut manifest: Value = serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    let other = if std::env::consts::ARCH == "x86_64" { "arm64" } else { "x86_64" };
+    manifest["architecture"] = json!(other);
+    std::fs::write(&manifest_path, serde_json::to_vec_pretty(&manifest).unwrap()).unwrap();
+    let out = p.slipway().args(["invoke", "greet"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&format!("was built for {other}")), "{stderr}");
+}
+
+#[test]
+fn event_prints_samples_with_options() {
+    let p = Project::new();
+    let out = p
+        .slipway()
+        .args(["event", "s3-put", "--bucket", "uploads", "--key", "a b.txt", "--size", "9"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["Records"][0]["s3"]["bucket"]["name"], json!("uploads"));
+    assert_eq!(v["Records"][0]["s3"]["object"]["key"], json!("a+b.txt"));
+    assert_eq!(v["Records"][0]["s3"]["object"]["size"], json!(9));
+
+    let out = p.slipway().args(["event", "--list"]).output().unwrap();
+    let list = String::from_utf8_lossy(&out.stdout);
+    for kind in [
+        "sqs", "s3-put", "function-url", "apigw-http", "apigw-rest", "dynamodb-stream",
+        "eventbridge-scheduled", "sns", "alexa-launch", "alexa-intent",
+    ] {
+        assert!(list.contains(kind), "{kind} missing from {list}");
+    }
+
+    let out = p.slipway().args(["event", "sqs", "--intent", "X"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--intent"));
+}
+
+#[test]
+fn a_sample_event_feeds_invoke() {
+    let p = built_project();
+    let out = p
+        .slipway()
+        .args(["event", "function-url", "--method", "POST", "--path", "/orders?x=1", "--body", "{\"qty\":2}"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let out = p
+        .slipway()
+        .args(["invoke", "api", "--event", "-"])
+        .write_stdin(out.stdout)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let body: Value = serde_json::from_str(v["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["method"], json!("POST"));
+    assert_eq!(body["path"], json!("/orders"));
+    assert_eq!(body["query"], json!({"x": "1"}));
+    assert_eq!(body["body"], json!("{\"qty\":2}"));
+}
+
+/// `slipway serve` on a free port; killed when dropped.
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(p: &Project, args: &[&str]) -> Server {
+    #[allow(deprecated)]
+    let exe = assert_cmd::cargo::cargo_bin("slipway");
+    let mut child = Process::new(exe)
+        .current_dir(p.path())
+        .env_remove("SLIPWAY_CONFIG")
+        .env("SLIPWAY_CACHE_DIR", p.join(".test-cache"))
+        .args(["serve", "--port", "0", "--no-watch"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+        .to_owned();
+    Server { child, url }
+}
+
+fn aws(args: &[&str], cwd: &Path) -> std::process::Output {
+    Process::new("aws")
+        .args(args)
+        .current_dir(cwd)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .expect("the AWS CLI is installed")
+}
+
+#[test]
+fn aws_cli_invokes_through_the_invoke_api() {
+    let p = built_project();
+    let server = serve(&p, &[]);
+    let out = aws(
+        &[
+            "lambda", "invoke", "--endpoint-url", &server.url, "--function-name", "greet",
+            "--payload", r#"{"name": "Cli"}"#, "--log-type", "Tail", "ok.json",
+        ],
+        p.path(),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let meta: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(meta["StatusCode"], json!(200));
+    assert_eq!(meta["ExecutedVersion"], json!("$LATEST"));
+    assert!(meta.get("FunctionError").is_none(), "{meta}");
+    let tail = base64::engine::general_purpose::STANDARD
+        .decode(meta["LogResult"].as_str().unwrap())
+        .unwrap();
+    let tail = String::from_utf8(tail).unwrap();
+    assert!(tail.contains("greeting Cli") && tail.contains("REPORT RequestId"), "{tail}");
+    let result: Value = serde_json::from_slice(&std::fs::read(p.join("ok.json")).unwrap()).unwrap();
+    assert_eq!(result["greeting"], json!("hello Cli"));
+
+    let out = aws(
+        &[
+            "lambda", "invoke", "--endpoint-url", &server.url, "--function-name",
+            "arn:aws:lambda:us-east-1:123456789012:function:greet", "--payload",
+            r#"{"name": "X", "fail": true}"#, "err.json",
+        ],
+        p.path(),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let meta: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(meta["FunctionError"], json!("Unhandled"));
+    let error: Value = serde_json::from_slice(&std::fs::read(p.join("err.json")).unwrap()).unwrap();
+    assert_eq!(error["errorType"], json!("ValueError"));
+
+    let out = aws(
+        &[
+            "lambda", "invoke", "--endpoint-url", &server.url, "--function-name", "greet",
+            "--invocation-type", "DryRun", "dry.json",
+        ],
+        p.path(),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(serde_json::from_slice::<Value>(&out.stdout).unwrap()["StatusCode"], json!(204));
+
+    let out = aws(
+        &[
+            "lambda", "invoke", "--endpoint-url", &server.url, "--function-name", "greet",
+            "--invocation-type", "Event", "--payload", r#"{"name": "Async"}"#, "event.json",
+        ],
+        p.path(),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(serde_json::from_slice::<Value>(&out.stdout).unwrap()["StatusCode"], json!(202));
+
+    let out = aws(
+        &["lambda", "invoke", "--endpoint-url", &server.url, "--function-name", "nope", "x.json"],
+        p.path(),
+    );
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("ResourceNotFoundException"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn curl(args: &[&str]) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let dir = tempfile::tempdir().unwrap();
+    let headers_file = dir.path().join("headers");
+    let body_file = dir.path().join("body");
+    let out = Process::new("curl")
+        .args(["-s", "-D"])
+        .arg(&headers_file)
+        .arg("-o")
+        .arg(&body_file)
+        .args(args)
+        .output()
+        .expect("curl is installed");
+    assert!(out.status.success(), "curl failed: {}", String::from_utf8_lossy(&out.stderr));
+    let head = std::fs::read_to_string(&headers_file).unwrap();
+    let mut lines = head.lines();
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(": "))
+        .map(|(k, v)| (k.to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    (status, headers, std::fs::read(&body_file).unwrap())
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Vec<&'a str> {
+    headers.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
+}
+
+#[test]
+fn curl_reaches_the_function_url_front() {
+    let p = built_project();
+    let server = serve(&p, &["api"]);
+    let base = &server.url;
+
+    // One function served: every path is its URL.
+    let (status, headers, body) = curl(&[&format!("{base}/plain")]);
+    assert_eq!(status, 200);
+    assert_eq!(header(&headers, "content-type"), vec!["application/json"]);
+    assert_eq!(serde_json::from_slice::<Value>(&body).unwrap(), json!({"hello": "world"}));
+
+    let (status, headers, body) = curl(&[&format!("{base}/cookies")]);
+    assert_eq!(status, 201);
+    assert_eq!(header(&headers, "x-custom"), vec!["yes"]);
+    assert_eq!(header(&headers, "set-cookie"), vec!["session=abc; HttpOnly", "theme=dark"]);
+    assert_eq!(body, b"made");
+
+    let (status, headers, body) = curl(&[&format!("{base}/binary")]);
+    assert_eq!(status, 200);
+    assert_eq!(header(&headers, "content-type"), vec!["image/png"]);
+    assert_eq!(body, vec![137, 80, 78, 71, 0, 255]);
+
+    let (status, _, body) = curl(&[
+        "-X", "PUT", "-H", "cookie: a=1; b=2", &format!("{base}/lambda-url/api/echo?k=v&k=w"),
+    ]);
+    assert_eq!(status, 200);
+    let echoed: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(echoed["method"], json!("PUT"));
+    assert_eq!(echoed["path"], json!("/echo"));
+    assert_eq!(echoed["query"], json!({"k": "v,w"}));
+    assert_eq!(echoed["cookies"], json!(["a=1", "b=2"]));
+    assert_eq!(echoed["version"], json!("2.0"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::write(&bin, [0u8, 1, 254, 255]).unwrap();
+    let (status, _, body) = curl(&[
+        "-X", "POST", "-H", "content-type: application/octet-stream",
+        "--data-binary", &format!("@{}", bin.display()), &format!("{base}/echo"),
+    ]);
+    assert_eq!(status, 200);
+    let echoed: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(echoed["isBase64Encoded"], json!(true));
+    assert_eq!(echoed["body"], json!("0001feff"));
+
+    let (status, _, _) = curl(&[&format!("{base}/fail")]);
+    assert_eq!(status, 502);
+}
+
+/// moto server on a free port of 127.0.0.1; stopped when dropped.
+struct Moto {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn moto() -> Moto {
+    let port = free_port();
+    let child = Process::new("python3")
+        .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3 with moto[server] (see .ci/requirements-test.txt)");
+    let url = format!("http://127.0.0.1:{port}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(std::time::Instant::now() < deadline, "moto server did not start");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    Moto { child, url }
+}
+
+/// Runs a boto3 script (the host's python3) against moto; returns its stdout as JSON.
+fn boto3(moto: &Moto, script: &str) -> Value {
+    let out = Process::new("python3")
+        .args(["-c", script])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL", &moto.url)
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "boto3 script failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+}
+
+/// What Lambda's python3.12 runtime provides (boto3), installed once per
+/// test run with that interpreter's pip from the configured registry.
+fn runtime_packages_312() -> std::path::PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("lambda-runtime-python3.12");
+    if dir.join("boto3").is_dir() {
+        return dir;
+    }
+    let pyenv_root = Process::new("pyenv").arg("root").output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+    let python = std::fs::read_dir(Path::new(&pyenv_root.unwrap_or_default()).join("versions"))
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|e| e.path().join("bin/python3.12"))
+        .find(|p| p.exists())
+        .expect("a Python 3.12 interpreter in pyenv's versions");
+    let staging = dir.with_extension("partial");
+    let _ = std::fs::remove_dir_all(&staging);
+    let out = Process::new(python)
+        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target"])
+        .arg(&staging)
+        .arg("boto3")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "pip install boto3 failed: {}", String::from_utf8_lossy(&out.stderr));
+    let _ = std::fs::rename(&staging, &dir);
+    dir
+}
+
+fn copy_example(name: &str, into: &Project) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples").join(name);
+    for entry in ["slipway.toml", "src/app.py"] {
+        into.write(entry, std::fs::read(root.join(entry)).unwrap());
+    }
+}
+
+#[test]
+fn sqs_to_dynamodb_against_moto_with_a_poison_message_ending_in_the_dlq() {
+    let moto = moto();
+    let p = Project::new();
+    copy_example("sqs-to-dynamodb", &p);
+    let out = p.slipway().args(["build", "--quiet"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let runtime = runtime_packages_312();
+
+    let queue_url: String = boto3(
+        &moto,
+        r#"
+import boto3, json
+sqs = boto3.client("sqs")
+dlq = sqs.create_queue(QueueName="orders-dlq")["QueueUrl"]
+dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+q = sqs.create_queue(QueueName="orders", Attributes={
+    "VisibilityTimeout": "1",
+    "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"}),
+})["QueueUrl"]
+boto3.client("dynamodb").create_table(TableName="orders", BillingMode="PAY_PER_REQUEST",
+    AttributeDefinitions=[{"AttributeName": "order_id", "AttributeType": "S"}],
+    KeySchema=[{"AttributeName": "order_id", "KeyType": "HASH"}])
+for i in range(1, 6):
+    sqs.send_message(QueueUrl=q, MessageBody=json.dumps({"order_id": str(i), "customer": "c%d" % i, "total": "%d.50" % i}))
+sqs.send_message(QueueUrl=q, MessageBody="this is not an order")
+print(json.dumps(q))
+"#,
+    )
+    .as_str()
+    .unwrap()
+    .to_owned();
+
+    let log_path = p.join("serve.log");
+    #[allow(deprecated)]
+    let exe = assert_cmd::cargo::cargo_bin("slipway");
+    let mut child = Process::new(exe)
+        .current_dir(p.path())
+        .args(["serve", "--port", "0", "--no-watch", "--sqs", &queue_url, "--endpoint-url", &moto.url])
+        .arg("--runtime-packages")
+        .arg(&runtime)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL", &moto.url)
+        .env_remove("AWS_PROFILE")
+        .env_remove("SLIPWAY_CONFIG")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+
+    let check = r#"
+import boto3, json, sys
+sqs, ddb = boto3.client("sqs"), boto3.client("dynamodb")
+q = sqs.get_queue_url(QueueName="orders")["QueueUrl"]
+dlq = sqs.get_queue_url(QueueName="orders-dlq")["QueueUrl"]
+attrs = lambda u: sqs.get_queue_attributes(QueueUrl=u, AttributeNames=["All"])["Attributes"]
+a, d = attrs(q), attrs(dlq)
+items = ddb.scan(TableName="orders")["Items"]
+print(json.dumps({
+    "queued": int(a["ApproximateNumberOfMessages"]) + int(a["ApproximateNumberOfMessagesNotVisible"]),
+    "dead": int(d["ApproximateNumberOfMessages"]),
+    "items": sorted((i["order_id"]["S"], i["total"]["N"]) for i in items),
+}))
+"#;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let state = loop {
+        let state = boto3(&moto, check);
+        if state["dead"] == json!(1) && state["queued"] == json!(0) {
+            break state;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("timed out; state {state}\nserve log:\n{}", std::fs::read_to_string(&log_path).unwrap_or_default());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert_eq!(
+        state["items"],
+        json!([["1", "1.50"], ["2", "2.50"], ["3", "3.50"], ["4", "4.50"], ["5", "5.50"]]),
+        "{log}"
+    );
+    // Each good order was processed exactly once; the poison message was
+    // tried maxReceiveCount times before SQS moved it to the DLQ.
+    for i in 1..=5 {
+        assert_eq!(log.matches(&format!("stored order {i}\n")).count(), 1, "order {i}:\n{log}");
+    }
+    assert_eq!(log.matches("rejected: body is not JSON").count(), 2, "{log}");
+    let dead = boto3(
+        &moto,
+        r#"
+import boto3, json
+sqs = boto3.client("sqs")
+dlq = sqs.get_queue_url(QueueName="orders-dlq")["QueueUrl"]
+print(json.dumps([m["Body"] for m in sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10).get("Messages", [])]))
+"#,
+    );
+    assert_eq!(dead, json!(["this is not an order"]));
+}
