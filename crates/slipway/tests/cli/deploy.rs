@@ -26,8 +26,10 @@ fn project(extra: &str) -> Project {
     p
 }
 
+/// Writes the handler and builds it with `slipway build`.
 fn build(p: &Project, app: &str) -> slipway_artifact::Manifest {
-    build_artifact(p, "hello", "python3.12", "app.handler", &[("app.py", app)])
+    p.write("src/app.py", app);
+    slipway_build(p, "hello")
 }
 
 /// Runs a command, checks its exit code, and keeps its output for the credentials check.
@@ -425,7 +427,7 @@ fn a_retired_runtime_is_refused_before_any_call() {
         "slipway.toml",
         format!("[functions.old]\nsource = \"src\"\nhandler = \"app.handler\"\nruntime = \"python3.9\"\nrole = \"{ROLE}\"\n"),
     );
-    build_artifact(&p, "old", "python3.9", "app.handler", &[("app.py", APP_V1)]);
+    slipway_build(&p, "old");
     let out = slipway_aws(&p, &proxy.url)
         .args(["deploy"])
         .output()
@@ -472,7 +474,11 @@ fn a_tampered_zip_never_leaves_the_machine() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("does not match its manifest"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("does not match its manifest") || err.contains("failed verification"),
+        "{err}"
+    );
     assert!(proxy.seen().is_empty());
 }
 
@@ -1108,28 +1114,23 @@ fn code_goes_through_s3_under_its_digest_once() {
 
 #[test]
 fn the_dependencies_layer_is_published_once_and_attached_first() {
+    use slipway_python::testing::{LocalIndex, WheelSpec};
+    let index = LocalIndex::start();
+    index.add_wheel(
+        &WheelSpec::new("wordlist", "1.0", "py3-none-any")
+            .file("wordlist/__init__.py", "WORDS = ['hello']\n"),
+    );
     let moto = Moto::start().with_role();
     let proxy = Proxy::start(moto.port);
-    let p = project("");
-    let mut manifest = build(&p, APP_V1);
-    let layer = slipway_package::write_zip(
-        vec![slipway_package::ZipEntry {
-            path: "python/dep/__init__.py".into(),
-            executable: false,
-            data: slipway_package::EntryData::Bytes(b"VERSION = 1\n".to_vec()),
-            origin: slipway_artifact::EntryOrigin::Dependency {
-                distribution: "dep".into(),
-            },
-        }],
-        &p.join("dist/hello/hello-layer.zip"),
-        &slipway_package::ZipOptions::default(),
-    )
-    .unwrap();
-    manifest.layer = Some(slipway_artifact::ArtifactRecord {
-        file: "hello-layer.zip".into(),
-        ..layer
-    });
-    std::fs::write(p.join("dist/hello/manifest.json"), manifest.to_json()).unwrap();
+    let p = project("requirements = \"requirements.txt\"\nlayer = true\n");
+    let toml = std::fs::read_to_string(p.join("slipway.toml")).unwrap();
+    p.write(
+        "slipway.toml",
+        format!("[python]\nindex_url = \"{}\"\n\n{toml}", index.url()),
+    );
+    p.write("requirements.txt", "wordlist\n");
+    let manifest = build(&p, APP_V1);
+    let layer = manifest.layer.expect("a layer was built");
     let mut transcript = Vec::new();
     run(
         slipway_aws(&p, &proxy.url).args(["deploy"]),
@@ -1142,6 +1143,15 @@ fn the_dependencies_layer_is_published_once_and_attached_first() {
         .unwrap()
         .to_string();
     assert!(arn.contains(":layer:hello-dependencies:1"), "{arn}");
+    let version = moto.aws(&[
+        "lambda",
+        "get-layer-version",
+        "--layer-name",
+        "hello-dependencies",
+        "--version-number",
+        "1",
+    ]);
+    assert_eq!(version["Content"]["CodeSha256"], layer.code_sha256.as_str());
     proxy.clear();
     run(
         slipway_aws(&p, &proxy.url).args(["deploy"]),
@@ -1190,4 +1200,94 @@ fn a_failed_proof_moves_the_alias_back() {
     assert!(err.contains("the live code is not the built code"), "{err}");
     assert!(err.contains("moved back to version 1"), "{err}");
     assert_eq!(alias_version(&moto, "hello", "live"), "1");
+}
+
+#[test]
+fn require_signature_deploys_only_artifacts_signed_by_a_trusted_key() {
+    let moto = Moto::start().with_role();
+    let proxy = Proxy::start(moto.port);
+    let p = project("require_signature = true\n");
+    let keygen = |name: &str| {
+        let key = p.join(&format!("keys/{name}"));
+        let out = p
+            .slipway()
+            .args([
+                "keygen",
+                "--type",
+                "ed25519",
+                "--identity",
+                "release@example",
+                "--out",
+            ])
+            .arg(&key)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        key
+    };
+    let release = keygen("release");
+    std::fs::copy(p.join("keys/allowed_signers"), p.join("trusted")).unwrap();
+    let intruder = keygen("intruder");
+    let trusted = p.join("trusted");
+    let mut transcript = Vec::new();
+
+    // Unsigned, and no keys to check with: refused before any call.
+    build(&p, APP_V1);
+    let out = run(
+        slipway_aws(&p, &proxy.url).args(["deploy"]),
+        2,
+        &mut transcript,
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--trusted-keys"));
+    let out = run(
+        slipway_aws(&p, &proxy.url)
+            .args(["deploy", "--trusted-keys"])
+            .arg(&trusted),
+        1,
+        &mut transcript,
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("failed verification"));
+
+    // Signed by a key that is not trusted: refused.
+    let sign = |key: &std::path::Path| {
+        let out = p
+            .slipway()
+            .args(["build", "--sign", "--key"])
+            .arg(key)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    sign(&intruder);
+    run(
+        slipway_aws(&p, &proxy.url)
+            .args(["deploy", "--trusted-keys"])
+            .arg(&trusted),
+        1,
+        &mut transcript,
+    );
+    assert!(
+        proxy.seen().is_empty(),
+        "AWS was called: {:?}",
+        proxy.seen()
+    );
+
+    // Signed by the release key: deployed.
+    sign(&release);
+    run(
+        slipway_aws(&p, &proxy.url)
+            .args(["deploy", "--trusted-keys"])
+            .arg(&trusted),
+        0,
+        &mut transcript,
+    );
+    assert_eq!(versions(&moto, "hello"), ["1"]);
 }

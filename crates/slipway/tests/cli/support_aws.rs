@@ -12,8 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use slipway_artifact::{EntryOrigin, MANIFEST_SCHEMA_VERSION, Manifest};
-use slipway_package::{EntryData, ZipEntry, ZipOptions, write_zip};
+use slipway_artifact::Manifest;
 
 use crate::support::Project;
 
@@ -144,44 +143,23 @@ pub fn slipway_aws(project: &Project, endpoint: &str) -> assert_cmd::Command {
     cmd
 }
 
-/// Builds `function`'s zip and manifest under `dist/` the way `slipway build`
-/// lays them out, from in-memory `files`. Returns the manifest.
-pub fn build_artifact(
-    project: &Project,
-    function: &str,
-    runtime: &str,
-    handler: &str,
-    files: &[(&str, &str)],
-) -> Manifest {
-    let dir = project.join(&format!("dist/{function}"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let zip = dir.join(format!("{function}.zip"));
-    let entries = files
-        .iter()
-        .map(|(path, content)| ZipEntry {
-            path: path.to_string(),
-            executable: false,
-            data: EntryData::Bytes(content.as_bytes().to_vec()),
-            origin: EntryOrigin::Source,
-        })
-        .collect();
-    let artifact = write_zip(entries, &zip, &ZipOptions::default()).expect("zip written");
-    let manifest = Manifest {
-        schema_version: MANIFEST_SCHEMA_VERSION,
-        function: function.to_string(),
-        runtime: runtime.to_string(),
-        architecture: "x86_64".into(),
-        handler: handler.to_string(),
-        artifact,
-        layer: None,
-        input_hash: "test".into(),
-        slipway_version: "test".into(),
-        source_commit: None,
-        source_date_epoch: 315532800,
-        dependencies: vec![],
-    };
-    slipway_artifact::fs::write_atomic(&dir.join("manifest.json"), &manifest.to_json()).unwrap();
-    manifest
+/// Runs `slipway build` (the real pipeline: zip, manifest, SBOMs, provenance)
+/// and returns the function's manifest.
+pub fn slipway_build(project: &Project, function: &str) -> Manifest {
+    let out = project
+        .slipway()
+        .args(["build", function, "--format", "json"])
+        .env_remove("SOURCE_DATE_EPOCH")
+        .output()
+        .expect("slipway runs");
+    assert!(
+        out.status.success(),
+        "slipway build failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Manifest::read(&project.join(&format!("dist/{function}/manifest.json")))
+        .expect("manifest written")
 }
 
 /// What the proxy does to one request.
