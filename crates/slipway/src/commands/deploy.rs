@@ -335,9 +335,13 @@ pub fn run_rollback(ctx: &Context, args: AliasArgs) -> Result<Status, Failure> {
 
 #[derive(Debug, Serialize)]
 struct DriftReport {
+    /// No drift, or `--fix` reconciled it.
     ok: bool,
-    #[serde(flatten)]
+    /// Some live function differed from its desired state when compared.
+    drifted: bool,
+    #[serde(skip)]
     drift: DeployedReport,
+    functions: Vec<slipway_aws::FunctionDrift>,
     /// Functions deployed again by `--fix`.
     fixed: Vec<DeployOutcome>,
 }
@@ -351,7 +355,7 @@ impl Render for DriftReport {
                 writeln!(out, "  {change}")?;
             }
         }
-        if self.drift.ok() {
+        if !self.drifted {
             writeln!(out, "no drift")?;
         }
         Ok(())
@@ -403,7 +407,14 @@ pub fn run_drift(ctx: &Context, args: DriftArgs) -> Result<Status, Failure> {
         })?;
     }
     let ok = drift.ok() || args.fix;
-    emit(ctx, &DriftReport { ok, drift, fixed })?;
+    let report = DriftReport {
+        ok,
+        drifted: !drift.ok(),
+        functions: drift.functions.clone(),
+        drift,
+        fixed,
+    };
+    emit(ctx, &report)?;
     Ok(if ok { Status::Ok } else { Status::CheckFailed })
 }
 
