@@ -19,7 +19,7 @@ use crate::error::code_of;
 use crate::live::{self, LiveFunction};
 use crate::retry::{BUSY, retrying};
 use crate::settings::{Difference, Settings};
-use crate::{Artifact, Aws, AwsError, layers, signing, triggers};
+use crate::{Artifact, Aws, AwsError, layers, roles, signing, triggers};
 
 /// Choices the command line makes for a deploy.
 #[derive(Debug, Clone, Default)]
@@ -28,6 +28,8 @@ pub struct DeployOptions {
     pub canary_percent: Option<f64>,
     /// The date the runtime lifecycle is judged on (today, normally).
     pub today: Option<time::Date>,
+    /// Create a minimal execution role for a new function that names none.
+    pub create_role: bool,
 }
 
 /// What a deploy did.
@@ -174,6 +176,7 @@ pub async fn deploy(
                 function,
                 artifact,
                 signing.as_ref(),
+                options.create_role,
                 &mut outcome,
                 steps,
             )
@@ -437,13 +440,20 @@ async fn create(
     function: &Function,
     artifact: &Artifact,
     signed: Option<&signing::Signed>,
+    create_role: bool,
     outcome: &mut DeployOutcome,
     steps: Steps<'_>,
 ) -> Result<FunctionConfiguration, AwsError> {
     let name = function.name.as_str();
-    let role = function.role.clone().ok_or_else(|| AwsError::MissingRole {
-        function: name.to_string(),
-    })?;
+    let (role, fresh_role) = match (&function.role, create_role) {
+        (Some(role), _) => (role.clone(), false),
+        (None, true) => roles::ensure(aws, function, &mut outcome.changes, steps).await?,
+        (None, false) => {
+            return Err(AwsError::MissingRole {
+                function: name.to_string(),
+            });
+        }
+    };
     let code = code_for(aws, function, artifact, signed, outcome, steps).await?;
     steps(&format!("{name}: creating the function"));
     let desired = Settings::desired(function);
@@ -498,6 +508,17 @@ async fn create(
                     return Err(AwsError::api("CreateFunction", name, e));
                 }
                 tokio::time::sleep(Duration::from_millis(250 * attempt)).await;
+            }
+            // A role IAM created seconds ago is not assumable everywhere yet.
+            Err(e)
+                if fresh_role
+                    && attempt < 12
+                    && e.as_service_error()
+                        .and_then(|s| aws_sdk_lambda::error::ProvideErrorMetadata::message(s))
+                        .is_some_and(|m| m.contains("cannot be assumed")) =>
+            {
+                steps(&format!("{name}: waiting for the new role to reach Lambda"));
+                tokio::time::sleep(Duration::from_secs(2)).await;
             }
             Err(e) => return Err(AwsError::api("CreateFunction", name, e)),
         }

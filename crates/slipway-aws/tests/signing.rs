@@ -184,7 +184,21 @@ fn clients(
             .http_client(StaticReplayClient::new(vec![]))
             .build(),
     );
-    Aws::from_parts(lambda, s3, sqs, signer, REGION)
+    let iam = aws_sdk_iam::Client::from_conf(
+        aws_sdk_iam::Config::builder()
+            .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
+            .region(aws_sdk_iam::config::Region::new(REGION))
+            .credentials_provider(aws_sdk_iam::config::Credentials::new(
+                "AKIDREPLAY",
+                "replay-secret",
+                None,
+                None,
+                "replay",
+            ))
+            .http_client(StaticReplayClient::new(vec![]))
+            .build(),
+    );
+    Aws::from_parts(lambda, s3, sqs, signer, iam, REGION)
 }
 
 fn code_sha256(bytes: &[u8]) -> String {

@@ -48,8 +48,9 @@ pub struct DeployArgs {
     #[arg(long, value_name = "FILE")]
     pub dotenv: Option<PathBuf>,
 
-    /// Create a minimal execution role when a new function has no `role` (not in this build:
-    /// slipway deploys with the external role ARN from slipway.toml)
+    /// For a new function without `role` in slipway.toml, create a minimal execution role
+    /// (`slipway-<function>-exec`: trusted by Lambda, AWSLambdaBasicExecutionRole only).
+    /// Without it slipway never creates roles
     #[arg(long)]
     pub create_role: bool,
 }
@@ -165,13 +166,6 @@ impl Render for DeployReport {
 pub fn run(ctx: &Context, args: DeployArgs) -> Result<Status, Failure> {
     let project = ctx.project()?;
     let functions = project.select(&args.functions)?;
-    if args.create_role {
-        return Err(Failure::input(miette::miette!(
-            code = "slipway::deploy::create_role",
-            help = "create the execution role with your infrastructure tooling and set `role = \"arn:aws:iam::ACCOUNT:role/NAME\"` in slipway.toml",
-            "`--create-role` is not available in this build"
-        )));
-    }
     let out = args
         .out
         .as_deref()
@@ -192,6 +186,7 @@ pub fn run(ctx: &Context, args: DeployArgs) -> Result<Status, Failure> {
     let options = DeployOptions {
         canary_percent: args.canary,
         today: None,
+        create_role: args.create_role,
     };
     let rt = runtime()?;
     let deployed = rt.block_on(async {

@@ -1291,3 +1291,63 @@ fn require_signature_deploys_only_artifacts_signed_by_a_trusted_key() {
     );
     assert_eq!(versions(&moto, "hello"), ["1"]);
 }
+
+#[test]
+fn roles_are_created_only_when_asked_and_then_minimal() {
+    let moto = Moto::with_managed_policies();
+    let proxy = Proxy::start(moto.port);
+    let p = Project::new();
+    p.write(
+        "slipway.toml",
+        "[functions.hello]\nsource = \"src\"\nhandler = \"app.handler\"\nruntime = \"python3.12\"\n",
+    );
+    build(&p, APP_V1);
+    let mut transcript = Vec::new();
+    let out = run(
+        slipway_aws(&p, &proxy.url).args(["deploy"]),
+        2,
+        &mut transcript,
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("gives it no `role`"));
+    assert!(proxy.writes().is_empty(), "{:?}", proxy.writes());
+
+    run(
+        slipway_aws(&p, &proxy.url).args(["deploy", "--create-role"]),
+        0,
+        &mut transcript,
+    );
+    let role = moto.aws(&["iam", "get-role", "--role-name", "slipway-hello-exec"]);
+    let arn = role["Role"]["Arn"].as_str().unwrap().to_string();
+    let trust = role["Role"]["AssumeRolePolicyDocument"].to_string();
+    assert!(trust.contains("lambda.amazonaws.com"), "{trust}");
+    let attached = moto.aws(&[
+        "iam",
+        "list-attached-role-policies",
+        "--role-name",
+        "slipway-hello-exec",
+    ]);
+    let policies: Vec<&str> = attached["AttachedPolicies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["PolicyName"].as_str().unwrap())
+        .collect();
+    assert_eq!(policies, ["AWSLambdaBasicExecutionRole"]);
+    let inline = moto.aws(&[
+        "iam",
+        "list-role-policies",
+        "--role-name",
+        "slipway-hello-exec",
+    ]);
+    assert_eq!(inline["PolicyNames"].as_array().unwrap().len(), 0);
+    let live = moto.aws(&["lambda", "get-function", "--function-name", "hello"]);
+    assert_eq!(live["Configuration"]["Role"], arn.as_str());
+
+    proxy.clear();
+    run(
+        slipway_aws(&p, &proxy.url).args(["deploy", "--create-role"]),
+        0,
+        &mut transcript,
+    );
+    assert!(proxy.writes().is_empty(), "{:?}", proxy.writes());
+}

@@ -40,6 +40,15 @@ pub struct Moto {
 impl Moto {
     /// Starts `python3 -m moto.server` on a free port and waits until it answers.
     pub fn start() -> Moto {
+        Moto::start_with(false)
+    }
+
+    /// With AWS's managed IAM policies loaded (slower to start).
+    pub fn with_managed_policies() -> Moto {
+        Moto::start_with(true)
+    }
+
+    fn start_with(managed_policies: bool) -> Moto {
         let port = free_port();
         let child = Command::new("python3")
             .args([
@@ -50,6 +59,10 @@ impl Moto {
                 "-p",
                 &port.to_string(),
             ])
+            .env(
+                "MOTO_IAM_LOAD_MANAGED_POLICIES",
+                if managed_policies { "true" } else { "false" },
+            )
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
