@@ -145,7 +145,19 @@ pub async fn deploy(
         changes: Vec::new(),
     };
 
-    // The dependencies layer first: the function's configuration names its version.
+    steps(&format!("{name}: reading the live function"));
+    let existing = live::get_function(aws, name, None).await?;
+    // What AWS would refuse for a new function is refused before any write.
+    if existing.is_none() {
+        check_lifecycle(function, Some(true), today)?;
+        if function.role.is_none() && !options.create_role {
+            return Err(AwsError::MissingRole {
+                function: name.to_string(),
+            });
+        }
+    }
+
+    // The dependencies layer next: the function's configuration names its version.
     let mut layer_changes = Vec::new();
     let with_layer;
     let function = match layers::ensure(aws, function, artifact, &mut layer_changes, steps).await? {
@@ -159,8 +171,6 @@ pub async fn deploy(
     };
     outcome.changes.extend(layer_changes);
 
-    steps(&format!("{name}: reading the live function"));
-    let existing = live::get_function(aws, name, None).await?;
     let signing = signing::prepare(aws, function, artifact, existing.as_ref(), steps).await?;
     let expected_code = signing
         .as_ref()
@@ -170,7 +180,6 @@ pub async fn deploy(
 
     let current = match existing {
         None => {
-            check_lifecycle(function, Some(true), today)?;
             let created = create(
                 aws,
                 function,

@@ -1030,6 +1030,7 @@ fn a_deploy_killed_at_any_call_converges_on_rerun_without_duplicate_versions() {
         &mut transcript,
     );
     let update_calls = proxy.seen().len();
+    eprintln!("interrupted a create at each of {create_calls} calls and an update at each of {update_calls} calls");
     for index in 0..update_calls {
         moto.reset();
         build(&p, APP_V1);
