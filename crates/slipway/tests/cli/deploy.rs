@@ -111,7 +111,7 @@ fn deploy_creates_proves_then_changes_nothing_then_publishes_one_version() {
     let mut transcript = Vec::new();
 
     let out = run(
-        slipway_aws(&p, &proxy.url).args(["deploy", "--format", "json", "-vv"]),
+        slipway_aws(&p, &proxy.url).args(["deploy", "--format", "json", "-vvv"]),
         0,
         &mut transcript,
     );
@@ -1030,7 +1030,9 @@ fn a_deploy_killed_at_any_call_converges_on_rerun_without_duplicate_versions() {
         &mut transcript,
     );
     let update_calls = proxy.seen().len();
-    eprintln!("interrupted a create at each of {create_calls} calls and an update at each of {update_calls} calls");
+    eprintln!(
+        "interrupted a create at each of {create_calls} calls and an update at each of {update_calls} calls"
+    );
     for index in 0..update_calls {
         moto.reset();
         build(&p, APP_V1);
@@ -1351,4 +1353,43 @@ fn roles_are_created_only_when_asked_and_then_minimal() {
         &mut transcript,
     );
     assert!(proxy.writes().is_empty(), "{:?}", proxy.writes());
+}
+
+#[test]
+fn a_concurrent_change_is_reported_not_overwritten() {
+    let moto = Moto::start().with_role();
+    let proxy = Proxy::start(moto.port);
+    let p = project("");
+    build(&p, APP_V1);
+    let mut transcript = Vec::new();
+    run(
+        slipway_aws(&p, &moto.url).args(["deploy"]),
+        0,
+        &mut transcript,
+    );
+    build(&p, APP_V2);
+    // Someone else updates the function between slipway's read and its write:
+    // Lambda refuses the stale RevisionId.
+    proxy.inject(Matching::LambdaWrite, &[Fault::StaleRevision]);
+    let out = run(
+        slipway_aws(&p, &proxy.url).args(["deploy"]),
+        1,
+        &mut transcript,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("changed on AWS while slipway was deploying it"),
+        "{err}"
+    );
+    let update = proxy
+        .seen()
+        .into_iter()
+        .find(|s| s.fault.is_some())
+        .unwrap();
+    assert!(update.path.ends_with("/functions/hello/code"), "{update:?}");
+    assert_eq!(
+        versions(&moto, "hello"),
+        ["1"],
+        "nothing was published over the other change"
+    );
 }

@@ -184,6 +184,8 @@ pub enum Fault {
     Conflict,
     /// 500 ServiceException, not forwarded.
     ServerError,
+    /// 412 PreconditionFailedException: the RevisionId sent is stale.
+    StaleRevision,
     /// The connection closes before the request reaches moto.
     DropBefore,
     /// moto handles the request, then the connection closes before the answer.
@@ -377,6 +379,11 @@ fn error_response(fault: Fault) -> Vec<u8> {
             "ResourceConflictException",
             "The operation cannot be performed at this time. An update is in progress for resource",
         ),
+        Fault::StaleRevision => (
+            "412 Precondition Failed",
+            "PreconditionFailedException",
+            "The Revision Id provided does not match the latest Revision Id",
+        ),
         _ => (
             "500 Internal Server Error",
             "ServiceException",
@@ -437,7 +444,9 @@ fn serve(
         .filter(|(fragment, _, _)| seen.method == "GET" && seen.path.contains(fragment.as_str()));
     let mut client = conn;
     match seen.fault {
-        Some(f @ (Fault::Throttle | Fault::Conflict | Fault::ServerError)) => {
+        Some(
+            f @ (Fault::Throttle | Fault::Conflict | Fault::ServerError | Fault::StaleRevision),
+        ) => {
             client.write_all(&error_response(f))?;
             return client.shutdown(Shutdown::Both);
         }

@@ -1,4 +1,5 @@
-//! Code signing through AWS Signer and code signing configs.
+//! What moto cannot show: AWS Signer jobs, code signing configs, and the
+//! RevisionId sent with updates.
 //!
 //! moto implements neither Signer signing jobs nor Lambda code signing
 //! configs, so these tests give each SDK client a `StaticReplayClient`
@@ -526,5 +527,87 @@ async fn a_failed_signing_job_fails_the_deploy_before_lambda_is_touched() {
         lambda.actual_requests().count(),
         1,
         "only the read before signing"
+    );
+}
+
+/// moto returns no RevisionId, so this recorded exchange checks that the one
+/// slipway read is the one it sends with its write.
+#[tokio::test]
+async fn updates_carry_the_revision_id_that_was_read() {
+    let mut fx = fixture();
+    fx.function.signing_profile = None;
+    fx.function.s3_bucket = None;
+    fx.function.code_signing_config_arn = None;
+    let digest = fx.artifact.manifest.artifact.code_sha256.clone();
+    let with_revision = |code: &str, revision: &str| {
+        let mut v: serde_json::Value = serde_json::from_str(&function_json(code)).unwrap();
+        v["RevisionId"] = revision.into();
+        v.to_string()
+    };
+    let json = &[("content-type", "application/json")];
+    let lambda = StaticReplayClient::new(vec![
+        event(
+            "https://lambda/2015-03-31/functions/hello",
+            response(
+                200,
+                json,
+                format!(
+                    "{{\"Configuration\":{}}}",
+                    with_revision("b2xkIGNvZGU=", "rev-1")
+                ),
+            ),
+        ),
+        event(
+            "https://lambda/2015-03-31/functions/hello/code",
+            response(200, json, with_revision(&digest, "rev-2")),
+        ),
+        event(
+            "https://lambda/2015-03-31/functions/hello/configuration",
+            response(200, json, with_revision(&digest, "rev-2")),
+        ),
+        event(
+            "https://lambda/2015-03-31/event-source-mappings",
+            response(200, json, "{\"EventSourceMappings\":[]}"),
+        ),
+        event(
+            "https://lambda/2015-03-31/functions/hello/policy",
+            lambda_error(404, "ResourceNotFoundException"),
+        ),
+        event(
+            "https://lambda/2021-10-31/functions/hello/url",
+            lambda_error(404, "ResourceNotFoundException"),
+        ),
+        event(
+            "https://lambda/2015-03-31/functions/hello",
+            response(
+                200,
+                json,
+                format!("{{\"Configuration\":{}}}", with_revision(&digest, "rev-2")),
+            ),
+        ),
+    ]);
+    let none = StaticReplayClient::new(vec![]);
+    let aws = clients(&lambda, &none, &none);
+    slipway_aws::deploy(
+        &aws,
+        &fx.function,
+        &fx.artifact,
+        &DeployOptions::default(),
+        &|_| {},
+    )
+    .await
+    .unwrap();
+    let update = lambda.actual_requests().nth(1).unwrap();
+    assert_eq!(update.method(), "PUT");
+    assert!(
+        update.uri().ends_with("/functions/hello/code"),
+        "{}",
+        update.uri()
+    );
+    let body: serde_json::Value = serde_json::from_slice(update.body().bytes().unwrap()).unwrap();
+    assert_eq!(body["RevisionId"], "rev-1");
+    assert_eq!(
+        body["ZipFile"].as_str().map(str::len).unwrap_or(0) > 0,
+        true
     );
 }
