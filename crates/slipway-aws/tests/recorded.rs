@@ -606,8 +606,5 @@ async fn updates_carry_the_revision_id_that_was_read() {
     );
     let body: serde_json::Value = serde_json::from_slice(update.body().bytes().unwrap()).unwrap();
     assert_eq!(body["RevisionId"], "rev-1");
-    assert_eq!(
-        body["ZipFile"].as_str().map(str::len).unwrap_or(0) > 0,
-        true
-    );
+    assert!(body["ZipFile"].as_str().is_some_and(|z| !z.is_empty()));
 }
