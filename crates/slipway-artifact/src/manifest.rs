@@ -33,6 +33,11 @@ pub struct Manifest {
     pub source_commit: Option<String>,
     /// The timestamp written into the zip entries (seconds since the epoch).
     pub source_date_epoch: i64,
+    /// The time the evidence (SBOMs) states: `SOURCE_DATE_EPOCH` when set,
+    /// otherwise the source commit's time, otherwise `source_date_epoch`.
+    /// Derived from the inputs, never the clock, so evidence is reproducible.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence_time: Option<i64>,
     /// Every installed distribution, sorted by name.
     #[serde(default)]
     pub dependencies: Vec<Distribution>,
@@ -158,6 +163,11 @@ impl Manifest {
         let mut v = serde_json::to_vec_pretty(self).expect("manifest serialises");
         v.push(b'\n');
         v
+    }
+
+    /// The time SBOMs and other evidence state (see `evidence_time`).
+    pub fn evidence_time(&self) -> i64 {
+        self.evidence_time.unwrap_or(self.source_date_epoch)
     }
 
     /// Every artifact the manifest describes: the function zip, then the layer zip.

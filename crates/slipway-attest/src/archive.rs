@@ -16,21 +16,45 @@ pub struct EntryDigest {
     /// Unix mode bits (permissions only) when the zip records them.
     pub mode: Option<u32>,
     pub sha256: String,
+    /// Empty unless asked for (SPDX needs it; verification does not).
     pub sha1: String,
 }
 
-/// Decompresses every file entry of the zip and hashes it, in zip order.
-pub fn entry_digests(path: &Path) -> Result<Vec<EntryDigest>, AttestError> {
-    let malformed = |reason: String| AttestError::ZipMalformed {
-        path: path.to_path_buf(),
-        reason,
-    };
+/// Which digests to compute besides SHA-256.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WithSha1 {
+    Yes,
+    No,
+}
+
+/// Decompresses every file entry of the zip file and hashes it, in zip order.
+pub fn entry_digests(path: &Path, sha1: WithSha1) -> Result<Vec<EntryDigest>, AttestError> {
     let file = std::fs::File::open(path).map_err(|source| AttestError::Unreadable {
         path: path.to_path_buf(),
         source,
     })?;
-    let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file))
-        .map_err(|e| malformed(e.to_string()))?;
+    digests_of(std::io::BufReader::new(file), path, sha1)
+}
+
+/// Like [`entry_digests`], for a zip already in memory; `path` names it in errors.
+pub fn entry_digests_of_bytes(
+    bytes: &[u8],
+    path: &Path,
+    sha1: WithSha1,
+) -> Result<Vec<EntryDigest>, AttestError> {
+    digests_of(std::io::Cursor::new(bytes), path, sha1)
+}
+
+fn digests_of(
+    reader: impl std::io::Read + std::io::Seek,
+    path: &Path,
+    with_sha1: WithSha1,
+) -> Result<Vec<EntryDigest>, AttestError> {
+    let malformed = |reason: String| AttestError::ZipMalformed {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let mut archive = zip::ZipArchive::new(reader).map_err(|e| malformed(e.to_string()))?;
     let mut out = Vec::with_capacity(archive.len());
     let mut buf = vec![0u8; 1 << 16];
     for index in 0..archive.len() {
@@ -57,14 +81,19 @@ pub fn entry_digests(path: &Path) -> Result<Vec<EntryDigest>, AttestError> {
             }
             size += n as u64;
             sha256.update(&buf[..n]);
-            sha1.update(&buf[..n]);
+            if with_sha1 == WithSha1::Yes {
+                sha1.update(&buf[..n]);
+            }
         }
         out.push(EntryDigest {
             path: name,
             size,
             mode,
             sha256: hex::encode(sha256.finalize()),
-            sha1: hex::encode(sha1.finalize()),
+            sha1: match with_sha1 {
+                WithSha1::Yes => hex::encode(sha1.finalize()),
+                WithSha1::No => String::new(),
+            },
         });
     }
     Ok(out)

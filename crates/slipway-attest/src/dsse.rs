@@ -122,6 +122,15 @@ pub fn verify(
         })?;
         for key in &trusted.keys {
             if verify_raw(&key.key, &message, &raw) {
+                // An allowed_signers entry limited to other namespaces does
+                // not vouch for slipway's statements either.
+                if !key.allows_namespace(crate::SSHSIG_NAMESPACE) {
+                    return Err(AttestError::NamespaceNotAllowed {
+                        path: path.to_path_buf(),
+                        keyid: key.keyid(),
+                        identity: key.identity.clone(),
+                    });
+                }
                 return Ok(Verified {
                     payload,
                     signer: key.clone(),

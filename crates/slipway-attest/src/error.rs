@@ -153,6 +153,19 @@ pub enum AttestError {
     )]
     SshsigMismatch { signature: PathBuf, file: PathBuf },
 
+    #[error("{} is signed by {keyid} ({identity}), whose allowed_signers entry does not allow namespace `slipway`", path.display())]
+    #[diagnostic(
+        code(slipway::verify::namespace_not_allowed),
+        help(
+            "add `slipway` to that entry's namespaces=\"…\" option if this key may sign packages"
+        )
+    )]
+    NamespaceNotAllowed {
+        path: PathBuf,
+        keyid: String,
+        identity: String,
+    },
+
     #[error("cannot read {}: {source}", path.display())]
     #[diagnostic(
         code(slipway::verify::unreadable),

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use base64::Engine as _;
 use ssh_key::private::{EcdsaKeypair, Ed25519Keypair, KeypairData};
 use ssh_key::public::KeyData;
 use ssh_key::{Algorithm, EcdsaCurve, HashAlg, LineEnding, PrivateKey, PublicKey};
@@ -104,7 +105,20 @@ impl SigningKey {
         {
             return Err(AttestError::KeyIsPublic { origin });
         }
-        Err(malformed("no private key header found".into()))
+        // GitLab masks only single-line values from the base64 alphabet, so a
+        // key in a masked variable arrives base64-encoded (`base64 -w0 KEY`).
+        let compact: String = text.split_whitespace().collect();
+        if let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(compact.as_bytes()) {
+            let decoded = Zeroizing::new(decoded);
+            if let Ok(inner) = std::str::from_utf8(&decoded)
+                && inner.trim_start().starts_with("-----BEGIN ")
+            {
+                return SigningKey::parse(inner, &origin);
+            }
+        }
+        Err(malformed(
+            "no private key header found (and not a base64-encoded key)".into(),
+        ))
     }
 
     fn from_private(private: PrivateKey, origin: &str) -> Result<SigningKey, AttestError> {

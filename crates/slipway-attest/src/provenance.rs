@@ -241,6 +241,54 @@ mod tests {
         );
     }
 
+    /// The in-toto project's Python bindings accept the statement (strict
+    /// protobuf parse of Statement v1 and SLSA provenance v1, then validate).
+    fn passes_in_toto_bindings(statement: &Value) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("provenance.intoto.json");
+        std::fs::write(&path, to_bytes(statement)).unwrap();
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/check_provenance.py");
+        let out = std::process::Command::new("python3")
+            .arg(script)
+            .arg(&path)
+            .output()
+            .expect("python3 runs");
+        assert!(
+            out.status.success(),
+            "in-toto-attestation rejected the statement:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    #[test]
+    fn the_in_toto_check_can_fail() {
+        let mut s = statement(
+            &manifest(),
+            &ProvenanceInput {
+                external_parameters: json!({}),
+                lock_file: None,
+                byproducts: vec![],
+                environment: BuildEnvironment::Local,
+            },
+        );
+        s["predicate"]["runDetails"]["builder"]["identifier"] = json!("typo");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.json");
+        std::fs::write(&path, to_bytes(&s)).unwrap();
+        let out = std::process::Command::new("python3")
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/check_provenance.py"
+            ))
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            !out.status.success(),
+            "an unknown field passed the strict parse"
+        );
+    }
+
     fn manifest() -> Manifest {
         let artifact = |file: &str| slipway_artifact::ArtifactRecord {
             file: file.into(),
@@ -275,6 +323,7 @@ mod tests {
             slipway_version: "0.1.0".into(),
             source_commit: Some("0123456789abcdef0123456789abcdef01234567".into()),
             source_date_epoch: 0,
+            evidence_time: None,
             dependencies: vec![dist("six", "1.16.0"), dist("Attrs", "24.2.0")],
         }
     }
@@ -288,6 +337,7 @@ mod tests {
             environment: BuildEnvironment::Local,
         };
         let s = statement(&manifest(), &input);
+        passes_in_toto_bindings(&s);
         assert_eq!(s["_type"], STATEMENT_TYPE);
         assert_eq!(s["predicateType"], SLSA_PROVENANCE_V1);
         assert_eq!(
@@ -338,6 +388,7 @@ mod tests {
             ..input
         };
         let s = statement(&manifest(), &gitlab);
+        passes_in_toto_bindings(&s);
         assert_eq!(
             s["predicate"]["buildDefinition"]["resolvedDependencies"][0]["uri"],
             "git+https://gitlab.example/team/orders.git@0123456789abcdef0123456789abcdef01234567"

@@ -47,7 +47,11 @@ pub fn verify(
     };
     let key = trusted.find(signature.public_key()).ok_or_else(untrusted)?;
     if !key.allows_namespace(SSHSIG_NAMESPACE) {
-        return Err(untrusted());
+        return Err(AttestError::NamespaceNotAllowed {
+            path: signature_path.to_path_buf(),
+            keyid: key.keyid(),
+            identity: key.identity.clone(),
+        });
     }
     ssh_key::PublicKey::from(key.key.clone())
         .verify(SSHSIG_NAMESPACE, message, &signature)

@@ -85,8 +85,13 @@ pub fn verify_function(
     trusted: Option<&TrustedKeys>,
 ) -> Vec<Check> {
     let mut checks = Vec::new();
+    // Each zip is read once: hashed, unpacked and checked against its signature.
+    let zips: BTreeMap<&str, std::io::Result<Vec<u8>>> = manifest
+        .artifacts()
+        .map(|a| (a.file.as_str(), std::fs::read(dir.join(&a.file))))
+        .collect();
     for artifact in manifest.artifacts() {
-        checks.extend(check_artifact(dir, artifact));
+        checks.extend(check_artifact(dir, artifact, &zips[artifact.file.as_str()]));
     }
     checks.push(check_sha256sums(dir, manifest));
     let statement = read_json(dir, provenance::STATEMENT_FILE_NAME).ok();
@@ -103,16 +108,25 @@ pub fn verify_function(
     checks.push(check_statement(dir, manifest));
     checks.push(check_dsse(dir, manifest, trusted));
     for artifact in manifest.artifacts() {
-        checks.push(check_sshsig(dir, artifact, trusted));
+        checks.push(check_sshsig(
+            dir,
+            artifact,
+            &zips[artifact.file.as_str()],
+            trusted,
+        ));
     }
     checks
 }
 
-fn check_artifact(dir: &Path, artifact: &ArtifactRecord) -> Vec<Check> {
+fn check_artifact(
+    dir: &Path,
+    artifact: &ArtifactRecord,
+    zip: &std::io::Result<Vec<u8>>,
+) -> Vec<Check> {
     let path = dir.join(&artifact.file);
     let target = artifact.file.as_str();
-    let actual = match slipway_artifact::digest::file_sha256_hex(&path) {
-        Ok(hash) => hash,
+    let (actual, bytes) = match zip {
+        Ok(bytes) => (slipway_artifact::digest::sha256_hex(bytes), bytes),
         Err(e) => {
             return vec![Check::failed(
                 "artifact",
@@ -149,13 +163,13 @@ fn check_artifact(dir: &Path, artifact: &ArtifactRecord) -> Vec<Check> {
             REBUILD,
         ));
     }
-    checks.push(check_entries(&path, artifact));
+    checks.push(check_entries(&path, bytes, artifact));
     checks
 }
 
-fn check_entries(path: &Path, artifact: &ArtifactRecord) -> Check {
+fn check_entries(path: &Path, bytes: &[u8], artifact: &ArtifactRecord) -> Check {
     let target = artifact.file.as_str();
-    let actual = match archive::entry_digests(path) {
+    let actual = match archive::entry_digests_of_bytes(bytes, path, archive::WithSha1::No) {
         Ok(entries) => entries,
         Err(e) => return Check::from_error("entries", target, &e),
     };
@@ -474,7 +488,12 @@ fn check_dsse(dir: &Path, manifest: &Manifest, trusted: Option<&TrustedKeys>) ->
     )
 }
 
-fn check_sshsig(dir: &Path, artifact: &ArtifactRecord, trusted: Option<&TrustedKeys>) -> Check {
+fn check_sshsig(
+    dir: &Path,
+    artifact: &ArtifactRecord,
+    zip: &std::io::Result<Vec<u8>>,
+    trusted: Option<&TrustedKeys>,
+) -> Check {
     let name = sshsig::signature_file_name(&artifact.file);
     let Some(trusted) = trusted else {
         return Check::skipped("sshsig", &name, "no --trusted-keys given");
@@ -488,8 +507,11 @@ fn check_sshsig(dir: &Path, artifact: &ArtifactRecord, trusted: Option<&TrustedK
         })
     };
     let result = read(&signature_path).and_then(|armored| {
-        let zip = read(&zip_path)?;
-        sshsig::verify(&armored, &signature_path, &zip, &zip_path, trusted)
+        let zip = zip.as_ref().map_err(|e| AttestError::Unreadable {
+            path: zip_path.clone(),
+            source: std::io::Error::new(e.kind(), e.to_string()),
+        })?;
+        sshsig::verify(&armored, &signature_path, zip, &zip_path, trusted)
     });
     match result {
         Ok(key) => Check::passed(

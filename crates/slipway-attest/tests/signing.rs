@@ -162,8 +162,14 @@ fn pkcs8_keys_from_cryptography_load_and_sign() {
     for kind in ["ed25519", "p256"] {
         let pem = python_key(dir.path(), kind, false);
         // As a GitLab variable hands it over: the key itself in the environment.
-        let key = SigningKey::load(None, Some(pem)).unwrap();
+        let key = SigningKey::load(None, Some(pem.clone())).unwrap();
         check_with_independent_tools(&key);
+        // As a GitLab masked variable must hold it: one base64 line.
+        let masked = base64_of(pem.as_bytes());
+        assert_eq!(
+            SigningKey::load(None, Some(masked)).unwrap().keyid(),
+            key.keyid()
+        );
     }
 }
 
@@ -249,7 +255,16 @@ fn trusted_keys_read_public_keys_and_allowed_signers() {
         &keys,
     )
     .unwrap_err();
-    assert!(matches!(err, AttestError::UntrustedSigner { .. }));
+    assert!(
+        matches!(err, AttestError::NamespaceNotAllowed { .. }),
+        "{err}"
+    );
+    let envelope = dsse::sign(b"{}", &c);
+    let err = dsse::verify(&envelope, Path::new("e"), &keys).unwrap_err();
+    assert!(
+        matches!(err, AttestError::NamespaceNotAllowed { .. }),
+        "{err}"
+    );
 
     let bad = write(dir.path(), "bad", "just words here\n");
     let err = TrustedKeys::read(&[bad]).unwrap_err();

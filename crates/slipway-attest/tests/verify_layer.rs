@@ -55,6 +55,7 @@ fn build(dir: &Path, key: &SigningKey) -> Manifest {
         slipway_version: "0.1.0".into(),
         source_commit: None,
         source_date_epoch: options.source_date_epoch,
+        evidence_time: None,
         dependencies: vec![Distribution {
             name: "six".into(),
             version: "1.16.0".into(),
@@ -74,7 +75,7 @@ fn build(dir: &Path, key: &SigningKey) -> Manifest {
 
     let mut input = slipway_sbom::SbomInput::default();
     for a in manifest.artifacts() {
-        let digests = archive::entry_digests(&dir.join(&a.file)).unwrap();
+        let digests = archive::entry_digests(&dir.join(&a.file), archive::WithSha1::Yes).unwrap();
         input.entry_sha1.insert(
             a.file.clone(),
             digests.into_iter().map(|d| (d.path, d.sha1)).collect(),

@@ -110,6 +110,7 @@ fn fixture() -> Fixture {
         slipway_version: "x".into(),
         source_commit: None,
         source_date_epoch: 315532800,
+        evidence_time: None,
         dependencies: vec![],
     };
     std::fs::write(dist.join("manifest.json"), manifest.to_json()).unwrap();

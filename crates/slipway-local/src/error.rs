@@ -102,9 +102,7 @@ pub enum LocalError {
     #[error("SQS: {message}")]
     #[diagnostic(
         code(slipway::local::sqs),
-        help(
-            "check the queue URL, `--endpoint-url` and the AWS credentials in the environment"
-        )
+        help("check the queue URL, `--endpoint-url` and the AWS credentials in the environment")
     )]
     Sqs { message: String },
 

@@ -247,7 +247,11 @@ fn split_path(o: &EventOptions) -> (String, String) {
         Some((p, q)) => (p.to_owned(), Some(q.to_owned())),
         None => (path, None),
     };
-    let path = if path.starts_with('/') { path } else { format!("/{path}") };
+    let path = if path.starts_with('/') {
+        path
+    } else {
+        format!("/{path}")
+    };
     (path, o.query.clone().or(query_in_path).unwrap_or_default())
 }
 
@@ -269,7 +273,11 @@ fn function_url(o: &EventOptions, region: &str) -> Value {
     }
     request_event(
         &HttpRequest {
-            method: o.method.clone().unwrap_or_else(|| "GET".into()).to_uppercase(),
+            method: o
+                .method
+                .clone()
+                .unwrap_or_else(|| "GET".into())
+                .to_uppercase(),
             path,
             query,
             headers,
@@ -294,12 +302,20 @@ fn query_map(query: &str) -> Value {
             }
         }
     }
-    if map.is_empty() { Value::Null } else { Value::Object(map) }
+    if map.is_empty() {
+        Value::Null
+    } else {
+        Value::Object(map)
+    }
 }
 
 fn apigw_http(event: &mut Value, o: &EventOptions) {
     let (path, query) = split_path(o);
-    let method = o.method.clone().unwrap_or_else(|| "GET".into()).to_uppercase();
+    let method = o
+        .method
+        .clone()
+        .unwrap_or_else(|| "GET".into())
+        .to_uppercase();
     event["rawPath"] = json!(path);
     event["requestContext"]["http"]["path"] = json!(path);
     event["requestContext"]["http"]["method"] = json!(method);
@@ -448,8 +464,14 @@ mod tests {
         let records = e["Records"].as_array().unwrap();
         assert_eq!(records.len(), 3);
         // The template's own md5 for the same body: the option reproduces it.
-        assert_eq!(records[0]["md5OfBody"], json!("7b270e59b47ff90a553787216d55d91d"));
-        assert_eq!(records[1]["eventSourceARN"], json!("arn:aws:sqs:us-east-1:123456789012:orders"));
+        assert_eq!(
+            records[0]["md5OfBody"],
+            json!("7b270e59b47ff90a553787216d55d91d")
+        );
+        assert_eq!(
+            records[1]["eventSourceARN"],
+            json!("arn:aws:sqs:us-east-1:123456789012:orders")
+        );
         assert_ne!(records[0]["messageId"], records[1]["messageId"]);
     }
 
@@ -464,8 +486,14 @@ mod tests {
             },
         )
         .unwrap();
-        assert_eq!(e["Records"][0]["s3"]["object"]["key"], json!("in/my+photo%2B1.jpg"));
-        assert_eq!(e["Records"][0]["s3"]["bucket"]["arn"], json!("arn:aws:s3:::uploads"));
+        assert_eq!(
+            e["Records"][0]["s3"]["object"]["key"],
+            json!("in/my+photo%2B1.jpg")
+        );
+        assert_eq!(
+            e["Records"][0]["s3"]["bucket"]["arn"],
+            json!("arn:aws:s3:::uploads")
+        );
     }
 
     #[test]
@@ -480,7 +508,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(e["request"]["intent"]["name"], json!("OrderStatusIntent"));
-        assert_eq!(e["request"]["intent"]["slots"]["orderId"]["value"], json!("42"));
+        assert_eq!(
+            e["request"]["intent"]["slots"]["orderId"]["value"],
+            json!("42")
+        );
     }
 
     #[test]
@@ -494,12 +525,16 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("--bucket"), "{err}");
-        assert!(matches!(sample("kafka", &EventOptions::default()), Err(LocalError::UnknownEvent { .. })));
+        assert!(matches!(
+            sample("kafka", &EventOptions::default()),
+            Err(LocalError::UnknownEvent { .. })
+        ));
     }
 
     #[test]
     fn function_url_event_matches_the_captured_shape() {
-        let captured: Value = serde_json::from_str(include_str!("../events/function-url.json")).unwrap();
+        let captured: Value =
+            serde_json::from_str(include_str!("../events/function-url.json")).unwrap();
         let e = sample(
             "function-url",
             &EventOptions {
@@ -516,7 +551,10 @@ mod tests {
             }
         }
         for key in captured["requestContext"].as_object().unwrap().keys() {
-            assert!(e["requestContext"].get(key).is_some(), "missing requestContext.{key}");
+            assert!(
+                e["requestContext"].get(key).is_some(),
+                "missing requestContext.{key}"
+            );
         }
         assert_eq!(e["requestContext"]["http"]["method"], json!("POST"));
         assert_eq!(e["rawQueryString"], json!("limit=5"));

@@ -42,7 +42,12 @@ fn is_text(content_type: Option<&str>, body: &[u8]) -> bool {
     let Some(ct) = content_type else {
         return std::str::from_utf8(body).is_ok();
     };
-    let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     essence.starts_with("text/")
         || matches!(
             essence.as_str(),
@@ -251,12 +256,21 @@ pub fn response_from_result(payload: &[u8], function_error: bool) -> HttpRespons
 mod tests {
     use super::*;
 
-    fn request(method: &str, path: &str, query: &str, headers: &[(&str, &str)], body: &[u8]) -> HttpRequest {
+    fn request(
+        method: &str,
+        path: &str,
+        query: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> HttpRequest {
         HttpRequest {
             method: method.into(),
             path: path.into(),
             query: query.into(),
-            headers: headers.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
+            headers: headers
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect(),
             body: Bytes::copy_from_slice(body),
             source_ip: "127.0.0.1".into(),
         }
@@ -269,7 +283,12 @@ mod tests {
                 "POST",
                 "/orders/7",
                 "a=1&a=2&b=x%20y&c",
-                &[("Content-Type", "application/json"), ("Cookie", "s=1; t=2"), ("X-Multi", "1"), ("x-multi", "2")],
+                &[
+                    ("Content-Type", "application/json"),
+                    ("Cookie", "s=1; t=2"),
+                    ("X-Multi", "1"),
+                    ("x-multi", "2"),
+                ],
                 br#"{"qty":3}"#,
             ),
             "eu-west-1",
@@ -277,12 +296,18 @@ mod tests {
         assert_eq!(e["version"], json!("2.0"));
         assert_eq!(e["rawPath"], json!("/orders/7"));
         assert_eq!(e["rawQueryString"], json!("a=1&a=2&b=x%20y&c"));
-        assert_eq!(e["queryStringParameters"], json!({"a": "1,2", "b": "x y", "c": ""}));
+        assert_eq!(
+            e["queryStringParameters"],
+            json!({"a": "1,2", "b": "x y", "c": ""})
+        );
         assert_eq!(e["cookies"], json!(["s=1", "t=2"]));
         assert_eq!(e["headers"]["x-multi"], json!("1,2"));
         assert_eq!(e["headers"]["content-type"], json!("application/json"));
         assert_eq!(e["requestContext"]["http"]["method"], json!("POST"));
-        assert_eq!(e["requestContext"]["domainName"], json!("slipwaylocal.lambda-url.eu-west-1.on.aws"));
+        assert_eq!(
+            e["requestContext"]["domainName"],
+            json!("slipwaylocal.lambda-url.eu-west-1.on.aws")
+        );
         assert_eq!(e["body"], json!(r#"{"qty":3}"#));
         assert_eq!(e["isBase64Encoded"], json!(false));
     }
@@ -290,7 +315,13 @@ mod tests {
     #[test]
     fn binary_bodies_are_base64_and_absent_parts_are_left_out() {
         let e = request_event(
-            &request("PUT", "/", "", &[("content-type", "application/octet-stream")], &[0, 159, 146, 150]),
+            &request(
+                "PUT",
+                "/",
+                "",
+                &[("content-type", "application/octet-stream")],
+                &[0, 159, 146, 150],
+            ),
             "us-east-1",
         );
         assert_eq!(e["isBase64Encoded"], json!(true));
@@ -306,7 +337,10 @@ mod tests {
         let plain = response_from_result(br#"{"hello":"world"}"#, false);
         assert_eq!(plain.status, 200);
         assert_eq!(plain.body, Bytes::from_static(br#"{"hello":"world"}"#));
-        assert_eq!(plain.headers, vec![("content-type".to_owned(), "application/json".to_owned())]);
+        assert_eq!(
+            plain.headers,
+            vec![("content-type".to_owned(), "application/json".to_owned())]
+        );
 
         let structured = response_from_result(
             br#"{"statusCode":201,"headers":{"Content-Type":"text/plain","X-A":"b"},"cookies":["a=1; Secure","b=2"],"body":"made"}"#,
@@ -314,12 +348,27 @@ mod tests {
         );
         assert_eq!(structured.status, 201);
         assert_eq!(structured.body, Bytes::from_static(b"made"));
-        assert!(structured.headers.contains(&("content-type".into(), "text/plain".into())));
+        assert!(
+            structured
+                .headers
+                .contains(&("content-type".into(), "text/plain".into()))
+        );
         assert!(structured.headers.contains(&("x-a".into(), "b".into())));
-        assert!(structured.headers.contains(&("set-cookie".into(), "a=1; Secure".into())));
-        assert!(structured.headers.contains(&("set-cookie".into(), "b=2".into())));
+        assert!(
+            structured
+                .headers
+                .contains(&("set-cookie".into(), "a=1; Secure".into()))
+        );
+        assert!(
+            structured
+                .headers
+                .contains(&("set-cookie".into(), "b=2".into()))
+        );
 
-        let binary = response_from_result(br#"{"statusCode":200,"body":"AJ+Slg==","isBase64Encoded":true}"#, false);
+        let binary = response_from_result(
+            br#"{"statusCode":200,"body":"AJ+Slg==","isBase64Encoded":true}"#,
+            false,
+        );
         assert_eq!(binary.body, Bytes::from_static(&[0, 159, 146, 150]));
 
         assert_eq!(response_from_result(b"{}", true).status, 502);

@@ -11,10 +11,10 @@ use bytes::Bytes;
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::LocalError;
 use crate::python::Interpreter;
 use crate::runtime_api::{Invocation, Reply, RuntimeApi};
 use crate::task::TaskRoot;
-use crate::LocalError;
 
 /// The account id in the ARNs the emulator hands to functions.
 pub const LOCAL_ACCOUNT_ID: &str = "123456789012";
@@ -452,8 +452,11 @@ impl Instance {
                 self.logs.flush().await;
                 let message =
                     format!("RequestId: {request_id} Error: Runtime exited with error: {how}");
-                self.logs
-                    .platform_line(&name, &self.sink, &format!("{message}\nRuntime.ExitError"));
+                self.logs.platform_line(
+                    &name,
+                    &self.sink,
+                    &format!("{message}\nRuntime.ExitError"),
+                );
                 (
                     error_payload("Runtime.ExitError", &message),
                     Some("application/json".into()),
@@ -587,8 +590,14 @@ fn lambda_environment(
     set("LAMBDA_RUNTIME_DIR", task.runtime_dir.display().to_string());
     set("AWS_LAMBDA_FUNCTION_NAME", spec.name.clone());
     set("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".into());
-    set("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", spec.memory_mb.to_string());
-    set("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{}", spec.name));
+    set(
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        spec.memory_mb.to_string(),
+    );
+    set(
+        "AWS_LAMBDA_LOG_GROUP_NAME",
+        format!("/aws/lambda/{}", spec.name),
+    );
     set(
         "AWS_LAMBDA_LOG_STREAM_NAME",
         format!(
@@ -618,10 +627,7 @@ fn lambda_environment(
     set("LD_LIBRARY_PATH", format!("{task_root}/lib:{opt}/lib"));
     let inherited_path = std::env::var("PATH").unwrap_or_default();
     set("PATH", format!("{opt}/bin:{inherited_path}"));
-    set(
-        "SLIPWAY_RUNTIME_CLIENT",
-        spec.client.env_value().to_owned(),
-    );
+    set("SLIPWAY_RUNTIME_CLIENT", spec.client.env_value().to_owned());
     // The role's credentials, and endpoints that point boto3 at an emulator,
     // come from the caller's environment as Lambda's come from the role.
     for (k, v) in std::env::vars() {

@@ -6,9 +6,9 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::Semaphore;
 
+use crate::LocalError;
 use crate::instance::{FunctionSpec, Instance, InvokeOutcome, InvokeRequest, LogSink};
 use crate::task::{BuiltFunction, TaskRoot};
-use crate::LocalError;
 
 struct Generation {
     number: u64,
@@ -63,7 +63,11 @@ impl Pool {
     /// Runs one invocation in an idle environment, or a new one when none
     /// is idle and the concurrency limit allows; otherwise waits.
     pub async fn invoke(&self, request: InvokeRequest) -> Result<InvokeOutcome, LocalError> {
-        let _permit = self.permits.acquire().await.expect("the semaphore is never closed");
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
         let (reused, task, generation) = {
             let mut g = self.current.lock().unwrap();
             (g.idle.pop(), g.task.clone(), g.number)

@@ -43,7 +43,9 @@ pub fn discover(minor: u32, explicit: Option<&Path>) -> Result<Interpreter, Loca
         .unwrap_or_default();
     for dir in &path_dirs {
         if is_pyenv_shims(dir) {
-            if let Some(candidate) = pyenv_selected(dir.parent().expect("shims has a parent"), &name) {
+            if let Some(candidate) =
+                pyenv_selected(dir.parent().expect("shims has a parent"), &name)
+            {
                 return Ok(Interpreter {
                     path: candidate,
                     minor,
@@ -61,7 +63,10 @@ pub fn discover(minor: u32, explicit: Option<&Path>) -> Result<Interpreter, Loca
     }
     let pyenv = pyenv_root();
     let uv = uv_python_dir();
-    for (root, prefix) in [(pyenv.join("versions"), wanted.clone()), (uv.clone(), format!("cpython-{wanted}."))] {
+    for (root, prefix) in [
+        (pyenv.join("versions"), wanted.clone()),
+        (uv.clone(), format!("cpython-{wanted}.")),
+    ] {
         if let Some(candidate) = newest_in(&root, &prefix, &name) {
             return Ok(Interpreter {
                 path: candidate,
@@ -155,10 +160,7 @@ fn version_key(s: &str) -> Vec<u32> {
 
 fn probe_version(path: &Path) -> Result<String, LocalError> {
     let out = Command::new(path)
-        .args([
-            "-c",
-            "import sys; print('%d.%d' % sys.version_info[:2])",
-        ])
+        .args(["-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
         .output()
         .map_err(|source| LocalError::Spawn {
             path: path.to_path_buf(),
@@ -183,7 +185,11 @@ mod tests {
         for v in ["3.12.1", "3.12.10", "3.1.5", "3.12.9"] {
             let bin = root.path().join(v).join("bin");
             std::fs::create_dir_all(&bin).unwrap();
-            let exe = bin.join(if v.starts_with("3.12") { "python3.12" } else { "python3.1" });
+            let exe = bin.join(if v.starts_with("3.12") {
+                "python3.12"
+            } else {
+                "python3.1"
+            });
             std::fs::write(&exe, "").unwrap();
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();

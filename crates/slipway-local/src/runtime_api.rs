@@ -330,8 +330,8 @@ async fn response(
         Ok(a) => a,
         Err(r) => return r,
     };
-    let streamed = header(&headers, RESPONSE_MODE_HEADER)
-        .is_some_and(|m| m.eq_ignore_ascii_case("streaming"));
+    let streamed =
+        header(&headers, RESPONSE_MODE_HEADER).is_some_and(|m| m.eq_ignore_ascii_case("streaming"));
     let limit = if streamed {
         MAX_STREAMED_RESPONSE_BYTES
     } else {
@@ -390,9 +390,7 @@ async fn response(
 }
 
 fn default_error_body(error_type: &str) -> Bytes {
-    Bytes::from(
-        serde_json::json!({ "errorMessage": "", "errorType": error_type }).to_string(),
-    )
+    Bytes::from(serde_json::json!({ "errorMessage": "", "errorType": error_type }).to_string())
 }
 
 async fn error(

@@ -16,11 +16,11 @@ use axum::routing::{any, post};
 use base64::Engine;
 use serde_json::json;
 
+use crate::LocalError;
 use crate::function_url::{HttpRequest, request_event, response_from_result};
 use crate::instance::{InvokeRequest, LOCAL_ACCOUNT_ID};
 use crate::pool::Pool;
 use crate::task::BuiltFunction;
-use crate::LocalError;
 
 /// Lambda's limit on a synchronous invocation's request payload.
 const MAX_REQUEST_BYTES: usize = 6 * 1024 * 1024;
@@ -41,10 +41,7 @@ pub struct Served {
 /// path as that function's URL.
 pub fn router(served: Served) -> Router {
     let mut router = Router::new()
-        .route(
-            "/2015-03-31/functions/{name}/invocations",
-            post(invoke_api),
-        )
+        .route("/2015-03-31/functions/{name}/invocations", post(invoke_api))
         .route("/lambda-url/{function}", any(function_url_root))
         .route("/lambda-url/{function}/{*path}", any(function_url_path));
     if served.pools.len() == 1 {
@@ -149,9 +146,7 @@ async fn invoke_api(
         return aws_error(
             StatusCode::PAYLOAD_TOO_LARGE,
             "RequestTooLargeException",
-            &format!(
-                "Request must be smaller than {limit} bytes for the InvokeFunction operation"
-            ),
+            &format!("Request must be smaller than {limit} bytes for the InvokeFunction operation"),
         );
     }
     if !body.is_empty() && serde_json::from_slice::<serde_json::Value>(&body).is_err() {
@@ -200,7 +195,10 @@ async fn invoke_api(
                 };
                 put(
                     "content-type",
-                    outcome.content_type.as_deref().unwrap_or("application/json"),
+                    outcome
+                        .content_type
+                        .as_deref()
+                        .unwrap_or("application/json"),
                 );
                 put("x-amzn-requestid", &outcome.request_id);
                 put("x-amz-executed-version", "$LATEST");
@@ -235,7 +233,17 @@ async fn function_url_root(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    function_url(served, &function, "/".into(), extensions, method, uri, headers, body).await
+    function_url(
+        served,
+        &function,
+        "/".into(),
+        extensions,
+        method,
+        uri,
+        headers,
+        body,
+    )
+    .await
 }
 
 async fn function_url_path(
@@ -252,7 +260,10 @@ async fn function_url_path(
     let prefix = format!("/lambda-url/{function}");
     let raw = uri.path().strip_prefix(&prefix).unwrap_or("/").to_owned();
     let raw = if raw.is_empty() { "/".to_owned() } else { raw };
-    function_url(served, &function, raw, extensions, method, uri, headers, body).await
+    function_url(
+        served, &function, raw, extensions, method, uri, headers, body,
+    )
+    .await
 }
 
 async fn function_url_only(
@@ -265,7 +276,10 @@ async fn function_url_only(
 ) -> Response {
     let function = served.pools.keys().next().cloned().unwrap_or_default();
     let path = uri.path().to_owned();
-    function_url(served, &function, path, extensions, method, uri, headers, body).await
+    function_url(
+        served, &function, path, extensions, method, uri, headers, body,
+    )
+    .await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -402,7 +416,10 @@ mod tests {
     #[test]
     fn function_names_arns_and_qualifiers() {
         assert_eq!(function_and_qualifier("f"), ("f".into(), None));
-        assert_eq!(function_and_qualifier("f:live"), ("f".into(), Some("live".into())));
+        assert_eq!(
+            function_and_qualifier("f:live"),
+            ("f".into(), Some("live".into()))
+        );
         assert_eq!(
             function_and_qualifier("arn:aws:lambda:us-east-1:123456789012:function:f"),
             ("f".into(), None)

@@ -79,8 +79,16 @@ impl SqsMapping {
     /// Takes batch size, window, partial failures and concurrency from the
     /// function's `[[functions.X.sqs]]` entry for this queue (matched by
     /// queue name), or Lambda's defaults when there is none.
-    pub fn from_config(pool: Arc<Pool>, queue_url: &str, function: &slipway_config::Function) -> SqsMapping {
-        let queue_name = queue_url.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+    pub fn from_config(
+        pool: Arc<Pool>,
+        queue_url: &str,
+        function: &slipway_config::Function,
+    ) -> SqsMapping {
+        let queue_name = queue_url
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or("");
         let trigger = function
             .triggers
             .sqs
@@ -90,9 +98,14 @@ impl SqsMapping {
             pool,
             queue_url: queue_url.to_owned(),
             batch_size: trigger.map_or(10, |t| t.batch_size).max(1),
-            batching_window: Duration::from_secs(trigger.map_or(0, |t| u64::from(t.batching_window_seconds))),
+            batching_window: Duration::from_secs(
+                trigger.map_or(0, |t| u64::from(t.batching_window_seconds)),
+            ),
             report_batch_item_failures: trigger.is_some_and(|t| t.report_batch_item_failures),
-            pollers: trigger.and_then(|t| t.maximum_concurrency).unwrap_or(1).max(1),
+            pollers: trigger
+                .and_then(|t| t.maximum_concurrency)
+                .unwrap_or(1)
+                .max(1),
         }
     }
 
@@ -120,16 +133,31 @@ impl SqsMapping {
             .send()
             .await
             .map_err(|e| LocalError::Sqs {
-                message: format!("cannot read {}: {}", self.queue_url, aws_sdk_sqs::error::DisplayErrorContext(&e)),
+                message: format!(
+                    "cannot read {}: {}",
+                    self.queue_url,
+                    aws_sdk_sqs::error::DisplayErrorContext(&e)
+                ),
             })?
             .attributes
-            .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn).cloned())
+            .and_then(|a| {
+                a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+                    .cloned()
+            })
             .unwrap_or_default();
         let mapping = Arc::new(self);
         let mut tasks = Vec::new();
         for _ in 0..mapping.pollers {
-            let (m, c, a, r, reg) = (mapping.clone(), client.clone(), arn.clone(), report.clone(), region.clone());
-            tasks.push(tokio::spawn(async move { m.poll_forever(c, a, reg, r).await }));
+            let (m, c, a, r, reg) = (
+                mapping.clone(),
+                client.clone(),
+                arn.clone(),
+                report.clone(),
+                region.clone(),
+            );
+            tasks.push(tokio::spawn(
+                async move { m.poll_forever(c, a, reg, r).await },
+            ));
         }
         for t in tasks {
             let _ = t.await;
@@ -190,7 +218,13 @@ impl SqsMapping {
         }
     }
 
-    async fn process(&self, client: &aws_sdk_sqs::Client, batch: Vec<Message>, arn: &str, region: &str) -> SqsReport {
+    async fn process(
+        &self,
+        client: &aws_sdk_sqs::Client,
+        batch: Vec<Message>,
+        arn: &str,
+        region: &str,
+    ) -> SqsReport {
         let event = json!({
             "Records": batch.iter().map(|m| record(m, arn, region)).collect::<Vec<_>>()
         });
@@ -322,17 +356,39 @@ mod tests {
     use super::*;
 
     fn msg(id: &str) -> Message {
-        Message::builder().message_id(id).receipt_handle(format!("rh-{id}")).body("b").build()
+        Message::builder()
+            .message_id(id)
+            .receipt_handle(format!("rh-{id}"))
+            .body("b")
+            .build()
     }
 
     #[test]
     fn batch_item_failures_are_read_by_lambdas_rules() {
         let batch = vec![msg("a"), msg("b")];
-        assert_eq!(failed_items(br#"{"batchItemFailures":[{"itemIdentifier":"b"}]}"#, &batch), Some(vec!["b".into()]));
-        assert_eq!(failed_items(br#"{"batchItemFailures":[]}"#, &batch), Some(vec![]));
+        assert_eq!(
+            failed_items(br#"{"batchItemFailures":[{"itemIdentifier":"b"}]}"#, &batch),
+            Some(vec!["b".into()])
+        );
+        assert_eq!(
+            failed_items(br#"{"batchItemFailures":[]}"#, &batch),
+            Some(vec![])
+        );
         assert_eq!(failed_items(b"null", &batch), Some(vec![]));
-        assert_eq!(failed_items(br#"{"batchItemFailures":[{"itemIdentifier":"zzz"}]}"#, &batch), None);
-        assert_eq!(failed_items(br#"{"batchItemFailures":[{"itemIdentifier":""}]}"#, &batch), None);
-        assert_eq!(failed_items(br#"{"batchItemFailures":"nope"}"#, &batch), None);
+        assert_eq!(
+            failed_items(
+                br#"{"batchItemFailures":[{"itemIdentifier":"zzz"}]}"#,
+                &batch
+            ),
+            None
+        );
+        assert_eq!(
+            failed_items(br#"{"batchItemFailures":[{"itemIdentifier":""}]}"#, &batch),
+            None
+        );
+        assert_eq!(
+            failed_items(br#"{"batchItemFailures":"nope"}"#, &batch),
+            None
+        );
     }
 }

@@ -132,10 +132,8 @@ pub fn unzip(zip_path: &Path, dest: &Path) -> Result<(), LocalError> {
         io::copy(&mut entry, &mut out).map_err(|e| fail(format!("{name}: {e}")))?;
         if let Some(mode) = entry.unix_mode() {
             use std::os::unix::fs::PermissionsExt;
-            let _ = std::fs::set_permissions(
-                &target,
-                std::fs::Permissions::from_mode(mode & 0o777),
-            );
+            let _ =
+                std::fs::set_permissions(&target, std::fs::Permissions::from_mode(mode & 0o777));
         }
     }
     Ok(())

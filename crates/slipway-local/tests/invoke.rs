@@ -72,10 +72,16 @@ fn expect_client(outcome: &slipway_local::InvokeOutcome, client: RuntimeClient) 
     let agent = outcome.runtime_client.clone().unwrap_or_default();
     match client {
         RuntimeClient::Awslambdaric => {
-            assert!(agent.starts_with("aws-lambda-python/"), "client was {agent:?}")
+            assert!(
+                agent.starts_with("aws-lambda-python/"),
+                "client was {agent:?}"
+            )
         }
         RuntimeClient::Builtin => {
-            assert!(agent.starts_with("slipway-bootstrap/"), "client was {agent:?}")
+            assert!(
+                agent.starts_with("slipway-bootstrap/"),
+                "client was {agent:?}"
+            )
         }
         RuntimeClient::Auto => {}
     }
@@ -102,7 +108,10 @@ async fn success_and_context(client: RuntimeClient) {
         json!("arn:aws:lambda:eu-west-1:123456789012:function:hello")
     );
     let remaining = p["remaining"].as_i64().unwrap();
-    assert!(remaining > 1000 && remaining <= 3000, "remaining {remaining}");
+    assert!(
+        remaining > 1000 && remaining <= 3000,
+        "remaining {remaining}"
+    );
     assert_eq!(p["function_name"], json!("hello"));
     assert_eq!(p["memory"], json!("256"));
     assert_eq!(p["log_group"], json!("/aws/lambda/hello"));
@@ -121,14 +130,29 @@ async fn success_and_context(client: RuntimeClient) {
             .position(|l| l.starts_with(prefix))
             .unwrap_or_else(|| panic!("no line starting with {prefix:?} in {lines:#?}"))
     };
-    let (start, got, end, report) = (pos("START RequestId: "), pos("got {"), pos("END RequestId: "), pos("REPORT RequestId: "));
+    let (start, got, end, report) = (
+        pos("START RequestId: "),
+        pos("got {"),
+        pos("END RequestId: "),
+        pos("REPORT RequestId: "),
+    );
     assert!(start < got && got < end && end < report, "{lines:#?}");
     let report_line = &lines[report];
-    for field in ["Duration: ", "Billed Duration: ", "Memory Size: 256 MB", "Max Memory Used: ", "Init Duration: "] {
+    for field in [
+        "Duration: ",
+        "Billed Duration: ",
+        "Memory Size: 256 MB",
+        "Max Memory Used: ",
+        "Init Duration: ",
+    ] {
         assert!(report_line.contains(field), "{report_line}");
     }
     assert!(outcome.max_memory_used_mb > 1 && outcome.max_memory_used_mb < 256);
-    assert!(outcome.logs.contains("got {\"name\": \"world\"}"), "{}", outcome.logs);
+    assert!(
+        outcome.logs.contains("got {\"name\": \"world\"}"),
+        "{}",
+        outcome.logs
+    );
 }
 
 async fn unhandled_error(client: RuntimeClient) {
@@ -149,20 +173,34 @@ async fn unhandled_error(client: RuntimeClient) {
     assert_eq!(p["errorMessage"], json!("boom: bad input"));
     assert_eq!(p["requestId"], json!(outcome.request_id));
     let trace = p["stackTrace"].as_array().unwrap();
-    assert!(trace.iter().any(|f| f.as_str().unwrap().contains("app.py")), "{p}");
     assert!(
-        !trace.iter().any(|f| f.as_str().unwrap().contains("bootstrap.py")),
+        trace.iter().any(|f| f.as_str().unwrap().contains("app.py")),
+        "{p}"
+    );
+    assert!(
+        !trace
+            .iter()
+            .any(|f| f.as_str().unwrap().contains("bootstrap.py")),
         "runtime frames leak into the trace: {p}"
     );
-    assert!(outcome.logs.contains("[ERROR] ValueError: boom: bad input"), "{}", outcome.logs);
+    assert!(
+        outcome.logs.contains("[ERROR] ValueError: boom: bad input"),
+        "{}",
+        outcome.logs
+    );
 }
 
 async fn handled_error(client: RuntimeClient) {
     let dist = build("handled", "python3.11", "app.handled", &[("app.py", APP)]);
     let (sink, _) = collecting_sink();
-    let outcome = invoke_once(&dist.built, spec(&dist, client, 3), InvokeRequest::default(), sink)
-        .await
-        .unwrap();
+    let outcome = invoke_once(
+        &dist.built,
+        spec(&dist, client, 3),
+        InvokeRequest::default(),
+        sink,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         outcome.function_error,
         None,
@@ -170,7 +208,10 @@ async fn handled_error(client: RuntimeClient) {
         outcome.logs,
         String::from_utf8_lossy(&outcome.payload)
     );
-    assert_eq!(payload(&outcome), json!({"statusCode": 500, "body": "handled"}));
+    assert_eq!(
+        payload(&outcome),
+        json!({"statusCode": 500, "body": "handled"})
+    );
 }
 
 async fn import_error_is_an_init_error(client: RuntimeClient) {
@@ -178,31 +219,58 @@ async fn import_error_is_an_init_error(client: RuntimeClient) {
         "broken",
         "python3.11",
         "app.handler",
-        &[("app.py", "import not_a_module_anywhere\n\ndef handler(e, c):\n    return 1\n")],
+        &[(
+            "app.py",
+            "import not_a_module_anywhere\n\ndef handler(e, c):\n    return 1\n",
+        )],
     );
     let (sink, _) = collecting_sink();
-    let outcome = invoke_once(&dist.built, spec(&dist, client, 3), InvokeRequest::default(), sink)
-        .await
-        .unwrap();
+    let outcome = invoke_once(
+        &dist.built,
+        spec(&dist, client, 3),
+        InvokeRequest::default(),
+        sink,
+    )
+    .await
+    .unwrap();
     assert_eq!(outcome.function_error.as_deref(), Some("Unhandled"));
-    assert_eq!(outcome.error_type.as_deref(), Some("Runtime.ImportModuleError"));
+    assert_eq!(
+        outcome.error_type.as_deref(),
+        Some("Runtime.ImportModuleError")
+    );
     let p = payload(&outcome);
     assert_eq!(p["errorType"], json!("Runtime.ImportModuleError"));
     assert_eq!(
         p["errorMessage"],
         json!("Unable to import module 'app': No module named 'not_a_module_anywhere'")
     );
-    assert!(outcome.logs.contains("INIT_REPORT Init Duration"), "{}", outcome.logs);
-    assert!(outcome.logs.contains("Status: error\tError Type: Runtime.ImportModuleError"));
+    assert!(
+        outcome.logs.contains("INIT_REPORT Init Duration"),
+        "{}",
+        outcome.logs
+    );
+    assert!(
+        outcome
+            .logs
+            .contains("Status: error\tError Type: Runtime.ImportModuleError")
+    );
 }
 
 async fn missing_handler_function(client: RuntimeClient) {
     let dist = build("nohandler", "python3.11", "app.nope", &[("app.py", APP)]);
     let (sink, _) = collecting_sink();
-    let outcome = invoke_once(&dist.built, spec(&dist, client, 3), InvokeRequest::default(), sink)
-        .await
-        .unwrap();
-    assert_eq!(outcome.error_type.as_deref(), Some("Runtime.HandlerNotFound"));
+    let outcome = invoke_once(
+        &dist.built,
+        spec(&dist, client, 3),
+        InvokeRequest::default(),
+        sink,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        outcome.error_type.as_deref(),
+        Some("Runtime.HandlerNotFound")
+    );
     assert_eq!(
         payload(&outcome)["errorMessage"],
         json!("Handler 'nope' missing on module 'app'")
@@ -233,22 +301,36 @@ async fn timeout_kills_the_runtime(client: RuntimeClient) {
     );
     assert!(outcome.logs.contains("going to sleep"), "{}", outcome.logs);
     assert!(
-        outcome.logs.contains(&format!("{} Task timed out after 1.00 seconds", outcome.request_id)),
+        outcome.logs.contains(&format!(
+            "{} Task timed out after 1.00 seconds",
+            outcome.request_id
+        )),
         "{}",
         outcome.logs
     );
     assert!(outcome.logs.contains("Status: timeout"));
-    assert!(!instance.is_alive(), "a timed-out environment must be discarded");
+    assert!(
+        !instance.is_alive(),
+        "a timed-out environment must be discarded"
+    );
 }
 
 async fn response_over_six_megabytes_is_refused(client: RuntimeClient) {
     let dist = build("huge", "python3.11", "app.huge", &[("app.py", APP)]);
     let (sink, _) = collecting_sink();
-    let outcome = invoke_once(&dist.built, spec(&dist, client, 10), InvokeRequest::default(), sink)
-        .await
-        .unwrap();
+    let outcome = invoke_once(
+        &dist.built,
+        spec(&dist, client, 10),
+        InvokeRequest::default(),
+        sink,
+    )
+    .await
+    .unwrap();
     assert_eq!(outcome.function_error.as_deref(), Some("Unhandled"));
-    assert_eq!(outcome.error_type.as_deref(), Some("Function.ResponseSizeTooLarge"));
+    assert_eq!(
+        outcome.error_type.as_deref(),
+        Some("Function.ResponseSizeTooLarge")
+    );
     assert!(
         payload(&outcome)["errorMessage"]
             .as_str()
@@ -258,9 +340,14 @@ async fn response_over_six_megabytes_is_refused(client: RuntimeClient) {
 
     let dist = build("big", "python3.11", "app.just_under", &[("app.py", APP)]);
     let (sink, _) = collecting_sink();
-    let outcome = invoke_once(&dist.built, spec(&dist, client, 10), InvokeRequest::default(), sink)
-        .await
-        .unwrap();
+    let outcome = invoke_once(
+        &dist.built,
+        spec(&dist, client, 10),
+        InvokeRequest::default(),
+        sink,
+    )
+    .await
+    .unwrap();
     assert_eq!(outcome.function_error, None);
     assert_eq!(outcome.payload.len(), 6 * 1024 * 1024 - 10 + 2);
 }
@@ -324,12 +411,20 @@ async fn auto_falls_back_to_the_builtin_client_and_finds_other_pythons() {
         "py312",
         "python3.12",
         "app.handler",
-        &[("app.py", "import sys\ndef handler(e, c):\n    return list(sys.version_info[:2])\n")],
+        &[(
+            "app.py",
+            "import sys\ndef handler(e, c):\n    return list(sys.version_info[:2])\n",
+        )],
     );
     let (sink, _) = collecting_sink();
-    let outcome = invoke_once(&dist.built, spec(&dist, RuntimeClient::Auto, 3), InvokeRequest::default(), sink)
-        .await
-        .unwrap();
+    let outcome = invoke_once(
+        &dist.built,
+        spec(&dist, RuntimeClient::Auto, 3),
+        InvokeRequest::default(),
+        sink,
+    )
+    .await
+    .unwrap();
     assert_eq!(payload(&outcome), json!([3, 12]), "{}", outcome.logs);
 }
 
@@ -339,12 +434,25 @@ async fn layers_are_importable_from_opt_python() {
         "layered",
         "python3.11",
         "app.handler",
-        &[("app.py", "import shared\ndef handler(e, c):\n    return shared.VALUE\n")],
+        &[(
+            "app.py",
+            "import shared\ndef handler(e, c):\n    return shared.VALUE\n",
+        )],
         &[("python/shared.py", "VALUE = 'from the layer'\n")],
     );
     let (sink, _) = collecting_sink();
-    let outcome = invoke_once(&dist.built, spec(&dist, RuntimeClient::Builtin, 3), InvokeRequest::default(), sink)
-        .await
-        .unwrap();
-    assert_eq!(payload(&outcome), json!("from the layer"), "{}", outcome.logs);
+    let outcome = invoke_once(
+        &dist.built,
+        spec(&dist, RuntimeClient::Builtin, 3),
+        InvokeRequest::default(),
+        sink,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        payload(&outcome),
+        json!("from the layer"),
+        "{}",
+        outcome.logs
+    );
 }

@@ -14,9 +14,12 @@ fn invocation(id: &str) -> Invocation {
         payload: Bytes::from_static(br#"{"n":1}"#),
         deadline_ms: 4_102_444_800_000,
         function_arn: "arn:aws:lambda:us-east-1:123456789012:function:f".into(),
-        trace_id: "Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=0".into(),
+        trace_id: "Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=0"
+            .into(),
         client_context: Some(r#"{"custom":{}}"#.into()),
-        cognito_identity: Some(r#"{"cognitoIdentityId":"id","cognitoIdentityPoolId":"pool"}"#.into()),
+        cognito_identity: Some(
+            r#"{"cognitoIdentityId":"id","cognitoIdentityPoolId":"pool"}"#.into(),
+        ),
     }
 }
 
@@ -31,7 +34,10 @@ async fn next_carries_every_header_and_waits_for_an_event() {
     let url = format!("{}/invocation/next", base(&api));
     let next = tokio::spawn(client.get(url).send());
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert!(!next.is_finished(), "next must be held open until an event exists");
+    assert!(
+        !next.is_finished(),
+        "next must be held open until an event exists"
+    );
     let reply = api.submit(invocation("req-1")).await;
     let response = next.await.unwrap().unwrap();
     assert_eq!(response.status(), 200);
@@ -42,9 +48,19 @@ async fn next_carries_every_header_and_waits_for_an_event() {
         h["lambda-runtime-invoked-function-arn"],
         "arn:aws:lambda:us-east-1:123456789012:function:f"
     );
-    assert!(h["lambda-runtime-trace-id"].to_str().unwrap().starts_with("Root=1-"));
+    assert!(
+        h["lambda-runtime-trace-id"]
+            .to_str()
+            .unwrap()
+            .starts_with("Root=1-")
+    );
     assert_eq!(h["lambda-runtime-client-context"], r#"{"custom":{}}"#);
-    assert!(h["lambda-runtime-cognito-identity"].to_str().unwrap().contains("pool"));
+    assert!(
+        h["lambda-runtime-cognito-identity"]
+            .to_str()
+            .unwrap()
+            .contains("pool")
+    );
     assert_eq!(response.text().await.unwrap(), r#"{"n":1}"#);
 
     let answer = client
@@ -80,7 +96,10 @@ async fn wrong_ids_and_repeated_replies_get_the_services_answers() {
         .unwrap();
     assert_eq!(wrong.status(), 400);
     let body: Value = wrong.json().await.unwrap();
-    assert_eq!(body, json!({"errorMessage": "Invalid request ID", "errorType": "InvalidRequestID"}));
+    assert_eq!(
+        body,
+        json!({"errorMessage": "Invalid request ID", "errorType": "InvalidRequestID"})
+    );
 
     let error = client
         .post(format!("{}/invocation/req-2/error", base(&api)))
@@ -127,14 +146,25 @@ async fn init_error_is_reported_once() {
     let mut watch = api.init_error();
     let first = client
         .post(format!("{}/init/error", base(&api)))
-        .header("Lambda-Runtime-Function-Error-Type", "Runtime.ImportModuleError")
+        .header(
+            "Lambda-Runtime-Function-Error-Type",
+            "Runtime.ImportModuleError",
+        )
         .body(r#"{"errorMessage":"x","errorType":"Runtime.ImportModuleError"}"#)
         .send()
         .await
         .unwrap();
     assert_eq!(first.status(), 202);
-    let reported = watch.wait_for(Option::is_some).await.unwrap().clone().unwrap();
-    assert_eq!(reported.error_type.as_deref(), Some("Runtime.ImportModuleError"));
+    let reported = watch
+        .wait_for(Option::is_some)
+        .await
+        .unwrap()
+        .clone()
+        .unwrap();
+    assert_eq!(
+        reported.error_type.as_deref(),
+        Some("Runtime.ImportModuleError")
+    );
     let second = client
         .post(format!("{}/init/error", base(&api)))
         .body("{}")

@@ -59,6 +59,23 @@ fn is_object_id(s: &str) -> bool {
     (s.len() == 40 || s.len() == 64) && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// The committer time of `HEAD` (seconds since the epoch). Runs `git`: it is
+/// needed only when a build actually happens, never on the no-op path.
+pub fn commit_time(dir: &Path) -> Option<i64> {
+    find_git_dir(dir)?;
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["show", "-s", "--format=%ct", "HEAD"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    String::from_utf8(out.stdout).ok()?.trim().parse().ok()
+}
+
 fn rev_parse(dir: &Path) -> Option<String> {
     let out = std::process::Command::new("git")
         .arg("-C")

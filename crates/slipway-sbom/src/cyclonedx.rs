@@ -106,7 +106,7 @@ pub fn cyclonedx(manifest: &Manifest, input: &SbomInput) -> Value {
         ),
         "version": 1,
         "metadata": {
-            "timestamp": timestamp(manifest.source_date_epoch),
+            "timestamp": timestamp(manifest.evidence_time()),
             "lifecycles": [{ "phase": "build" }],
             "tools": {
                 "components": [{

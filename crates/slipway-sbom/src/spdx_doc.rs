@@ -108,7 +108,7 @@ pub fn spdx_document(manifest: &Manifest, input: &SbomInput) -> Value {
         "name": format!("{} {}", manifest.function, manifest.artifact.file),
         "documentNamespace": format!("{SLIPWAY_URI}spdx/{}-{uuid}", manifest.function),
         "creationInfo": {
-            "created": timestamp(manifest.source_date_epoch),
+            "created": timestamp(manifest.evidence_time()),
             "creators": [format!("Tool: slipway-{}", manifest.slipway_version)],
         },
         "packages": packages,

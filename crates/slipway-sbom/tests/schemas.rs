@@ -128,6 +128,7 @@ fn manifest(function: &str, layer: bool, dists: &[Dist]) -> Manifest {
         slipway_version: "0.1.0".into(),
         source_commit: Some("0123456789abcdef0123456789abcdef01234567".into()),
         source_date_epoch: 1_700_000_000,
+        evidence_time: None,
         dependencies: dists
             .iter()
             .map(|d| distribution(d, installed_in))

@@ -72,6 +72,55 @@ pub struct DbInfo {
     /// Files that are not OSV records, with the reason.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skipped: Vec<String>,
+    /// Records left unparsed because their text names no distribution the
+    /// scan asked about (see [`Relevance`]); 0 for a full load.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub not_relevant: usize,
+    /// Where CVSS vectors missing from this source were taken from (see
+    /// [`Database::borrow_severities`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severities_from: Option<String>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// A cheap pre-filter for loading only what a scan can use: a record can
+/// only affect a distribution whose name appears in its text, so files whose
+/// text (lower-cased, `-`/`_`/`.` runs folded to `-`, as PEP 503 folds
+/// names) contains none of the wanted names are not parsed at all. Parsing
+/// YAML is most of a scan's time; the filter only ever lets extra files
+/// through, never holds a relevant one back.
+pub struct Relevance {
+    names: aho_corasick::AhoCorasick,
+}
+
+impl Relevance {
+    /// `names` in any spelling; they are normalised here.
+    pub fn new<'a>(names: impl IntoIterator<Item = &'a str>) -> Relevance {
+        let mut normalized: Vec<String> = names.into_iter().map(crate::name::normalize).collect();
+        normalized.sort();
+        normalized.dedup();
+        Relevance {
+            names: aho_corasick::AhoCorasick::new(normalized).expect("plain literal patterns"),
+        }
+    }
+
+    pub fn admits(&self, text: &[u8]) -> bool {
+        let mut folded = Vec::with_capacity(text.len());
+        for &b in text {
+            let b = match b {
+                b'-' | b'_' | b'.' => b'-',
+                b => b.to_ascii_lowercase(),
+            };
+            if b == b'-' && folded.last() == Some(&b'-') {
+                continue;
+            }
+            folded.push(b);
+        }
+        self.names.is_match(&folded)
+    }
 }
 
 impl DbInfo {
@@ -138,6 +187,38 @@ impl Database {
         &self.advisories
     }
 
+    /// Gives advisories without CVSS vectors the vectors of an advisory in
+    /// `other` that shares one of their names (id or alias). The package
+    /// index's JSON API carries no vectors; an offline database often does.
+    /// Returns how many advisories got vectors.
+    pub fn borrow_severities(&mut self, other: &Database) -> usize {
+        let mut vectors: HashMap<String, &Vec<crate::severity::SeverityVector>> = HashMap::new();
+        for adv in other.advisories.iter().filter(|a| !a.severity.is_empty()) {
+            for name in adv.names() {
+                vectors
+                    .entry(name.to_ascii_uppercase())
+                    .or_insert(&adv.severity);
+            }
+        }
+        let mut borrowed = 0;
+        for adv in self.advisories.iter_mut().filter(|a| a.severity.is_empty()) {
+            let found = adv
+                .names()
+                .find_map(|n| vectors.get(&n.to_ascii_uppercase()))
+                .map(|v| (*v).clone());
+            if let Some(v) = found {
+                adv.severity = v;
+                borrowed += 1;
+            }
+        }
+        self.info.severities_from = Some(format!(
+            "{} {}",
+            other.info.kind.describe(),
+            other.info.location
+        ));
+        borrowed
+    }
+
     /// The advisories that name `normalized` in an `affected` entry.
     pub fn for_package<'a>(&'a self, normalized: &str) -> impl Iterator<Item = &'a Advisory> + 'a {
         self.by_package
@@ -161,22 +242,37 @@ impl Database {
 
     /// Opens a folder, an `all.zip`, or a compact copy, deciding by content.
     pub fn open(path: &Path) -> Result<Database, VulnError> {
+        Database::open_for(path, None)
+    }
+
+    /// Like [`Database::open`], parsing from a folder or zip only the
+    /// records `relevance` admits (a compact copy is always read whole).
+    pub fn open_for(path: &Path, relevance: Option<&Relevance>) -> Result<Database, VulnError> {
         let unreadable = |source| VulnError::DbUnreadable {
             path: path.to_path_buf(),
             source,
         };
         let meta = std::fs::metadata(path).map_err(unreadable)?;
         if meta.is_dir() {
-            return Database::from_folder(path);
+            return Database::from_folder(path, relevance);
         }
         let bytes = std::fs::read(path).map_err(unreadable)?;
-        Database::from_bytes(&bytes, path)
+        Database::from_bytes_for(&bytes, path, relevance)
     }
 
     /// Reads a downloaded or stored file: a zip or a compact copy.
     pub fn from_bytes(bytes: &[u8], origin: &Path) -> Result<Database, VulnError> {
+        Database::from_bytes_for(bytes, origin, None)
+    }
+
+    /// [`Database::from_bytes`] with a [`Relevance`] filter for zips.
+    pub fn from_bytes_for(
+        bytes: &[u8],
+        origin: &Path,
+        relevance: Option<&Relevance>,
+    ) -> Result<Database, VulnError> {
         if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
-            Database::from_zip(bytes, origin)
+            Database::from_zip(bytes, origin, relevance)
         } else if bytes.starts_with(&[0x1f, 0x8b]) {
             Database::from_compact(bytes, origin)
         } else {
@@ -190,7 +286,7 @@ impl Database {
     }
 
     /// A folder of OSV records (`*.json`, `*.yaml`, `*.yml`), searched recursively.
-    pub fn from_folder(dir: &Path) -> Result<Database, VulnError> {
+    pub fn from_folder(dir: &Path, relevance: Option<&Relevance>) -> Result<Database, VulnError> {
         let mut files = Vec::new();
         for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
             let entry = entry.map_err(|e| VulnError::DbUnreadable {
@@ -216,7 +312,7 @@ impl Database {
             .map(|(path, kind)| {
                 let result = std::fs::read(&path)
                     .map_err(|e| e.to_string())
-                    .and_then(|bytes| parse_record(&bytes, kind));
+                    .and_then(|bytes| parse_if_relevant(&bytes, kind, relevance));
                 (path, result)
             })
             .collect();
@@ -229,6 +325,8 @@ impl Database {
             advisories: 0,
             withdrawn: 0,
             skipped: Vec::new(),
+            not_relevant: 0,
+            severities_from: None,
         };
         Ok(collect(info, parsed, |p| {
             p.strip_prefix(dir).unwrap_or(p).display().to_string()
@@ -236,7 +334,11 @@ impl Database {
     }
 
     /// An OSV ecosystem export: a zip of one JSON record per file.
-    pub fn from_zip(bytes: &[u8], origin: &Path) -> Result<Database, VulnError> {
+    pub fn from_zip(
+        bytes: &[u8],
+        origin: &Path,
+        relevance: Option<&Relevance>,
+    ) -> Result<Database, VulnError> {
         let format_error = |e: zip::result::ZipError| VulnError::DbFormat {
             path: origin.to_path_buf(),
             reason: format!("unreadable zip: {e}"),
@@ -264,7 +366,7 @@ impl Database {
         let parsed: Vec<(PathBuf, Result<Reduced, String>)> = members
             .into_par_iter()
             .map(|(name, kind, data)| {
-                let r = parse_record(&data, kind);
+                let r = parse_if_relevant(&data, kind, relevance);
                 (name, r)
             })
             .collect();
@@ -277,6 +379,8 @@ impl Database {
             advisories: 0,
             withdrawn: 0,
             skipped: Vec::new(),
+            not_relevant: 0,
+            severities_from: None,
         };
         Ok(collect(info, parsed, |p| p.display().to_string()))
     }
@@ -312,6 +416,8 @@ impl Database {
             advisories: 0,
             withdrawn: file.withdrawn,
             skipped: Vec::new(),
+            not_relevant: 0,
+            severities_from: None,
         };
         Ok(Database::new(info, file.advisories))
     }
@@ -394,6 +500,17 @@ fn file_kind(name: &str) -> Option<FileKind> {
     }
 }
 
+fn parse_if_relevant(
+    bytes: &[u8],
+    kind: FileKind,
+    relevance: Option<&Relevance>,
+) -> Result<Reduced, String> {
+    if relevance.is_some_and(|r| !r.admits(bytes)) {
+        return Ok(Reduced::NotRelevant);
+    }
+    parse_record(bytes, kind)
+}
+
 fn parse_record(bytes: &[u8], kind: FileKind) -> Result<Reduced, String> {
     let raw: RawRecord = match kind {
         FileKind::Json => serde_json::from_slice(bytes).map_err(|e| e.to_string())?,
@@ -413,6 +530,7 @@ fn collect(
             Ok(Reduced::Advisory(a)) => advisories.push(a),
             Ok(Reduced::Withdrawn) => info.withdrawn += 1,
             Ok(Reduced::NotPyPi) => {}
+            Ok(Reduced::NotRelevant) => info.not_relevant += 1,
             Err(reason) => info.skipped.push(format!("{}: {reason}", show(&path))),
         }
     }
@@ -426,6 +544,42 @@ fn collect(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn relevance_folds_names_like_pep_503() {
+        let r = Relevance::new(["zope.interface", "Jinja2"]);
+        assert!(r.admits(b"name: Zope_Interface"));
+        assert!(r.admits(b"name: zope--interface"));
+        assert!(r.admits(b"{\"name\":\"JINJA2\"}"));
+        assert!(!r.admits(b"name: zope"));
+        assert!(!r.admits(b"name: jinja"));
+    }
+
+    #[test]
+    fn filtered_load_of_the_shared_database_keeps_every_match() {
+        let path = shared_pypa_db();
+        let full = Database::open(&path).unwrap();
+        let wanted = [
+            "PyYAML",
+            "urllib3",
+            "Jinja2",
+            "requests",
+            "jw.util",
+            "zope-interface",
+        ];
+        let filtered = Database::open_for(&path, Some(&Relevance::new(wanted))).unwrap();
+        assert!(
+            filtered.info.not_relevant > 2000,
+            "{}",
+            filtered.info.not_relevant
+        );
+        for name in wanted {
+            let n = crate::name::normalize(name);
+            let a: Vec<_> = full.for_package(&n).collect();
+            let b: Vec<_> = filtered.for_package(&n).collect();
+            assert_eq!(a, b, "{name}");
+        }
+    }
 
     #[test]
     fn embedded_snapshot_loads() {
@@ -483,6 +637,17 @@ mod tests {
         std::fs::write(dir.path().join("pkg/broken.json"), "{").unwrap();
         std::fs::write(dir.path().join(".id-allocator"), "x").unwrap();
         let folder = Database::open(dir.path()).unwrap();
+        let wanted = Relevance::new(["PKG"]);
+        let filtered = Database::open_for(dir.path(), Some(&wanted)).unwrap();
+        assert_eq!(filtered.advisories(), folder.advisories());
+        let unwanted = Relevance::new(["other"]);
+        let none = Database::open_for(dir.path(), Some(&unwanted)).unwrap();
+        assert!(none.advisories().is_empty());
+        assert_eq!(
+            none.info.not_relevant, 3,
+            "the broken file names nothing either"
+        );
+        assert!(none.info.skipped.is_empty());
         assert_eq!(folder.advisories().len(), 1);
         assert_eq!(folder.info.withdrawn, 1);
         assert_eq!(folder.info.skipped.len(), 1);

@@ -115,6 +115,7 @@ fn smallest_clean(
         .filter_map(|f| Version::from_str(f.fixed_in.as_deref()?).ok())
         .max()?;
     let installed = Version::from_str(installed).ok()?;
+    let mut cache = matching::VersionCache::default();
     // Each step strictly raises the candidate; the bound only guards against
     // a malformed database.
     for _ in 0..64 {
@@ -122,7 +123,7 @@ fn smallest_clean(
         let still = db
             .for_package(normalized)
             .flat_map(|a| a.affected.iter().filter(|p| p.name == normalized))
-            .filter(|p| matching::matches(&probe, p).is_some())
+            .filter(|p| matching::matches_with(&probe, p, &mut cache).is_some())
             .map(|p| matching::next_fixed(&candidate, p))
             .collect::<Vec<_>>();
         if still.is_empty() {
@@ -207,7 +208,7 @@ pub fn requires_dist_from_zip(bytes: &[u8]) -> std::io::Result<BTreeMap<String, 
         let Some(dir) = name.strip_suffix("/METADATA") else {
             continue;
         };
-        if !dir.ends_with(".dist-info") || dir.contains('/') {
+        if !dir.ends_with(".dist-info") || !is_install_root(dir) {
             continue;
         }
         let mut text = String::new();
@@ -218,6 +219,20 @@ pub fn requires_dist_from_zip(bytes: &[u8]) -> std::io::Result<BTreeMap<String, 
         }
     }
     Ok(out)
+}
+
+/// Whether a `*.dist-info` folder sits where installed distributions do: the
+/// function zip's root, or a layer's `python/` or
+/// `python/lib/pythonX.Y/site-packages/` (not a copy vendored inside a package).
+fn is_install_root(dist_info: &str) -> bool {
+    let parent = dist_info.rsplit_once('/').map(|(p, _)| p).unwrap_or("");
+    if parent.is_empty() || parent == "python" {
+        return true;
+    }
+    parent
+        .strip_prefix("python/lib/python")
+        .and_then(|rest| rest.strip_suffix("/site-packages"))
+        .is_some_and(|v| !v.contains('/'))
 }
 
 /// `Name` and `Requires-Dist` of a core metadata file (headers end at the first blank line).
@@ -343,6 +358,19 @@ mod tests {
             time::macros::date!(2025 - 01 - 01),
         );
         assert!(matches!(out.fix_advice[0].lock, LockMove::Unknown { .. }));
+    }
+
+    #[test]
+    fn dist_info_locations() {
+        assert!(is_install_root("requests-2.31.0.dist-info"));
+        assert!(is_install_root("python/requests-2.31.0.dist-info"));
+        assert!(is_install_root(
+            "python/lib/python3.12/site-packages/requests-2.31.0.dist-info"
+        ));
+        assert!(!is_install_root("pip/_vendor/requests-2.31.0.dist-info"));
+        assert!(!is_install_root(
+            "python/lib/python3.12/site-packages/x/y.dist-info"
+        ));
     }
 
     #[test]

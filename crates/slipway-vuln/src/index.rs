@@ -240,6 +240,8 @@ pub fn query(index: &IndexUrl, packages: &[(String, String)]) -> Result<Database
         advisories: 0,
         withdrawn: 0,
         skipped: Vec::new(),
+        not_relevant: 0,
+        severities_from: None,
     };
     Ok(Database::new(info, advisories))
 }

@@ -3,6 +3,7 @@
 //! 440 ordering: epochs, pre-, post- and dev-releases, local versions.
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::str::FromStr;
 
 use pep440_rs::Version;
@@ -35,9 +36,38 @@ pub enum MatchedBy {
     Range,
 }
 
+/// Parsed version strings, kept across the advisories of one package:
+/// their `versions` lists repeat the same releases, and parsing them is most
+/// of the matching time.
+#[derive(Default)]
+pub struct VersionCache {
+    parsed: HashMap<String, Option<Version>>,
+}
+
+impl VersionCache {
+    pub fn parse(&mut self, text: &str) -> Option<Version> {
+        let text = text.trim();
+        if let Some(v) = self.parsed.get(text) {
+            return v.clone();
+        }
+        let v = Version::from_str(text).ok();
+        self.parsed.insert(text.to_string(), v.clone());
+        v
+    }
+}
+
 /// Whether `installed` is affected, and how.
 pub fn matches(installed: &Installed, affected: &AffectedPackage) -> Option<MatchedBy> {
-    if in_versions(installed, &affected.versions) {
+    matches_with(installed, affected, &mut VersionCache::default())
+}
+
+/// [`matches`] with a cache of parsed versions.
+pub fn matches_with(
+    installed: &Installed,
+    affected: &AffectedPackage,
+    cache: &mut VersionCache,
+) -> Option<MatchedBy> {
+    if in_versions_with(installed, &affected.versions, cache) {
         return Some(MatchedBy::Versions);
     }
     let version = installed.version.as_ref()?;
@@ -51,21 +81,24 @@ pub fn matches(installed: &Installed, affected: &AffectedPackage) -> Option<Matc
 /// `IncludedInVersions`. A listed public version matches an installed local
 /// build of it (`1.0+ubuntu1` is `1.0`), as PEP 440's `==` does.
 pub fn in_versions(installed: &Installed, versions: &[String]) -> bool {
-    versions.iter().any(|listed| {
-        let listed = listed.trim();
-        if listed == installed.text {
-            return true;
-        }
-        match (&installed.version, Version::from_str(listed)) {
-            (Some(have), Ok(want)) => {
-                if want.local().is_empty() {
-                    have.clone().without_local() == want
-                } else {
-                    *have == want
-                }
-            }
-            _ => false,
-        }
+    in_versions_with(installed, versions, &mut VersionCache::default())
+}
+
+fn in_versions_with(installed: &Installed, versions: &[String], cache: &mut VersionCache) -> bool {
+    if versions
+        .iter()
+        .any(|listed| listed.trim() == installed.text)
+    {
+        return true;
+    }
+    let Some(have) = &installed.version else {
+        return false;
+    };
+    let public = have.clone().without_local();
+    versions.iter().any(|listed| match cache.parse(listed) {
+        Some(want) if want.local().is_empty() => public == want,
+        Some(want) => *have == want,
+        None => false,
     })
 }
 

@@ -87,6 +87,8 @@ pub enum Reduced {
     Withdrawn,
     /// No `affected` entry is about PyPI.
     NotPyPi,
+    /// Not parsed: it names no distribution the scan asked about.
+    NotRelevant,
 }
 
 impl RawRecord {

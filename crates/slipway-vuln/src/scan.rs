@@ -204,9 +204,10 @@ fn findings_for(db: &Database, function: &str, dist: &Distribution) -> Vec<Findi
     let normalized = normalize(&dist.name);
     let installed = Installed::new(&dist.version);
     let mut hits: Vec<Hit<'_>> = Vec::new();
+    let mut cache = matching::VersionCache::default();
     for adv in db.for_package(&normalized) {
         for affected in adv.affected.iter().filter(|a| a.name == normalized) {
-            if let Some(by) = matching::matches(&installed, affected) {
+            if let Some(by) = matching::matches_with(&installed, affected, &mut cache) {
                 let fixed = installed
                     .version
                     .as_ref()
@@ -401,6 +402,8 @@ pub(crate) mod tests {
                 advisories: 0,
                 withdrawn: 0,
                 skipped: vec![],
+                not_relevant: 0,
+                severities_from: None,
             },
             advisories,
         )

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use slipway_artifact::{Manifest, MANIFEST_SCHEMA_VERSION};
+use slipway_artifact::{MANIFEST_SCHEMA_VERSION, Manifest};
 use slipway_local::python::{self, Interpreter};
 use slipway_local::{BuiltFunction, FunctionSpec, LogSink, RuntimeClient};
 use slipway_package::{EntryData, ZipEntry, ZipOptions, write_zip};
@@ -72,6 +72,7 @@ pub fn build_with_layer(
         slipway_version: "test".into(),
         source_commit: None,
         source_date_epoch: 315_532_800,
+        evidence_time: None,
         dependencies: vec![],
     };
     std::fs::write(dist.join("manifest.json"), manifest.to_json()).unwrap();
@@ -103,7 +104,8 @@ pub fn spec(dist: &Dist, client: RuntimeClient, timeout_seconds: u32) -> Functio
 pub fn collecting_sink() -> (LogSink, Arc<Mutex<Vec<String>>>) {
     let lines = Arc::new(Mutex::new(Vec::new()));
     let keep = lines.clone();
-    let sink: LogSink = Arc::new(move |_f: &str, line: &str| keep.lock().unwrap().push(line.to_owned()));
+    let sink: LogSink =
+        Arc::new(move |_f: &str, line: &str| keep.lock().unwrap().push(line.to_owned()));
     (sink, lines)
 }
 

@@ -1,9 +1,16 @@
 //! CycloneDX 1.6 `vulnerabilities` for one function's SBOM: each finding
 //! rated, linked to the component it affects, and accepted risks carried as
-//! `analysis` so the SBOM doubles as a VEX document.
+//! `analysis` so the document doubles as VEX.
 //!
-//! The SBOM is read as plain JSON and only its `vulnerabilities` key is
-//! replaced, so this does not depend on the SBOM writer's types.
+//! By default the result goes to `vex.cdx.json` beside the SBOM: the SBOM
+//! with `vulnerabilities` set and `version` raised by one (CycloneDX's way of
+//! saying "the same BOM, modified"). The SBOM itself stays byte for byte as
+//! the build wrote it, because the signed provenance records its digest and
+//! `slipway verify` checks it. [`merge_into_file`] rewrites the SBOM in place
+//! for those who want one document and do not verify.
+//!
+//! The SBOM is read as plain JSON and only `vulnerabilities` (and, for the
+//! VEX copy, `version`) change, so this does not depend on the SBOM writer's types.
 
 use std::path::Path;
 
@@ -16,6 +23,8 @@ use crate::severity::Severity;
 
 /// The SBOM file name inside `dist/<function>/`.
 pub const SBOM_FILE_NAME: &str = "sbom.cdx.json";
+/// The SBOM-with-findings written beside it.
+pub const VEX_FILE_NAME: &str = "vex.cdx.json";
 
 /// The `vulnerabilities` array for `findings`, whose `affects` point at the
 /// matching components of `bom` (by purl or name and version).
@@ -70,12 +79,49 @@ pub fn vulnerabilities(findings: &[&Finding], bom: &Value) -> Value {
     )
 }
 
-/// Sets `vulnerabilities` in the SBOM at `path` (if it exists) and writes it
-/// back atomically. Returns whether there was an SBOM.
+/// Writes `vex` from the SBOM at `sbom` with `vulnerabilities` set and its
+/// `version` raised by one. Returns false (and writes nothing) when there
+/// is no SBOM.
+pub fn write_vex(sbom: &Path, vex: &Path, findings: &[&Finding]) -> Result<bool, VulnError> {
+    let Some(mut bom) = read_bom(sbom)? else {
+        return Ok(false);
+    };
+    let vulns = vulnerabilities(findings, &bom);
+    let obj = bom.as_object_mut().expect("read_bom returns objects");
+    obj.insert("vulnerabilities".into(), vulns);
+    let version = obj.get("version").and_then(Value::as_u64).unwrap_or(1);
+    obj.insert("version".into(), json!(version + 1));
+    write_bom(vex, &bom)?;
+    Ok(true)
+}
+
+/// Sets `vulnerabilities` in the SBOM at `path` itself (if it exists) and
+/// writes it back atomically, only when that changes it. Returns whether it
+/// was rewritten. The SBOM's digest then differs from the one the
+/// provenance records.
 pub fn merge_into_file(path: &Path, findings: &[&Finding]) -> Result<bool, VulnError> {
+    let Some(mut bom) = read_bom(path)? else {
+        return Ok(false);
+    };
+    let vulns = vulnerabilities(findings, &bom);
+    let obj = bom.as_object_mut().expect("read_bom returns objects");
+    let before = obj.get("vulnerabilities").cloned();
+    if findings.is_empty() {
+        obj.remove("vulnerabilities");
+    } else {
+        obj.insert("vulnerabilities".into(), vulns);
+    }
+    if obj.get("vulnerabilities") == before.as_ref() {
+        return Ok(false);
+    }
+    write_bom(path, &bom)?;
+    Ok(true)
+}
+
+fn read_bom(path: &Path) -> Result<Option<Value>, VulnError> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(source) => {
             return Err(VulnError::DbUnreadable {
                 path: path.to_path_buf(),
@@ -83,30 +129,26 @@ pub fn merge_into_file(path: &Path, findings: &[&Finding]) -> Result<bool, VulnE
             });
         }
     };
-    let mut bom: Value =
-        serde_json::from_slice(&bytes).map_err(|source| VulnError::SbomMalformed {
-            path: path.to_path_buf(),
-            source,
-        })?;
-    let vulns = vulnerabilities(findings, &bom);
-    let Some(obj) = bom.as_object_mut() else {
+    let bom: Value = serde_json::from_slice(&bytes).map_err(|source| VulnError::SbomMalformed {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if !bom.is_object() {
         return Err(VulnError::SbomMalformed {
             path: path.to_path_buf(),
             source: serde::de::Error::custom("the SBOM is not a JSON object"),
         });
-    };
-    if findings.is_empty() {
-        obj.remove("vulnerabilities");
-    } else {
-        obj.insert("vulnerabilities".into(), vulns);
     }
-    let mut text = serde_json::to_vec_pretty(&bom).expect("JSON serialises");
+    Ok(Some(bom))
+}
+
+fn write_bom(path: &Path, bom: &Value) -> Result<(), VulnError> {
+    let mut text = serde_json::to_vec_pretty(bom).expect("JSON serialises");
     text.push(b'\n');
     slipway_artifact::fs::write_atomic(path, &text).map_err(|source| VulnError::Write {
         path: path.to_path_buf(),
         source,
-    })?;
-    Ok(true)
+    })
 }
 
 fn source(id: &str) -> Value {

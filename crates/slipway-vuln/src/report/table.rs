@@ -13,10 +13,18 @@ pub fn render(outcome: &ScanOutcome) -> String {
     let db = &outcome.db;
     let _ = writeln!(
         out,
-        "database: {} {} ({} advisories{}{})",
+        "database: {} {} ({} advisories{}{}{})",
         db.kind.describe(),
         db.location,
         db.advisories,
+        if db.not_relevant > 0 {
+            format!(
+                " about shipped packages, {} others not read",
+                db.not_relevant
+            )
+        } else {
+            String::new()
+        },
         db.date
             .as_deref()
             .map(|d| format!(", data as of {}", d.get(..10).unwrap_or(d)))

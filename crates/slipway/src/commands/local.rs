@@ -188,7 +188,11 @@ pub struct EventArgs {
 }
 
 fn failed(code: &'static str, help: &str, message: String) -> Failure {
-    Failure::failed(miette::miette!(code = code, help = help.to_owned(), "{message}"))
+    Failure::failed(miette::miette!(
+        code = code,
+        help = help.to_owned(),
+        "{message}"
+    ))
 }
 
 fn region_of(project: &slipway_config::Project, given: &Option<String>) -> String {
@@ -213,7 +217,8 @@ fn prepare(
     function: &slipway_config::Function,
     options: &RuntimeOptions,
 ) -> Result<(BuiltFunction, FunctionSpec), Failure> {
-    let dist = slipway_artifact::function_dist_dir(&dist_root(project, &options.dist), &function.name);
+    let dist =
+        slipway_artifact::function_dist_dir(&dist_root(project, &options.dist), &function.name);
     let built = BuiltFunction::open(&dist)?;
     let python = options.python.as_deref().map(Context::user_path);
     let interpreter = slipway_local::python::discover(built.python_minor(), python.as_deref())?;
@@ -254,9 +259,9 @@ fn read_event(path: &Option<PathBuf>) -> Result<Vec<u8>, Failure> {
         None => return Ok(b"{}".to_vec()),
         Some(p) if p == Path::new("-") => {
             let mut b = Vec::new();
-            std::io::stdin()
-                .read_to_end(&mut b)
-                .map_err(|e| Failure::input(miette::miette!("cannot read the event from stdin: {e}")))?;
+            std::io::stdin().read_to_end(&mut b).map_err(|e| {
+                Failure::input(miette::miette!("cannot read the event from stdin: {e}"))
+            })?;
             b
         }
         Some(p) => std::fs::read(p).map_err(|e| {
@@ -282,10 +287,13 @@ fn runtime(multi_thread: bool) -> Result<tokio::runtime::Runtime, Failure> {
     } else {
         tokio::runtime::Builder::new_current_thread()
     };
-    builder
-        .enable_all()
-        .build()
-        .map_err(|e| failed("slipway::runtime", "this is a bug", format!("cannot start the async runtime: {e}")))
+    builder.enable_all().build().map_err(|e| {
+        failed(
+            "slipway::runtime",
+            "this is a bug",
+            format!("cannot start the async runtime: {e}"),
+        )
+    })
 }
 
 #[derive(Serialize)]
@@ -308,13 +316,20 @@ pub fn run_invoke(ctx: &Context, args: InvokeArgs) -> Result<Status, Failure> {
     let project = ctx.project()?;
     let function = match &args.function {
         Some(name) => project.select(std::slice::from_ref(name))?[0].clone(),
-        None if project.functions.len() == 1 => project.functions.values().next().cloned().expect("one"),
+        None if project.functions.len() == 1 => {
+            project.functions.values().next().cloned().expect("one")
+        }
         None => {
             return Err(Failure::input(miette::miette!(
                 code = "slipway::invoke::which",
                 help = format!(
                     "name one: {}",
-                    project.functions.keys().cloned().collect::<Vec<_>>().join(", ")
+                    project
+                        .functions
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
                 "{} defines several functions",
                 project.file.path.display()
@@ -324,9 +339,8 @@ pub fn run_invoke(ctx: &Context, args: InvokeArgs) -> Result<Status, Failure> {
     let (built, spec) = prepare(&project, &function, &args.runtime)?;
     let payload = read_event(&args.event)?;
     if let Some(cc) = &args.client_context {
-        serde_json::from_str::<serde_json::Value>(cc).map_err(|e| {
-            Failure::input(miette::miette!("--client-context is not JSON: {e}"))
-        })?;
+        serde_json::from_str::<serde_json::Value>(cc)
+            .map_err(|e| Failure::input(miette::miette!("--client-context is not JSON: {e}")))?;
     }
     let request = InvokeRequest {
         payload: payload.into(),
@@ -334,10 +348,12 @@ pub fn run_invoke(ctx: &Context, args: InvokeArgs) -> Result<Status, Failure> {
         cognito_identity: None,
     };
     let sink = stderr_sink(ctx, false);
-    let outcome = runtime(false)?.block_on(slipway_local::invoke_once(&built, spec, request, sink))?;
+    let outcome =
+        runtime(false)?.block_on(slipway_local::invoke_once(&built, spec, request, sink))?;
     let failed_fn = outcome.function_error.is_some();
-    let payload = serde_json::from_slice(&outcome.payload)
-        .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(&outcome.payload).into_owned()));
+    let payload = serde_json::from_slice(&outcome.payload).unwrap_or_else(|_| {
+        serde_json::Value::String(String::from_utf8_lossy(&outcome.payload).into_owned())
+    });
     emit(
         ctx,
         &InvokeResult {
@@ -346,7 +362,11 @@ pub fn run_invoke(ctx: &Context, args: InvokeArgs) -> Result<Status, Failure> {
             payload,
         },
     )?;
-    Ok(if failed_fn { Status::CheckFailed } else { Status::Ok })
+    Ok(if failed_fn {
+        Status::CheckFailed
+    } else {
+        Status::Ok
+    })
 }
 
 #[derive(Serialize)]
@@ -361,7 +381,11 @@ impl Render for Listening {
     fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(out, "listening on {}", self.url)?;
         for (f, url) in &self.function_urls {
-            writeln!(out, "  {f}: Invoke API {}/2015-03-31/functions/{f}/invocations, Function URL {url}", self.url)?;
+            writeln!(
+                out,
+                "  {f}: Invoke API {}/2015-03-31/functions/{f}/invocations, Function URL {url}",
+                self.url
+            )?;
         }
         for q in &self.sqs {
             writeln!(out, "  polling {q}")?;
@@ -394,8 +418,11 @@ fn rebuild_with_this_binary(config: PathBuf, dist: PathBuf) -> slipway_local::se
 
 pub fn run_serve(ctx: &Context, args: ServeArgs) -> Result<Status, Failure> {
     let project = ctx.project()?;
-    let functions: Vec<slipway_config::Function> =
-        project.select(&args.functions)?.into_iter().cloned().collect();
+    let functions: Vec<slipway_config::Function> = project
+        .select(&args.functions)?
+        .into_iter()
+        .cloned()
+        .collect();
     let sink = stderr_sink(ctx, functions.len() > 1);
     let rt = runtime(true)?;
     let _guard = rt.enter();
@@ -423,12 +450,17 @@ pub fn run_serve(ctx: &Context, args: ServeArgs) -> Result<Status, Failure> {
             }
         };
         let Some(pool) = served.pools.get(&name).cloned() else {
-            return Err(Failure::input(miette::miette!("--sqs names `{name}`, which is not served")));
+            return Err(Failure::input(miette::miette!(
+                "--sqs names `{name}`, which is not served"
+            )));
         };
         let function = functions.iter().find(|f| f.name == name).expect("served");
         mappings.push(SqsMapping::from_config(pool, &url, function));
     }
-    let endpoint = args.endpoint_url.clone().or_else(|| project.aws.endpoint_url.clone());
+    let endpoint = args
+        .endpoint_url
+        .clone()
+        .or_else(|| project.aws.endpoint_url.clone());
     let listener = rt.block_on(slipway_local::serve::bind(args.port))?;
     let address = listener
         .local_addr()
@@ -444,7 +476,11 @@ pub fn run_serve(ctx: &Context, args: ServeArgs) -> Result<Status, Failure> {
                 .pools
                 .keys()
                 .map(|f| {
-                    let u = if single { format!("{url}/") } else { format!("{url}/lambda-url/{f}/") };
+                    let u = if single {
+                        format!("{url}/")
+                    } else {
+                        format!("{url}/lambda-url/{f}/")
+                    };
                     (f.clone(), u)
                 })
                 .collect(),
@@ -452,7 +488,10 @@ pub fn run_serve(ctx: &Context, args: ServeArgs) -> Result<Status, Failure> {
         },
     )?;
     if !args.no_watch {
-        let rebuild = rebuild_with_this_binary(project.file.path.clone(), dist_root(&project, &args.runtime.dist));
+        let rebuild = rebuild_with_this_binary(
+            project.file.path.clone(),
+            dist_root(&project, &args.runtime.dist),
+        );
         let quiet = ctx.quiet;
         let report: Arc<dyn Fn(ReloadEvent) + Send + Sync> = Arc::new(move |e| {
             if quiet {
@@ -460,10 +499,14 @@ pub fn run_serve(ctx: &Context, args: ServeArgs) -> Result<Status, Failure> {
             }
             match e {
                 ReloadEvent::Rebuilt { function } => {
-                    eprintln!("slipway: {function} changed: rebuilt, new environments start from the new build")
+                    eprintln!(
+                        "slipway: {function} changed: rebuilt, new environments start from the new build"
+                    )
                 }
                 ReloadEvent::Failed { function, message } => {
-                    eprintln!("slipway: {function} changed but the rebuild failed; still serving the previous build\n{message}")
+                    eprintln!(
+                        "slipway: {function} changed but the rebuild failed; still serving the previous build\n{message}"
+                    )
                 }
             }
         });
@@ -493,7 +536,10 @@ pub fn run_serve(ctx: &Context, args: ServeArgs) -> Result<Status, Failure> {
             }
         });
     }
-    rt.block_on(slipway_local::serve::run(listener, slipway_local::serve::router(served)))?;
+    rt.block_on(slipway_local::serve::run(
+        listener,
+        slipway_local::serve::router(served),
+    ))?;
     Ok(Status::Ok)
 }
 

@@ -58,9 +58,16 @@ pub struct ScanArgs {
     #[arg(long, value_name = "PATH")]
     pub gitlab_report: Option<PathBuf>,
 
-    /// Do not add the findings to dist/<function>/sbom.cdx.json
-    #[arg(long)]
+    /// Do not write dist/<function>/vex.cdx.json (the function's CycloneDX
+    /// SBOM with the findings as `vulnerabilities`)
+    #[arg(long, conflicts_with = "sbom_in_place")]
     pub no_sbom: bool,
+
+    /// Put the findings into dist/<function>/sbom.cdx.json itself instead of
+    /// vex.cdx.json. The SBOM then no longer matches the digest the
+    /// provenance records, so `slipway verify` fails on it
+    #[arg(long)]
+    pub sbom_in_place: bool,
 
     /// An ignore file of accepted risks [default: slipway-ignore.toml beside slipway.toml, if present]
     #[arg(long, value_name = "PATH")]
@@ -170,12 +177,19 @@ pub fn run(ctx: &Context, args: ScanArgs) -> Result<Status, Failure> {
         },
     };
     progress.stage("loading advisories", None);
+    // Only records that name a shipped distribution need parsing.
+    let relevance = db::Relevance::new(
+        targets
+            .iter()
+            .flat_map(|t| t.distributions.iter().map(|d| d.name.as_str())),
+    );
     let db = match db_choice {
         DbChoice::Embedded => Database::embedded()?,
-        DbChoice::Path(p) => Database::open(&p)?,
+        DbChoice::Path(p) => Database::open_for(&p, Some(&relevance))?,
         DbChoice::Url(url) => {
             let bytes = db::download(&url)?;
-            let mut db = Database::from_bytes(&bytes, Path::new(&redact(&url)))?;
+            let mut db =
+                Database::from_bytes_for(&bytes, Path::new(&redact(&url)), Some(&relevance))?;
             db.info.location = redact(&url);
             db
         }
@@ -195,7 +209,22 @@ pub fn run(ctx: &Context, args: ScanArgs) -> Result<Status, Failure> {
                 .into_iter()
                 .collect();
             progress.stage("asking the package index", Some(packages.len() as u64));
-            slipway_vuln::index::query(&index, &packages)?
+            let mut online = slipway_vuln::index::query(&index, &packages)?;
+            // The JSON API has no CVSS vectors: take them, by shared name,
+            // from the offline database the scan would otherwise use.
+            let offline = match db::local_copy_path().filter(|p| p.is_file()) {
+                Some(p) => Database::open(&p),
+                None => Database::embedded(),
+            };
+            match offline {
+                Ok(offline) => {
+                    online.borrow_severities(&offline);
+                }
+                Err(e) => {
+                    warnings.push(format!("no offline database to score index findings: {e}"))
+                }
+            }
+            online
         }
     };
     for skipped in &db.info.skipped {
@@ -286,15 +315,22 @@ pub fn run(ctx: &Context, args: ScanArgs) -> Result<Status, Failure> {
     }
     if !args.no_sbom {
         for target in &targets {
-            let sbom = slipway_artifact::function_dist_dir(&out_dir, &target.function)
-                .join(cyclonedx::SBOM_FILE_NAME);
+            let dir = slipway_artifact::function_dist_dir(&out_dir, &target.function);
+            let sbom = dir.join(cyclonedx::SBOM_FILE_NAME);
             let findings: Vec<&Finding> = outcome
                 .findings
                 .iter()
                 .filter(|f| f.function == target.function)
                 .collect();
-            if cyclonedx::merge_into_file(&sbom, &findings)? {
-                reports.push(sbom);
+            if args.sbom_in_place {
+                if cyclonedx::merge_into_file(&sbom, &findings)? {
+                    reports.push(sbom);
+                }
+            } else {
+                let vex = dir.join(cyclonedx::VEX_FILE_NAME);
+                if cyclonedx::write_vex(&sbom, &vex, &findings)? {
+                    reports.push(vex);
+                }
             }
         }
     }

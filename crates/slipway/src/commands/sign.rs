@@ -181,12 +181,18 @@ pub fn run(ctx: &Context, args: SignArgs) -> Result<Status, Failure> {
         .map(Context::user_path)
         .unwrap_or_else(|| Context::default_out(&project));
     let key = load_key(args.key.as_deref())?;
-    let progress = Progress::new(ctx);
-    let mut signed = Vec::new();
+    // Every manifest is read before anything is signed, so a function that
+    // was never built stops the command before it writes a signature.
+    let mut built = Vec::new();
     for function in functions {
-        progress.stage(&format!("{}: signing", function.name), None);
         let dir = slipway_artifact::function_dist_dir(&out, &function.name);
         let manifest = Manifest::read(&dir.join(MANIFEST_FILE_NAME))?;
+        built.push((function, dir, manifest));
+    }
+    let progress = Progress::new(ctx);
+    let mut signed = Vec::new();
+    for (function, dir, manifest) in built {
+        progress.stage(&format!("{}: signing", function.name), None);
         let files = sign_function(&dir, &manifest, &key)?;
         signed.push(SignedFunction {
             function: function.name.clone(),
@@ -227,8 +233,13 @@ impl Render for KeygenReport {
         writeln!(out, "  {}", self.allowed_signers_line)?;
         writeln!(
             out,
-            "sign with `slipway build --sign --key {}`, or put the key's content in SLIPWAY_SIGNING_KEY",
-            self.private_key.display()
+            "sign with `slipway build --sign --key {key}`; in GitLab CI put `base64 -w0 {key}` in a masked, protected variable SLIPWAY_SIGNING_KEY",
+            key = self.private_key.display()
+        )?;
+        writeln!(
+            out,
+            "verify with `slipway verify --trusted-keys {}`",
+            self.allowed_signers.display()
         )
     }
 }

@@ -9,13 +9,15 @@ use slipway_artifact::{MANIFEST_FILE_NAME, Manifest};
 use slipway_attest::TrustedKeys;
 use slipway_attest::verify::{Check, CheckStatus, verify_function};
 
+use crate::commands::deployed::{DeployedArgs, DeployedReport, verify_deployed};
 use crate::context::Context;
 use crate::output::{Failure, Render, Status, emit};
 use crate::progress::Progress;
 
 /// Check built functions: the zips' SHA-256 and every entry against
 /// manifest.json and SHA256SUMS, that the SBOMs and the provenance name the
-/// same digest, and (with --trusted-keys) the DSSE and sshsig signatures.
+/// same digest, (with --trusted-keys) the DSSE and sshsig signatures, and
+/// (with --deployed) that the live functions run this code and configuration.
 /// Exits 1 when any check fails.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
@@ -28,15 +30,17 @@ pub struct VerifyArgs {
     /// The folder `slipway build` wrote [default: dist/ beside slipway.toml]
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Also check that the live Lambda function runs the verified code
-    #[arg(long)]
-    pub deployed: bool,
+    #[command(flatten)]
+    pub deployed: DeployedArgs,
 }
 
 #[derive(Serialize)]
 struct VerifyReport {
     ok: bool,
     functions: Vec<FunctionReport>,
+    /// With `--deployed`: how the live functions compare.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deployed: Option<DeployedReport>,
 }
 
 #[derive(Serialize)]
@@ -65,6 +69,10 @@ impl Render for VerifyReport {
                 }
             }
         }
+        if let Some(deployed) = &self.deployed {
+            writeln!(out, "live functions:")?;
+            deployed.human(out)?;
+        }
         let failed: usize = self
             .functions
             .iter()
@@ -75,8 +83,11 @@ impl Render for VerifyReport {
                     .count()
             })
             .sum();
-        if failed == 0 {
+        let live_ok = self.deployed.as_ref().is_none_or(|d| d.ok());
+        if failed == 0 && live_ok {
             writeln!(out, "verified: every check passed")
+        } else if failed == 0 {
+            writeln!(out, "verification failed: a live function differs")
         } else {
             writeln!(out, "verification failed: {failed} check(s) failed")
         }
@@ -84,9 +95,6 @@ impl Render for VerifyReport {
 }
 
 pub fn run(ctx: &Context, args: VerifyArgs) -> Result<Status, Failure> {
-    if args.deployed {
-        return verify_deployed(ctx, &args);
-    }
     let project = ctx.project()?;
     let functions = project.select(&args.functions)?;
     let out = args
@@ -118,13 +126,26 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> Result<Status, Failure> {
             checks,
         });
     }
+    let deployed = if args.deployed.deployed {
+        progress.stage("comparing the live functions", None);
+        Some(verify_deployed(
+            ctx,
+            &project,
+            &args.functions,
+            &out,
+            &args.deployed,
+        )?)
+    } else {
+        None
+    };
     drop(progress);
-    let ok = reports.iter().all(|r| r.ok);
+    let ok = reports.iter().all(|r| r.ok) && deployed.as_ref().is_none_or(|d| d.ok());
     emit(
         ctx,
         &VerifyReport {
             ok,
             functions: reports,
+            deployed,
         },
     )?;
     Ok(if ok { Status::Ok } else { Status::CheckFailed })
@@ -144,14 +165,4 @@ fn verify_dir(dir: &Path, trusted: Option<&TrustedKeys>) -> Vec<Check> {
             }]
         }
     }
-}
-
-/// `--deployed`: compares the live function's CodeSha256 with the manifest.
-/// The AWS work implements it; until then it says so plainly.
-fn verify_deployed(_ctx: &Context, _args: &VerifyArgs) -> Result<Status, Failure> {
-    Err(Failure::input(miette::miette!(
-        code = "slipway::verify::deployed_not_available",
-        help = "verify the built files without --deployed; `slipway deploy` proves the live CodeSha256 after each deploy",
-        "`slipway verify --deployed` (checking the live Lambda function) is not available in this build"
-    )))
 }

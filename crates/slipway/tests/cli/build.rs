@@ -472,3 +472,55 @@ fn over_50_mb_zipped_warns_that_deploys_go_through_s3() {
         .unwrap_or_default();
     assert!(warning.contains("50 MB") && warning.contains("S3"), "{v}");
 }
+
+#[test]
+fn evidence_time_is_the_commit_time_unless_source_date_epoch_is_set() {
+    let p = Project::hello();
+    let git = |args: &[&str]| {
+        let out = Process::new("git")
+            .current_dir(p.path())
+            .env("GIT_COMMITTER_DATE", "2024-03-01T12:00:00Z")
+            .env("GIT_AUTHOR_DATE", "2024-03-01T12:00:00Z")
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@example.invalid",
+                "-c",
+                "commit.gpgsign=false",
+            ])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    git(&["init", "-q"]);
+    git(&["add", "."]);
+    git(&["commit", "-qm", "first"]);
+    build_json(&p, &[]);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(p.join("dist/hello/manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["evidence_time"], 1_709_294_400);
+    assert_eq!(
+        manifest["source_date_epoch"], 315_532_800,
+        "the zip keeps the fixed 1980 timestamp"
+    );
+    assert_eq!(manifest["source_commit"].as_str().unwrap().len(), 40);
+
+    let out = p
+        .slipway()
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .args(["build"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(p.join("dist/hello/manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["evidence_time"], 1_700_000_000);
+}

@@ -8,9 +8,18 @@ use std::process::{Command as Process, Output};
 
 use crate::support::{Project, json_stdout};
 
+// The deploy tests' moto fixture; their module is private to deploy.rs.
+#[allow(clippy::duplicate_mod)]
+#[path = "support_aws.rs"]
+mod support_aws;
+
 const DSSE_CHECK: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../slipway-attest/tests/verify_dsse.py"
+);
+const PROVENANCE_CHECK: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../slipway-attest/tests/check_provenance.py"
 );
 const SCHEMAS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../slipway-sbom/schemas");
 
@@ -308,14 +317,22 @@ fn built_sboms_validate_against_the_official_schemas() {
 fn builds_in_different_folders_give_identical_evidence() {
     let a = project();
     let b = project();
-    // The same key in both, as CI would hand it over.
+    // The same key in both, as CI hands it over: as it is, and base64-encoded
+    // on one line (what a GitLab masked variable can hold).
     let key = keygen(&a, "release", "ed25519");
     let key_text = std::fs::read_to_string(&key).unwrap();
-    for p in [&a, &b] {
+    let base64 = Process::new("base64")
+        .arg("-w0")
+        .arg(&key)
+        .output()
+        .unwrap()
+        .stdout;
+    let masked = String::from_utf8(base64).unwrap();
+    for (p, value) in [(&a, &key_text), (&b, &masked)] {
         ok(p.slipway()
             .args(["build", "--sign"])
             .env("SOURCE_DATE_EPOCH", "1700000000")
-            .env("SLIPWAY_SIGNING_KEY", &key_text)
+            .env("SLIPWAY_SIGNING_KEY", value)
             .output()
             .unwrap());
     }
@@ -367,6 +384,16 @@ fn provenance_records_gitlab_ci_when_it_runs_there() {
     assert_eq!(
         predicate["buildDefinition"]["externalParameters"]["handler"],
         "app.handler"
+    );
+    let bindings = Process::new("python3")
+        .arg(PROVENANCE_CHECK)
+        .arg(dist(&p, "provenance.intoto.json"))
+        .output()
+        .unwrap();
+    assert!(
+        bindings.status.success(),
+        "in-toto-attestation rejected it:\n{}",
+        text(&bindings)
     );
     let zip_sha = slipway_sha(&dist(&p, "hello.zip"));
     assert_eq!(statement["subject"][0]["digest"]["sha256"], zip_sha);
@@ -696,16 +723,6 @@ fn keygen_refuses_to_overwrite_and_writes_a_private_file() {
 }
 
 #[test]
-fn verify_deployed_says_it_is_not_available() {
-    let p = project();
-    let message = fails(
-        p.slipway().args(["verify", "--deployed"]).output().unwrap(),
-        2,
-    );
-    assert!(message.contains("not available"), "{message}");
-}
-
-#[test]
 fn verify_without_a_build_fails_with_a_hint() {
     let p = project();
     let (code, report) = verify_json(&p, &["hello"]);
@@ -812,4 +829,320 @@ fn a_key_generated_inside_the_source_folder_is_never_packaged() {
     let message = fails(p.slipway().arg("build").output().unwrap(), 2);
     assert!(message.contains("looks like a secret"), "{message}");
     assert!(!p.join("dist/hello/hello.zip").exists());
+}
+
+mod with_dependencies {
+    //! Evidence for functions with real dependencies, installed from a
+    //! package index served on 127.0.0.1, with and without a layer.
+
+    use slipway_python::testing::{LocalIndex, WheelSpec};
+
+    use super::*;
+
+    fn index() -> LocalIndex {
+        let index = LocalIndex::start();
+        index.add_wheel(
+            &WheelSpec::new("greeting", "1.2.0", "py3-none-any").requires("word_list>=1"),
+        );
+        let mut words = WheelSpec::new("word_list", "2.0", "py3-none-any");
+        words.license = Some("Apache 2.0".into());
+        index.add_wheel(&words);
+        index
+    }
+
+    fn project(index: &LocalIndex) -> Project {
+        let p = Project::new();
+        p.write(
+            "slipway.toml",
+            format!(
+                "[python]\nindex_url = \"{}\"\n\n[defaults]\nruntime = \"python3.12\"\nrequirements = \"requirements.txt\"\n\n[functions.api]\nsource = \"src\"\nhandler = \"app.handler\"\n\n[functions.layered]\nsource = \"src\"\nhandler = \"app.handler\"\nlayer = true\n",
+                index.url()
+            ),
+        );
+        p.write(
+            "src/app.py",
+            "from greeting import greet\n\ndef handler(event, context):\n    return 1\n",
+        );
+        p.write("requirements.txt", "greeting>=1\n");
+        p
+    }
+
+    fn read(p: &Project, path: &str) -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(p.join(path)).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn sboms_provenance_and_signatures_cover_the_dependencies_and_the_layer() {
+        let index = index();
+        let p = project(&index);
+        let key = keygen(&p, "release", "ecdsa-p256");
+        let mut cmd = p.slipway();
+        for var in [
+            "PIP_INDEX_URL",
+            "UV_DEFAULT_INDEX",
+            "UV_INDEX_URL",
+            "PIP_EXTRA_INDEX_URL",
+        ] {
+            cmd.env_remove(var);
+        }
+        ok(cmd
+            .args(["build", "--sign", "--key"])
+            .arg(&key)
+            .output()
+            .unwrap());
+
+        // CycloneDX: components, graph, licenses, GitLab's input file.
+        let cdx = read(&p, "dist/api/sbom.cdx.json");
+        let purls: Vec<&str> = cdx["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["purl"].as_str().unwrap())
+            .collect();
+        assert_eq!(purls, ["pkg:pypi/greeting@1.2.0", "pkg:pypi/word-list@2.0"]);
+        let manifest = read(&p, "dist/api/manifest.json");
+        let words = manifest["dependencies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["version"] == "2.0")
+            .unwrap()
+            .clone();
+        assert_eq!(
+            cdx["components"][1]["hashes"][0]["content"],
+            words["wheel_sha256"]
+        );
+        assert_eq!(
+            cdx["components"][0]["licenses"],
+            serde_json::json!([{ "license": { "id": "MIT" } }])
+        );
+        assert_eq!(
+            cdx["components"][1]["licenses"],
+            serde_json::json!([{ "license": { "name": "Apache 2.0" } }])
+        );
+        let deps = cdx["dependencies"].as_array().unwrap();
+        assert_eq!(
+            deps[0],
+            serde_json::json!({ "ref": "function:api", "dependsOn": ["pkg:pypi/greeting@1.2.0"] })
+        );
+        assert!(deps.contains(&serde_json::json!({ "ref": "pkg:pypi/greeting@1.2.0", "dependsOn": ["pkg:pypi/word-list@2.0"] })));
+        let input_file = cdx["metadata"]["properties"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "gitlab:dependency_scanning:input_file:path")
+            .unwrap()["value"]
+            .clone();
+        assert_eq!(input_file, "requirements.txt");
+
+        // SPDX: the packages and DEPENDS_ON, and the SPDX tools accept it.
+        let spdx = read(&p, "dist/api/sbom.spdx.json");
+        let rels = spdx["relationships"].as_array().unwrap();
+        assert!(
+            rels.iter()
+                .any(|r| r["spdxElementId"] == "SPDXRef-Package-function"
+                    && r["relationshipType"] == "DEPENDS_ON"
+                    && r["relatedSpdxElement"] == "SPDXRef-Package-pypi-greeting-1.2.0")
+        );
+        for function in ["api", "layered"] {
+            let tools = Process::new("pyspdxtools")
+                .arg("-i")
+                .arg(p.join(&format!("dist/{function}/sbom.spdx.json")))
+                .output()
+                .unwrap();
+            assert!(
+                tools.status.success() && tools.stderr.is_empty(),
+                "{}",
+                text(&tools)
+            );
+            let bindings = Process::new("python3")
+                .arg(PROVENANCE_CHECK)
+                .arg(p.join(&format!("dist/{function}/provenance.intoto.json")))
+                .output()
+                .unwrap();
+            assert!(bindings.status.success(), "{}", text(&bindings));
+        }
+
+        // Provenance: the lock file and every wheel with its digest.
+        let statement = read(&p, "dist/api/provenance.intoto.json");
+        let resolved = statement["predicate"]["buildDefinition"]["resolvedDependencies"]
+            .as_array()
+            .unwrap();
+        let lock = std::fs::read(p.join("dist/api/requirements.lock.txt")).unwrap();
+        assert!(resolved.iter().any(|r| r["name"] == "requirements.lock.txt"
+            && r["digest"]["sha256"] == slipway_sha(&p.join("dist/api/requirements.lock.txt"))));
+        assert!(!lock.is_empty());
+        assert!(resolved.iter().any(|r| r["uri"] == "pkg:pypi/word-list@2.0"
+            && r["digest"]["sha256"] == words["wheel_sha256"]));
+
+        // The layered function: two subjects, two signatures, all verified,
+        // and ssh-keygen accepts the layer's signature.
+        let statement = read(&p, "dist/layered/provenance.intoto.json");
+        let subjects: Vec<&str> = statement["subject"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(subjects, ["layered.zip", "layered-layer.zip"]);
+        let accepted = ssh_keygen_verify(
+            &p,
+            &p.join("dist/layered/layered-layer.zip"),
+            &p.join("dist/layered/layered-layer.zip.sig"),
+        );
+        assert!(accepted.status.success(), "{}", text(&accepted));
+        let keys = allowed_signers(&p);
+        let (code, report) = verify_json(&p, &["--trusted-keys", keys.to_str().unwrap()]);
+        assert_eq!(code, Some(0), "{report:#}");
+        let layered = report["functions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["function"] == "layered")
+            .unwrap();
+        let sshsig: Vec<&serde_json::Value> = layered["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["check"] == "sshsig")
+            .collect();
+        assert_eq!(sshsig.len(), 2);
+        let layered_cdx = read(&p, "dist/layered/sbom.cdx.json");
+        assert_eq!(layered_cdx["components"][0]["type"], "file");
+        assert_eq!(layered_cdx["components"][0]["name"], "layered-layer.zip");
+    }
+    #[test]
+    fn evidence_with_dependencies_is_identical_across_folders() {
+        let index = index();
+        let build = || {
+            // slipway.toml in app/, the dependency file outside it.
+            let p = Project::new();
+            p.write(
+                "app/slipway.toml",
+                format!(
+                    "[python]\nindex_url = \"{}\"\n\n[functions.api]\nsource = \"src\"\nhandler = \"app.handler\"\nruntime = \"python3.12\"\nrequirements = \"../requirements.txt\"\n",
+                    index.url()
+                ),
+            );
+            p.write(
+                "app/src/app.py",
+                "def handler(event, context):\n    return 1\n",
+            );
+            p.write("requirements.txt", "greeting>=1\n");
+            let mut cmd = p.slipway();
+            for var in [
+                "PIP_INDEX_URL",
+                "UV_DEFAULT_INDEX",
+                "UV_INDEX_URL",
+                "PIP_EXTRA_INDEX_URL",
+            ] {
+                cmd.env_remove(var);
+            }
+            ok(cmd
+                .args(["--config", "app/slipway.toml", "build"])
+                .output()
+                .unwrap());
+            p
+        };
+        let (a, b) = (build(), build());
+        for file in [
+            "sbom.cdx.json",
+            "sbom.spdx.json",
+            "provenance.intoto.json",
+            "manifest.json",
+        ] {
+            let read =
+                |p: &Project| std::fs::read(p.join(&format!("app/dist/api/{file}"))).unwrap();
+            assert_eq!(read(&a), read(&b), "{file} differs between folders");
+        }
+        let statement = read(&a, "app/dist/api/provenance.intoto.json");
+        assert_eq!(
+            statement["predicate"]["buildDefinition"]["externalParameters"]["requirements"],
+            "../requirements.txt"
+        );
+    }
+}
+
+mod deployed {
+    //! `slipway verify --deployed` against a moto server: the files and the
+    //! live function are checked in one run.
+
+    use super::support_aws::{Moto, ROLE, slipway_aws};
+
+    use super::*;
+
+    #[test]
+    fn verify_deployed_checks_the_files_and_the_live_function() {
+        let moto = Moto::start().with_role();
+        let p = Project::hello();
+        p.write(
+            "slipway.toml",
+            format!("[defaults]\nruntime = \"python3.12\"\nrole = \"{ROLE}\"\n\n[functions.hello]\nsource = \"src\"\nhandler = \"app.handler\"\n"),
+        );
+        let key = keygen(&p, "release", "ed25519");
+        ok(p.slipway()
+            .args(["build", "--sign", "--key"])
+            .arg(&key)
+            .output()
+            .unwrap());
+        ok(slipway_aws(&p, &moto.url).arg("deploy").output().unwrap());
+
+        let keys = allowed_signers(&p);
+        let verify = |p: &Project| {
+            let out = slipway_aws(p, &moto.url)
+                .args(["--format", "json", "verify", "--deployed", "--trusted-keys"])
+                .arg(&keys)
+                .output()
+                .unwrap();
+            (out.status.code(), json_stdout(&out))
+        };
+        let (code, report) = verify(&p);
+        assert_eq!(code, Some(0), "{report:#}");
+        assert_eq!(report["deployed"]["ok"], true, "{report:#}");
+        assert_eq!(checks(&report, "dsse")[0]["status"], "passed");
+
+        // Someone replaces the live code: the files still verify, the live
+        // function does not.
+        let other = p.join("other.zip");
+        let script = "import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], 'w') as z:\n    z.writestr('app.py', 'def handler(e, c):\\n    return 666\\n')\n";
+        ok(Process::new("python3")
+            .arg("-c")
+            .arg(script)
+            .arg(&other)
+            .output()
+            .unwrap());
+        moto.aws(&[
+            "lambda",
+            "update-function-code",
+            "--function-name",
+            "hello",
+            "--zip-file",
+            &format!("fileb://{}", other.display()),
+        ]);
+        let (code, report) = verify(&p);
+        assert_eq!(code, Some(1), "{report:#}");
+        assert_eq!(report["deployed"]["ok"], false);
+        assert_eq!(
+            report["functions"][0]["ok"], true,
+            "the built files are still intact"
+        );
+    }
+}
+
+#[test]
+fn sign_stops_before_writing_when_a_function_was_never_built() {
+    let p = project();
+    ok(p.slipway().args(["build", "hello"]).output().unwrap());
+    let key = keygen(&p, "release", "ed25519");
+    let message = fails(
+        p.slipway()
+            .args(["sign", "--key"])
+            .arg(&key)
+            .output()
+            .unwrap(),
+        2,
+    );
+    assert!(message.contains("run `slipway build` first"), "{message}");
+    assert!(!dist(&p, "hello.zip.sig").exists(), "nothing signed");
+    assert!(!dist(&p, "provenance.dsse.json").exists());
 }

@@ -84,7 +84,10 @@ fn invoke_prints_the_result_and_lambdas_log_lines() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     let result: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(result, json!({"greeting": "hello Ada", "function": "greet"}));
+    assert_eq!(
+        result,
+        json!({"greeting": "hello Ada", "function": "greet"})
+    );
     let start = stderr.find("START RequestId: ").expect("START line");
     let printed = stderr.find("greeting Ada").expect("the function's output");
     let end = stderr.find("END RequestId: ").expect("END line");
@@ -103,12 +106,22 @@ fn invoke_reads_stdin_and_reports_function_errors_with_exit_1() {
         .write_stdin(r#"{"name": "Bob", "fail": true}"#)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v = json_stdout(&out);
     assert_eq!(v["function_error"], json!("Unhandled"));
     assert_eq!(v["error_type"], json!("ValueError"));
     assert_eq!(v["payload"]["errorMessage"], json!("cannot greet Bob"));
-    assert!(v["logs"].as_str().unwrap().contains("[ERROR] ValueError: cannot greet Bob"));
+    assert!(
+        v["logs"]
+            .as_str()
+            .unwrap()
+            .contains("[ERROR] ValueError: cannot greet Bob")
+    );
     assert!(v["duration_ms"].as_f64().is_some());
     assert!(v["init_duration_ms"].as_f64().is_some());
 }
@@ -117,7 +130,11 @@ fn invoke_reads_stdin_and_reports_function_errors_with_exit_1() {
 fn invoke_refuses_bad_events_and_unbuilt_functions_with_exit_2() {
     let p = built_project();
     p.write("bad.json", "{not json");
-    let out = p.slipway().args(["invoke", "greet", "--event", "bad.json"]).output().unwrap();
+    let out = p
+        .slipway()
+        .args(["invoke", "greet", "--event", "bad.json"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not JSON"));
 
@@ -131,14 +148,26 @@ fn invoke_refuses_bad_events_and_unbuilt_functions_with_exit_2() {
 fn a_function_built_for_another_architecture_is_refused() {
     let p = built_project();
     let manifest_path = p.join("dist/greet/manifest.json");
-    let mut manifest: Value = serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
-    let other = if std::env::consts::ARCH == "x86_64" { "arm64" } else { "x86_64" };
+    let mut manifest: Value =
+        serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    let other = if std::env::consts::ARCH == "x86_64" {
+        "arm64"
+    } else {
+        "x86_64"
+    };
     manifest["architecture"] = json!(other);
-    std::fs::write(&manifest_path, serde_json::to_vec_pretty(&manifest).unwrap()).unwrap();
+    std::fs::write(
+        &manifest_path,
+        serde_json::to_vec_pretty(&manifest).unwrap(),
+    )
+    .unwrap();
     let out = p.slipway().args(["invoke", "greet"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains(&format!("was built for {other}")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("was built for {other}")),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -146,7 +175,9 @@ fn event_prints_samples_with_options() {
     let p = Project::new();
     let out = p
         .slipway()
-        .args(["event", "s3-put", "--bucket", "uploads", "--key", "a b.txt", "--size", "9"])
+        .args([
+            "event", "s3-put", "--bucket", "uploads", "--key", "a b.txt", "--size", "9",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success());
@@ -158,13 +189,25 @@ fn event_prints_samples_with_options() {
     let out = p.slipway().args(["event", "--list"]).output().unwrap();
     let list = String::from_utf8_lossy(&out.stdout);
     for kind in [
-        "sqs", "s3-put", "function-url", "apigw-http", "apigw-rest", "dynamodb-stream",
-        "eventbridge-scheduled", "sns", "alexa-launch", "alexa-intent",
+        "sqs",
+        "s3-put",
+        "function-url",
+        "apigw-http",
+        "apigw-rest",
+        "dynamodb-stream",
+        "eventbridge-scheduled",
+        "sns",
+        "alexa-launch",
+        "alexa-intent",
     ] {
         assert!(list.contains(kind), "{kind} missing from {list}");
     }
 
-    let out = p.slipway().args(["event", "sqs", "--intent", "X"]).output().unwrap();
+    let out = p
+        .slipway()
+        .args(["event", "sqs", "--intent", "X"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--intent"));
 }
@@ -174,7 +217,16 @@ fn a_sample_event_feeds_invoke() {
     let p = built_project();
     let out = p
         .slipway()
-        .args(["event", "function-url", "--method", "POST", "--path", "/orders?x=1", "--body", "{\"qty\":2}"])
+        .args([
+            "event",
+            "function-url",
+            "--method",
+            "POST",
+            "--path",
+            "/orders?x=1",
+            "--body",
+            "{\"qty\":2}",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success());
@@ -184,7 +236,11 @@ fn a_sample_event_feeds_invoke() {
         .write_stdin(out.stdout)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let body: Value = serde_json::from_str(v["body"].as_str().unwrap()).unwrap();
     assert_eq!(body["method"], json!("POST"));
@@ -249,12 +305,25 @@ fn aws_cli_invokes_through_the_invoke_api() {
     let server = serve(&p, &[]);
     let out = aws(
         &[
-            "lambda", "invoke", "--endpoint-url", &server.url, "--function-name", "greet",
-            "--payload", r#"{"name": "Cli"}"#, "--log-type", "Tail", "ok.json",
+            "lambda",
+            "invoke",
+            "--endpoint-url",
+            &server.url,
+            "--function-name",
+            "greet",
+            "--payload",
+            r#"{"name": "Cli"}"#,
+            "--log-type",
+            "Tail",
+            "ok.json",
         ],
         p.path(),
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let meta: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(meta["StatusCode"], json!(200));
     assert_eq!(meta["ExecutedVersion"], json!("$LATEST"));
@@ -263,19 +332,32 @@ fn aws_cli_invokes_through_the_invoke_api() {
         .decode(meta["LogResult"].as_str().unwrap())
         .unwrap();
     let tail = String::from_utf8(tail).unwrap();
-    assert!(tail.contains("greeting Cli") && tail.contains("REPORT RequestId"), "{tail}");
+    assert!(
+        tail.contains("greeting Cli") && tail.contains("REPORT RequestId"),
+        "{tail}"
+    );
     let result: Value = serde_json::from_slice(&std::fs::read(p.join("ok.json")).unwrap()).unwrap();
     assert_eq!(result["greeting"], json!("hello Cli"));
 
     let out = aws(
         &[
-            "lambda", "invoke", "--endpoint-url", &server.url, "--function-name",
-            "arn:aws:lambda:us-east-1:123456789012:function:greet", "--payload",
-            r#"{"name": "X", "fail": true}"#, "err.json",
+            "lambda",
+            "invoke",
+            "--endpoint-url",
+            &server.url,
+            "--function-name",
+            "arn:aws:lambda:us-east-1:123456789012:function:greet",
+            "--payload",
+            r#"{"name": "X", "fail": true}"#,
+            "err.json",
         ],
         p.path(),
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let meta: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(meta["FunctionError"], json!("Unhandled"));
     let error: Value = serde_json::from_slice(&std::fs::read(p.join("err.json")).unwrap()).unwrap();
@@ -283,26 +365,64 @@ fn aws_cli_invokes_through_the_invoke_api() {
 
     let out = aws(
         &[
-            "lambda", "invoke", "--endpoint-url", &server.url, "--function-name", "greet",
-            "--invocation-type", "DryRun", "dry.json",
+            "lambda",
+            "invoke",
+            "--endpoint-url",
+            &server.url,
+            "--function-name",
+            "greet",
+            "--invocation-type",
+            "DryRun",
+            "dry.json",
         ],
         p.path(),
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(serde_json::from_slice::<Value>(&out.stdout).unwrap()["StatusCode"], json!(204));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()["StatusCode"],
+        json!(204)
+    );
 
     let out = aws(
         &[
-            "lambda", "invoke", "--endpoint-url", &server.url, "--function-name", "greet",
-            "--invocation-type", "Event", "--payload", r#"{"name": "Async"}"#, "event.json",
+            "lambda",
+            "invoke",
+            "--endpoint-url",
+            &server.url,
+            "--function-name",
+            "greet",
+            "--invocation-type",
+            "Event",
+            "--payload",
+            r#"{"name": "Async"}"#,
+            "event.json",
         ],
         p.path(),
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(serde_json::from_slice::<Value>(&out.stdout).unwrap()["StatusCode"], json!(202));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()["StatusCode"],
+        json!(202)
+    );
 
     let out = aws(
-        &["lambda", "invoke", "--endpoint-url", &server.url, "--function-name", "nope", "x.json"],
+        &[
+            "lambda",
+            "invoke",
+            "--endpoint-url",
+            &server.url,
+            "--function-name",
+            "nope",
+            "x.json",
+        ],
         p.path(),
     );
     assert!(!out.status.success());
@@ -325,10 +445,21 @@ fn curl(args: &[&str]) -> (u16, Vec<(String, String)>, Vec<u8>) {
         .args(args)
         .output()
         .expect("curl is installed");
-    assert!(out.status.success(), "curl failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "curl failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let head = std::fs::read_to_string(&headers_file).unwrap();
     let mut lines = head.lines();
-    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
     let headers = lines
         .filter_map(|l| l.split_once(": "))
         .map(|(k, v)| (k.to_ascii_lowercase(), v.trim().to_owned()))
@@ -337,7 +468,11 @@ fn curl(args: &[&str]) -> (u16, Vec<(String, String)>, Vec<u8>) {
 }
 
 fn header<'a>(headers: &'a [(String, String)], name: &str) -> Vec<&'a str> {
-    headers.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
+    headers
+        .iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .collect()
 }
 
 #[test]
@@ -350,12 +485,18 @@ fn curl_reaches_the_function_url_front() {
     let (status, headers, body) = curl(&[&format!("{base}/plain")]);
     assert_eq!(status, 200);
     assert_eq!(header(&headers, "content-type"), vec!["application/json"]);
-    assert_eq!(serde_json::from_slice::<Value>(&body).unwrap(), json!({"hello": "world"}));
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body).unwrap(),
+        json!({"hello": "world"})
+    );
 
     let (status, headers, body) = curl(&[&format!("{base}/cookies")]);
     assert_eq!(status, 201);
     assert_eq!(header(&headers, "x-custom"), vec!["yes"]);
-    assert_eq!(header(&headers, "set-cookie"), vec!["session=abc; HttpOnly", "theme=dark"]);
+    assert_eq!(
+        header(&headers, "set-cookie"),
+        vec!["session=abc; HttpOnly", "theme=dark"]
+    );
     assert_eq!(body, b"made");
 
     let (status, headers, body) = curl(&[&format!("{base}/binary")]);
@@ -364,7 +505,11 @@ fn curl_reaches_the_function_url_front() {
     assert_eq!(body, vec![137, 80, 78, 71, 0, 255]);
 
     let (status, _, body) = curl(&[
-        "-X", "PUT", "-H", "cookie: a=1; b=2", &format!("{base}/lambda-url/api/echo?k=v&k=w"),
+        "-X",
+        "PUT",
+        "-H",
+        "cookie: a=1; b=2",
+        &format!("{base}/lambda-url/api/echo?k=v&k=w"),
     ]);
     assert_eq!(status, 200);
     let echoed: Value = serde_json::from_slice(&body).unwrap();
@@ -378,8 +523,13 @@ fn curl_reaches_the_function_url_front() {
     let bin = dir.path().join("bin");
     std::fs::write(&bin, [0u8, 1, 254, 255]).unwrap();
     let (status, _, body) = curl(&[
-        "-X", "POST", "-H", "content-type: application/octet-stream",
-        "--data-binary", &format!("@{}", bin.display()), &format!("{base}/echo"),
+        "-X",
+        "POST",
+        "-H",
+        "content-type: application/octet-stream",
+        "--data-binary",
+        &format!("@{}", bin.display()),
+        &format!("{base}/echo"),
     ]);
     assert_eq!(status, 200);
     let echoed: Value = serde_json::from_slice(&body).unwrap();
@@ -404,13 +554,24 @@ impl Drop for Moto {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn moto() -> Moto {
     let port = free_port();
     let child = Process::new("python3")
-        .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
+        .args([
+            "-m",
+            "moto.server",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -418,7 +579,10 @@ fn moto() -> Moto {
     let url = format!("http://127.0.0.1:{port}");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(std::time::Instant::now() < deadline, "moto server did not start");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "moto server did not start"
+        );
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     Moto { child, url }
@@ -435,7 +599,11 @@ fn boto3(moto: &Moto, script: &str) -> Value {
         .env_remove("AWS_PROFILE")
         .output()
         .unwrap();
-    assert!(out.status.success(), "boto3 script failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "boto3 script failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
 }
 
@@ -446,7 +614,10 @@ fn runtime_packages_312() -> std::path::PathBuf {
     if dir.join("boto3").is_dir() {
         return dir;
     }
-    let pyenv_root = Process::new("pyenv").arg("root").output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+    let pyenv_root = Process::new("pyenv")
+        .arg("root")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
     let python = std::fs::read_dir(Path::new(&pyenv_root.unwrap_or_default()).join("versions"))
         .into_iter()
         .flatten()
@@ -457,18 +628,31 @@ fn runtime_packages_312() -> std::path::PathBuf {
     let staging = dir.with_extension("partial");
     let _ = std::fs::remove_dir_all(&staging);
     let out = Process::new(python)
-        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target"])
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--target",
+        ])
         .arg(&staging)
         .arg("boto3")
         .output()
         .unwrap();
-    assert!(out.status.success(), "pip install boto3 failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "pip install boto3 failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let _ = std::fs::rename(&staging, &dir);
     dir
 }
 
 fn copy_example(name: &str, into: &Project) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples").join(name);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples")
+        .join(name);
     for entry in ["slipway.toml", "src/app.py"] {
         into.write(entry, std::fs::read(root.join(entry)).unwrap());
     }
@@ -480,7 +664,11 @@ fn sqs_to_dynamodb_against_moto_with_a_poison_message_ending_in_the_dlq() {
     let p = Project::new();
     copy_example("sqs-to-dynamodb", &p);
     let out = p.slipway().args(["build", "--quiet"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let runtime = runtime_packages_312();
 
     let queue_url: String = boto3(
@@ -512,7 +700,16 @@ print(json.dumps(q))
     let exe = assert_cmd::cargo::cargo_bin("slipway");
     let mut child = Process::new(exe)
         .current_dir(p.path())
-        .args(["serve", "--port", "0", "--no-watch", "--sqs", &queue_url, "--endpoint-url", &moto.url])
+        .args([
+            "serve",
+            "--port",
+            "0",
+            "--no-watch",
+            "--sqs",
+            &queue_url,
+            "--endpoint-url",
+            &moto.url,
+        ])
         .arg("--runtime-packages")
         .arg(&runtime)
         .env("AWS_ACCESS_KEY_ID", "testing")
@@ -548,7 +745,10 @@ print(json.dumps({
         }
         if std::time::Instant::now() > deadline {
             let _ = child.kill();
-            panic!("timed out; state {state}\nserve log:\n{}", std::fs::read_to_string(&log_path).unwrap_or_default());
+            panic!(
+                "timed out; state {state}\nserve log:\n{}",
+                std::fs::read_to_string(&log_path).unwrap_or_default()
+            );
         }
         std::thread::sleep(std::time::Duration::from_millis(500));
     };
@@ -557,15 +757,29 @@ print(json.dumps({
     let log = std::fs::read_to_string(&log_path).unwrap();
     assert_eq!(
         state["items"],
-        json!([["1", "1.50"], ["2", "2.50"], ["3", "3.50"], ["4", "4.50"], ["5", "5.50"]]),
+        json!([
+            ["1", "1.50"],
+            ["2", "2.50"],
+            ["3", "3.50"],
+            ["4", "4.50"],
+            ["5", "5.50"]
+        ]),
         "{log}"
     );
     // Each good order was processed exactly once; the poison message was
     // tried maxReceiveCount times before SQS moved it to the DLQ.
     for i in 1..=5 {
-        assert_eq!(log.matches(&format!("stored order {i}\n")).count(), 1, "order {i}:\n{log}");
+        assert_eq!(
+            log.matches(&format!("stored order {i}\n")).count(),
+            1,
+            "order {i}:\n{log}"
+        );
     }
-    assert_eq!(log.matches("rejected: body is not JSON").count(), 2, "{log}");
+    assert_eq!(
+        log.matches("rejected: body is not JSON").count(),
+        2,
+        "{log}"
+    );
     let dead = boto3(
         &moto,
         r#"

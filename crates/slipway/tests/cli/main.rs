@@ -4,9 +4,9 @@
 mod support;
 
 mod build;
+mod dependencies;
+mod deploy;
 mod evidence;
 mod init;
-mod dependencies;
-mod scan;
 mod local;
-mod deploy;
+mod scan;

@@ -127,6 +127,7 @@ fn write_build(
         slipway_version: "test".into(),
         source_commit: None,
         source_date_epoch: 315532800,
+        evidence_time: None,
         dependencies: dists,
     };
     std::fs::write(
@@ -345,7 +346,14 @@ fn real_advisories_match_an_independent_reference() {
         "findings at or above `unknown` fail the gate"
     );
     assert_eq!(report["db"]["kind"], "folder");
-    assert_eq!(report["db"]["withdrawn"], 10);
+    // Every one of the 2,661 records is accounted for: loaded, withdrawn, or
+    // not parsed because it names none of the 8 shipped distributions.
+    let db = &report["db"];
+    let accounted = db["advisories"].as_u64().unwrap()
+        + db["withdrawn"].as_u64().unwrap()
+        + db["not_relevant"].as_u64().unwrap();
+    assert_eq!(accounted, 2661, "{db:#}");
+    assert!(db["not_relevant"].as_u64().unwrap() > 2000);
     assert_eq!(report["distributions_scanned"], 8);
     check_against_reference(&report);
 
@@ -663,7 +671,9 @@ fn reports_validate_against_their_schemas() {
         })).collect::<Vec<_>>(),
     });
     let sbom_path = p.join("dist/vulnerable/sbom.cdx.json");
-    std::fs::write(&sbom_path, serde_json::to_vec_pretty(&sbom).unwrap()).unwrap();
+    let sbom_bytes = serde_json::to_vec_pretty(&sbom).unwrap();
+    std::fs::write(&sbom_path, &sbom_bytes).unwrap();
+    let vex_path = p.join("dist/vulnerable/vex.cdx.json");
     let out = p
         .slipway()
         .args([
@@ -684,7 +694,12 @@ fn reports_validate_against_their_schemas() {
     let gitlab_path = p.join("gl-dependency-scanning-report.json");
     validate("sarif", &sarif_path);
     validate("gitlab", &gitlab_path);
-    validate("cyclonedx", &sbom_path);
+    validate("cyclonedx", &vex_path);
+    assert_eq!(
+        std::fs::read(&sbom_path).unwrap(),
+        sbom_bytes,
+        "the SBOM the provenance records is left as built"
+    );
 
     let n = report["findings"].as_array().unwrap().len();
     assert!(n >= 8, "{n}");
@@ -709,7 +724,9 @@ fn reports_validate_against_their_schemas() {
         .unwrap();
     assert_eq!(jinja["location"]["file"], "dist/vulnerable/manifest.json");
 
-    let bom: Value = serde_json::from_slice(&std::fs::read(&sbom_path).unwrap()).unwrap();
+    let bom: Value = serde_json::from_slice(&std::fs::read(&vex_path).unwrap()).unwrap();
+    assert_eq!(bom["serialNumber"], sbom["serialNumber"]);
+    assert_eq!(bom["version"], 2, "the same BOM, one version on");
     let vulns = bom["vulnerabilities"].as_array().unwrap();
     let only_vulnerable = report["findings"]
         .as_array()
@@ -743,9 +760,22 @@ fn reports_validate_against_their_schemas() {
         "the rest of the SBOM is kept"
     );
     assert!(
-        !p.join("dist/patched/sbom.cdx.json").exists(),
-        "no SBOM is invented"
+        !p.join("dist/patched/vex.cdx.json").exists(),
+        "no SBOM, no VEX: none is invented"
     );
+
+    // --sbom-in-place sets the key in the SBOM itself; it still validates.
+    let out = p
+        .slipway()
+        .args(["scan", "vulnerable", "--sbom-in-place", "--db"])
+        .arg(pypa_db())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    validate("cyclonedx", &sbom_path);
+    let merged: Value = serde_json::from_slice(&std::fs::read(&sbom_path).unwrap()).unwrap();
+    assert_eq!(merged["vulnerabilities"], bom["vulnerabilities"]);
+    assert_eq!(merged["version"], 1);
 }
 
 /// `python3 -m http.server` on 127.0.0.1, stopped when dropped.
@@ -891,6 +921,27 @@ fn online_mode_asks_the_configured_index() {
     assert_eq!(findings[0]["id"], "PYSEC-9999-1");
     assert_eq!(findings[0]["fixed_in"], "1.1");
     assert_eq!(code, 1);
+    // The index gives no CVSS vector; one comes from the offline database by alias.
+    let release = served.path().join("pypi/urllib3/1.26.4");
+    std::fs::create_dir_all(&release).unwrap();
+    std::fs::write(
+        release.join("json"),
+        r#"{"vulnerabilities": [{"id": "GHSA-v845-jxx5-vc9f", "aliases": ["CVE-2023-43804"], "details": "cookie leak", "fixed_in": ["1.26.17"]}]}"#,
+    )
+    .unwrap();
+    write_build(&p, "api", vec![dist("urllib3", "1.26.4", true, &[])], &[]);
+    let (code, report) = scan_code(&p, &["--db", "index", "--index-url", &server.url("simple")]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        report["findings"][0]["severity"], "high",
+        "CVSS 8.1 of PYSEC-2023-192 in the snapshot"
+    );
+    assert!(
+        report["db"]["severities_from"]
+            .as_str()
+            .unwrap()
+            .contains("bundled snapshot")
+    );
     // Through PIP_INDEX_URL, as the installer reads it.
     let out = p
         .slipway()

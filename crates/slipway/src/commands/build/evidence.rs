@@ -52,8 +52,11 @@ pub fn write(
 
     let mut entry_sha1 = BTreeMap::new();
     for artifact in manifest.artifacts() {
-        let digests = slipway_attest::archive::entry_digests(&dist_dir.join(&artifact.file))
-            .map_err(Failure::failed)?;
+        let digests = slipway_attest::archive::entry_digests(
+            &dist_dir.join(&artifact.file),
+            slipway_attest::archive::WithSha1::Yes,
+        )
+        .map_err(Failure::failed)?;
         entry_sha1.insert(
             artifact.file.clone(),
             digests.into_iter().map(|d| (d.path, d.sha1)).collect(),
@@ -157,11 +160,43 @@ fn external_parameters(function: &Function, project: &Project) -> serde_json::Va
     })
 }
 
-/// `path` relative to `root`, `/`-separated; the path itself when outside.
+/// `path` relative to `root`, `/`-separated, with `..` where it lies
+/// outside: never absolute, so the evidence does not depend on where the
+/// project is checked out.
 fn relative_to(path: &Path, root: &Path) -> String {
-    let rel = path.strip_prefix(root).unwrap_or(path);
-    rel.components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
+    use std::path::Component;
+    let path: Vec<Component> = path.components().collect();
+    let root: Vec<Component> = root.components().collect();
+    let common = path.iter().zip(&root).take_while(|(a, b)| a == b).count();
+    let ups = root[common..]
+        .iter()
+        .filter(|c| matches!(c, Component::Normal(_)))
+        .map(|_| "..".to_string());
+    let downs = path[common..]
+        .iter()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned());
+    ups.chain(downs).collect::<Vec<_>>().join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::relative_to;
+    use std::path::Path;
+
+    #[test]
+    fn paths_are_relative_even_outside_the_root() {
+        let root = Path::new("/work/project");
+        assert_eq!(
+            relative_to(Path::new("/work/project/requirements.txt"), root),
+            "requirements.txt"
+        );
+        assert_eq!(
+            relative_to(Path::new("/work/project/fn/req.txt"), root),
+            "fn/req.txt"
+        );
+        assert_eq!(
+            relative_to(Path::new("/work/shared/req.txt"), root),
+            "../shared/req.txt"
+        );
+    }
 }

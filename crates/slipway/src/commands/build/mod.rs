@@ -147,11 +147,19 @@ pub fn run(ctx: &Context, args: BuildArgs) -> Result<Status, Failure> {
         .as_deref()
         .map(Context::user_path)
         .unwrap_or_else(|| Context::default_out(&project));
-    let epoch = source_date_epoch()?;
+    let explicit_epoch = source_date_epoch()?;
     let progress = Progress::new(ctx);
     let mut reports = Vec::new();
     for function in functions {
-        let report = build_function(ctx, &project, function, &out, epoch, &args, &progress)?;
+        let report = build_function(
+            ctx,
+            &project,
+            function,
+            &out,
+            explicit_epoch,
+            &args,
+            &progress,
+        )?;
         for w in &report.warnings {
             progress.warn(&format!("{}: {w}", report.name));
         }
@@ -168,12 +176,20 @@ pub fn run(ctx: &Context, args: BuildArgs) -> Result<Status, Failure> {
     Ok(Status::Ok)
 }
 
-/// `SOURCE_DATE_EPOCH` (the reproducible-builds convention), or 1980-01-01.
-fn source_date_epoch() -> Result<i64, Failure> {
+/// The time evidence states: `SOURCE_DATE_EPOCH` when set, otherwise the
+/// source commit's time, otherwise the zip timestamp (1980-01-01).
+fn evidence_time(explicit_epoch: Option<i64>, function: &Function) -> i64 {
+    explicit_epoch
+        .or_else(|| slipway_package::git::commit_time(&function.source))
+        .unwrap_or(DOS_EPOCH)
+}
+
+/// `SOURCE_DATE_EPOCH` (the reproducible-builds convention) when set.
+fn source_date_epoch() -> Result<Option<i64>, Failure> {
     match std::env::var("SOURCE_DATE_EPOCH") {
-        Err(_) => Ok(DOS_EPOCH),
-        Ok(v) if v.trim().is_empty() => Ok(DOS_EPOCH),
-        Ok(v) => v.trim().parse::<i64>().ok().filter(|e| *e >= 0).ok_or_else(|| {
+        Err(_) => Ok(None),
+        Ok(v) if v.trim().is_empty() => Ok(None),
+        Ok(v) => v.trim().parse::<i64>().ok().filter(|e| *e >= 0).map(Some).ok_or_else(|| {
             Failure::input(miette::miette!(
                 code = "slipway::build::source_date_epoch",
                 help = "set it to whole seconds since 1970-01-01 UTC, e.g. `SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)`",
@@ -188,11 +204,12 @@ fn build_function(
     project: &Project,
     function: &Function,
     out: &Path,
-    epoch: i64,
+    explicit_epoch: Option<i64>,
     args: &BuildArgs,
     progress: &Progress,
 ) -> Result<FunctionReport, Failure> {
     let dist_dir = slipway_artifact::function_dist_dir(out, &function.name);
+    let epoch = explicit_epoch.unwrap_or(DOS_EPOCH);
     let mut warnings = checks::runtime_lifecycle(function);
 
     progress.stage(&format!("{}: selecting sources", function.name), None);
@@ -312,6 +329,7 @@ fn build_function(
             slipway_version: env!("CARGO_PKG_VERSION").to_string(),
             source_commit: source_commit.clone(),
             source_date_epoch: epoch,
+            evidence_time: Some(evidence_time(explicit_epoch, function)),
             dependencies: installed.distributions,
         };
         write_file(&staging.join(MANIFEST_FILE_NAME), &manifest.to_json())?;
