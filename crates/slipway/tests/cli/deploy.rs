@@ -300,6 +300,20 @@ fn drift_reports_out_of_band_changes_and_fix_reverts_them() {
     // Environment values may be secrets: only names are reported.
     assert!(!String::from_utf8_lossy(&out.stdout).contains("hacked"));
 
+    // `slipway verify --deployed` sees the same drift, beside the file checks.
+    let out = run(
+        slipway_aws(&p, &moto.url).args(["verify", "--deployed", "--format", "json"]),
+        1,
+        &mut transcript,
+    );
+    let verify = json_stdout(&out);
+    assert_eq!(verify["ok"], false);
+    assert_eq!(
+        verify["functions"][0]["ok"], true,
+        "the built files are fine"
+    );
+    assert_eq!(verify["deployed"]["ok"], false);
+
     let human = run(
         slipway_aws(&p, &moto.url).args(["drift"]),
         1,
@@ -314,6 +328,11 @@ fn drift_reports_out_of_band_changes_and_fix_reverts_them() {
     );
     run(
         slipway_aws(&p, &moto.url).args(["drift"]),
+        0,
+        &mut transcript,
+    );
+    run(
+        slipway_aws(&p, &moto.url).args(["verify", "--deployed"]),
         0,
         &mut transcript,
     );
