@@ -1412,3 +1412,40 @@ fn a_concurrent_change_is_reported_not_overwritten() {
         "nothing was published over the other change"
     );
 }
+
+/// A GitLab job gets AWS credentials from its OIDC token: `AWS_ROLE_ARN` and
+/// `AWS_WEB_IDENTITY_TOKEN_FILE`, exchanged with STS (moto's, here).
+#[test]
+fn web_identity_credentials_come_from_sts() {
+    let moto = Moto::start().with_role();
+    let proxy = Proxy::start(moto.port);
+    let p = project("");
+    build(&p, APP_V1);
+    let token =
+        "eyJhbGciOiJub25lIn0.eyJzdWIiOiJwcm9qZWN0X3BhdGg6Z3JvdXAvYXBwIn0.c2xpcHdheS10b2tlbg";
+    p.write("oidc-token", token);
+    let mut transcript = Vec::new();
+    run(
+        slipway_aws(&p, &proxy.url)
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env("AWS_CONFIG_FILE", p.join("no-config"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", p.join("no-credentials"))
+            .env("AWS_ROLE_ARN", ROLE)
+            .env("AWS_WEB_IDENTITY_TOKEN_FILE", p.join("oidc-token"))
+            .env("AWS_ROLE_SESSION_NAME", "gitlab-job")
+            .args(["deploy", "-vvv"]),
+        0,
+        &mut transcript,
+    );
+    let sts: Vec<_> = proxy
+        .seen()
+        .into_iter()
+        .filter(|s| s.body_start.contains("Action=AssumeRoleWithWebIdentity"))
+        .collect();
+    assert_eq!(sts.len(), 1, "{:?}", proxy.seen());
+    assert_eq!(versions(&moto, "hello"), ["1"]);
+    let text = String::from_utf8_lossy(&transcript);
+    assert!(!text.contains(token), "the OIDC token leaked into output");
+    assert_no_credentials(&transcript, &p);
+}

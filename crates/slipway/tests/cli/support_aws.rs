@@ -206,6 +206,8 @@ pub struct Seen {
     pub path: String,
     /// `X-Amz-Target` for JSON-protocol services (SQS).
     pub target: Option<String>,
+    /// The start of the body, for form-encoded (query protocol) calls such as STS.
+    pub body_start: String,
     pub fault: Option<Fault>,
 }
 
@@ -420,6 +422,8 @@ fn serve(
         method,
         path,
         target,
+        body_start: String::from_utf8_lossy(&request.body[..request.body.len().min(256)])
+            .into_owned(),
         fault: None,
     };
     let hold = {
