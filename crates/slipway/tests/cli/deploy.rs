@@ -1449,3 +1449,46 @@ fn web_identity_credentials_come_from_sts() {
     assert!(!text.contains(token), "the OIDC token leaked into output");
     assert_no_credentials(&transcript, &p);
 }
+
+/// Region and credentials from a named profile, the endpoint from slipway.toml.
+#[test]
+fn a_profile_and_the_aws_table_configure_the_clients() {
+    let moto = Moto::start().with_role();
+    let p = project("");
+    let toml = std::fs::read_to_string(p.join("slipway.toml")).unwrap();
+    p.write(
+        "slipway.toml",
+        format!("{toml}\n[aws]\nendpoint_url = \"{}\"\n", moto.url),
+    );
+    build(&p, APP_V1);
+    p.write("aws/config", format!("[profile ci]\nregion = {REGION}\n"));
+    p.write(
+        "aws/credentials",
+        format!("[ci]\naws_access_key_id = {ACCESS_KEY}\naws_secret_access_key = {SECRET_KEY}\n"),
+    );
+    let mut transcript = Vec::new();
+    let isolated = |cmd: &mut assert_cmd::Command| {
+        cmd.env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_REGION")
+            .env_remove("AWS_DEFAULT_REGION")
+            .env_remove("AWS_ENDPOINT_URL")
+            .env("AWS_CONFIG_FILE", p.join("aws/config"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", p.join("aws/credentials"));
+    };
+    let mut without = slipway_aws(&p, "unused");
+    isolated(&mut without);
+    let out = run(without.arg("deploy"), 2, &mut transcript);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no AWS region configured"));
+
+    let mut with = slipway_aws(&p, "unused");
+    isolated(&mut with);
+    let out = run(
+        with.args(["deploy", "--profile", "ci", "--format", "json"]),
+        0,
+        &mut transcript,
+    );
+    assert_eq!(json_stdout(&out)["functions"][0]["region"], REGION);
+    assert_eq!(versions(&moto, "hello"), ["1"]);
+    assert_no_credentials(&transcript, &p);
+}
