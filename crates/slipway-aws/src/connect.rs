@@ -25,6 +25,8 @@ pub struct Aws {
     pub s3: aws_sdk_s3::Client,
     pub sqs: aws_sdk_sqs::Client,
     pub signer: aws_sdk_signer::Client,
+    /// Used only by `--create-role`.
+    pub iam: aws_sdk_iam::Client,
     pub region: String,
 }
 
@@ -64,6 +66,7 @@ pub async fn connect(options: &ConnectOptions) -> Result<Aws, AwsError> {
         s3: aws_sdk_s3::Client::from_conf(s3_config),
         sqs: aws_sdk_sqs::Client::new(&shared),
         signer: aws_sdk_signer::Client::new(&shared),
+        iam: aws_sdk_iam::Client::new(&shared),
         region,
     })
 }
@@ -75,6 +78,7 @@ impl Aws {
         s3: aws_sdk_s3::Client,
         sqs: aws_sdk_sqs::Client,
         signer: aws_sdk_signer::Client,
+        iam: aws_sdk_iam::Client,
         region: &str,
     ) -> Aws {
         Aws {
@@ -82,6 +86,7 @@ impl Aws {
             s3,
             sqs,
             signer,
+            iam,
             region: region.to_string(),
         }
     }

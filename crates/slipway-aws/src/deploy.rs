@@ -19,7 +19,7 @@ use crate::error::code_of;
 use crate::live::{self, LiveFunction};
 use crate::retry::{BUSY, retrying};
 use crate::settings::{Difference, Settings};
-use crate::{Artifact, Aws, AwsError, signing, triggers};
+use crate::{Artifact, Aws, AwsError, layers, roles, signing, triggers};
 
 /// Choices the command line makes for a deploy.
 #[derive(Debug, Clone, Default)]
@@ -28,6 +28,8 @@ pub struct DeployOptions {
     pub canary_percent: Option<f64>,
     /// The date the runtime lifecycle is judged on (today, normally).
     pub today: Option<time::Date>,
+    /// Create a minimal execution role for a new function that names none.
+    pub create_role: bool,
 }
 
 /// What a deploy did.
@@ -145,6 +147,30 @@ pub async fn deploy(
 
     steps(&format!("{name}: reading the live function"));
     let existing = live::get_function(aws, name, None).await?;
+    // What AWS would refuse for a new function is refused before any write.
+    if existing.is_none() {
+        check_lifecycle(function, Some(true), today)?;
+        if function.role.is_none() && !options.create_role {
+            return Err(AwsError::MissingRole {
+                function: name.to_string(),
+            });
+        }
+    }
+
+    // The dependencies layer next: the function's configuration names its version.
+    let mut layer_changes = Vec::new();
+    let with_layer;
+    let function = match layers::ensure(aws, function, artifact, &mut layer_changes, steps).await? {
+        None => function,
+        Some(arn) => {
+            let mut f = function.clone();
+            f.layers.insert(0, arn);
+            with_layer = f;
+            &with_layer
+        }
+    };
+    outcome.changes.extend(layer_changes);
+
     let signing = signing::prepare(aws, function, artifact, existing.as_ref(), steps).await?;
     let expected_code = signing
         .as_ref()
@@ -154,12 +180,12 @@ pub async fn deploy(
 
     let current = match existing {
         None => {
-            check_lifecycle(function, Some(true), today)?;
             let created = create(
                 aws,
                 function,
                 artifact,
                 signing.as_ref(),
+                options.create_role,
                 &mut outcome,
                 steps,
             )
@@ -359,10 +385,36 @@ pub(crate) async fn upload(
     changes: &mut Vec<String>,
     steps: Steps<'_>,
 ) -> Result<Option<String>, AwsError> {
+    let record = &artifact.manifest.artifact;
+    upload_file(
+        aws,
+        function,
+        &artifact.zip,
+        record,
+        bucket,
+        key,
+        changes,
+        steps,
+    )
+    .await
+}
+
+/// Puts `zip` (described by `record`) at `key` unless an object of that size is already there.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn upload_file(
+    aws: &Aws,
+    function: &Function,
+    zip: &std::path::Path,
+    record: &slipway_artifact::ArtifactRecord,
+    bucket: &str,
+    key: &str,
+    changes: &mut Vec<String>,
+    steps: Steps<'_>,
+) -> Result<Option<String>, AwsError> {
     let name = function.name.as_str();
     let head = aws.s3.head_object().bucket(bucket).key(key).send().await;
     match head {
-        Ok(h) if h.content_length() == Some(artifact.manifest.artifact.zipped_size as i64) => {
+        Ok(h) if h.content_length() == Some(record.zipped_size as i64) => {
             steps(&format!("{name}: s3://{bucket}/{key} already uploaded"));
             return Ok(h.version_id().map(str::to_string));
         }
@@ -371,10 +423,10 @@ pub(crate) async fn upload(
         Err(e) => return Err(AwsError::api("HeadObject", name, e)),
     }
     steps(&format!("{name}: uploading to s3://{bucket}/{key}"));
-    let body = aws_sdk_s3::primitives::ByteStream::from_path(&artifact.zip)
+    let body = aws_sdk_s3::primitives::ByteStream::from_path(zip)
         .await
         .map_err(|e| AwsError::Read {
-            path: artifact.zip.clone(),
+            path: zip.to_path_buf(),
             source: std::io::Error::other(e),
         })?;
     let put = aws
@@ -383,7 +435,7 @@ pub(crate) async fn upload(
         .bucket(bucket)
         .key(key)
         .body(body)
-        .checksum_sha256(artifact.code_sha256())
+        .checksum_sha256(&record.code_sha256)
         .content_type("application/zip")
         .send()
         .await
@@ -397,13 +449,20 @@ async fn create(
     function: &Function,
     artifact: &Artifact,
     signed: Option<&signing::Signed>,
+    create_role: bool,
     outcome: &mut DeployOutcome,
     steps: Steps<'_>,
 ) -> Result<FunctionConfiguration, AwsError> {
     let name = function.name.as_str();
-    let role = function.role.clone().ok_or_else(|| AwsError::MissingRole {
-        function: name.to_string(),
-    })?;
+    let (role, fresh_role) = match (&function.role, create_role) {
+        (Some(role), _) => (role.clone(), false),
+        (None, true) => roles::ensure(aws, function, &mut outcome.changes, steps).await?,
+        (None, false) => {
+            return Err(AwsError::MissingRole {
+                function: name.to_string(),
+            });
+        }
+    };
     let code = code_for(aws, function, artifact, signed, outcome, steps).await?;
     steps(&format!("{name}: creating the function"));
     let desired = Settings::desired(function);
@@ -458,6 +517,17 @@ async fn create(
                     return Err(AwsError::api("CreateFunction", name, e));
                 }
                 tokio::time::sleep(Duration::from_millis(250 * attempt)).await;
+            }
+            // A role IAM created seconds ago is not assumable everywhere yet.
+            Err(e)
+                if fresh_role
+                    && attempt < 12
+                    && e.as_service_error()
+                        .and_then(|s| aws_sdk_lambda::error::ProvideErrorMetadata::message(s))
+                        .is_some_and(|m| m.contains("cannot be assumed")) =>
+            {
+                steps(&format!("{name}: waiting for the new role to reach Lambda"));
+                tokio::time::sleep(Duration::from_secs(2)).await;
             }
             Err(e) => return Err(AwsError::api("CreateFunction", name, e)),
         }

@@ -7,7 +7,7 @@ use slipway_config::Function;
 use crate::live;
 use crate::retry::{BUSY, retrying};
 use crate::settings::{Difference, Settings};
-use crate::{Artifact, Aws, AwsError, DeployRecord, triggers};
+use crate::{Artifact, Aws, AwsError, DeployRecord, layers, triggers};
 
 /// How one live function compares with its desired state.
 #[derive(Debug, Clone, Serialize)]
@@ -66,7 +66,18 @@ pub async fn compare(
             current.code_sha256(),
         ));
     }
-    diffs.extend(Settings::desired(function).differences(&Settings::live(&current.config)));
+    let mut desired = Settings::desired(function);
+    if let Some(record) = artifact.and_then(|a| a.manifest.layer.as_ref()) {
+        match layers::find(aws, function, record).await? {
+            Some(arn) => desired.layers.insert(0, arn),
+            None => diffs.push(Difference::new(
+                "dependencies layer",
+                format!("{} published", layers::layer_name(function)),
+                "this build's layer is not published",
+            )),
+        }
+    }
+    diffs.extend(desired.differences(&Settings::live(&current.config)));
     for (k, v) in &function.tags {
         match current.tags.get(k) {
             Some(have) if have == v => {}

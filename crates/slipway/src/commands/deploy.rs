@@ -10,6 +10,9 @@ use slipway_aws::{Action, AliasOutcome, Artifact, DeployOptions, DeployOutcome, 
 use super::deployed::{
     AwsArgs, DeployedArgs, DeployedReport, aws_failure, runtime, verify_deployed,
 };
+use slipway_attest::TrustedKeys;
+use slipway_attest::verify::{CheckStatus, verify_function};
+
 use crate::context::Context;
 use crate::output::{Failure, Render, Status, emit};
 use crate::progress::Progress;
@@ -36,12 +39,18 @@ pub struct DeployArgs {
     #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
     pub canary: Option<f64>,
 
+    /// Public keys or an allowed_signers file whose signatures the artifacts must carry
+    /// (repeatable); required when slipway.toml sets `require_signature = true`
+    #[arg(long, value_name = "FILE")]
+    pub trusted_keys: Vec<PathBuf>,
+
     /// Also write what was deployed as KEY=value lines (a GitLab `dotenv` report)
     #[arg(long, value_name = "FILE")]
     pub dotenv: Option<PathBuf>,
 
-    /// Create a minimal execution role when a new function has no `role` (not in this build:
-    /// slipway deploys with the external role ARN from slipway.toml)
+    /// For a new function without `role` in slipway.toml, create a minimal execution role
+    /// (`slipway-<function>-exec`: trusted by Lambda, AWSLambdaBasicExecutionRole only).
+    /// Without it slipway never creates roles
     #[arg(long)]
     pub create_role: bool,
 }
@@ -83,6 +92,10 @@ pub struct DriftArgs {
     /// Deploy the drifted functions again so the live state matches the desired one
     #[arg(long)]
     pub fix: bool,
+
+    /// Keys the artifacts' signatures must verify with before `--fix` deploys them (repeatable)
+    #[arg(long, value_name = "FILE")]
+    pub trusted_keys: Vec<PathBuf>,
 }
 
 /// Delete a function, its versions, aliases and triggers from AWS Lambda.
@@ -153,13 +166,6 @@ impl Render for DeployReport {
 pub fn run(ctx: &Context, args: DeployArgs) -> Result<Status, Failure> {
     let project = ctx.project()?;
     let functions = project.select(&args.functions)?;
-    if args.create_role {
-        return Err(Failure::input(miette::miette!(
-            code = "slipway::deploy::create_role",
-            help = "create the execution role with your infrastructure tooling and set `role = \"arn:aws:iam::ACCOUNT:role/NAME\"` in slipway.toml",
-            "`--create-role` is not available in this build"
-        )));
-    }
     let out = args
         .out
         .as_deref()
@@ -167,10 +173,11 @@ pub fn run(ctx: &Context, args: DeployArgs) -> Result<Status, Failure> {
         .unwrap_or_else(|| Context::default_out(&project));
 
     // Local checks first: nothing leaves the machine unless every artifact is sound.
+    let trusted = trusted_keys(&args.trusted_keys)?;
     let mut artifacts = Vec::new();
     for f in &functions {
         let artifact = Artifact::load(f, &out).map_err(aws_failure)?;
-        check_artifact(f, &artifact)?;
+        check_artifact(f, &artifact, trusted.as_ref())?;
         artifacts.push(artifact);
     }
 
@@ -179,6 +186,7 @@ pub fn run(ctx: &Context, args: DeployArgs) -> Result<Status, Failure> {
     let options = DeployOptions {
         canary_percent: args.canary,
         today: None,
+        create_role: args.create_role,
     };
     let rt = runtime()?;
     let deployed = rt.block_on(async {
@@ -217,32 +225,52 @@ pub fn run(ctx: &Context, args: DeployArgs) -> Result<Status, Failure> {
     Ok(Status::Ok)
 }
 
-/// The check before any upload. The full `slipway verify` (entries, SBOMs,
-/// provenance, signatures) belongs to the evidence stage; until deploy calls
-/// it, this checks the zip against its manifest and, when slipway.toml sets
-/// `require_signature`, that a signature sits beside the zip.
-fn check_artifact(function: &slipway_config::Function, artifact: &Artifact) -> Result<(), Failure> {
+/// The check before any upload: the same checks as `slipway verify` (zip and
+/// entries against the manifest, SHA256SUMS, SBOMs, provenance, and with
+/// trusted keys the signatures). A failed check, or an unsigned artifact
+/// when slipway.toml sets `require_signature`, stops the deploy before any
+/// call to AWS.
+fn check_artifact(
+    function: &slipway_config::Function,
+    artifact: &Artifact,
+    trusted: Option<&TrustedKeys>,
+) -> Result<(), Failure> {
     artifact.check(function).map_err(aws_failure)?;
-    if function.require_signature {
-        let signature = artifact.zip.with_file_name(format!(
-            "{}.sig",
-            artifact
-                .zip
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-        ));
-        if !signature.is_file() {
-            return Err(Failure::failed(miette::miette!(
-                code = "slipway::deploy::unsigned",
-                help = "sign it with `slipway sign {}` first, or set `require_signature = false`",
-                "`{}` requires a signature but {} is missing",
-                function.name,
-                signature.display()
-            )));
-        }
+    if function.require_signature && trusted.is_none() {
+        return Err(Failure::input(miette::miette!(
+            code = "slipway::deploy::require_signature",
+            help = "pass `--trusted-keys FILE` (public keys or an allowed_signers file) so the signature can be checked",
+            "`{}` sets `require_signature = true`, but no trusted keys were given to check its signature",
+            function.name
+        )));
     }
-    Ok(())
+    let failed: Vec<String> = verify_function(&artifact.dir, &artifact.manifest, trusted)
+        .into_iter()
+        .filter(|c| c.status == CheckStatus::Failed)
+        .map(|c| format!("{} ({}): {}", c.check, c.target, c.message))
+        .collect();
+    if failed.is_empty() {
+        return Ok(());
+    }
+    let help = format!(
+        "run `slipway verify {}` for the details; rebuild (and sign) the function, then deploy again",
+        function.name
+    );
+    Err(Failure::failed(miette::miette!(
+        code = "slipway::deploy::unverified",
+        help = help,
+        "`{}` failed verification, nothing was deployed:\n  {}",
+        function.name,
+        failed.join("\n  ")
+    )))
+}
+
+fn trusted_keys(paths: &[PathBuf]) -> Result<Option<TrustedKeys>, Failure> {
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    let paths: Vec<PathBuf> = paths.iter().map(|p| Context::user_path(p)).collect();
+    Ok(Some(TrustedKeys::read(&paths)?))
 }
 
 #[derive(Debug, Serialize)]
@@ -302,9 +330,13 @@ pub fn run_rollback(ctx: &Context, args: AliasArgs) -> Result<Status, Failure> {
 
 #[derive(Debug, Serialize)]
 struct DriftReport {
+    /// No drift, or `--fix` reconciled it.
     ok: bool,
-    #[serde(flatten)]
+    /// Some live function differed from its desired state when compared.
+    drifted: bool,
+    #[serde(skip)]
     drift: DeployedReport,
+    functions: Vec<slipway_aws::FunctionDrift>,
     /// Functions deployed again by `--fix`.
     fixed: Vec<DeployOutcome>,
 }
@@ -318,7 +350,7 @@ impl Render for DriftReport {
                 writeln!(out, "  {change}")?;
             }
         }
-        if self.drift.ok() {
+        if !self.drifted {
             writeln!(out, "no drift")?;
         }
         Ok(())
@@ -339,6 +371,7 @@ pub fn run_drift(ctx: &Context, args: DriftArgs) -> Result<Status, Failure> {
     let drift = verify_deployed(ctx, &project, &args.functions, &out, &deployed_args)?;
     let mut fixed = Vec::new();
     if args.fix && !drift.ok() {
+        let trusted = trusted_keys(&args.trusted_keys)?;
         let progress = Progress::new(ctx);
         let steps = |m: &str| progress.stage(m, None);
         let rt = runtime()?;
@@ -350,7 +383,7 @@ pub fn run_drift(ctx: &Context, args: DriftArgs) -> Result<Status, Failure> {
             for f in drift.functions.iter().filter(|f| !f.in_sync()) {
                 let function = &project.functions[&f.function];
                 let artifact = Artifact::load(function, &out).map_err(aws_failure)?;
-                check_artifact(function, &artifact)?;
+                check_artifact(function, &artifact, trusted.as_ref())?;
                 let outcome = slipway_aws::deploy(
                     &aws,
                     function,
@@ -369,7 +402,14 @@ pub fn run_drift(ctx: &Context, args: DriftArgs) -> Result<Status, Failure> {
         })?;
     }
     let ok = drift.ok() || args.fix;
-    emit(ctx, &DriftReport { ok, drift, fixed })?;
+    let report = DriftReport {
+        ok,
+        drifted: !drift.ok(),
+        functions: drift.functions.clone(),
+        drift,
+        fixed,
+    };
+    emit(ctx, &report)?;
     Ok(if ok { Status::Ok } else { Status::CheckFailed })
 }
 

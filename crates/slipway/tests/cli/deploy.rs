@@ -26,8 +26,10 @@ fn project(extra: &str) -> Project {
     p
 }
 
+/// Writes the handler and builds it with `slipway build`.
 fn build(p: &Project, app: &str) -> slipway_artifact::Manifest {
-    build_artifact(p, "hello", "python3.12", "app.handler", &[("app.py", app)])
+    p.write("src/app.py", app);
+    slipway_build(p, "hello")
 }
 
 /// Runs a command, checks its exit code, and keeps its output for the credentials check.
@@ -109,7 +111,7 @@ fn deploy_creates_proves_then_changes_nothing_then_publishes_one_version() {
     let mut transcript = Vec::new();
 
     let out = run(
-        slipway_aws(&p, &proxy.url).args(["deploy", "--format", "json", "-vv"]),
+        slipway_aws(&p, &proxy.url).args(["deploy", "--format", "json", "-vvv"]),
         0,
         &mut transcript,
     );
@@ -298,6 +300,20 @@ fn drift_reports_out_of_band_changes_and_fix_reverts_them() {
     // Environment values may be secrets: only names are reported.
     assert!(!String::from_utf8_lossy(&out.stdout).contains("hacked"));
 
+    // `slipway verify --deployed` sees the same drift, beside the file checks.
+    let out = run(
+        slipway_aws(&p, &moto.url).args(["verify", "--deployed", "--format", "json"]),
+        1,
+        &mut transcript,
+    );
+    let verify = json_stdout(&out);
+    assert_eq!(verify["ok"], false);
+    assert_eq!(
+        verify["functions"][0]["ok"], true,
+        "the built files are fine"
+    );
+    assert_eq!(verify["deployed"]["ok"], false);
+
     let human = run(
         slipway_aws(&p, &moto.url).args(["drift"]),
         1,
@@ -312,6 +328,11 @@ fn drift_reports_out_of_band_changes_and_fix_reverts_them() {
     );
     run(
         slipway_aws(&p, &moto.url).args(["drift"]),
+        0,
+        &mut transcript,
+    );
+    run(
+        slipway_aws(&p, &moto.url).args(["verify", "--deployed"]),
         0,
         &mut transcript,
     );
@@ -425,7 +446,7 @@ fn a_retired_runtime_is_refused_before_any_call() {
         "slipway.toml",
         format!("[functions.old]\nsource = \"src\"\nhandler = \"app.handler\"\nruntime = \"python3.9\"\nrole = \"{ROLE}\"\n"),
     );
-    build_artifact(&p, "old", "python3.9", "app.handler", &[("app.py", APP_V1)]);
+    slipway_build(&p, "old");
     let out = slipway_aws(&p, &proxy.url)
         .args(["deploy"])
         .output()
@@ -472,7 +493,11 @@ fn a_tampered_zip_never_leaves_the_machine() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("does not match its manifest"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("does not match its manifest") || err.contains("failed verification"),
+        "{err}"
+    );
     assert!(proxy.seen().is_empty());
 }
 
@@ -1024,6 +1049,9 @@ fn a_deploy_killed_at_any_call_converges_on_rerun_without_duplicate_versions() {
         &mut transcript,
     );
     let update_calls = proxy.seen().len();
+    eprintln!(
+        "interrupted a create at each of {create_calls} calls and an update at each of {update_calls} calls"
+    );
     for index in 0..update_calls {
         moto.reset();
         build(&p, APP_V1);
@@ -1040,4 +1068,427 @@ fn a_deploy_killed_at_any_call_converges_on_rerun_without_duplicate_versions() {
         );
         assert_converged(&moto, &p, &proxy, &["1", "2"], &v2.artifact.code_sha256);
     }
+}
+
+#[test]
+fn code_goes_through_s3_under_its_digest_once() {
+    let moto = Moto::start().with_role();
+    let proxy = Proxy::start(moto.port);
+    moto.aws(&["s3api", "create-bucket", "--bucket", "slipway-artifacts"]);
+    let p = project("s3_bucket = \"slipway-artifacts\"\ns3_prefix = \"lambda/\"\n");
+    let v1 = build(&p, APP_V1);
+    let mut transcript = Vec::new();
+    let out = run(
+        slipway_aws(&p, &proxy.url).args(["deploy", "--format", "json"]),
+        0,
+        &mut transcript,
+    );
+    let key = format!("lambda/hello/{}.zip", v1.artifact.sha256);
+    assert_eq!(
+        json_stdout(&out)["functions"][0]["s3_location"],
+        format!("s3://slipway-artifacts/{key}")
+    );
+    let head = moto.aws(&[
+        "s3api",
+        "head-object",
+        "--bucket",
+        "slipway-artifacts",
+        "--key",
+        &key,
+    ]);
+    assert_eq!(head["ContentLength"], v1.artifact.zipped_size);
+    let live = moto.aws(&["lambda", "get-function", "--function-name", "hello"]);
+    assert_eq!(
+        live["Configuration"]["CodeSha256"],
+        v1.artifact.code_sha256.as_str()
+    );
+
+    // The function is changed behind slipway's back; the redeploy finds the
+    // object already in S3 and only points Lambda at it again.
+    let other = p.join("other.zip");
+    std::fs::write(&other, make_zip("x = 1\n")).unwrap();
+    moto.aws(&[
+        "lambda",
+        "update-function-code",
+        "--function-name",
+        "hello",
+        "--zip-file",
+        &format!("fileb://{}", other.display()),
+    ]);
+    proxy.clear();
+    run(
+        slipway_aws(&p, &proxy.url).args(["deploy"]),
+        0,
+        &mut transcript,
+    );
+    let puts: Vec<_> = proxy
+        .writes()
+        .into_iter()
+        .filter(|s| !s.is_lambda())
+        .collect();
+    assert!(puts.is_empty(), "uploaded again: {puts:?}");
+    let live = moto.aws(&["lambda", "get-function", "--function-name", "hello"]);
+    assert_eq!(
+        live["Configuration"]["CodeSha256"],
+        v1.artifact.code_sha256.as_str()
+    );
+}
+
+#[test]
+fn the_dependencies_layer_is_published_once_and_attached_first() {
+    use slipway_python::testing::{LocalIndex, WheelSpec};
+    let index = LocalIndex::start();
+    index.add_wheel(
+        &WheelSpec::new("wordlist", "1.0", "py3-none-any")
+            .file("wordlist/__init__.py", "WORDS = ['hello']\n"),
+    );
+    let moto = Moto::start().with_role();
+    let proxy = Proxy::start(moto.port);
+    let p = project("requirements = \"requirements.txt\"\nlayer = true\n");
+    let toml = std::fs::read_to_string(p.join("slipway.toml")).unwrap();
+    p.write(
+        "slipway.toml",
+        format!("[python]\nindex_url = \"{}\"\n\n{toml}", index.url()),
+    );
+    p.write("requirements.txt", "wordlist\n");
+    let manifest = build(&p, APP_V1);
+    let layer = manifest.layer.expect("a layer was built");
+    let mut transcript = Vec::new();
+    run(
+        slipway_aws(&p, &proxy.url).args(["deploy"]),
+        0,
+        &mut transcript,
+    );
+    let live = moto.aws(&["lambda", "get-function", "--function-name", "hello"]);
+    let arn = live["Configuration"]["Layers"][0]["Arn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(arn.contains(":layer:hello-dependencies:1"), "{arn}");
+    let version = moto.aws(&[
+        "lambda",
+        "get-layer-version",
+        "--layer-name",
+        "hello-dependencies",
+        "--version-number",
+        "1",
+    ]);
+    assert_eq!(version["Content"]["CodeSha256"], layer.code_sha256.as_str());
+    proxy.clear();
+    run(
+        slipway_aws(&p, &proxy.url).args(["deploy"]),
+        0,
+        &mut transcript,
+    );
+    assert_eq!(proxy.writes().len(), 0, "{:?}", proxy.writes());
+    let versions = moto.aws(&[
+        "lambda",
+        "list-layer-versions",
+        "--layer-name",
+        "hello-dependencies",
+    ]);
+    assert_eq!(versions["LayerVersions"].as_array().unwrap().len(), 1);
+    run(
+        slipway_aws(&p, &moto.url).args(["drift"]),
+        0,
+        &mut transcript,
+    );
+}
+
+#[test]
+fn a_failed_proof_moves_the_alias_back() {
+    let moto = Moto::start().with_role();
+    let proxy = Proxy::start(moto.port);
+    let p = project("");
+    build(&p, APP_V1);
+    let mut transcript = Vec::new();
+    run(
+        slipway_aws(&p, &proxy.url).args(["deploy"]),
+        0,
+        &mut transcript,
+    );
+    let v2 = build(&p, APP_V2);
+    // Lambda will seem to run other code for version 2 when slipway checks.
+    let code = &v2.artifact.code_sha256;
+    let other: String = code.chars().rev().collect();
+    proxy.rewrite("Qualifier=2", code, &other);
+    let out = run(
+        slipway_aws(&p, &proxy.url).args(["deploy"]),
+        1,
+        &mut transcript,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    let err = err.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(err.contains("the live code is not the built code"), "{err}");
+    assert!(err.contains("moved back to version 1"), "{err}");
+    assert_eq!(alias_version(&moto, "hello", "live"), "1");
+}
+
+#[test]
+fn require_signature_deploys_only_artifacts_signed_by_a_trusted_key() {
+    let moto = Moto::start().with_role();
+    let proxy = Proxy::start(moto.port);
+    let p = project("require_signature = true\n");
+    let keygen = |name: &str| {
+        let key = p.join(&format!("keys/{name}"));
+        let out = p
+            .slipway()
+            .args([
+                "keygen",
+                "--type",
+                "ed25519",
+                "--identity",
+                "release@example",
+                "--out",
+            ])
+            .arg(&key)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        key
+    };
+    let release = keygen("release");
+    std::fs::copy(p.join("keys/allowed_signers"), p.join("trusted")).unwrap();
+    let intruder = keygen("intruder");
+    let trusted = p.join("trusted");
+    let mut transcript = Vec::new();
+
+    // Unsigned, and no keys to check with: refused before any call.
+    build(&p, APP_V1);
+    let out = run(
+        slipway_aws(&p, &proxy.url).args(["deploy"]),
+        2,
+        &mut transcript,
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--trusted-keys"));
+    let out = run(
+        slipway_aws(&p, &proxy.url)
+            .args(["deploy", "--trusted-keys"])
+            .arg(&trusted),
+        1,
+        &mut transcript,
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("failed verification"));
+
+    // Signed by a key that is not trusted: refused.
+    let sign = |key: &std::path::Path| {
+        let out = p
+            .slipway()
+            .args(["build", "--sign", "--key"])
+            .arg(key)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    sign(&intruder);
+    run(
+        slipway_aws(&p, &proxy.url)
+            .args(["deploy", "--trusted-keys"])
+            .arg(&trusted),
+        1,
+        &mut transcript,
+    );
+    assert!(
+        proxy.seen().is_empty(),
+        "AWS was called: {:?}",
+        proxy.seen()
+    );
+
+    // Signed by the release key: deployed.
+    sign(&release);
+    run(
+        slipway_aws(&p, &proxy.url)
+            .args(["deploy", "--trusted-keys"])
+            .arg(&trusted),
+        0,
+        &mut transcript,
+    );
+    assert_eq!(versions(&moto, "hello"), ["1"]);
+}
+
+#[test]
+fn roles_are_created_only_when_asked_and_then_minimal() {
+    let moto = Moto::with_managed_policies();
+    let proxy = Proxy::start(moto.port);
+    let p = Project::new();
+    p.write(
+        "slipway.toml",
+        "[functions.hello]\nsource = \"src\"\nhandler = \"app.handler\"\nruntime = \"python3.12\"\n",
+    );
+    build(&p, APP_V1);
+    let mut transcript = Vec::new();
+    let out = run(
+        slipway_aws(&p, &proxy.url).args(["deploy"]),
+        2,
+        &mut transcript,
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("gives it no `role`"));
+    assert!(proxy.writes().is_empty(), "{:?}", proxy.writes());
+
+    run(
+        slipway_aws(&p, &proxy.url).args(["deploy", "--create-role"]),
+        0,
+        &mut transcript,
+    );
+    let role = moto.aws(&["iam", "get-role", "--role-name", "slipway-hello-exec"]);
+    let arn = role["Role"]["Arn"].as_str().unwrap().to_string();
+    let trust = role["Role"]["AssumeRolePolicyDocument"].to_string();
+    assert!(trust.contains("lambda.amazonaws.com"), "{trust}");
+    let attached = moto.aws(&[
+        "iam",
+        "list-attached-role-policies",
+        "--role-name",
+        "slipway-hello-exec",
+    ]);
+    let policies: Vec<&str> = attached["AttachedPolicies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["PolicyName"].as_str().unwrap())
+        .collect();
+    assert_eq!(policies, ["AWSLambdaBasicExecutionRole"]);
+    let inline = moto.aws(&[
+        "iam",
+        "list-role-policies",
+        "--role-name",
+        "slipway-hello-exec",
+    ]);
+    assert_eq!(inline["PolicyNames"].as_array().unwrap().len(), 0);
+    let live = moto.aws(&["lambda", "get-function", "--function-name", "hello"]);
+    assert_eq!(live["Configuration"]["Role"], arn.as_str());
+
+    proxy.clear();
+    run(
+        slipway_aws(&p, &proxy.url).args(["deploy", "--create-role"]),
+        0,
+        &mut transcript,
+    );
+    assert!(proxy.writes().is_empty(), "{:?}", proxy.writes());
+}
+
+#[test]
+fn a_concurrent_change_is_reported_not_overwritten() {
+    let moto = Moto::start().with_role();
+    let proxy = Proxy::start(moto.port);
+    let p = project("");
+    build(&p, APP_V1);
+    let mut transcript = Vec::new();
+    run(
+        slipway_aws(&p, &moto.url).args(["deploy"]),
+        0,
+        &mut transcript,
+    );
+    build(&p, APP_V2);
+    // Someone else updates the function between slipway's read and its write:
+    // Lambda refuses the stale RevisionId.
+    proxy.inject(Matching::LambdaWrite, &[Fault::StaleRevision]);
+    let out = run(
+        slipway_aws(&p, &proxy.url).args(["deploy"]),
+        1,
+        &mut transcript,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("changed on AWS while slipway was deploying it"),
+        "{err}"
+    );
+    let update = proxy
+        .seen()
+        .into_iter()
+        .find(|s| s.fault.is_some())
+        .unwrap();
+    assert!(update.path.ends_with("/functions/hello/code"), "{update:?}");
+    assert_eq!(
+        versions(&moto, "hello"),
+        ["1"],
+        "nothing was published over the other change"
+    );
+}
+
+/// A GitLab job gets AWS credentials from its OIDC token: `AWS_ROLE_ARN` and
+/// `AWS_WEB_IDENTITY_TOKEN_FILE`, exchanged with STS (moto's, here).
+#[test]
+fn web_identity_credentials_come_from_sts() {
+    let moto = Moto::start().with_role();
+    let proxy = Proxy::start(moto.port);
+    let p = project("");
+    build(&p, APP_V1);
+    let token =
+        "eyJhbGciOiJub25lIn0.eyJzdWIiOiJwcm9qZWN0X3BhdGg6Z3JvdXAvYXBwIn0.c2xpcHdheS10b2tlbg";
+    p.write("oidc-token", token);
+    let mut transcript = Vec::new();
+    run(
+        slipway_aws(&p, &proxy.url)
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env("AWS_CONFIG_FILE", p.join("no-config"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", p.join("no-credentials"))
+            .env("AWS_ROLE_ARN", ROLE)
+            .env("AWS_WEB_IDENTITY_TOKEN_FILE", p.join("oidc-token"))
+            .env("AWS_ROLE_SESSION_NAME", "gitlab-job")
+            .args(["deploy", "-vvv"]),
+        0,
+        &mut transcript,
+    );
+    let sts: Vec<_> = proxy
+        .seen()
+        .into_iter()
+        .filter(|s| s.body_start.contains("Action=AssumeRoleWithWebIdentity"))
+        .collect();
+    assert_eq!(sts.len(), 1, "{:?}", proxy.seen());
+    assert_eq!(versions(&moto, "hello"), ["1"]);
+    let text = String::from_utf8_lossy(&transcript);
+    assert!(!text.contains(token), "the OIDC token leaked into output");
+    assert_no_credentials(&transcript, &p);
+}
+
+/// Region and credentials from a named profile, the endpoint from slipway.toml.
+#[test]
+fn a_profile_and_the_aws_table_configure_the_clients() {
+    let moto = Moto::start().with_role();
+    let p = project("");
+    let toml = std::fs::read_to_string(p.join("slipway.toml")).unwrap();
+    p.write(
+        "slipway.toml",
+        format!("{toml}\n[aws]\nendpoint_url = \"{}\"\n", moto.url),
+    );
+    build(&p, APP_V1);
+    p.write("aws/config", format!("[profile ci]\nregion = {REGION}\n"));
+    p.write(
+        "aws/credentials",
+        format!("[ci]\naws_access_key_id = {ACCESS_KEY}\naws_secret_access_key = {SECRET_KEY}\n"),
+    );
+    let mut transcript = Vec::new();
+    let isolated = |cmd: &mut assert_cmd::Command| {
+        cmd.env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_REGION")
+            .env_remove("AWS_DEFAULT_REGION")
+            .env_remove("AWS_ENDPOINT_URL")
+            .env("AWS_CONFIG_FILE", p.join("aws/config"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", p.join("aws/credentials"));
+    };
+    let mut without = slipway_aws(&p, "unused");
+    isolated(&mut without);
+    let out = run(without.arg("deploy"), 2, &mut transcript);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no AWS region configured"));
+
+    let mut with = slipway_aws(&p, "unused");
+    isolated(&mut with);
+    let out = run(
+        with.args(["deploy", "--profile", "ci", "--format", "json"]),
+        0,
+        &mut transcript,
+    );
+    assert_eq!(json_stdout(&out)["functions"][0]["region"], REGION);
+    assert_eq!(versions(&moto, "hello"), ["1"]);
+    assert_no_credentials(&transcript, &p);
 }

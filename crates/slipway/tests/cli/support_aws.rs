@@ -12,8 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use slipway_artifact::{EntryOrigin, MANIFEST_SCHEMA_VERSION, Manifest};
-use slipway_package::{EntryData, ZipEntry, ZipOptions, write_zip};
+use slipway_artifact::Manifest;
 
 use crate::support::Project;
 
@@ -41,6 +40,15 @@ pub struct Moto {
 impl Moto {
     /// Starts `python3 -m moto.server` on a free port and waits until it answers.
     pub fn start() -> Moto {
+        Moto::start_with(false)
+    }
+
+    /// With AWS's managed IAM policies loaded (slower to start).
+    pub fn with_managed_policies() -> Moto {
+        Moto::start_with(true)
+    }
+
+    fn start_with(managed_policies: bool) -> Moto {
         let port = free_port();
         let child = Command::new("python3")
             .args([
@@ -51,6 +59,10 @@ impl Moto {
                 "-p",
                 &port.to_string(),
             ])
+            .env(
+                "MOTO_IAM_LOAD_MANAGED_POLICIES",
+                if managed_policies { "true" } else { "false" },
+            )
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -144,45 +156,23 @@ pub fn slipway_aws(project: &Project, endpoint: &str) -> assert_cmd::Command {
     cmd
 }
 
-/// Builds `function`'s zip and manifest under `dist/` the way `slipway build`
-/// lays them out, from in-memory `files`. Returns the manifest.
-pub fn build_artifact(
-    project: &Project,
-    function: &str,
-    runtime: &str,
-    handler: &str,
-    files: &[(&str, &str)],
-) -> Manifest {
-    let dir = project.join(&format!("dist/{function}"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let zip = dir.join(format!("{function}.zip"));
-    let entries = files
-        .iter()
-        .map(|(path, content)| ZipEntry {
-            path: path.to_string(),
-            executable: false,
-            data: EntryData::Bytes(content.as_bytes().to_vec()),
-            origin: EntryOrigin::Source,
-        })
-        .collect();
-    let artifact = write_zip(entries, &zip, &ZipOptions::default()).expect("zip written");
-    let manifest = Manifest {
-        schema_version: MANIFEST_SCHEMA_VERSION,
-        function: function.to_string(),
-        runtime: runtime.to_string(),
-        architecture: "x86_64".into(),
-        handler: handler.to_string(),
-        artifact,
-        layer: None,
-        input_hash: "test".into(),
-        slipway_version: "test".into(),
-        source_commit: None,
-        source_date_epoch: 315532800,
-        evidence_time: None,
-        dependencies: vec![],
-    };
-    slipway_artifact::fs::write_atomic(&dir.join("manifest.json"), &manifest.to_json()).unwrap();
-    manifest
+/// Runs `slipway build` (the real pipeline: zip, manifest, SBOMs, provenance)
+/// and returns the function's manifest.
+pub fn slipway_build(project: &Project, function: &str) -> Manifest {
+    let out = project
+        .slipway()
+        .args(["build", function, "--format", "json"])
+        .env_remove("SOURCE_DATE_EPOCH")
+        .output()
+        .expect("slipway runs");
+    assert!(
+        out.status.success(),
+        "slipway build failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Manifest::read(&project.join(&format!("dist/{function}/manifest.json")))
+        .expect("manifest written")
 }
 
 /// What the proxy does to one request.
@@ -194,6 +184,8 @@ pub enum Fault {
     Conflict,
     /// 500 ServiceException, not forwarded.
     ServerError,
+    /// 412 PreconditionFailedException: the RevisionId sent is stale.
+    StaleRevision,
     /// The connection closes before the request reaches moto.
     DropBefore,
     /// moto handles the request, then the connection closes before the answer.
@@ -214,6 +206,8 @@ pub struct Seen {
     pub path: String,
     /// `X-Amz-Target` for JSON-protocol services (SQS).
     pub target: Option<String>,
+    /// The start of the body, for form-encoded (query protocol) calls such as STS.
+    pub body_start: String,
     pub fault: Option<Fault>,
 }
 
@@ -246,6 +240,8 @@ struct ProxyState {
     /// Hold the answer of the request with this index (0-based, all requests) forever.
     hold_at: Option<usize>,
     holding: bool,
+    /// (path fragment, from, to): rewrite answers to matching GET requests.
+    rewrite: Option<(String, String, String)>,
 }
 
 /// An HTTP proxy in front of moto that records every request and injects faults.
@@ -299,6 +295,11 @@ impl Proxy {
         s.hold_at = None;
         s.holding = false;
         s.seen.clear();
+    }
+
+    /// Rewrites `from` into `to` in the answers to GET requests whose path contains `path`.
+    pub fn rewrite(&self, path: &str, from: &str, to: &str) {
+        self.state.0.lock().unwrap().rewrite = Some((path.into(), from.into(), to.into()));
     }
 
     pub fn seen(&self) -> Vec<Seen> {
@@ -380,6 +381,11 @@ fn error_response(fault: Fault) -> Vec<u8> {
             "ResourceConflictException",
             "The operation cannot be performed at this time. An update is in progress for resource",
         ),
+        Fault::StaleRevision => (
+            "412 Precondition Failed",
+            "PreconditionFailedException",
+            "The Revision Id provided does not match the latest Revision Id",
+        ),
         _ => (
             "500 Internal Server Error",
             "ServiceException",
@@ -416,6 +422,8 @@ fn serve(
         method,
         path,
         target,
+        body_start: String::from_utf8_lossy(&request.body[..request.body.len().min(256)])
+            .into_owned(),
         fault: None,
     };
     let hold = {
@@ -431,9 +439,18 @@ fn serve(
         s.seen.push(seen.clone());
         s.hold_at == Some(index)
     };
+    let rewrite = shared
+        .0
+        .lock()
+        .unwrap()
+        .rewrite
+        .clone()
+        .filter(|(fragment, _, _)| seen.method == "GET" && seen.path.contains(fragment.as_str()));
     let mut client = conn;
     match seen.fault {
-        Some(f @ (Fault::Throttle | Fault::Conflict | Fault::ServerError)) => {
+        Some(
+            f @ (Fault::Throttle | Fault::Conflict | Fault::ServerError | Fault::StaleRevision),
+        ) => {
             client.write_all(&error_response(f))?;
             return client.shutdown(Shutdown::Both);
         }
@@ -468,6 +485,13 @@ fn serve(
     }
     if seen.fault == Some(Fault::DropAfter) {
         return client.shutdown(Shutdown::Both);
+    }
+    if let Some((_, from, to)) = rewrite {
+        // Same length keeps Content-Length right.
+        assert_eq!(from.len(), to.len());
+        response = String::from_utf8_lossy(&response)
+            .replace(&from, &to)
+            .into_bytes();
     }
     client.write_all(&close_response(&response))?;
     client.shutdown(Shutdown::Both)
