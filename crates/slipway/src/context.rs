@@ -31,10 +31,15 @@ impl Context {
             (false, 2) => "debug",
             _ => "trace",
         };
-        let filter =
-            tracing_subscriber::EnvFilter::try_from_env("SLIPWAY_LOG").unwrap_or_else(|_| {
-                tracing_subscriber::EnvFilter::new(format!("warn,slipway={level}"))
-            });
+        // The AWS SDK's orchestrator and signer log the resolved identity
+        // (access key id included) at debug and trace level; they stay at info
+        // whatever SLIPWAY_LOG asks, so credentials never reach a log.
+        const QUIET_SIGNING: &str = "aws_smithy_runtime=info,aws_smithy_runtime_api=info,aws_smithy_types=info,\
+                                     aws_sigv4=info,aws_credential_types=info,aws_config=info,aws_runtime=info";
+        let default = format!("warn,slipway={level}");
+        let directives = std::env::var("SLIPWAY_LOG").unwrap_or_else(|_| default.clone());
+        let filter = tracing_subscriber::EnvFilter::try_new(format!("{directives},{QUIET_SIGNING}"))
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{default},{QUIET_SIGNING}")));
         use std::io::IsTerminal;
         let _ = tracing_subscriber::fmt()
             .with_env_filter(filter)
