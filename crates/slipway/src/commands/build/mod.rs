@@ -107,9 +107,10 @@ impl Render for BuildReport {
             {
                 writeln!(
                     out,
-                    "           {label:<8} {}  {} entries, {} zipped, {} unzipped",
+                    "           {label:<8} {}  {} {}, {} zipped, {} unzipped",
                     a.file.display(),
                     a.entries,
+                    if a.entries == 1 { "entry" } else { "entries" },
                     human_size(a.zipped_size),
                     human_size(a.unzipped_size)
                 )?;
