@@ -15,6 +15,32 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 
 use crate::PackageError;
 
+/// An entry found by the parallel walk, before links are followed.
+enum Found {
+    File {
+        zip_path: String,
+        path: PathBuf,
+        meta: std::fs::Metadata,
+    },
+    Link {
+        zip_path: String,
+        path: PathBuf,
+    },
+    Error {
+        key: String,
+        error: PackageError,
+    },
+}
+
+impl Found {
+    fn key(&self) -> &str {
+        match self {
+            Found::File { zip_path, .. } | Found::Link { zip_path, .. } => zip_path,
+            Found::Error { key, .. } => key,
+        }
+    }
+}
+
 /// A selected file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SelectedFile {
@@ -177,52 +203,52 @@ impl Selector {
                     && DEFAULT_EXCLUDED_DIRS.contains(&e.file_name().to_string_lossy().as_ref());
                 !default_excluded && !skip.iter().any(|s| e.path().starts_with(s))
             })
-            .build();
-        for entry in walker {
-            let entry = entry.map_err(|e| PackageError::Io {
-                action: "walk",
-                path: dir.to_path_buf(),
-                source: std::io::Error::other(e.to_string()),
-            })?;
-            if entry.depth() == 0 {
-                continue;
-            }
-            let path = entry.path();
-            let rel =
-                relative_slash_path(path.strip_prefix(dir).expect("walk stays under its root"));
-            let zip_path = if prefix.is_empty() {
-                rel
-            } else {
-                format!("{prefix}/{rel}")
-            };
-            let file_type = entry.file_type().expect("walked entries have a type");
-            if file_type.is_dir() {
-                continue;
-            }
-            if !self.wanted(&zip_path) {
-                continue;
-            }
-            let meta = if file_type.is_symlink() {
-                let target = std::fs::canonicalize(path)
-                    .map_err(PackageError::io("follow the symlink", path))?;
-                if !target.starts_with(&self.canonical_source) {
-                    return Err(PackageError::SymlinkOutside {
-                        link: path.to_path_buf(),
-                        target,
-                        source_dir: self.source.clone(),
-                    });
+            .build_parallel();
+        // Two threads halve the stat calls' wall time on a nothing-changed
+        // build, where they are nearly all the work. Entries are sorted
+        // afterwards, so the result (and the first error) never depends on
+        // thread timing.
+        let found = std::sync::Mutex::new(Vec::new());
+        walker.run(|| {
+            let found = &found;
+            Box::new(move |entry| {
+                if let Some(item) = self.classify(dir, prefix, entry) {
+                    found
+                        .lock()
+                        .expect("no thread panics holding it")
+                        .push(item);
                 }
-                if target.is_dir() {
-                    self.walk_into(&target, &zip_path, out, depth + 1)?;
-                    continue;
+                ignore::WalkState::Continue
+            })
+        });
+        let mut found = found.into_inner().expect("no thread panics holding it");
+        found.sort_by(|a, b| a.key().cmp(b.key()));
+        for item in found {
+            let (zip_path, path, meta) = match item {
+                Found::Error { error, .. } => return Err(error),
+                Found::File {
+                    zip_path,
+                    path,
+                    meta,
+                } => (zip_path, path, meta),
+                Found::Link { zip_path, path } => {
+                    let target = std::fs::canonicalize(&path)
+                        .map_err(PackageError::io("follow the symlink", &path))?;
+                    if !target.starts_with(&self.canonical_source) {
+                        return Err(PackageError::SymlinkOutside {
+                            link: path,
+                            target,
+                            source_dir: self.source.clone(),
+                        });
+                    }
+                    if target.is_dir() {
+                        self.walk_into(&target, &zip_path, out, depth + 1)?;
+                        continue;
+                    }
+                    let meta =
+                        std::fs::metadata(&target).map_err(PackageError::io("read", &target))?;
+                    (zip_path, target, meta)
                 }
-                std::fs::metadata(&target).map_err(PackageError::io("read", &target))?
-            } else {
-                entry.metadata().map_err(|e| PackageError::Io {
-                    action: "read",
-                    path: path.to_path_buf(),
-                    source: std::io::Error::other(e.to_string()),
-                })?
             };
             if !meta.is_file() {
                 continue; // sockets, fifos, devices
@@ -233,16 +259,11 @@ impl Selector {
                     reason: reason.to_string(),
                 });
             }
-            let disk_path = if file_type.is_symlink() {
-                std::fs::canonicalize(path).map_err(PackageError::io("follow the symlink", path))?
-            } else {
-                path.to_path_buf()
-            };
             out.insert(
                 zip_path.clone(),
                 SelectedFile {
                     zip_path,
-                    disk_path,
+                    disk_path: path,
                     executable: is_executable(&meta),
                     size: meta.len(),
                     stamp: stamp(&meta),
@@ -250,6 +271,67 @@ impl Selector {
             );
         }
         Ok(())
+    }
+
+    /// What one walked entry is, from the walking thread: files get their
+    /// metadata there, links are resolved afterwards in order.
+    fn classify(
+        &self,
+        dir: &Path,
+        prefix: &str,
+        entry: Result<ignore::DirEntry, ignore::Error>,
+    ) -> Option<Found> {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                return Some(Found::Error {
+                    key: String::new(),
+                    error: PackageError::Io {
+                        action: "walk",
+                        path: dir.to_path_buf(),
+                        source: std::io::Error::other(e.to_string()),
+                    },
+                });
+            }
+        };
+        if entry.depth() == 0 {
+            return None;
+        }
+        let file_type = entry.file_type()?;
+        if file_type.is_dir() {
+            return None;
+        }
+        let path = entry.path();
+        let rel = relative_slash_path(path.strip_prefix(dir).expect("walk stays under its root"));
+        let zip_path = if prefix.is_empty() {
+            rel
+        } else {
+            format!("{prefix}/{rel}")
+        };
+        if !self.wanted(&zip_path) {
+            return None;
+        }
+        if file_type.is_symlink() {
+            return Some(Found::Link {
+                zip_path,
+                path: path.to_path_buf(),
+            });
+        }
+        Some(match entry.metadata() {
+            Ok(meta) => Found::File {
+                zip_path,
+                path: path.to_path_buf(),
+                meta,
+            },
+            Err(e) => Found::Error {
+                key: zip_path,
+                error: PackageError::Io {
+                    action: "read",
+                    path: path.to_path_buf(),
+                    source: std::io::Error::other(e.to_string()),
+                },
+            },
+        })
     }
 
     fn wanted(&self, zip_path: &str) -> bool {

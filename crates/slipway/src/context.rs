@@ -38,8 +38,11 @@ impl Context {
                                      aws_sigv4=info,aws_credential_types=info,aws_config=info,aws_runtime=info";
         let default = format!("warn,slipway={level}");
         let directives = std::env::var("SLIPWAY_LOG").unwrap_or_else(|_| default.clone());
-        let filter = tracing_subscriber::EnvFilter::try_new(format!("{directives},{QUIET_SIGNING}"))
-            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{default},{QUIET_SIGNING}")));
+        let filter =
+            tracing_subscriber::EnvFilter::try_new(format!("{directives},{QUIET_SIGNING}"))
+                .unwrap_or_else(|_| {
+                    tracing_subscriber::EnvFilter::new(format!("{default},{QUIET_SIGNING}"))
+                });
         use std::io::IsTerminal;
         let _ = tracing_subscriber::fmt()
             .with_env_filter(filter)

@@ -86,7 +86,11 @@ fn assert_no_credentials(transcript: &[u8], p: &Project) {
     assert!(
         !text.contains(ACCESS_KEY),
         "the access key leaked into output: {}",
-        text.lines().filter(|l| l.contains(ACCESS_KEY)).take(3).collect::<Vec<_>>().join("\n")
+        text.lines()
+            .filter(|l| l.contains(ACCESS_KEY))
+            .take(3)
+            .collect::<Vec<_>>()
+            .join("\n")
     );
     for file in all_files(&p.join("dist")) {
         let content = String::from_utf8_lossy(&std::fs::read(&file).unwrap()).into_owned();
@@ -154,7 +158,9 @@ fn deploy_creates_proves_then_changes_nothing_then_publishes_one_version() {
     // SDK's most verbose level, which must still hold no credentials.
     proxy.clear();
     let out = run(
-        slipway_aws(&p, &proxy.url).env("SLIPWAY_LOG", "trace").args(["deploy"]),
+        slipway_aws(&p, &proxy.url)
+            .env("SLIPWAY_LOG", "trace")
+            .args(["deploy"]),
         0,
         &mut transcript,
     );
