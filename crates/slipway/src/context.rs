@@ -32,10 +32,10 @@ impl Context {
             _ => "trace",
         };
         // The AWS SDK's orchestrator and signer log the resolved identity
-        // (access key id included) at debug and trace level; they stay at info
+        // (access key id included) at info, debug and trace level; they stay at warn
         // whatever SLIPWAY_LOG asks, so credentials never reach a log.
-        const QUIET_SIGNING: &str = "aws_smithy_runtime=info,aws_smithy_runtime_api=info,aws_smithy_types=info,\
-                                     aws_sigv4=info,aws_credential_types=info,aws_config=info,aws_runtime=info";
+        const QUIET_SIGNING: &str = "aws_smithy_runtime=warn,aws_smithy_runtime_api=warn,aws_smithy_types=warn,\
+                                     aws_sigv4=warn,aws_credential_types=warn,aws_config=warn,aws_runtime=warn";
         let default = format!("warn,slipway={level}");
         let directives = std::env::var("SLIPWAY_LOG").unwrap_or_else(|_| default.clone());
         let filter =
