@@ -220,10 +220,22 @@ fn build_function(
         &function.exclude,
         &[out.to_path_buf()],
     )?;
-    let files = selector.select()?;
-    let previous = BuildState::read(&dist_dir);
+    let clock = std::time::Instant::now();
+    // The previous state is parsed while the walk waits on the file system.
+    let (files, previous) = std::thread::scope(|scope| {
+        let previous = scope.spawn(|| BuildState::read(&dist_dir));
+        let files = selector.select();
+        (files, previous.join().unwrap_or_default())
+    });
+    let files = files?;
+    tracing::debug!(files = files.len(), elapsed = ?clock.elapsed(), "sources selected, previous state read");
     let started_ns = now_ns();
     let hashed = hash_sources(&selector, files, &previous)?;
+    tracing::debug!(
+        read = hashed.iter().filter(|h| h.read).count(),
+        elapsed = ?clock.elapsed(),
+        "sources hashed"
+    );
 
     let dependency_fingerprint = dependencies::fingerprint(function, project, &args.dependencies)?;
     let source_commit = slipway_package::git::head_commit(&function.source);
@@ -239,6 +251,7 @@ fn build_function(
         .field("evidence", &evidence::fingerprint(&args.evidence))
         .files(&hashed);
     let input_hash = hasher.finish();
+    tracing::debug!(%input_hash, elapsed = ?clock.elapsed(), "input hash");
 
     if !args.force
         && previous.input_hash == input_hash
