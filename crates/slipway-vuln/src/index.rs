@@ -7,7 +7,6 @@
 //! host of its own. The JSON API sits beside the simple API: an index URL
 //! ending in `/simple` has its JSON API under `/pypi/<name>/<version>/json`.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -18,101 +17,13 @@ use crate::db::{Database, DbInfo, DbKind};
 use crate::error::VulnError;
 use crate::name::normalize;
 
-/// The index URL and where it was configured.
+/// The index URL and where it was configured. The binary decides it the way
+/// the dependency stage does (`slipway_python::sources::decide`), so a scan
+/// asks the same index the build installed from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct IndexUrl {
     pub url: String,
     pub origin: String,
-}
-
-/// Environment and files the index URL is read from; a value so tests can
-/// supply their own.
-#[derive(Debug, Clone, Default)]
-pub struct IndexSources {
-    pub cli: Option<String>,
-    pub config: Option<String>,
-    pub pip_index_url: Option<String>,
-    pub uv_default_index: Option<String>,
-    pub pip_config_files: Vec<PathBuf>,
-}
-
-impl IndexSources {
-    /// Reads the process environment and pip's configuration locations.
-    pub fn from_env(cli: Option<String>, config: Option<String>) -> IndexSources {
-        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
-        let mut files = Vec::new();
-        if let Some(f) = var("PIP_CONFIG_FILE") {
-            files.push(PathBuf::from(f));
-        }
-        if let Some(config_dir) = dirs::config_dir() {
-            files.push(config_dir.join("pip").join("pip.conf"));
-        }
-        if let Some(home) = dirs::home_dir() {
-            files.push(home.join(".pip").join("pip.conf"));
-        }
-        files.push(PathBuf::from("/etc/xdg/pip/pip.conf"));
-        files.push(PathBuf::from("/etc/pip.conf"));
-        IndexSources {
-            cli,
-            config,
-            pip_index_url: var("PIP_INDEX_URL"),
-            uv_default_index: var("UV_DEFAULT_INDEX"),
-            pip_config_files: files,
-        }
-    }
-
-    pub fn resolve(&self) -> Option<IndexUrl> {
-        let found = |url: &str, origin: &str| {
-            Some(IndexUrl {
-                url: url.trim().to_string(),
-                origin: origin.to_string(),
-            })
-        };
-        if let Some(u) = &self.cli {
-            return found(u, "--index-url");
-        }
-        if let Some(u) = &self.config {
-            return found(u, "[python] index_url");
-        }
-        if let Some(u) = &self.pip_index_url {
-            return found(u, "PIP_INDEX_URL");
-        }
-        if let Some(u) = &self.uv_default_index {
-            return found(u, "UV_DEFAULT_INDEX");
-        }
-        for file in &self.pip_config_files {
-            if let Ok(text) = std::fs::read_to_string(file)
-                && let Some(u) = pip_conf_index_url(&text)
-            {
-                return found(&u, &file.display().to_string());
-            }
-        }
-        None
-    }
-}
-
-/// `index-url` (or `index_url`) of pip.conf's `[global]` or `[install]` section.
-fn pip_conf_index_url(text: &str) -> Option<String> {
-    let mut section = String::new();
-    for line in text.lines() {
-        let line = line.trim();
-        if line.starts_with('#') || line.starts_with(';') {
-            continue;
-        }
-        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-            section = name.trim().to_ascii_lowercase();
-            continue;
-        }
-        if section != "global" && section != "install" {
-            continue;
-        }
-        if let Some((key, value)) = line.split_once(['=', ':'])
-            && matches!(key.trim(), "index-url" | "index_url")
-        {
-            return Some(value.trim().to_string());
-        }
-    }
-    None
 }
 
 /// Hides user and password of a URL before it is shown or stored.
@@ -284,31 +195,6 @@ fn to_advisory(v: IndexVulnerability, name: &str, version: &str) -> Advisory {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn precedence_of_index_settings() {
-        let dir = tempfile::tempdir().unwrap();
-        let conf = dir.path().join("pip.conf");
-        std::fs::write(
-            &conf,
-            "[global]\n# comment\nindex-url = http://127.0.0.1:9/simple/\n",
-        )
-        .unwrap();
-        let mut s = IndexSources {
-            pip_config_files: vec![dir.path().join("missing.conf"), conf.clone()],
-            ..Default::default()
-        };
-        assert_eq!(s.resolve().unwrap().origin, conf.display().to_string());
-        s.uv_default_index = Some("http://127.0.0.1:8/simple".into());
-        assert_eq!(s.resolve().unwrap().origin, "UV_DEFAULT_INDEX");
-        s.pip_index_url = Some("http://127.0.0.1:7/simple".into());
-        assert_eq!(s.resolve().unwrap().origin, "PIP_INDEX_URL");
-        s.config = Some("http://127.0.0.1:6/simple".into());
-        assert_eq!(s.resolve().unwrap().origin, "[python] index_url");
-        s.cli = Some("http://127.0.0.1:5/simple".into());
-        assert_eq!(s.resolve().unwrap().url, "http://127.0.0.1:5/simple");
-        assert_eq!(IndexSources::default().resolve(), None);
-    }
 
     #[test]
     fn json_api_beside_simple() {

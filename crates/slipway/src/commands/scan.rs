@@ -13,7 +13,7 @@ use serde::Serialize;
 use slipway_artifact::Manifest;
 use slipway_vuln::db::{self, Database, DbKind};
 use slipway_vuln::ignore::{IGNORE_FILE_NAME, IgnoreRule};
-use slipway_vuln::index::{IndexSources, redact};
+use slipway_vuln::index::redact;
 use slipway_vuln::report::{cyclonedx, gitlab, sarif, table};
 use slipway_vuln::{Finding, ScanOutcome, ScanTarget, Severity};
 
@@ -200,10 +200,7 @@ pub fn run(ctx: &Context, args: ScanArgs) -> Result<Status, Failure> {
             db
         }
         DbChoice::Index => {
-            let index =
-                IndexSources::from_env(args.index_url.clone(), project.python.index_url.clone())
-                    .resolve()
-                    .ok_or(slipway_vuln::VulnError::NoIndex)?;
+            let index = index_for_scan(args.index_url.clone(), &project)?;
             let packages: Vec<(String, String)> = targets
                 .iter()
                 .flat_map(|t| {
@@ -498,4 +495,33 @@ pub fn run_db(ctx: &Context, cmd: DbCommand) -> Result<Status, Failure> {
         },
     )?;
     Ok(Status::Ok)
+}
+
+/// The index an online scan asks, decided exactly as the dependency stage
+/// decides where to install from (command line, slipway.toml, PIP_INDEX_URL,
+/// UV_DEFAULT_INDEX, pip's configuration, then pip's own default).
+fn index_for_scan(
+    cli: Option<String>,
+    project: &slipway_config::Project,
+) -> Result<slipway_vuln::index::IndexUrl, Failure> {
+    use slipway_python::sources::{Environment, ask_pip_default_index, decide};
+    let settings = slipway_python::SourceSettings {
+        cli_index_url: cli,
+        config_index_url: project.python.index_url.clone(),
+        ..Default::default()
+    };
+    let sources = decide(&settings, &Environment::capture(), ask_pip_default_index)?;
+    let main = sources
+        .indexes
+        .first()
+        .ok_or(slipway_vuln::VulnError::NoIndex)?;
+    let mut url = main.url.clone();
+    if let Some(c) = &main.credentials {
+        let _ = url.set_username(&c.username);
+        let _ = url.set_password(c.password.as_deref());
+    }
+    Ok(slipway_vuln::index::IndexUrl {
+        url: url.to_string(),
+        origin: sources.index_origin.clone(),
+    })
 }
