@@ -31,8 +31,10 @@ pub enum ConfigError {
 #[error("{path}: {message}")]
 #[diagnostic(code(slipway::config::invalid))]
 pub struct InvalidConfig {
-    /// `file:line`.
+    /// `file:line`, as shown.
     pub path: String,
+    /// The 1-based line at fault, when the error points at one.
+    pub line: Option<usize>,
     pub message: String,
     #[source_code]
     pub src: NamedSource<String>,
@@ -49,13 +51,11 @@ impl ConfigError {
         message: impl Into<String>,
         help: Option<String>,
     ) -> Self {
-        let line = span
-            .as_ref()
-            .map(|s| file.line_of(s.start))
-            .map(|l| format!(":{l}"))
-            .unwrap_or_default();
+        let line = span.as_ref().map(|s| file.line_of(s.start));
+        let shown_line = line.map(|l| format!(":{l}")).unwrap_or_default();
         ConfigError::Invalid(Box::new(InvalidConfig {
-            path: format!("{}{line}", file.path.display()),
+            path: format!("{}{shown_line}", file.path.display()),
+            line,
             message: message.into(),
             src: NamedSource::new(file.path.display().to_string(), file.text.clone()),
             span: span.map(|s| SourceSpan::from(s.start..s.end)),
@@ -66,7 +66,7 @@ impl ConfigError {
     /// The line (1-based) the error points at, when it points at one.
     pub fn line(&self) -> Option<usize> {
         match self {
-            ConfigError::Invalid(e) => e.path.rsplit(':').next()?.parse().ok(),
+            ConfigError::Invalid(e) => e.line,
             _ => None,
         }
     }

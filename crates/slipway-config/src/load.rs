@@ -353,7 +353,7 @@ impl Validator<'_> {
                 .require_signature
                 .or(defaults.require_signature)
                 .unwrap_or(false),
-            triggers: self.triggers(name.get_ref(), own, timeout)?,
+            triggers: self.triggers(name.get_ref(), own)?,
         })
     }
 
@@ -449,12 +449,7 @@ impl Validator<'_> {
         Ok(raw.get_ref().clone())
     }
 
-    fn triggers(
-        &self,
-        name: &str,
-        own: &RawFunction,
-        timeout: u32,
-    ) -> Result<Triggers, ConfigError> {
+    fn triggers(&self, name: &str, own: &RawFunction) -> Result<Triggers, ConfigError> {
         let mut triggers = Triggers::default();
         for t in own.sqs.iter().flatten() {
             let r = t.get_ref();
@@ -507,7 +502,6 @@ impl Validator<'_> {
                 enabled: r.enabled.unwrap_or(true),
             });
         }
-        let _ = timeout;
         for t in own.s3.iter().flatten() {
             let r = t.get_ref();
             let events = r
@@ -755,6 +749,91 @@ environment = { TABLE = "orders" }
             assert!(e.to_string().contains(needle), "{e}");
             assert_eq!(e.line(), Some(line), "{e}");
         }
+    }
+
+    #[test]
+    fn every_refused_value_says_why() {
+        let with = |extra: &str| {
+            let dir = project_dir();
+            parse_in(dir.path(), &format!("{GOOD}{extra}"))
+                .unwrap_err()
+                .to_string()
+        };
+        let cases = [
+            (
+                "[[functions.orders.sqs]]\nqueue_arn = \"arn:aws:sqs:us-east-1:123456789012:q\"\nbatch_size = 50\n",
+                "batching_window of at least 1 second",
+            ),
+            (
+                "[[functions.orders.sqs]]\nqueue_arn = \"orders\"\n",
+                "not an SQS queue ARN",
+            ),
+            (
+                "[[functions.orders.sqs]]\nqueue_arn = \"arn:aws:sqs:us-east-1:123456789012:q\"\nmaximum_concurrency = 1\n",
+                "maximum_concurrency` must be 2–1000",
+            ),
+            (
+                "[[functions.orders.s3]]\nbucket = \"b\"\nevents = [\"ObjectCreated\"]\n",
+                "is not an S3 event type",
+            ),
+            (
+                "[functions.orders.url]\nauth = \"PUBLIC\"\n",
+                "is not `AWS_IAM` or `NONE`",
+            ),
+            (
+                "[functions.\"bad name!\"]\nhandler = \"app.handler\"\n",
+                "not a valid Lambda function name",
+            ),
+            (
+                "[functions.other]\nhandler = \"app\"\n",
+                "is not a Python handler",
+            ),
+            (
+                "[functions.other]\nhandler = \"app.handler\"\nsource = \"missing\"\n",
+                "does not exist",
+            ),
+            (
+                "[functions.other]\nhandler = \"app.handler\"\nrequirements = \"nope.txt\"\n",
+                "does not exist",
+            ),
+            (
+                "[functions.other]\nhandler = \"app.handler\"\nlayers = [\"arn:aws:lambda:us-east-1:1:layer:x\"]\n",
+                "not a layer version ARN",
+            ),
+            (
+                "[functions.other]\nhandler = \"app.handler\"\nexclude = [\"a[\"]\n",
+                "not a valid glob",
+            ),
+            (
+                "[functions.other]\nhandler = \"app.handler\"\nenvironment = { AWS_REGION = \"x\" }\n",
+                "is reserved by Lambda",
+            ),
+            (
+                "[functions.other]\nhandler = \"app.handler\"\nenvironment = { \"1X\" = \"x\" }\n",
+                "not a valid environment variable name",
+            ),
+            (
+                "[functions.other]\nhandler = \"app.handler\"\ntags = { \"aws:x\" = \"y\" }\n",
+                "Lambda allows 50 tags",
+            ),
+            ("[scan]\nfail_on = \"severe\"\n", "is not a severity"),
+            (
+                "[scan]\n[[scan.ignore]]\nid = \"X\"\nreason = \"r\"\nuntil = 12:00:00\n",
+                "must be a date",
+            ),
+        ];
+        for (extra, needle) in cases {
+            let e = with(extra);
+            assert!(e.contains(needle), "{extra}\n=> {e}");
+        }
+        let dir = project_dir();
+        let no_runtime = GOOD.replace("runtime = \"python3.12\"\n", "");
+        let e = parse_in(dir.path(), &no_runtime).unwrap_err().to_string();
+        assert!(e.contains("functions.orders.runtime` is missing"), "{e}");
+        let e = parse_in(dir.path(), "[defaults]\nruntime = \"python3.12\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no functions defined"), "{e}");
     }
 
     #[test]
