@@ -58,25 +58,12 @@ impl Progress {
         }
     }
 
-    #[allow(dead_code)] // for stages that count their work
     pub fn advance(&self, n: u64) {
         if let Some(b) = &self.bar {
             b.inc(n);
         }
     }
 
-    /// A line that should stay visible (a warning, a skipped step).
-    #[allow(dead_code)]
-    pub fn note(&self, message: &str) {
-        match &self.bar {
-            Some(b) => b.println(message),
-            None if self.plain => eprintln!("{message}"),
-            None => {}
-        }
-    }
-}
-
-impl Progress {
     /// A warning for people; in JSON mode warnings travel in the result instead.
     pub fn warn(&self, message: &str) {
         match &self.bar {

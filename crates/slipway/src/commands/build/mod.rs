@@ -56,11 +56,18 @@ struct BuildReport {
     functions: Vec<FunctionReport>,
 }
 
+/// What `build` did for one function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum BuildStatus {
+    Built,
+    UpToDate,
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 struct FunctionReport {
     name: String,
-    /// `built` or `up_to_date`.
-    status: String,
+    status: BuildStatus,
     dist_dir: PathBuf,
     input_hash: String,
     artifact: ArtifactSummary,
@@ -96,10 +103,9 @@ impl ArtifactSummary {
 impl Render for BuildReport {
     fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
         for f in &self.functions {
-            let verb = if f.status == "built" {
-                "built"
-            } else {
-                "up to date"
+            let verb = match f.status {
+                BuildStatus::Built => "built",
+                BuildStatus::UpToDate => "up to date",
             };
             writeln!(out, "{verb:>10} {}", f.name)?;
             for (label, a) in std::iter::once(("package", &f.artifact))
@@ -152,15 +158,7 @@ pub fn run(ctx: &Context, args: BuildArgs) -> Result<Status, Failure> {
     let progress = Progress::new(ctx);
     let mut reports = Vec::new();
     for function in functions {
-        let report = build_function(
-            ctx,
-            &project,
-            function,
-            &out,
-            explicit_epoch,
-            &args,
-            &progress,
-        )?;
+        let report = build_function(&project, function, &out, explicit_epoch, &args, &progress)?;
         for w in &report.warnings {
             progress.warn(&format!("{}: {w}", report.name));
         }
@@ -201,7 +199,6 @@ fn source_date_epoch() -> Result<Option<i64>, Failure> {
 }
 
 fn build_function(
-    ctx: &Context,
     project: &Project,
     function: &Function,
     out: &Path,
@@ -267,7 +264,7 @@ fn build_function(
             state.write(&dist_dir)?;
         }
         tracing::info!(function = %function.name, %input_hash, "inputs unchanged; nothing to do");
-        summary.status = "up_to_date".into();
+        summary.status = BuildStatus::UpToDate;
         summary.dist_dir = dist_dir;
         summary.warnings = warnings;
         return Ok(summary);
@@ -313,8 +310,11 @@ fn build_function(
             source_date_epoch: epoch,
             threads: None,
         };
-        let total = (function_entries.len() + layer_entries.len()) as u64;
-        progress.stage(&format!("{}: compressing", function.name), Some(total));
+        let total = function_entries.len() + layer_entries.len();
+        progress.stage(
+            &format!("{}: compressing {total} files", function.name),
+            None,
+        );
         let artifact = write_zip(
             function_entries,
             &staging.join(format!("{}.zip", function.name)),
@@ -359,7 +359,7 @@ fn build_function(
         let mut state = new_state(&input_hash, &hashed, started_ns);
         let names = list_files(&staging)?;
         state.record_outputs(&staging, &names)?;
-        let summary = report(function, "built", &dist_dir, &manifest, Vec::new());
+        let summary = report(function, &dist_dir, &manifest, Vec::new());
         state.summary = serde_json::to_value(&summary).expect("report serialises");
         state.write(&staging)?;
         Ok::<_, Failure>(manifest)
@@ -372,20 +372,19 @@ fn build_function(
         }
     };
     replace_dir(&staging, &dist_dir)?;
-    let _ = ctx;
-    Ok(report(function, "built", &dist_dir, &manifest, warnings))
+    Ok(report(function, &dist_dir, &manifest, warnings))
 }
 
+/// The report of a function just built.
 fn report(
     function: &Function,
-    status: &'static str,
     dist_dir: &Path,
     manifest: &Manifest,
     warnings: Vec<String>,
 ) -> FunctionReport {
     FunctionReport {
         name: function.name.clone(),
-        status: status.to_string(),
+        status: BuildStatus::Built,
         dist_dir: dist_dir.to_path_buf(),
         input_hash: manifest.input_hash.clone(),
         artifact: ArtifactSummary::of(dist_dir, &manifest.artifact),
