@@ -17,8 +17,10 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::PackageError;
+use slipway_artifact::EntryOrigin;
+
 use crate::select::{FileStamp, SelectedFile, Selector};
+use crate::{EntryData, PackageError, ZipEntry};
 
 /// The state file written beside each function's artifacts.
 pub const BUILD_STATE_FILE_NAME: &str = ".build-state.json";
@@ -137,8 +139,36 @@ mod compact_files {
 pub struct HashedFile {
     pub file: SelectedFile,
     pub sha256: String,
-    /// False when the hash came from the previous build's state.
-    pub read: bool,
+    /// The content, when this run read the file (its stamps could not vouch
+    /// for it); `None` when the hash came from the previous build's state.
+    pub content: Option<Vec<u8>>,
+}
+
+impl HashedFile {
+    pub fn was_read(&self) -> bool {
+        self.content.is_some()
+    }
+
+    /// The zip entry for this source file. Content this run already read is
+    /// handed over with its hash, so a cold build reads and hashes each file once.
+    pub fn take_zip_entry(&mut self) -> ZipEntry {
+        let data = match self.content.take() {
+            Some(content) => EntryData::Hashed {
+                content,
+                sha256: hex::decode(&self.sha256)
+                    .ok()
+                    .and_then(|b| b.try_into().ok())
+                    .expect("hash_sources writes 32-byte hex digests"),
+            },
+            None => EntryData::File(self.file.disk_path.clone()),
+        };
+        ZipEntry {
+            path: self.file.zip_path.clone(),
+            executable: self.file.executable,
+            data,
+            origin: EntryOrigin::Source,
+        }
+    }
 }
 
 /// Hashes the selected files, reusing the previous state's hashes for files
@@ -163,7 +193,7 @@ pub fn hash_sources(
             .map(|file| HashedFile {
                 sha256: trusted(&file).expect("checked above").clone(),
                 file,
-                read: false,
+                content: None,
             })
             .collect());
     }
@@ -174,7 +204,7 @@ pub fn hash_sources(
                 return Ok(HashedFile {
                     sha256: sha.clone(),
                     file,
-                    read: false,
+                    content: None,
                 });
             }
             let content = std::fs::read(&file.disk_path)
@@ -188,7 +218,7 @@ pub fn hash_sources(
             Ok(HashedFile {
                 sha256: hex::encode(Sha256::digest(&content)),
                 file,
-                read: true,
+                content: Some(content),
             })
         })
         .collect()
@@ -264,15 +294,15 @@ mod tests {
         std::fs::write(dir.path().join("b.py"), "2").unwrap();
         let sel = Selector::new(dir.path(), &[], &[], &[]).unwrap();
         let first = hash_sources(&sel, sel.select().unwrap(), &BuildState::default()).unwrap();
-        assert!(first.iter().all(|f| f.read));
+        assert!(first.iter().all(|f| f.was_read()));
         // Pretend the state was taken well after the files were written.
         let state = new_state("h", &first, i128::MAX / 2);
         let second = hash_sources(&sel, sel.select().unwrap(), &state).unwrap();
-        assert!(second.iter().all(|f| !f.read));
+        assert!(second.iter().all(|f| !f.was_read()));
         std::fs::write(dir.path().join("b.py"), "22").unwrap();
         let third = hash_sources(&sel, sel.select().unwrap(), &state).unwrap();
         let b = third.iter().find(|f| f.file.zip_path == "b.py").unwrap();
-        assert!(b.read);
+        assert!(b.was_read());
         assert_ne!(b.sha256, first[1].sha256);
     }
 }

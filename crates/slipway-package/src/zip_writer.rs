@@ -36,6 +36,9 @@ pub enum EntryData {
     File(PathBuf),
     /// Content made in memory.
     Bytes(Vec<u8>),
+    /// Content already read and hashed (a source file the build read for its
+    /// input hash): neither read nor hashed again.
+    Hashed { content: Vec<u8>, sha256: [u8; 32] },
     /// Bytes already compressed (taken raw from a wheel), copied as they are.
     Precompressed(Precompressed),
 }
@@ -255,9 +258,14 @@ fn prepare(
                 origin: entry.origin,
             });
         }
-        EntryData::Bytes(b) => b,
-        EntryData::File(path) => std::fs::read(&path).map_err(PackageError::io("read", path))?,
+        EntryData::Bytes(b) => (b, None),
+        EntryData::Hashed { content, sha256 } => (content, Some(sha256)),
+        EntryData::File(path) => (
+            std::fs::read(&path).map_err(PackageError::io("read", path))?,
+            None,
+        ),
     };
+    let (raw, known_sha256) = raw;
     if raw.len() as u64 > MAX_ENTRY_SIZE {
         return Err(PackageError::EntryTooLarge {
             path: entry.path,
@@ -265,7 +273,8 @@ fn prepare(
         });
     }
     let crc32 = crc32fast::hash(&raw);
-    let sha256: [u8; 32] = Sha256::digest(&raw).into();
+    let sha256: [u8; 32] = known_sha256.unwrap_or_else(|| Sha256::digest(&raw).into());
+    let uncompressed_size = raw.len() as u64;
     let mut deflated = vec![0u8; compressor.deflate_compress_bound(raw.len())];
     let n = compressor
         .deflate_compress(&raw, &mut deflated)
@@ -274,7 +283,7 @@ fn prepare(
     let (method, compressed) = if n < raw.len() {
         (METHOD_DEFLATED, deflated)
     } else {
-        (METHOD_STORED, raw.clone())
+        (METHOD_STORED, raw)
     };
     Ok(Prepared {
         path: entry.path,
@@ -282,7 +291,7 @@ fn prepare(
         method,
         crc32,
         compressed,
-        uncompressed_size: raw.len() as u64,
+        uncompressed_size,
         sha256,
         origin: entry.origin,
     })

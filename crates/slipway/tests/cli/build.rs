@@ -380,7 +380,8 @@ fn a_symlink_out_of_the_source_folder_is_refused() {
 fn over_250_mb_unzipped_is_refused_naming_the_largest_parts() {
     let p = Project::hello();
     std::fs::create_dir_all(p.join("src/models")).unwrap();
-    // A sparse file: large to stat, cheap to create; the check runs before any read.
+    // A sparse file: large to stat, cheap to create. The check runs on the
+    // sizes the walk found, before any file is read.
     let f = std::fs::File::create(p.join("src/models/weights.bin")).unwrap();
     f.set_len(260 * 1024 * 1024).unwrap();
     let (code, err) = build_fails(&p, &[]);

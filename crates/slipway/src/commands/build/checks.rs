@@ -56,12 +56,15 @@ pub fn handler(function: &Function, files: &[HashedFile]) -> Result<(), Failure>
             candidates[0],
         )));
     };
-    let text = std::fs::read_to_string(&file.file.disk_path).map_err(|e| {
-        Failure::input(miette::miette!(
-            "cannot read {}: {e}",
-            file.file.disk_path.display()
-        ))
-    })?;
+    let text = match &file.content {
+        Some(content) => String::from_utf8_lossy(content).into_owned(),
+        None => std::fs::read_to_string(&file.file.disk_path).map_err(|e| {
+            Failure::input(miette::miette!(
+                "cannot read {}: {e}",
+                file.file.disk_path.display()
+            ))
+        })?,
+    };
     if defines_at_module_level(&text, name) {
         Ok(())
     } else {
@@ -95,28 +98,32 @@ fn defines_at_module_level(text: &str, name: &str) -> bool {
     })
 }
 
-/// Lambda refuses more than 250 MB unzipped (function and layers together).
-pub fn unzipped_size(function: &[ZipEntry], layer: &[ZipEntry]) -> Result<(), Failure> {
-    let size = |e: &ZipEntry| match &e.data {
+/// The uncompressed size of a package entry.
+pub fn entry_size(e: &ZipEntry) -> u64 {
+    match &e.data {
         EntryData::File(p) => std::fs::metadata(p).map(|m| m.len()).unwrap_or(0),
         EntryData::Bytes(b) => b.len() as u64,
+        EntryData::Hashed { content, .. } => content.len() as u64,
         EntryData::Precompressed(p) => p.uncompressed_size,
-    };
-    let total: u64 = function.iter().chain(layer).map(size).sum();
+    }
+}
+
+/// Lambda refuses more than 250 MB unzipped (function and layers together).
+/// `parts` are package paths with their uncompressed sizes.
+pub fn unzipped_size(parts: &[(&str, u64)]) -> Result<(), Failure> {
+    let total: u64 = parts.iter().map(|(_, size)| size).sum();
     if total <= limits::UNZIPPED_BYTES {
         return Ok(());
     }
     // Name the largest contributors by top-level folder (a package, usually).
     let mut by_top: std::collections::BTreeMap<String, u64> = Default::default();
-    for e in function.iter().chain(layer) {
-        let top = e
-            .path
+    for (path, size) in parts {
+        let top = path
             .trim_start_matches("python/")
             .split('/')
             .next()
-            .unwrap_or("")
-            .to_string();
-        *by_top.entry(top).or_default() += size(e);
+            .unwrap_or("");
+        *by_top.entry(top.to_string()).or_default() += size;
     }
     let mut ranked: Vec<_> = by_top.into_iter().collect();
     ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));

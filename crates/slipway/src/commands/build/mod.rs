@@ -16,13 +16,13 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use serde::{Deserialize, Serialize};
 use slipway_artifact::{
-    EntryOrigin, MANIFEST_FILE_NAME, MANIFEST_SCHEMA_VERSION, Manifest, SHA256SUMS_FILE_NAME,
+    MANIFEST_FILE_NAME, MANIFEST_SCHEMA_VERSION, Manifest, SHA256SUMS_FILE_NAME,
 };
 use slipway_config::{Function, Project};
 use slipway_package::input_hash::{BuildState, InputHasher, hash_sources, new_state};
 use slipway_package::select::Selector;
 use slipway_package::zip_writer::DOS_EPOCH;
-use slipway_package::{EntryData, ZipEntry, ZipOptions, write_zip};
+use slipway_package::{ZipEntry, ZipOptions, write_zip};
 
 use crate::context::Context;
 use crate::output::{Failure, Render, Status, emit};
@@ -225,11 +225,18 @@ fn build_function(
         (files, previous.join().unwrap_or_default())
     });
     let files = files?;
+    // Before reading anything: the sources alone may already be too large.
+    checks::unzipped_size(
+        &files
+            .iter()
+            .map(|f| (f.zip_path.as_str(), f.size))
+            .collect::<Vec<_>>(),
+    )?;
     tracing::debug!(files = files.len(), elapsed = ?clock.elapsed(), "sources selected, previous state read");
     let started_ns = now_ns();
-    let hashed = hash_sources(&selector, files, &previous)?;
+    let mut hashed = hash_sources(&selector, files, &previous)?;
     tracing::debug!(
-        read = hashed.iter().filter(|h| h.read).count(),
+        read = hashed.iter().filter(|h| h.was_read()).count(),
         elapsed = ?clock.elapsed(),
         "sources hashed"
     );
@@ -255,7 +262,7 @@ fn build_function(
         && previous.outputs_intact(&dist_dir)
         && let Ok(mut summary) = serde_json::from_value::<FunctionReport>(previous.summary.clone())
     {
-        if hashed.iter().any(|h| h.read) {
+        if hashed.iter().any(|h| h.was_read()) {
             // Files too fresh to trust by their stamps were read and found
             // unchanged; record that so the next run need not read them.
             let mut state = new_state(&input_hash, &hashed, started_ns);
@@ -277,15 +284,19 @@ fn build_function(
     }
     let installed = dependencies::install(function, project, &args.dependencies, progress)?;
 
-    let source_entries: Vec<ZipEntry> = hashed
+    let sizes: Vec<(&str, u64)> = hashed
         .iter()
-        .map(|h| ZipEntry {
-            path: h.file.zip_path.clone(),
-            executable: h.file.executable,
-            data: EntryData::File(h.file.disk_path.clone()),
-            origin: EntryOrigin::Source,
-        })
+        .map(|h| (h.file.zip_path.as_str(), h.file.size))
+        .chain(
+            installed
+                .entries
+                .iter()
+                .map(|e| (e.path.as_str(), checks::entry_size(e))),
+        )
         .collect();
+    checks::unzipped_size(&sizes)?;
+    drop(sizes);
+    let source_entries: Vec<ZipEntry> = hashed.iter_mut().map(|h| h.take_zip_entry()).collect();
     let use_layer = function.dependencies_layer && !installed.entries.is_empty();
     let (function_entries, layer_entries) = if use_layer {
         let layer = installed
@@ -302,7 +313,6 @@ fn build_function(
         all.extend(installed.entries);
         (all, Vec::new())
     };
-    checks::unzipped_size(&function_entries, &layer_entries)?;
 
     let staging = staging_dir(out, &function.name)?;
     let result = (|| {
