@@ -513,40 +513,56 @@ fn stamp(meta: &std::fs::Metadata) -> FileStamp {
 
 /// Looks for a PEM private key block or an AWS secret access key assignment.
 fn secret_in_content(content: &[u8]) -> Option<&'static str> {
-    if memfind(content, b"-----BEGIN ").is_some()
-        && (memfind(content, b"PRIVATE KEY-----").is_some())
-    {
-        return Some("holds a private key");
-    }
-    let lower: Vec<u8> = content.iter().map(u8::to_ascii_lowercase).collect();
-    let mut from = 0;
-    while let Some(at) = memfind(&lower[from..], b"aws_secret_access_key") {
-        let rest = &content[from + at + "aws_secret_access_key".len()..];
-        let rest = skip_while(rest, |b| matches!(b, b' ' | b'\t' | b'"' | b'\''));
-        if let Some((&sep, rest)) = rest.split_first()
-            && (sep == b'=' || sep == b':')
-        {
-            let rest = skip_while(rest, |b| matches!(b, b' ' | b'\t' | b'"' | b'\''));
-            let token_len = rest
-                .iter()
-                .take_while(|b| b.is_ascii_alphanumeric() || **b == b'/' || **b == b'+')
-                .count();
-            if token_len == 40 {
+    use std::sync::LazyLock;
+
+    use aho_corasick::AhoCorasick;
+
+    const AWS_KEY_NAME: &str = "aws_secret_access_key";
+    // One pass over the content for every marker; the key name in any case.
+    static MARKERS: LazyLock<AhoCorasick> = LazyLock::new(|| {
+        AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(["-----BEGIN ", "PRIVATE KEY-----", AWS_KEY_NAME])
+            .expect("static patterns")
+    });
+    let (mut pem_begin, mut pem_private) = (false, false);
+    for m in MARKERS.find_iter(content) {
+        match m.pattern().as_usize() {
+            0 => pem_begin = true,
+            1 => pem_private = true,
+            _ if assigns_aws_secret_key(&content[m.end()..]) => {
                 return Some("holds an AWS secret access key");
             }
+            _ => {}
         }
-        from += at + 1;
+        if pem_begin && pem_private {
+            return Some("holds a private key");
+        }
     }
     None
+}
+
+/// Whether the text after `aws_secret_access_key` assigns it a 40-character key.
+fn assigns_aws_secret_key(rest: &[u8]) -> bool {
+    let quote_or_space = |b: u8| matches!(b, b' ' | b'\t' | b'"' | b'\'');
+    let rest = skip_while(rest, quote_or_space);
+    let Some((&sep, rest)) = rest.split_first() else {
+        return false;
+    };
+    if sep != b'=' && sep != b':' {
+        return false;
+    }
+    let rest = skip_while(rest, quote_or_space);
+    let token_len = rest
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'/' || **b == b'+')
+        .count();
+    token_len == 40
 }
 
 fn skip_while(s: &[u8], f: impl Fn(u8) -> bool) -> &[u8] {
     let n = s.iter().take_while(|b| f(**b)).count();
     &s[n..]
-}
-
-fn memfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 #[cfg(test)]
