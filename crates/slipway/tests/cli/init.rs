@@ -37,3 +37,31 @@ fn init_refuses_to_overwrite_without_force() {
         "the existing file is untouched"
     );
 }
+
+#[test]
+fn init_on_a_missing_folder_is_an_input_error() {
+    let p = Project::new();
+    let out = p.slipway().args(["init", "nowhere"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a folder"));
+    assert!(!p.join("nowhere").exists(), "nothing created");
+}
+
+#[test]
+fn init_without_a_handler_says_so_and_the_build_names_what_to_fix() {
+    let p = Project::new();
+    p.write("fn/util.py", "X = 1\n");
+    let out = p.slipway().args(["init", "fn"]).output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("not found; edit `handler`"));
+    // The placeholder handler parses, and the build says exactly what is missing.
+    let build = p
+        .slipway()
+        .arg("--config")
+        .arg(p.join("fn/slipway.toml"))
+        .arg("build")
+        .output()
+        .unwrap();
+    assert_eq!(build.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&build.stderr).contains("app.py is not in the package"));
+}
