@@ -17,7 +17,12 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Lambda's `CodeSha256`: base64 of the raw SHA-256 of the zip.
 pub fn code_sha256(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(sha256(bytes))
+    digest_to_code_sha256(&sha256(bytes))
+}
+
+/// Lambda's `CodeSha256` spelling of a SHA-256 already computed.
+pub fn digest_to_code_sha256(digest: &[u8; 32]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(digest)
 }
 
 /// Converts a hex SHA-256 into Lambda's base64 form.

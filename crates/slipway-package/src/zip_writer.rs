@@ -153,8 +153,7 @@ pub fn write_zip(
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default(),
         sha256: hex::encode(digest),
-        code_sha256: slipway_artifact::digest::hex_to_code_sha256(&hex::encode(digest))
-            .expect("hex of 32 bytes"),
+        code_sha256: slipway_artifact::digest::digest_to_code_sha256(&digest),
         zipped_size,
         unzipped_size: entries.iter().map(|e| e.size).sum(),
         entries,
