@@ -99,7 +99,10 @@ pub struct Relevance {
 impl Relevance {
     /// `names` in any spelling; they are normalised here.
     pub fn new<'a>(names: impl IntoIterator<Item = &'a str>) -> Relevance {
-        let mut normalized: Vec<String> = names.into_iter().map(crate::name::normalize).collect();
+        let mut normalized: Vec<String> = names
+            .into_iter()
+            .map(slipway_sbom::normalize_name)
+            .collect();
         normalized.sort();
         normalized.dedup();
         Relevance {
@@ -574,7 +577,7 @@ mod tests {
             filtered.info.not_relevant
         );
         for name in wanted {
-            let n = crate::name::normalize(name);
+            let n = slipway_sbom::normalize_name(name);
             let a: Vec<_> = full.for_package(&n).collect();
             let b: Vec<_> = filtered.for_package(&n).collect();
             assert_eq!(a, b, "{name}");

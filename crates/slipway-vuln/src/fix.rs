@@ -14,8 +14,8 @@ use serde::Serialize;
 
 use crate::db::Database;
 use crate::matching::{self, Installed};
-use crate::name::normalize;
 use crate::scan::{Finding, ScanTarget};
+use slipway_sbom::normalize_name as normalize;
 
 /// Whether moving the lock to the fixing version keeps the other shipped
 /// distributions' requirements satisfied.

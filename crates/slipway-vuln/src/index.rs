@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::advisory::{Advisory, AffectedPackage, Event};
 use crate::db::{Database, DbInfo, DbKind};
 use crate::error::VulnError;
-use crate::name::normalize;
+use slipway_sbom::normalize_name as normalize;
 
 /// The index URL and where it was configured. The binary decides it the way
 /// the dependency stage does (`slipway_python::sources::decide`), so a scan

@@ -12,8 +12,8 @@ use crate::db::{Database, DbInfo};
 use crate::fix::{self, FixAdvice};
 use crate::ignore::{IgnoreRule, IgnoreState};
 use crate::matching::{self, Installed, MatchedBy};
-use crate::name::normalize;
 use crate::severity::{Rating, Severity};
+use slipway_sbom::normalize_name as normalize;
 
 /// What one built function ships.
 #[derive(Debug, Clone)]
