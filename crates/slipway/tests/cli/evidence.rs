@@ -680,6 +680,7 @@ fn unusable_keys_are_refused_and_nothing_is_overwritten() {
 #[test]
 fn sign_refuses_a_zip_that_changed_since_the_build() {
     let (p, key) = signed_build("ed25519");
+    let before = signatures(&p);
     let zip = dist(&p, "hello.zip");
     let len = std::fs::metadata(&zip).unwrap().len() as usize;
     flip_byte(&zip, len - 1);
@@ -692,6 +693,67 @@ fn sign_refuses_a_zip_that_changed_since_the_build() {
         1,
     );
     assert!(message.contains("refusing to sign"), "{message}");
+    assert!(message.contains("is not the"), "{message}");
+    assert_eq!(
+        signatures(&p),
+        before,
+        "a refused sign replaced the signatures"
+    );
+}
+
+/// The signature files of `hello`, to show a refused command left them alone.
+fn signatures(p: &Project) -> Vec<Vec<u8>> {
+    ["hello.zip.sig", "provenance.dsse.json"]
+        .iter()
+        .map(|f| std::fs::read(dist(p, f)).unwrap())
+        .collect()
+}
+
+#[test]
+fn sign_refuses_provenance_that_disagrees_is_malformed_or_missing() {
+    let (p, key) = signed_build("ed25519");
+    let before = signatures(&p);
+    let sign = |code| {
+        fails(
+            p.slipway()
+                .args(["sign", "hello", "--key"])
+                .arg(&key)
+                .output()
+                .unwrap(),
+            code,
+        )
+    };
+    let path = dist(&p, "provenance.intoto.json");
+    let mut statement: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(statement["subject"][0]["name"], "hello.zip");
+    statement["subject"][0]["digest"]["sha256"] = "0".repeat(64).into();
+    std::fs::write(&path, serde_json::to_vec_pretty(&statement).unwrap()).unwrap();
+    let message = sign(1);
+    assert!(
+        message.contains("refusing to sign")
+            && message.contains("does not name hello.zip with the SHA-256 manifest.json records"),
+        "{message}"
+    );
+
+    std::fs::write(&path, b"{\"_type\": ").unwrap();
+    let message = sign(1);
+    assert!(
+        message.contains("provenance.intoto.json is not JSON"),
+        "{message}"
+    );
+
+    std::fs::remove_file(&path).unwrap();
+    let message = sign(2);
+    assert!(
+        message.contains("cannot read") && message.contains("provenance.intoto.json"),
+        "{message}"
+    );
+    assert_eq!(
+        signatures(&p),
+        before,
+        "a refused sign replaced the signatures"
+    );
 }
 
 #[test]
