@@ -8,6 +8,11 @@ use std::process::{Command as Process, Output};
 
 use crate::support::{Project, json_stdout};
 
+// The official SBOM schemas as validators, shared with slipway-sbom's tests
+// (and used by the scan tests for the CycloneDX they write).
+#[path = "../../../slipway-sbom/tests/support/schemas.rs"]
+pub(crate) mod sbom_schemas;
+
 // The deploy tests' moto fixture; their module is private to deploy.rs.
 #[allow(clippy::duplicate_mod)]
 #[path = "support_aws.rs"]
@@ -21,7 +26,6 @@ const PROVENANCE_CHECK: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../slipway-attest/tests/check_provenance.py"
 );
-const SCHEMAS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../slipway-sbom/schemas");
 
 fn text(out: &Output) -> String {
     format!(
@@ -263,42 +267,19 @@ fn signed_builds_verify_with_slipway_ssh_keygen_and_cryptography() {
 fn built_sboms_validate_against_the_official_schemas() {
     let p = project();
     ok(p.slipway().arg("build").output().unwrap());
-    let schema = |name: &str| -> serde_json::Value {
-        serde_json::from_slice(&std::fs::read(format!("{SCHEMAS}/{name}")).unwrap()).unwrap()
-    };
-    let registry = jsonschema::Registry::new()
-        .add(
-            "http://cyclonedx.org/schema/spdx.schema.json",
-            schema("spdx.schema.json"),
-        )
-        .unwrap()
-        .add(
-            "http://cyclonedx.org/schema/jsf-0.82.schema.json",
-            schema("jsf-0.82.schema.json"),
-        )
-        .unwrap()
-        .prepare()
-        .unwrap();
-    let cdx = jsonschema::options()
-        .with_registry(&registry)
-        .should_validate_formats(true)
-        .build(&schema("bom-1.6.schema.json"))
-        .unwrap();
-    let spdx = jsonschema::options()
-        .should_validate_formats(true)
-        .build(&schema("spdx-schema.json"))
-        .unwrap();
+    let cdx = sbom_schemas::cyclonedx_validator();
+    let spdx = sbom_schemas::spdx_validator();
     for function in ["hello", "other"] {
         let read = |f: &str| -> serde_json::Value {
             serde_json::from_slice(&std::fs::read(p.join(&format!("dist/{function}/{f}"))).unwrap())
                 .unwrap()
         };
-        let doc = read("sbom.cdx.json");
-        let errors: Vec<String> = cdx.iter_errors(&doc).map(|e| e.to_string()).collect();
-        assert!(errors.is_empty(), "{function} CycloneDX: {errors:?}");
-        let doc = read("sbom.spdx.json");
-        let errors: Vec<String> = spdx.iter_errors(&doc).map(|e| e.to_string()).collect();
-        assert!(errors.is_empty(), "{function} SPDX: {errors:?}");
+        sbom_schemas::assert_valid(
+            &cdx,
+            &read("sbom.cdx.json"),
+            &format!("{function} CycloneDX"),
+        );
+        sbom_schemas::assert_valid(&spdx, &read("sbom.spdx.json"), &format!("{function} SPDX"));
         // The SPDX project's own validator, for what a schema cannot say.
         let tools = Process::new("pyspdxtools")
             .arg("-i")
