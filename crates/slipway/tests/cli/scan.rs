@@ -939,6 +939,30 @@ fn online_mode_asks_the_configured_index() {
     assert_eq!(findings[0]["id"], "PYSEC-9999-1");
     assert_eq!(findings[0]["fixed_in"], "1.1");
     assert_eq!(code, 1);
+    // An index URL with credentials: they reach the index but never the
+    // report, the warnings or the human output.
+    let with_credentials = server
+        .url("simple/")
+        .replace("http://", "http://scanner:s3cr3t-token@");
+    for format in ["json", "human"] {
+        let out = p
+            .slipway()
+            .args(["--format", format, "scan", "--db", "index", "--index-url"])
+            .arg(&with_credentials)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!all.contains("s3cr3t-token"), "{format}: {all}");
+        if format == "json" {
+            let report = json_stdout(&out);
+            assert_eq!(report["findings"][0]["id"], "PYSEC-9999-1", "{report:#}");
+        }
+    }
     // The index gives no CVSS vector; one comes from the offline database by alias.
     let release = served.path().join("pypi/urllib3/1.26.4");
     std::fs::create_dir_all(&release).unwrap();
