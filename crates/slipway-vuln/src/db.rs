@@ -127,6 +127,23 @@ impl Relevance {
 }
 
 impl DbInfo {
+    /// What a source says about itself before its records are read: its
+    /// kind and location; counts and dates are filled in as it loads.
+    pub fn new(kind: DbKind, location: String) -> DbInfo {
+        DbInfo {
+            kind,
+            location,
+            source: None,
+            date: None,
+            fetched_at: None,
+            advisories: 0,
+            withdrawn: 0,
+            skipped: Vec::new(),
+            not_relevant: 0,
+            severities_from: None,
+        }
+    }
+
     /// The calendar date of [`DbInfo::date`].
     pub fn data_date(&self) -> Option<time::Date> {
         let date = self.date.as_deref()?;
@@ -319,18 +336,7 @@ impl Database {
                 (path, result)
             })
             .collect();
-        let info = DbInfo {
-            kind: DbKind::Folder,
-            location: dir.display().to_string(),
-            source: None,
-            date: None,
-            fetched_at: None,
-            advisories: 0,
-            withdrawn: 0,
-            skipped: Vec::new(),
-            not_relevant: 0,
-            severities_from: None,
-        };
+        let info = DbInfo::new(DbKind::Folder, dir.display().to_string());
         Ok(collect(info, parsed, |p| {
             p.strip_prefix(dir).unwrap_or(p).display().to_string()
         }))
@@ -373,18 +379,7 @@ impl Database {
                 (name, r)
             })
             .collect();
-        let info = DbInfo {
-            kind: DbKind::Zip,
-            location: origin.display().to_string(),
-            source: None,
-            date: None,
-            fetched_at: None,
-            advisories: 0,
-            withdrawn: 0,
-            skipped: Vec::new(),
-            not_relevant: 0,
-            severities_from: None,
-        };
+        let info = DbInfo::new(DbKind::Zip, origin.display().to_string());
         Ok(collect(info, parsed, |p| p.display().to_string()))
     }
 
@@ -411,16 +406,11 @@ impl Database {
             });
         }
         let info = DbInfo {
-            kind: DbKind::LocalCopy,
-            location: origin.display().to_string(),
             source: file.source,
             date: file.date,
             fetched_at: file.fetched_at,
-            advisories: 0,
             withdrawn: file.withdrawn,
-            skipped: Vec::new(),
-            not_relevant: 0,
-            severities_from: None,
+            ..DbInfo::new(DbKind::LocalCopy, origin.display().to_string())
         };
         Ok(Database::new(info, file.advisories))
     }

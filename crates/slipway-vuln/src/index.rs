@@ -139,20 +139,13 @@ pub fn query(index: &IndexUrl, packages: &[(String, String)]) -> Result<Database
         advisories.extend(answer?);
     }
     let info = DbInfo {
-        kind: DbKind::Index,
-        location: redact(&index.url),
         source: Some(index.origin.clone()),
         date: Some(
             time::OffsetDateTime::now_utc()
                 .format(&time::format_description::well_known::Rfc3339)
                 .unwrap_or_default(),
         ),
-        fetched_at: None,
-        advisories: 0,
-        withdrawn: 0,
-        skipped: Vec::new(),
-        not_relevant: 0,
-        severities_from: None,
+        ..DbInfo::new(DbKind::Index, redact(&index.url))
     };
     Ok(Database::new(info, advisories))
 }

@@ -404,16 +404,8 @@ pub(crate) mod tests {
     pub(crate) fn db(advisories: Vec<Advisory>) -> Database {
         Database::new(
             DbInfo {
-                kind: DbKind::Folder,
-                location: "test".into(),
-                source: None,
                 date: Some("2024-01-01T00:00:00Z".into()),
-                fetched_at: None,
-                advisories: 0,
-                withdrawn: 0,
-                skipped: vec![],
-                not_relevant: 0,
-                severities_from: None,
+                ..DbInfo::new(DbKind::Folder, "test".into())
             },
             advisories,
         )
