@@ -180,6 +180,14 @@ fn ssh_keygen_verify(p: &Project, zip: &Path, sig: &Path) -> Output {
         .expect("ssh-keygen runs")
 }
 
+/// The signature files of `hello`, to show a refused command left them alone.
+fn signatures(p: &Project) -> Vec<Vec<u8>> {
+    ["hello.zip.sig", "provenance.dsse.json"]
+        .iter()
+        .map(|f| std::fs::read(dist(p, f)).unwrap())
+        .collect()
+}
+
 fn flip_byte(path: &Path, at: usize) {
     let mut bytes = std::fs::read(path).unwrap();
     bytes[at] ^= 0x01;
@@ -580,10 +588,7 @@ fn a_signature_for_another_namespace_is_refused() {
 #[test]
 fn unusable_keys_are_refused_and_nothing_is_overwritten() {
     let (p, _) = signed_build("ed25519");
-    let before: Vec<Vec<u8>> = ["provenance.dsse.json", "hello.zip.sig"]
-        .iter()
-        .map(|f| std::fs::read(dist(&p, f)).unwrap())
-        .collect();
+    let before = signatures(&p);
 
     let missing = fails(
         p.slipway()
@@ -649,11 +654,11 @@ fn unusable_keys_are_refused_and_nothing_is_overwritten() {
     let message = fails(p.slipway().args(["sign"]).output().unwrap(), 2);
     assert!(message.contains("no signing key"), "{message}");
 
-    let after: Vec<Vec<u8>> = ["provenance.dsse.json", "hello.zip.sig"]
-        .iter()
-        .map(|f| std::fs::read(dist(&p, f)).unwrap())
-        .collect();
-    assert_eq!(before, after, "a refused signing left the signatures alone");
+    assert_eq!(
+        before,
+        signatures(&p),
+        "a refused signing left the signatures alone"
+    );
     let (code, _) = verify_trusted(&p);
     assert_eq!(code, Some(0));
 }
@@ -680,14 +685,6 @@ fn sign_refuses_a_zip_that_changed_since_the_build() {
         before,
         "a refused sign replaced the signatures"
     );
-}
-
-/// The signature files of `hello`, to show a refused command left them alone.
-fn signatures(p: &Project) -> Vec<Vec<u8>> {
-    ["hello.zip.sig", "provenance.dsse.json"]
-        .iter()
-        .map(|f| std::fs::read(dist(p, f)).unwrap())
-        .collect()
 }
 
 #[test]
