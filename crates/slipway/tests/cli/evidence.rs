@@ -138,7 +138,8 @@ fn checks<'a>(report: &'a serde_json::Value, id: &str) -> Vec<&'a serde_json::Va
         .collect()
 }
 
-/// The single failed check's message, asserting exactly which checks failed.
+/// The message of the failed check `id`, asserting that it failed (others may
+/// fail too: a changed zip also breaks its signature).
 fn failed_message(report: &serde_json::Value, id: &str) -> String {
     let failed: Vec<&serde_json::Value> = report["functions"][0]["checks"]
         .as_array()
