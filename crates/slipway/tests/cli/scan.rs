@@ -1027,6 +1027,33 @@ fn online_mode_asks_the_configured_index() {
 }
 
 #[test]
+fn unusable_advisory_databases_are_input_errors() {
+    let p = gate_project("");
+    std::fs::create_dir_all(p.join("empty")).unwrap();
+    p.write("notes.txt", "not advisories\n");
+    p.write("broken.zip", "PK\u{3}\u{4} truncated");
+    for (db, expected) in [
+        ("missing", "cannot read the advisory database at"),
+        ("empty", "the folder holds no .json, .yaml or .yml files"),
+        (
+            "notes.txt",
+            "neither a zip of OSV files nor a file written by `slipway db update`",
+        ),
+        ("broken.zip", "unreadable zip"),
+    ] {
+        for command in [&["scan", "--db"][..], &["db", "update", "--from"][..]] {
+            let out = p.slipway().args(command).arg(db).output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{command:?} {db}: {stderr}");
+            assert!(
+                stderr.contains(expected) && stderr.contains(db),
+                "{command:?} {db}: {stderr}"
+            );
+        }
+    }
+}
+
+#[test]
 fn a_missing_build_is_an_input_error() {
     let p = Project::hello();
     let out = p.slipway().args(["scan"]).output().unwrap();
