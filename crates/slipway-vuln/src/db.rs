@@ -454,7 +454,7 @@ pub fn local_copy_path() -> Option<PathBuf> {
 /// Downloads a database file (a zip or a compact copy) from `url`.
 pub fn download(url: &str) -> Result<Vec<u8>, VulnError> {
     let fail = |reason: String| VulnError::Download {
-        url: url.to_string(),
+        url: crate::index::redact(url),
         reason,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -904,6 +904,26 @@ fn db_update_keeps_a_dated_copy_from_a_folder_or_a_url() {
         .output()
         .unwrap();
     assert_eq!(missing.status.code(), Some(2));
+    // A URL with credentials that fails: the message names the URL without them.
+    let with_credentials = server
+        .url("nothing.zip")
+        .replace("http://", "http://mirror:s3cr3t-token@");
+    for command in [&["db", "update", "--from"][..], &["scan", "--db"][..]] {
+        let out = p
+            .slipway()
+            .args(command)
+            .arg(&with_credentials)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{command:?}: {stderr}");
+        assert!(
+            stderr.contains("cannot download the advisory database")
+                && stderr.contains("nothing.zip"),
+            "{command:?}: {stderr}"
+        );
+        assert!(!stderr.contains("s3cr3t-token"), "{command:?}: {stderr}");
+    }
 }
 
 #[test]
