@@ -123,7 +123,7 @@ fn read_bom(path: &Path) -> Result<Option<Value>, VulnError> {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(source) => {
-            return Err(VulnError::DbUnreadable {
+            return Err(VulnError::SbomUnreadable {
                 path: path.to_path_buf(),
                 source,
             });

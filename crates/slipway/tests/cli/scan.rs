@@ -1074,6 +1074,34 @@ fn unusable_advisory_databases_are_input_errors() {
 }
 
 #[test]
+fn an_unreadable_ignore_file_or_sbom_is_named_as_such() {
+    let p = gate_project("");
+    let out = p
+        .slipway()
+        .args(["scan", "--ignore-file", "missing-ignore.toml"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cannot read the ignore file") && stderr.contains("missing-ignore.toml"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("advisory database"), "{stderr}");
+
+    // The SBOM the findings are added to cannot be read (a folder in its place).
+    std::fs::create_dir_all(p.join("dist/api/sbom.cdx.json")).unwrap();
+    let out = p.slipway().args(["scan"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cannot read the SBOM") && stderr.contains("sbom.cdx.json"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("advisory database"), "{stderr}");
+}
+
+#[test]
 fn a_missing_build_is_an_input_error() {
     let p = Project::hello();
     let out = p.slipway().args(["scan"]).output().unwrap();
