@@ -418,6 +418,19 @@ fn sign_reads_the_key_from_the_environment_and_verify_skips_signatures_without_t
     assert_eq!(checks(&report, "dsse")[0]["status"], "skipped");
 
     let key = keygen(&p, "ci", "ecdsa-p256");
+    // With trusted keys, an unsigned build fails: missing signatures are not passes.
+    let (code, report) = verify_trusted(&p);
+    assert_eq!(code, Some(1), "{report:#}");
+    for (id, file) in [
+        ("dsse", "provenance.dsse.json"),
+        ("sshsig", "hello.zip.sig"),
+    ] {
+        let message = failed_message(&report, id);
+        assert!(
+            message.contains("cannot read") && message.contains(file),
+            "{id}: {message}"
+        );
+    }
     let out = ok(p
         .slipway()
         .arg("sign")
