@@ -27,29 +27,15 @@ pub enum WithSha1 {
     No,
 }
 
-/// Decompresses every file entry of the zip file and hashes it, in zip order.
-pub fn entry_digests(path: &Path, sha1: WithSha1) -> Result<Vec<EntryDigest>, AttestError> {
-    let file = std::fs::File::open(path).map_err(|source| AttestError::Unreadable {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    digests_of(std::io::BufReader::new(file), path, sha1)
-}
-
-/// Like [`entry_digests`], for a zip already in memory; `path` names it in errors.
+/// Decompresses every file entry of a zip in memory and hashes it, in zip
+/// order; `path` names it in errors. Its callers also hash or sign the whole
+/// zip, so they read it once and hand over the bytes.
 pub fn entry_digests_of_bytes(
     bytes: &[u8],
     path: &Path,
-    sha1: WithSha1,
-) -> Result<Vec<EntryDigest>, AttestError> {
-    digests_of(std::io::Cursor::new(bytes), path, sha1)
-}
-
-fn digests_of(
-    reader: impl std::io::Read + std::io::Seek,
-    path: &Path,
     with_sha1: WithSha1,
 ) -> Result<Vec<EntryDigest>, AttestError> {
+    let reader = std::io::Cursor::new(bytes);
     let malformed = |reason: String| AttestError::ZipMalformed {
         path: path.to_path_buf(),
         reason,

@@ -94,19 +94,31 @@ pub fn verify_function(
         checks.extend(check_artifact(dir, artifact, &zips[artifact.file.as_str()]));
     }
     checks.push(check_sha256sums(dir, manifest));
-    let statement = read_json(dir, provenance::STATEMENT_FILE_NAME).ok();
+    // Each evidence file is read once too: parsed, hashed and compared.
+    let statement = read_json(dir, provenance::STATEMENT_FILE_NAME);
+    let recorded = statement.as_ref().ok().map(|s| &s.json);
+    let cyclonedx = read_json(dir, slipway_sbom::CYCLONEDX_FILE_NAME);
     checks.push(check_sbom_recorded(
-        check_cyclonedx(dir, manifest),
-        dir,
-        statement.as_ref(),
+        check_cyclonedx(&cyclonedx, manifest),
+        &cyclonedx,
+        recorded,
     ));
+    let spdx = read_json(dir, slipway_sbom::SPDX_FILE_NAME);
     checks.push(check_sbom_recorded(
-        check_spdx(dir, manifest),
-        dir,
-        statement.as_ref(),
+        check_spdx(&spdx, manifest),
+        &spdx,
+        recorded,
     ));
-    checks.push(check_statement(dir, manifest));
-    checks.push(check_dsse(dir, manifest, trusted));
+    checks.push(check_statement(&statement, manifest));
+    checks.push(check_dsse(
+        dir,
+        manifest,
+        trusted,
+        statement
+            .as_ref()
+            .map(|s| s.bytes.as_slice())
+            .unwrap_or_default(),
+    ));
     for artifact in manifest.artifacts() {
         checks.push(check_sshsig(
             dir,
@@ -270,10 +282,18 @@ fn check_sha256sums(dir: &Path, manifest: &Manifest) -> Check {
     }
 }
 
-fn read_json(dir: &Path, name: &str) -> Result<serde_json::Value, String> {
+/// An evidence file as read: its bytes (for digests and signatures) and its JSON.
+struct JsonFile {
+    bytes: Vec<u8>,
+    json: serde_json::Value,
+}
+
+fn read_json(dir: &Path, name: &str) -> Result<JsonFile, String> {
     let path = dir.join(name);
     let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    serde_json::from_slice(&bytes).map_err(|e| format!("{} is not JSON: {e}", path.display()))
+    let json = serde_json::from_slice(&bytes)
+        .map_err(|e| format!("{} is not JSON: {e}", path.display()))?;
+    Ok(JsonFile { bytes, json })
 }
 
 fn digest_check(
@@ -304,7 +324,14 @@ fn digest_check(
 
 /// A passed SBOM check also needs the file to be the one the provenance
 /// records, so the signature over the statement vouches for the SBOM.
-fn check_sbom_recorded(check: Check, dir: &Path, statement: Option<&serde_json::Value>) -> Check {
+fn check_sbom_recorded(
+    check: Check,
+    sbom: &Result<JsonFile, String>,
+    statement: Option<&serde_json::Value>,
+) -> Check {
+    let Ok(sbom) = sbom else {
+        return check;
+    };
     if check.status != CheckStatus::Passed {
         return check;
     }
@@ -312,8 +339,7 @@ fn check_sbom_recorded(check: Check, dir: &Path, statement: Option<&serde_json::
     else {
         return check;
     };
-    let actual =
-        slipway_artifact::digest::file_sha256_hex(&dir.join(&check.target)).unwrap_or_default();
+    let actual = slipway_artifact::digest::sha256_hex(&sbom.bytes);
     if actual == recorded {
         Check {
             message: format!(
@@ -335,11 +361,11 @@ fn check_sbom_recorded(check: Check, dir: &Path, statement: Option<&serde_json::
     }
 }
 
-fn check_cyclonedx(dir: &Path, manifest: &Manifest) -> Check {
+fn check_cyclonedx(file: &Result<JsonFile, String>, manifest: &Manifest) -> Check {
     let name = slipway_sbom::CYCLONEDX_FILE_NAME;
-    match read_json(dir, name) {
-        Err(e) => Check::failed("sbom_cyclonedx", name, e, REBUILD),
-        Ok(doc) => {
+    match file {
+        Err(e) => Check::failed("sbom_cyclonedx", name, e.as_str(), REBUILD),
+        Ok(JsonFile { json: doc, .. }) => {
             let found = doc["metadata"]["component"]["hashes"]
                 .as_array()
                 .and_then(|h| h.iter().find(|h| h["alg"] == "SHA-256"))
@@ -355,11 +381,11 @@ fn check_cyclonedx(dir: &Path, manifest: &Manifest) -> Check {
     }
 }
 
-fn check_spdx(dir: &Path, manifest: &Manifest) -> Check {
+fn check_spdx(file: &Result<JsonFile, String>, manifest: &Manifest) -> Check {
     let name = slipway_sbom::SPDX_FILE_NAME;
-    match read_json(dir, name) {
-        Err(e) => Check::failed("sbom_spdx", name, e, REBUILD),
-        Ok(doc) => {
+    match file {
+        Err(e) => Check::failed("sbom_spdx", name, e.as_str(), REBUILD),
+        Ok(JsonFile { json: doc, .. }) => {
             let described = doc["relationships"]
                 .as_array()
                 .and_then(|r| {
@@ -417,18 +443,26 @@ fn subjects_problem(
     None
 }
 
-fn check_statement(dir: &Path, manifest: &Manifest) -> Check {
+fn check_statement(file: &Result<JsonFile, String>, manifest: &Manifest) -> Check {
     let name = provenance::STATEMENT_FILE_NAME;
-    match read_json(dir, name) {
-        Err(e) => Check::failed("provenance", name, e, REBUILD),
-        Ok(statement) => match subjects_problem(&statement, manifest, name) {
+    match file {
+        Err(e) => Check::failed("provenance", name, e.as_str(), REBUILD),
+        Ok(JsonFile {
+            json: statement, ..
+        }) => match subjects_problem(statement, manifest, name) {
             Some(problem) => Check::failed("provenance", name, problem, REBUILD),
             None => Check::passed("provenance", name, "its subjects name the artifact digests"),
         },
     }
 }
 
-fn check_dsse(dir: &Path, manifest: &Manifest, trusted: Option<&TrustedKeys>) -> Check {
+/// `on_disk`: provenance.intoto.json as read (empty when it could not be).
+fn check_dsse(
+    dir: &Path,
+    manifest: &Manifest,
+    trusted: Option<&TrustedKeys>,
+    on_disk: &[u8],
+) -> Check {
     let name = dsse::ENVELOPE_FILE_NAME;
     let path = dir.join(name);
     let Some(trusted) = trusted else {
@@ -465,8 +499,7 @@ fn check_dsse(dir: &Path, manifest: &Manifest, trusted: Option<&TrustedKeys>) ->
             "the signature is genuine but for another build: sign this build with `slipway sign`",
         );
     }
-    let on_disk = std::fs::read(dir.join(provenance::STATEMENT_FILE_NAME)).unwrap_or_default();
-    if on_disk != verified.payload {
+    if on_disk != verified.payload.as_slice() {
         return Check::failed(
             "dsse",
             name,

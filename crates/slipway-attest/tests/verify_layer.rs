@@ -75,7 +75,13 @@ fn build(dir: &Path, key: &SigningKey) -> Manifest {
 
     let mut input = slipway_sbom::SbomInput::default();
     for a in manifest.artifacts() {
-        let digests = archive::entry_digests(&dir.join(&a.file), archive::WithSha1::Yes).unwrap();
+        let path = dir.join(&a.file);
+        let digests = archive::entry_digests_of_bytes(
+            &std::fs::read(&path).unwrap(),
+            &path,
+            archive::WithSha1::Yes,
+        )
+        .unwrap();
         input.entry_sha1.insert(
             a.file.clone(),
             digests.into_iter().map(|d| (d.path, d.sha1)).collect(),

@@ -61,11 +61,13 @@ fn timestamp(epoch: i64) -> String {
         .expect("fixed format")
 }
 
-/// The PEP 503 normalised name: lowercase, runs of `-_.` as one `-`.
+/// The PEP 503 normalised name: lowercase, runs of `-_.` as one `-`, so
+/// that `Jinja2`, `jinja2` and `JINJA_2`-style spellings of one project
+/// compare equal. The scan (slipway-vuln) matches advisories by it too.
 pub fn normalize_name(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     let mut pending_dash = false;
-    for c in name.chars() {
+    for c in name.trim().chars() {
         if matches!(c, '-' | '_' | '.') {
             pending_dash = true;
         } else {
@@ -129,6 +131,20 @@ mod tests {
         assert_eq!(normalize_name("Typing_Extensions"), "typing-extensions");
         assert_eq!(normalize_name("zope.interface"), "zope-interface");
         assert_eq!(normalize_name("a-_.b"), "a-b");
+        for spelling in [
+            "friendly-bard",
+            "Friendly-Bard",
+            "FRIENDLY-BARD",
+            "friendly.bard",
+            "friendly_bard",
+            "friendly--bard",
+            "FrIeNdLy-._.-bArD",
+            " friendly-bard\n",
+        ] {
+            assert_eq!(normalize_name(spelling), "friendly-bard", "{spelling:?}");
+        }
+        assert_eq!(normalize_name("jw.util"), "jw-util");
+        assert_eq!(normalize_name("PyYAML"), "pyyaml");
     }
 
     #[test]

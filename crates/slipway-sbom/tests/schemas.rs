@@ -8,51 +8,10 @@ use serde_json::Value;
 use slipway_artifact::{ArtifactRecord, Distribution, EntryOrigin, EntryRecord, Manifest};
 use slipway_sbom::{SbomInput, cyclonedx, spdx_document, to_bytes};
 
-fn schema(name: &str) -> Value {
-    let path = format!("{}/schemas/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
-}
+#[path = "support/schemas.rs"]
+mod official;
 
-fn cyclonedx_validator() -> jsonschema::Validator {
-    // The CycloneDX schema refers to its siblings relative to its `$id`.
-    let registry = jsonschema::Registry::new()
-        .add(
-            "http://cyclonedx.org/schema/spdx.schema.json",
-            schema("spdx.schema.json"),
-        )
-        .unwrap()
-        .add(
-            "http://cyclonedx.org/schema/jsf-0.82.schema.json",
-            schema("jsf-0.82.schema.json"),
-        )
-        .unwrap()
-        .prepare()
-        .unwrap();
-    jsonschema::options()
-        .with_registry(&registry)
-        .should_validate_formats(true)
-        .build(&schema("bom-1.6.schema.json"))
-        .unwrap()
-}
-
-fn spdx_validator() -> jsonschema::Validator {
-    jsonschema::options()
-        .should_validate_formats(true)
-        .build(&schema("spdx-schema.json"))
-        .unwrap()
-}
-
-fn assert_valid(validator: &jsonschema::Validator, doc: &Value, what: &str) {
-    let errors: Vec<String> = validator
-        .iter_errors(doc)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "{what} is invalid:\n{}",
-        errors.join("\n")
-    );
-}
+use official::{assert_valid, cyclonedx_validator, spdx_validator};
 
 fn hex_of(seed: &str) -> String {
     slipway_artifact::digest::sha256_hex(seed.as_bytes())

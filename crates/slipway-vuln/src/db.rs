@@ -99,7 +99,10 @@ pub struct Relevance {
 impl Relevance {
     /// `names` in any spelling; they are normalised here.
     pub fn new<'a>(names: impl IntoIterator<Item = &'a str>) -> Relevance {
-        let mut normalized: Vec<String> = names.into_iter().map(crate::name::normalize).collect();
+        let mut normalized: Vec<String> = names
+            .into_iter()
+            .map(slipway_sbom::normalize_name)
+            .collect();
         normalized.sort();
         normalized.dedup();
         Relevance {
@@ -124,6 +127,23 @@ impl Relevance {
 }
 
 impl DbInfo {
+    /// What a source says about itself before its records are read: its
+    /// kind and location; counts and dates are filled in as it loads.
+    pub fn new(kind: DbKind, location: String) -> DbInfo {
+        DbInfo {
+            kind,
+            location,
+            source: None,
+            date: None,
+            fetched_at: None,
+            advisories: 0,
+            withdrawn: 0,
+            skipped: Vec::new(),
+            not_relevant: 0,
+            severities_from: None,
+        }
+    }
+
     /// The calendar date of [`DbInfo::date`].
     pub fn data_date(&self) -> Option<time::Date> {
         let date = self.date.as_deref()?;
@@ -316,18 +336,7 @@ impl Database {
                 (path, result)
             })
             .collect();
-        let info = DbInfo {
-            kind: DbKind::Folder,
-            location: dir.display().to_string(),
-            source: None,
-            date: None,
-            fetched_at: None,
-            advisories: 0,
-            withdrawn: 0,
-            skipped: Vec::new(),
-            not_relevant: 0,
-            severities_from: None,
-        };
+        let info = DbInfo::new(DbKind::Folder, dir.display().to_string());
         Ok(collect(info, parsed, |p| {
             p.strip_prefix(dir).unwrap_or(p).display().to_string()
         }))
@@ -370,18 +379,7 @@ impl Database {
                 (name, r)
             })
             .collect();
-        let info = DbInfo {
-            kind: DbKind::Zip,
-            location: origin.display().to_string(),
-            source: None,
-            date: None,
-            fetched_at: None,
-            advisories: 0,
-            withdrawn: 0,
-            skipped: Vec::new(),
-            not_relevant: 0,
-            severities_from: None,
-        };
+        let info = DbInfo::new(DbKind::Zip, origin.display().to_string());
         Ok(collect(info, parsed, |p| p.display().to_string()))
     }
 
@@ -408,16 +406,11 @@ impl Database {
             });
         }
         let info = DbInfo {
-            kind: DbKind::LocalCopy,
-            location: origin.display().to_string(),
             source: file.source,
             date: file.date,
             fetched_at: file.fetched_at,
-            advisories: 0,
             withdrawn: file.withdrawn,
-            skipped: Vec::new(),
-            not_relevant: 0,
-            severities_from: None,
+            ..DbInfo::new(DbKind::LocalCopy, origin.display().to_string())
         };
         Ok(Database::new(info, file.advisories))
     }
@@ -461,7 +454,7 @@ pub fn local_copy_path() -> Option<PathBuf> {
 /// Downloads a database file (a zip or a compact copy) from `url`.
 pub fn download(url: &str) -> Result<Vec<u8>, VulnError> {
     let fail = |reason: String| VulnError::Download {
-        url: url.to_string(),
+        url: crate::index::redact(url),
         reason,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -574,7 +567,7 @@ mod tests {
             filtered.info.not_relevant
         );
         for name in wanted {
-            let n = crate::name::normalize(name);
+            let n = slipway_sbom::normalize_name(name);
             let a: Vec<_> = full.for_package(&n).collect();
             let b: Vec<_> = filtered.for_package(&n).collect();
             assert_eq!(a, b, "{name}");

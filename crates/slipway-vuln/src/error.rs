@@ -16,6 +16,26 @@ pub enum VulnError {
         source: std::io::Error,
     },
 
+    #[error("cannot read the ignore file {}: {source}", path.display())]
+    #[diagnostic(
+        code(slipway::scan::ignore_unreadable),
+        help("check the path given to `--ignore-file`")
+    )]
+    IgnoreUnreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error("cannot read the SBOM {}: {source}", path.display())]
+    #[diagnostic(
+        code(slipway::scan::sbom_unreadable),
+        help("rebuild it with `slipway build`, or pass `--no-sbom` to skip the VEX")
+    )]
+    SbomUnreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
     #[error("{} is not an advisory database: {reason}", path.display())]
     #[diagnostic(
         code(slipway::scan::db_format),

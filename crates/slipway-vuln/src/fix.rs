@@ -14,8 +14,8 @@ use serde::Serialize;
 
 use crate::db::Database;
 use crate::matching::{self, Installed};
-use crate::name::normalize;
 use crate::scan::{Finding, ScanTarget};
+use slipway_sbom::normalize_name as normalize;
 
 /// Whether moving the lock to the fixing version keeps the other shipped
 /// distributions' requirements satisfied.
@@ -196,11 +196,13 @@ fn check_dependents(
 }
 
 /// `Requires-Dist` lines of every `*.dist-info/METADATA` in a built zip, by
-/// normalised distribution name.
-pub fn requires_dist_from_zip(bytes: &[u8]) -> std::io::Result<BTreeMap<String, Vec<String>>> {
+/// normalised distribution name. Only the central directory and the METADATA
+/// entries are read, so pass the open file rather than its bytes.
+pub fn requires_dist_from_zip(
+    zip: impl std::io::Read + std::io::Seek,
+) -> std::io::Result<BTreeMap<String, Vec<String>>> {
     use std::io::Read;
-    let mut archive =
-        zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(std::io::Error::other)?;
+    let mut archive = zip::ZipArchive::new(zip).map_err(std::io::Error::other)?;
     let mut out = BTreeMap::new();
     for i in 0..archive.len() {
         let mut file = archive.by_index(i).map_err(std::io::Error::other)?;

@@ -58,7 +58,7 @@ struct RawRule {
 
 /// Reads `slipway-ignore.toml`: `[[ignore]]` tables with `id`, `reason`, `until`.
 pub fn read_ignore_file(path: &Path) -> Result<Vec<IgnoreRule>, VulnError> {
-    let text = std::fs::read_to_string(path).map_err(|source| VulnError::DbUnreadable {
+    let text = std::fs::read_to_string(path).map_err(|source| VulnError::IgnoreUnreadable {
         path: path.to_path_buf(),
         source,
     })?;

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::advisory::{Advisory, AffectedPackage, Event};
 use crate::db::{Database, DbInfo, DbKind};
 use crate::error::VulnError;
-use crate::name::normalize;
+use slipway_sbom::normalize_name as normalize;
 
 /// The index URL and where it was configured. The binary decides it the way
 /// the dependency stage does (`slipway_python::sources::decide`), so a scan
@@ -139,20 +139,13 @@ pub fn query(index: &IndexUrl, packages: &[(String, String)]) -> Result<Database
         advisories.extend(answer?);
     }
     let info = DbInfo {
-        kind: DbKind::Index,
-        location: redact(&index.url),
         source: Some(index.origin.clone()),
         date: Some(
             time::OffsetDateTime::now_utc()
                 .format(&time::format_description::well_known::Rfc3339)
                 .unwrap_or_default(),
         ),
-        fetched_at: None,
-        advisories: 0,
-        withdrawn: 0,
-        skipped: Vec::new(),
-        not_relevant: 0,
-        severities_from: None,
+        ..DbInfo::new(DbKind::Index, redact(&index.url))
     };
     Ok(Database::new(info, advisories))
 }

@@ -12,7 +12,6 @@ pub mod fix;
 pub mod ignore;
 pub mod index;
 pub mod matching;
-pub mod name;
 mod osv;
 pub mod report;
 pub mod scan;

@@ -3,8 +3,8 @@
 use serde::{Deserialize, Deserializer};
 
 use crate::advisory::{Advisory, AffectedPackage, Event};
-use crate::name::normalize;
 use crate::severity::SeverityVector;
+use slipway_sbom::normalize_name as normalize;
 
 /// The OSV ecosystem name for the Python package index.
 pub const PYPI: &str = "PyPI";

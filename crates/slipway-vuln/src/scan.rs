@@ -12,8 +12,8 @@ use crate::db::{Database, DbInfo};
 use crate::fix::{self, FixAdvice};
 use crate::ignore::{IgnoreRule, IgnoreState};
 use crate::matching::{self, Installed, MatchedBy};
-use crate::name::normalize;
 use crate::severity::{Rating, Severity};
+use slipway_sbom::normalize_name as normalize;
 
 /// What one built function ships.
 #[derive(Debug, Clone)]
@@ -404,16 +404,8 @@ pub(crate) mod tests {
     pub(crate) fn db(advisories: Vec<Advisory>) -> Database {
         Database::new(
             DbInfo {
-                kind: DbKind::Folder,
-                location: "test".into(),
-                source: None,
                 date: Some("2024-01-01T00:00:00Z".into()),
-                fetched_at: None,
-                advisories: 0,
-                withdrawn: 0,
-                skipped: vec![],
-                not_relevant: 0,
-                severities_from: None,
+                ..DbInfo::new(DbKind::Folder, "test".into())
             },
             advisories,
         )

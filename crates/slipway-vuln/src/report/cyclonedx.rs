@@ -17,12 +17,12 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use crate::error::VulnError;
-use crate::name::normalize;
 use crate::scan::Finding;
 use crate::severity::Severity;
+use slipway_sbom::normalize_name as normalize;
 
 /// The SBOM file name inside `dist/<function>/`.
-pub const SBOM_FILE_NAME: &str = "sbom.cdx.json";
+pub const SBOM_FILE_NAME: &str = slipway_sbom::CYCLONEDX_FILE_NAME;
 /// The SBOM-with-findings written beside it.
 pub const VEX_FILE_NAME: &str = "vex.cdx.json";
 
@@ -123,7 +123,7 @@ fn read_bom(path: &Path) -> Result<Option<Value>, VulnError> {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(source) => {
-            return Err(VulnError::DbUnreadable {
+            return Err(VulnError::SbomUnreadable {
                 path: path.to_path_buf(),
                 source,
             });

@@ -144,7 +144,9 @@ pub fn run(ctx: &Context, args: ScanArgs) -> Result<Status, Failure> {
         let mut requires_dist = BTreeMap::new();
         for record in std::iter::once(&manifest.artifact).chain(manifest.layer.as_ref()) {
             let zip = dist_dir.join(&record.file);
-            match std::fs::read(&zip).map(|b| slipway_vuln::fix::requires_dist_from_zip(&b)) {
+            let read = std::fs::File::open(&zip)
+                .map(|f| slipway_vuln::fix::requires_dist_from_zip(std::io::BufReader::new(f)));
+            match read {
                 Ok(Ok(map)) => requires_dist.extend(map),
                 Ok(Err(e)) => warnings.push(format!(
                     "cannot read {}: {e}; fix advice is limited",

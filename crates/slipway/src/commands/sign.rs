@@ -76,7 +76,7 @@ pub(crate) fn sign_function(
     manifest: &Manifest,
     key: &SigningKey,
 ) -> Result<Vec<PathBuf>, Failure> {
-    let mut outputs = Vec::new();
+    let mut zips = Vec::new();
     for artifact in manifest.artifacts() {
         let path = dir.join(&artifact.file);
         let bytes = std::fs::read(&path).map_err(|e| {
@@ -97,11 +97,7 @@ pub(crate) fn sign_function(
                 artifact.sha256
             )));
         }
-        let signature = sshsig::sign(key, &bytes)?;
-        outputs.push((
-            dir.join(sshsig::signature_file_name(&artifact.file)),
-            signature.into_bytes(),
-        ));
+        zips.push((artifact.file.as_str(), bytes));
     }
 
     let statement_path = dir.join(provenance::STATEMENT_FILE_NAME);
@@ -135,11 +131,34 @@ pub(crate) fn sign_function(
             )));
         }
     }
+    write_signatures(
+        dir,
+        zips.iter().map(|(file, bytes)| (*file, bytes.as_slice())),
+        &statement_bytes,
+        key,
+    )
+}
+
+/// Signs zips and a statement the caller has checked (or just made) and
+/// holds in memory: an sshsig per zip (`(file name, bytes)`) and the DSSE
+/// envelope. Every signature is computed before anything is written.
+pub(crate) fn write_signatures<'a>(
+    dir: &Path,
+    zips: impl Iterator<Item = (&'a str, &'a [u8])>,
+    statement: &[u8],
+    key: &SigningKey,
+) -> Result<Vec<PathBuf>, Failure> {
+    let mut outputs = Vec::new();
+    for (file, bytes) in zips {
+        outputs.push((
+            dir.join(sshsig::signature_file_name(file)),
+            sshsig::sign(key, bytes)?.into_bytes(),
+        ));
+    }
     outputs.push((
         dir.join(dsse::ENVELOPE_FILE_NAME),
-        dsse::sign(&statement_bytes, key).to_json(),
+        dsse::sign(statement, key).to_json(),
     ));
-
     let mut written = Vec::new();
     for (path, bytes) in outputs {
         write_file(&path, &bytes)?;

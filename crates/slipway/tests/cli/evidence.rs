@@ -8,6 +8,11 @@ use std::process::{Command as Process, Output};
 
 use crate::support::{Project, json_stdout};
 
+// The official SBOM schemas as validators, shared with slipway-sbom's tests
+// (and used by the scan tests for the CycloneDX they write).
+#[path = "../../../slipway-sbom/tests/support/schemas.rs"]
+pub(crate) mod sbom_schemas;
+
 // The deploy tests' moto fixture; their module is private to deploy.rs.
 #[allow(clippy::duplicate_mod)]
 #[path = "support_aws.rs"]
@@ -21,7 +26,6 @@ const PROVENANCE_CHECK: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../slipway-attest/tests/check_provenance.py"
 );
-const SCHEMAS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../slipway-sbom/schemas");
 
 fn text(out: &Output) -> String {
     format!(
@@ -134,7 +138,8 @@ fn checks<'a>(report: &'a serde_json::Value, id: &str) -> Vec<&'a serde_json::Va
         .collect()
 }
 
-/// The single failed check's message, asserting exactly which checks failed.
+/// The message of the failed check `id`, asserting that it failed (others may
+/// fail too: a changed zip also breaks its signature).
 fn failed_message(report: &serde_json::Value, id: &str) -> String {
     let failed: Vec<&serde_json::Value> = report["functions"][0]["checks"]
         .as_array()
@@ -174,6 +179,14 @@ fn ssh_keygen_verify(p: &Project, zip: &Path, sig: &Path) -> Output {
         .stdin(std::fs::File::open(zip).unwrap())
         .output()
         .expect("ssh-keygen runs")
+}
+
+/// The signature files of `hello`, to show a refused command left them alone.
+fn signatures(p: &Project) -> Vec<Vec<u8>> {
+    ["hello.zip.sig", "provenance.dsse.json"]
+        .iter()
+        .map(|f| std::fs::read(dist(p, f)).unwrap())
+        .collect()
 }
 
 fn flip_byte(path: &Path, at: usize) {
@@ -263,42 +276,19 @@ fn signed_builds_verify_with_slipway_ssh_keygen_and_cryptography() {
 fn built_sboms_validate_against_the_official_schemas() {
     let p = project();
     ok(p.slipway().arg("build").output().unwrap());
-    let schema = |name: &str| -> serde_json::Value {
-        serde_json::from_slice(&std::fs::read(format!("{SCHEMAS}/{name}")).unwrap()).unwrap()
-    };
-    let registry = jsonschema::Registry::new()
-        .add(
-            "http://cyclonedx.org/schema/spdx.schema.json",
-            schema("spdx.schema.json"),
-        )
-        .unwrap()
-        .add(
-            "http://cyclonedx.org/schema/jsf-0.82.schema.json",
-            schema("jsf-0.82.schema.json"),
-        )
-        .unwrap()
-        .prepare()
-        .unwrap();
-    let cdx = jsonschema::options()
-        .with_registry(&registry)
-        .should_validate_formats(true)
-        .build(&schema("bom-1.6.schema.json"))
-        .unwrap();
-    let spdx = jsonschema::options()
-        .should_validate_formats(true)
-        .build(&schema("spdx-schema.json"))
-        .unwrap();
+    let cdx = sbom_schemas::cyclonedx_validator();
+    let spdx = sbom_schemas::spdx_validator();
     for function in ["hello", "other"] {
         let read = |f: &str| -> serde_json::Value {
             serde_json::from_slice(&std::fs::read(p.join(&format!("dist/{function}/{f}"))).unwrap())
                 .unwrap()
         };
-        let doc = read("sbom.cdx.json");
-        let errors: Vec<String> = cdx.iter_errors(&doc).map(|e| e.to_string()).collect();
-        assert!(errors.is_empty(), "{function} CycloneDX: {errors:?}");
-        let doc = read("sbom.spdx.json");
-        let errors: Vec<String> = spdx.iter_errors(&doc).map(|e| e.to_string()).collect();
-        assert!(errors.is_empty(), "{function} SPDX: {errors:?}");
+        sbom_schemas::assert_valid(
+            &cdx,
+            &read("sbom.cdx.json"),
+            &format!("{function} CycloneDX"),
+        );
+        sbom_schemas::assert_valid(&spdx, &read("sbom.spdx.json"), &format!("{function} SPDX"));
         // The SPDX project's own validator, for what a schema cannot say.
         let tools = Process::new("pyspdxtools")
             .arg("-i")
@@ -428,6 +418,19 @@ fn sign_reads_the_key_from_the_environment_and_verify_skips_signatures_without_t
     assert_eq!(checks(&report, "dsse")[0]["status"], "skipped");
 
     let key = keygen(&p, "ci", "ecdsa-p256");
+    // With trusted keys, an unsigned build fails: missing signatures are not passes.
+    let (code, report) = verify_trusted(&p);
+    assert_eq!(code, Some(1), "{report:#}");
+    for (id, file) in [
+        ("dsse", "provenance.dsse.json"),
+        ("sshsig", "hello.zip.sig"),
+    ] {
+        let message = failed_message(&report, id);
+        assert!(
+            message.contains("cannot read") && message.contains(file),
+            "{id}: {message}"
+        );
+    }
     let out = ok(p
         .slipway()
         .arg("sign")
@@ -599,10 +602,7 @@ fn a_signature_for_another_namespace_is_refused() {
 #[test]
 fn unusable_keys_are_refused_and_nothing_is_overwritten() {
     let (p, _) = signed_build("ed25519");
-    let before: Vec<Vec<u8>> = ["provenance.dsse.json", "hello.zip.sig"]
-        .iter()
-        .map(|f| std::fs::read(dist(&p, f)).unwrap())
-        .collect();
+    let before = signatures(&p);
 
     let missing = fails(
         p.slipway()
@@ -668,11 +668,11 @@ fn unusable_keys_are_refused_and_nothing_is_overwritten() {
     let message = fails(p.slipway().args(["sign"]).output().unwrap(), 2);
     assert!(message.contains("no signing key"), "{message}");
 
-    let after: Vec<Vec<u8>> = ["provenance.dsse.json", "hello.zip.sig"]
-        .iter()
-        .map(|f| std::fs::read(dist(&p, f)).unwrap())
-        .collect();
-    assert_eq!(before, after, "a refused signing left the signatures alone");
+    assert_eq!(
+        before,
+        signatures(&p),
+        "a refused signing left the signatures alone"
+    );
     let (code, _) = verify_trusted(&p);
     assert_eq!(code, Some(0));
 }
@@ -680,6 +680,7 @@ fn unusable_keys_are_refused_and_nothing_is_overwritten() {
 #[test]
 fn sign_refuses_a_zip_that_changed_since_the_build() {
     let (p, key) = signed_build("ed25519");
+    let before = signatures(&p);
     let zip = dist(&p, "hello.zip");
     let len = std::fs::metadata(&zip).unwrap().len() as usize;
     flip_byte(&zip, len - 1);
@@ -692,6 +693,59 @@ fn sign_refuses_a_zip_that_changed_since_the_build() {
         1,
     );
     assert!(message.contains("refusing to sign"), "{message}");
+    assert!(message.contains("is not the"), "{message}");
+    assert_eq!(
+        signatures(&p),
+        before,
+        "a refused sign replaced the signatures"
+    );
+}
+
+#[test]
+fn sign_refuses_provenance_that_disagrees_is_malformed_or_missing() {
+    let (p, key) = signed_build("ed25519");
+    let before = signatures(&p);
+    let sign = |code| {
+        fails(
+            p.slipway()
+                .args(["sign", "hello", "--key"])
+                .arg(&key)
+                .output()
+                .unwrap(),
+            code,
+        )
+    };
+    let path = dist(&p, "provenance.intoto.json");
+    let mut statement: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(statement["subject"][0]["name"], "hello.zip");
+    statement["subject"][0]["digest"]["sha256"] = "0".repeat(64).into();
+    std::fs::write(&path, serde_json::to_vec_pretty(&statement).unwrap()).unwrap();
+    let message = sign(1);
+    assert!(
+        message.contains("refusing to sign")
+            && message.contains("does not name hello.zip with the SHA-256 manifest.json records"),
+        "{message}"
+    );
+
+    std::fs::write(&path, b"{\"_type\": ").unwrap();
+    let message = sign(1);
+    assert!(
+        message.contains("provenance.intoto.json is not JSON"),
+        "{message}"
+    );
+
+    std::fs::remove_file(&path).unwrap();
+    let message = sign(2);
+    assert!(
+        message.contains("cannot read") && message.contains("provenance.intoto.json"),
+        "{message}"
+    );
+    assert_eq!(
+        signatures(&p),
+        before,
+        "a refused sign replaced the signatures"
+    );
 }
 
 #[test]

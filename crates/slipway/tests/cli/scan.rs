@@ -4,7 +4,8 @@
 //! `slipway build` records), so these tests exercise matching, gating and
 //! reports without a network. Expected advisory ids come from an independent
 //! Python implementation of the OSV rules (PyYAML + packaging), never from
-//! slipway's own matcher. Reports are validated with Python's jsonschema.
+//! slipway's own matcher. The SARIF and GitLab reports are validated with
+//! Python's jsonschema, the CycloneDX ones with the validator the SBOM tests use.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
@@ -620,8 +621,7 @@ fn accepted_risks_expire_and_go_stale() {
 const VALIDATOR: &str = r#"
 import json, sys, pathlib
 import jsonschema
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT7
+from referencing import Registry
 schemas = pathlib.Path(sys.argv[1])
 def load(name):
     return json.loads((schemas / name).read_text())
@@ -633,12 +633,7 @@ elif kind == "gitlab":
     schema = load("dependency-scanning-report-format.json")
     cls, registry = jsonschema.validators.validator_for(schema), Registry()
 else:
-    schema = load("bom-1.6.schema.json")
-    cls = jsonschema.Draft7Validator
-    registry = Registry().with_resources([
-        ("http://cyclonedx.org/schema/spdx.schema.json", Resource.from_contents(load("spdx.schema.json"), default_specification=DRAFT7)),
-        ("http://cyclonedx.org/schema/jsf-0.82.schema.json", Resource.from_contents(load("jsf-0.82.schema.json"), default_specification=DRAFT7)),
-    ])
+    sys.exit(f"no schema for {kind}")
 validator = cls(schema, registry=registry, format_checker=cls.FORMAT_CHECKER)
 errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.path))
 for e in errors[:10]:
@@ -663,6 +658,16 @@ fn validate(kind: &str, path: &Path) {
         path.display(),
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A CycloneDX document the scan wrote is a valid CycloneDX 1.6 BOM.
+fn validate_cyclonedx(path: &Path) {
+    let doc: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    crate::evidence::sbom_schemas::assert_valid(
+        &crate::evidence::sbom_schemas::cyclonedx_validator(),
+        &doc,
+        &path.display().to_string(),
     );
 }
 
@@ -707,7 +712,7 @@ fn reports_validate_against_their_schemas() {
     let gitlab_path = p.join("gl-dependency-scanning-report.json");
     validate("sarif", &sarif_path);
     validate("gitlab", &gitlab_path);
-    validate("cyclonedx", &vex_path);
+    validate_cyclonedx(&vex_path);
     assert_eq!(
         std::fs::read(&sbom_path).unwrap(),
         sbom_bytes,
@@ -785,7 +790,7 @@ fn reports_validate_against_their_schemas() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    validate("cyclonedx", &sbom_path);
+    validate_cyclonedx(&sbom_path);
     let merged: Value = serde_json::from_slice(&std::fs::read(&sbom_path).unwrap()).unwrap();
     assert_eq!(merged["vulnerabilities"], bom["vulnerabilities"]);
     assert_eq!(merged["version"], 1);
@@ -899,6 +904,26 @@ fn db_update_keeps_a_dated_copy_from_a_folder_or_a_url() {
         .output()
         .unwrap();
     assert_eq!(missing.status.code(), Some(2));
+    // A URL with credentials that fails: the message names the URL without them.
+    let with_credentials = server
+        .url("nothing.zip")
+        .replace("http://", "http://mirror:s3cr3t-token@");
+    for command in [&["db", "update", "--from"][..], &["scan", "--db"][..]] {
+        let out = p
+            .slipway()
+            .args(command)
+            .arg(&with_credentials)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{command:?}: {stderr}");
+        assert!(
+            stderr.contains("cannot download the advisory database")
+                && stderr.contains("nothing.zip"),
+            "{command:?}: {stderr}"
+        );
+        assert!(!stderr.contains("s3cr3t-token"), "{command:?}: {stderr}");
+    }
 }
 
 #[test]
@@ -934,6 +959,30 @@ fn online_mode_asks_the_configured_index() {
     assert_eq!(findings[0]["id"], "PYSEC-9999-1");
     assert_eq!(findings[0]["fixed_in"], "1.1");
     assert_eq!(code, 1);
+    // An index URL with credentials: they reach the index but never the
+    // report, the warnings or the human output.
+    let with_credentials = server
+        .url("simple/")
+        .replace("http://", "http://scanner:s3cr3t-token@");
+    for format in ["json", "human"] {
+        let out = p
+            .slipway()
+            .args(["--format", format, "scan", "--db", "index", "--index-url"])
+            .arg(&with_credentials)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!all.contains("s3cr3t-token"), "{format}: {all}");
+        if format == "json" {
+            let report = json_stdout(&out);
+            assert_eq!(report["findings"][0]["id"], "PYSEC-9999-1", "{report:#}");
+        }
+    }
     // The index gives no CVSS vector; one comes from the offline database by alias.
     let release = served.path().join("pypi/urllib3/1.26.4");
     std::fs::create_dir_all(&release).unwrap();
@@ -963,7 +1012,10 @@ fn online_mode_asks_the_configured_index() {
         .output()
         .unwrap();
     assert_eq!(json_stdout(&out)["db"]["source"], "PIP_INDEX_URL");
-    // No index configured at all: an input error that says how to configure one.
+    // No index configured at all, and no pip on PATH to name its default (a
+    // pip there would name PyPI and the scan would go to the network): an
+    // input error that says how to configure one.
+    let no_pip = tempfile::tempdir().unwrap();
     let out = p
         .slipway()
         .env_remove("PIP_INDEX_URL")
@@ -971,13 +1023,82 @@ fn online_mode_asks_the_configured_index() {
         .env("PIP_CONFIG_FILE", "/dev/null")
         .env("HOME", p.path())
         .env("XDG_CONFIG_HOME", p.path())
+        .env("PATH", no_pip.path())
         .args(["scan", "--db", "index"])
         .output()
         .unwrap();
-    if !Path::new("/etc/pip.conf").exists() && !Path::new("/etc/xdg/pip/pip.conf").exists() {
-        assert_eq!(out.status.code(), Some(2));
+    // Site-wide pip files are read whatever PIP_CONFIG_FILE says; one that
+    // names an index makes this case impossible here.
+    let site_index: Vec<&str> = ["/etc/pip.conf", "/etc/xdg/pip/pip.conf"]
+        .into_iter()
+        .filter(|f| std::fs::read_to_string(f).is_ok_and(|t| t.contains("index")))
+        .collect();
+    if site_index.is_empty() {
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert!(String::from_utf8_lossy(&out.stderr).contains("--index-url"));
+    } else {
+        eprintln!("skipped: the no-index case, since {site_index:?} names an index");
     }
+}
+
+#[test]
+fn unusable_advisory_databases_are_input_errors() {
+    let p = gate_project("");
+    std::fs::create_dir_all(p.join("empty")).unwrap();
+    p.write("notes.txt", "not advisories\n");
+    p.write("broken.zip", "PK\u{3}\u{4} truncated");
+    for (db, expected) in [
+        ("missing", "cannot read the advisory database at"),
+        ("empty", "the folder holds no .json, .yaml or .yml files"),
+        (
+            "notes.txt",
+            "neither a zip of OSV files nor a file written by `slipway db update`",
+        ),
+        ("broken.zip", "unreadable zip"),
+    ] {
+        for command in [&["scan", "--db"][..], &["db", "update", "--from"][..]] {
+            let out = p.slipway().args(command).arg(db).output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{command:?} {db}: {stderr}");
+            assert!(
+                stderr.contains(expected) && stderr.contains(db),
+                "{command:?} {db}: {stderr}"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_unreadable_ignore_file_or_sbom_is_named_as_such() {
+    let p = gate_project("");
+    let out = p
+        .slipway()
+        .args(["scan", "--ignore-file", "missing-ignore.toml"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cannot read the ignore file") && stderr.contains("missing-ignore.toml"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("advisory database"), "{stderr}");
+
+    // The SBOM the findings are added to cannot be read (a folder in its place).
+    std::fs::create_dir_all(p.join("dist/api/sbom.cdx.json")).unwrap();
+    let out = p.slipway().args(["scan"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cannot read the SBOM") && stderr.contains("sbom.cdx.json"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("advisory database"), "{stderr}");
 }
 
 #[test]

@@ -50,10 +50,17 @@ pub fn write(
         None
     };
 
+    // Each zip the build just wrote is read once: unpacked for the SHA-1s
+    // SPDX needs (the manifest records SHA-256 only), then signed.
+    let mut zips = Vec::new();
     let mut entry_sha1 = BTreeMap::new();
     for artifact in manifest.artifacts() {
-        let digests = slipway_attest::archive::entry_digests(
-            &dist_dir.join(&artifact.file),
+        let path = dist_dir.join(&artifact.file);
+        let bytes = std::fs::read(&path)
+            .map_err(|e| Failure::failed(miette::miette!("cannot read {}: {e}", path.display())))?;
+        let digests = slipway_attest::archive::entry_digests_of_bytes(
+            &bytes,
+            &path,
             slipway_attest::archive::WithSha1::Yes,
         )
         .map_err(Failure::failed)?;
@@ -61,6 +68,7 @@ pub fn write(
             artifact.file.clone(),
             digests.into_iter().map(|d| (d.path, d.sha1)).collect(),
         );
+        zips.push((artifact.file.as_str(), bytes));
     }
     let sbom_input = SbomInput {
         dependency_file: function
@@ -106,18 +114,22 @@ pub fn write(
     );
 
     let mut written = Vec::new();
-    let statement_file = (
-        provenance::STATEMENT_FILE_NAME,
-        provenance::to_bytes(&statement),
-    );
-    for (name, bytes) in sboms.into_iter().chain([statement_file]) {
+    let statement_bytes = provenance::to_bytes(&statement);
+    for (name, bytes) in sboms
+        .iter()
+        .map(|(name, bytes)| (*name, bytes.as_slice()))
+        .chain([(provenance::STATEMENT_FILE_NAME, statement_bytes.as_slice())])
+    {
         let path = dist_dir.join(name);
-        crate::commands::sign::write_file(&path, &bytes)?;
+        crate::commands::sign::write_file(&path, bytes)?;
         written.push(path);
     }
     if let Some(key) = &key {
-        written.extend(crate::commands::sign::sign_function(
-            dist_dir, manifest, key,
+        written.extend(crate::commands::sign::write_signatures(
+            dist_dir,
+            zips.iter().map(|(file, bytes)| (*file, bytes.as_slice())),
+            &statement_bytes,
+            key,
         )?);
     }
     Ok(written)
