@@ -170,3 +170,55 @@ pub fn unzip(zip_path: &Path, dest: &Path) -> Result<(), LocalError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    fn zip_of(path: &Path, entries: &[(&str, u32)]) {
+        let mut zip = zip::ZipWriter::new(File::create(path).unwrap());
+        for (name, mode) in entries {
+            let options = zip::write::SimpleFileOptions::default().unix_permissions(*mode);
+            zip.start_file(*name, options).unwrap();
+            zip.write_all(b"content").unwrap();
+        }
+        zip.finish().unwrap();
+    }
+
+    #[test]
+    fn unzip_keeps_executable_bits() {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = dir.path().join("a.zip");
+        zip_of(&archive, &[("bin/tool", 0o755), ("pkg/mod.py", 0o644)]);
+        let dest = dir.path().join("out");
+        unzip(&archive, &dest).unwrap();
+        let mode = |rel: &str| {
+            std::fs::metadata(dest.join(rel))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777
+        };
+        assert_eq!(mode("bin/tool"), 0o755);
+        assert_eq!(mode("pkg/mod.py"), 0o644);
+        assert_eq!(std::fs::read(dest.join("pkg/mod.py")).unwrap(), b"content");
+    }
+
+    #[test]
+    fn unzip_refuses_entries_that_escape_the_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = dir.path().join("evil.zip");
+        zip_of(&archive, &[("../escaped.txt", 0o644)]);
+        let dest = dir.path().join("out");
+        std::fs::create_dir_all(&dest).unwrap();
+        let err = unzip(&archive, &dest).unwrap_err();
+        assert!(
+            matches!(&err, LocalError::Unpack { message, .. } if message.contains("escapes the folder")),
+            "{err}"
+        );
+        assert!(!dir.path().join("escaped.txt").exists());
+    }
+}
