@@ -138,3 +138,18 @@ async fn bad_payloads_and_invocation_types_are_refused() {
     assert!(body.contains("smaller than 6291456 bytes"), "{body}");
     assert_eq!(pool.idle(), 0, "no environment started");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_prefixed_function_url_passes_the_raw_path_under_it() {
+    let (url, _pool, _dist) = serve_hello().await;
+    for (path, raw) in [
+        ("/lambda-url/hello", "/"),
+        ("/lambda-url/hello/a%20b/c", "/a%20b/c"),
+    ] {
+        let response = reqwest::get(format!("{url}{path}?k=v")).await.unwrap();
+        assert_eq!(response.status().as_u16(), 200, "{path}");
+        let event: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(event["rawPath"], raw, "{path}");
+        assert_eq!(event["rawQueryString"], "k=v", "{path}");
+    }
+}
