@@ -2,12 +2,19 @@
 //! `slipway build`, run behind the Runtime API, reached with the AWS CLI and
 //! curl as users reach them.
 
+// The deploy tests' moto fixture, loaded as evidence.rs loads it (their
+// module is private to deploy.rs).
+#[allow(clippy::duplicate_mod)]
+#[path = "support_aws.rs"]
+mod support_aws;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command as Process, Stdio};
 
 use base64::Engine;
 use serde_json::{Value, json};
+use support_aws::{Moto, all_files, slipway_aws_process};
 
 use crate::support::{Project, json_stdout};
 
@@ -568,54 +575,6 @@ fn curl_reaches_the_function_url_front() {
     assert_eq!(status, 502);
 }
 
-/// moto server on a free port of 127.0.0.1; stopped when dropped.
-struct Moto {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn moto() -> Moto {
-    let port = free_port();
-    let child = Process::new("python3")
-        .args([
-            "-m",
-            "moto.server",
-            "-H",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("python3 with moto[server] (see .ci/requirements-test.txt)");
-    let url = format!("http://127.0.0.1:{port}");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "moto server did not start"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    Moto { child, url }
-}
-
 /// Runs a boto3 script (the host's python3) against moto; returns its stdout as JSON.
 fn boto3(moto: &Moto, script: &str) -> Value {
     let out = Process::new("python3")
@@ -633,6 +592,28 @@ fn boto3(moto: &Moto, script: &str) -> Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+}
+
+/// `slipway serve --sqs QUEUE_URL` polling moto, its stderr in `serve.log`.
+fn serve_sqs(
+    p: &Project,
+    moto: &Moto,
+    queue_url: &str,
+    extra: &[&str],
+) -> (Server, std::path::PathBuf) {
+    let log_path = p.join("serve.log");
+    let child = slipway_aws_process(p, &moto.url)
+        .args(["serve", "--port", "0", "--no-watch", "--sqs", queue_url])
+        .args(["--endpoint-url", &moto.url])
+        .args(extra)
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let server = Server {
+        child,
+        url: String::new(),
+    };
+    (server, log_path)
 }
 
 /// What Lambda's python3.12 runtime provides (boto3), installed once per
@@ -688,7 +669,7 @@ fn copy_example(name: &str, into: &Project) {
 
 #[test]
 fn sqs_to_dynamodb_against_moto_with_a_poison_message_ending_in_the_dlq() {
-    let moto = moto();
+    let moto = Moto::start();
     let p = Project::new();
     copy_example("sqs-to-dynamodb", &p);
     let out = p.slipway().args(["build", "--quiet"]).output().unwrap();
@@ -723,33 +704,12 @@ print(json.dumps(q))
     .unwrap()
     .to_owned();
 
-    let log_path = p.join("serve.log");
-    #[allow(deprecated)]
-    let exe = assert_cmd::cargo::cargo_bin("slipway");
-    let mut child = Process::new(exe)
-        .current_dir(p.path())
-        .args([
-            "serve",
-            "--port",
-            "0",
-            "--no-watch",
-            "--sqs",
-            &queue_url,
-            "--endpoint-url",
-            &moto.url,
-        ])
-        .arg("--runtime-packages")
-        .arg(&runtime)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ENDPOINT_URL", &moto.url)
-        .env_remove("AWS_PROFILE")
-        .env_remove("SLIPWAY_CONFIG")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log_path).unwrap())
-        .spawn()
-        .unwrap();
+    let (server, log_path) = serve_sqs(
+        &p,
+        &moto,
+        &queue_url,
+        &["--runtime-packages", runtime.to_str().unwrap()],
+    );
 
     let check = r#"
 import boto3, json, sys
@@ -772,7 +732,6 @@ print(json.dumps({
             break state;
         }
         if std::time::Instant::now() > deadline {
-            let _ = child.kill();
             panic!(
                 "timed out; state {state}\nserve log:\n{}",
                 std::fs::read_to_string(&log_path).unwrap_or_default()
@@ -780,8 +739,7 @@ print(json.dumps({
         }
         std::thread::sleep(std::time::Duration::from_millis(500));
     };
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(server);
     let log = std::fs::read_to_string(&log_path).unwrap();
     assert_eq!(
         state["items"],
@@ -851,7 +809,7 @@ fn every_example_passes_its_own_tests() {
 fn built_example(name: &str) -> Project {
     let p = Project::new();
     let root = examples_dir().join(name);
-    for entry in walk(&root) {
+    for entry in all_files(&root) {
         let rel = entry
             .strip_prefix(&root)
             .unwrap()
@@ -869,19 +827,6 @@ fn built_example(name: &str) -> Project {
         String::from_utf8_lossy(&out.stderr)
     );
     p
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().filter_map(Result::ok) {
-        let path = e.path();
-        if path.is_dir() {
-            files.extend(walk(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
 }
 
 fn invoke_with_event(p: &Project, event_args: &[&str], extra: &[&str]) -> (bool, Value, String) {
@@ -1225,7 +1170,7 @@ fn stopping_serve_stops_its_runtime_processes() {
 
 #[test]
 fn sqs_batching_window_gathers_and_a_failed_batch_is_retried_whole() {
-    let moto = moto();
+    let moto = Moto::start();
     let p = Project::new();
     p.write(
         "slipway.toml",
@@ -1272,26 +1217,7 @@ print(json.dumps(sqs.create_queue(QueueName="work", Attributes={"VisibilityTimeo
     .unwrap()
     .to_owned();
 
-    let log_path = p.join("serve.log");
-    #[allow(deprecated)]
-    let exe = assert_cmd::cargo::cargo_bin("slipway");
-    let child = Process::new(exe)
-        .current_dir(p.path())
-        .args(["serve", "--port", "0", "--no-watch", "--sqs", &queue_url])
-        .args(["--endpoint-url", &moto.url])
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env_remove("AWS_PROFILE")
-        .env_remove("SLIPWAY_CONFIG")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log_path).unwrap())
-        .spawn()
-        .unwrap();
-    let _server = Server {
-        child,
-        url: String::new(),
-    };
+    let (_server, log_path) = serve_sqs(&p, &moto, &queue_url, &[]);
     // Three messages within the window, sent one by one.
     boto3(
         &moto,
