@@ -14,7 +14,7 @@ use std::process::{Child, Command as Process, Stdio};
 
 use base64::Engine;
 use serde_json::{Value, json};
-use support_aws::{Moto, all_files, slipway_aws_process};
+use support_aws::{Moto, all_files, aws_cli, slipway_aws_process};
 
 use crate::support::{Project, json_stdout};
 
@@ -297,44 +297,37 @@ fn serve(p: &Project, args: &[&str]) -> Server {
     Server { child, url }
 }
 
-fn aws(args: &[&str], cwd: &Path) -> std::process::Output {
-    Process::new("aws")
-        .args(args)
-        .current_dir(cwd)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_DEFAULT_REGION", "us-east-1")
-        .env_remove("AWS_PROFILE")
-        .output()
-        .expect("the AWS CLI is installed")
+/// `aws lambda invoke` against `server` (failing the test when the CLI
+/// fails); returns the CLI's answer and the payload it saved.
+fn lambda_invoke(server: &Server, p: &Project, args: &[&str]) -> (Value, Value) {
+    let saved = p.join("payload.json");
+    // A payload left by an earlier call must not stand in for this one's.
+    let _ = std::fs::remove_file(&saved);
+    let mut all = vec!["lambda", "invoke"];
+    all.extend_from_slice(args);
+    all.push(saved.to_str().unwrap());
+    let answer = aws_cli(&server.url, &all);
+    let payload = std::fs::read(&saved).unwrap();
+    let payload = serde_json::from_slice(&payload).unwrap_or(Value::Null);
+    (answer, payload)
 }
 
 #[test]
 fn aws_cli_invokes_through_the_invoke_api() {
     let p = built_project();
     let server = serve(&p, &[]);
-    let out = aws(
+    let (meta, result) = lambda_invoke(
+        &server,
+        &p,
         &[
-            "lambda",
-            "invoke",
-            "--endpoint-url",
-            &server.url,
             "--function-name",
             "greet",
             "--payload",
             r#"{"name": "Cli"}"#,
             "--log-type",
             "Tail",
-            "ok.json",
         ],
-        p.path(),
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let meta: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(meta["StatusCode"], json!(200));
     assert_eq!(meta["ExecutedVersion"], json!("$LATEST"));
     assert!(meta.get("FunctionError").is_none(), "{meta}");
@@ -346,120 +339,60 @@ fn aws_cli_invokes_through_the_invoke_api() {
         tail.contains("greeting Cli") && tail.contains("REPORT RequestId"),
         "{tail}"
     );
-    let result: Value = serde_json::from_slice(&std::fs::read(p.join("ok.json")).unwrap()).unwrap();
     assert_eq!(result["greeting"], json!("hello Cli"));
 
     // The client context travels base64-encoded, as the SDKs send it.
     let context = base64::engine::general_purpose::STANDARD.encode(r#"{"custom":{"tenant":"t1"}}"#);
-    let out = aws(
-        &[
-            "lambda",
-            "invoke",
-            "--endpoint-url",
-            &server.url,
-            "--function-name",
-            "greet",
-            "--client-context",
-            &context,
-            "ctx.json",
-        ],
-        p.path(),
+    let (_, result) = lambda_invoke(
+        &server,
+        &p,
+        &["--function-name", "greet", "--client-context", &context],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let result: Value =
-        serde_json::from_slice(&std::fs::read(p.join("ctx.json")).unwrap()).unwrap();
     assert_eq!(result["custom"], json!({"tenant": "t1"}));
 
-    let out = aws(
+    let (meta, error) = lambda_invoke(
+        &server,
+        &p,
         &[
-            "lambda",
-            "invoke",
-            "--endpoint-url",
-            &server.url,
             "--function-name",
             "arn:aws:lambda:us-east-1:123456789012:function:greet",
             "--payload",
             r#"{"name": "X", "fail": true}"#,
-            "err.json",
         ],
-        p.path(),
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let meta: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(meta["FunctionError"], json!("Unhandled"));
-    let error: Value = serde_json::from_slice(&std::fs::read(p.join("err.json")).unwrap()).unwrap();
     assert_eq!(error["errorType"], json!("ValueError"));
 
-    let out = aws(
-        &[
-            "lambda",
-            "invoke",
-            "--endpoint-url",
-            &server.url,
-            "--function-name",
-            "greet",
-            "--invocation-type",
-            "DryRun",
-            "dry.json",
-        ],
-        p.path(),
+    let (meta, _) = lambda_invoke(
+        &server,
+        &p,
+        &["--function-name", "greet", "--invocation-type", "DryRun"],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        serde_json::from_slice::<Value>(&out.stdout).unwrap()["StatusCode"],
-        json!(204)
-    );
+    assert_eq!(meta["StatusCode"], json!(204));
 
-    let out = aws(
+    let (meta, _) = lambda_invoke(
+        &server,
+        &p,
         &[
-            "lambda",
-            "invoke",
-            "--endpoint-url",
-            &server.url,
             "--function-name",
             "greet",
             "--invocation-type",
             "Event",
             "--payload",
             r#"{"name": "Async"}"#,
-            "event.json",
         ],
-        p.path(),
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        serde_json::from_slice::<Value>(&out.stdout).unwrap()["StatusCode"],
-        json!(202)
-    );
+    assert_eq!(meta["StatusCode"], json!(202));
 
-    let out = aws(
-        &[
-            "lambda",
-            "invoke",
-            "--endpoint-url",
-            &server.url,
-            "--function-name",
-            "nope",
-            "x.json",
-        ],
-        p.path(),
-    );
+    let out = Process::new("aws")
+        .args(["lambda", "invoke", "--endpoint-url", &server.url])
+        .args(["--region", "us-east-1", "--function-name", "nope"])
+        .arg(p.join("x.json"))
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .expect("the AWS CLI is installed");
     assert!(!out.status.success());
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("ResourceNotFoundException"),
