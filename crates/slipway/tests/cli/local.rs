@@ -73,12 +73,30 @@ environment = { STAGE = "test" }
 "#,
     );
     p.write("src/app.py", API_APP);
+    build(&p);
+    p
+}
+
+/// Runs `slipway build` in `p`, failing the test when it fails.
+fn build(p: &Project) {
     let out = p.slipway().args(["build", "--quiet"]).output().unwrap();
     assert!(
         out.status.success(),
         "slipway build failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// A built project holding one python3.11 function, `name`, whose
+/// `src/app.py` is `app` with its handler `app.handler`.
+fn built_function(name: &str, app: &str) -> Project {
+    let p = Project::new();
+    p.write(
+        "slipway.toml",
+        format!("[functions.{name}]\nsource = \"src\"\nhandler = \"app.handler\"\nruntime = \"python3.11\"\n"),
+    );
+    p.write("src/app.py", app);
+    build(&p);
     p
 }
 
@@ -273,13 +291,18 @@ impl Drop for Server {
 }
 
 fn serve(p: &Project, args: &[&str]) -> Server {
+    serve_watching(p, &[&["--no-watch"], args].concat())
+}
+
+/// `slipway serve` rebuilding on source changes unless `args` say otherwise.
+fn serve_watching(p: &Project, args: &[&str]) -> Server {
     #[allow(deprecated)]
     let exe = assert_cmd::cargo::cargo_bin("slipway");
     let mut child = Process::new(exe)
         .current_dir(p.path())
         .env_remove("SLIPWAY_CONFIG")
         .env("SLIPWAY_CACHE_DIR", p.join(".test-cache"))
-        .args(["serve", "--port", "0", "--no-watch"])
+        .args(["serve", "--port", "0"])
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -591,26 +614,10 @@ fn runtime_packages_312() -> std::path::PathBuf {
     dir
 }
 
-fn copy_example(name: &str, into: &Project) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../examples")
-        .join(name);
-    for entry in ["slipway.toml", "src/app.py"] {
-        into.write(entry, std::fs::read(root.join(entry)).unwrap());
-    }
-}
-
 #[test]
 fn sqs_to_dynamodb_against_moto_with_a_poison_message_ending_in_the_dlq() {
     let moto = Moto::start();
-    let p = Project::new();
-    copy_example("sqs-to-dynamodb", &p);
-    let out = p.slipway().args(["build", "--quiet"]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let p = built_example("sqs-to-dynamodb");
     let runtime = runtime_packages_312();
 
     let queue_url: String = boto3(
@@ -753,12 +760,7 @@ fn built_example(name: &str) -> Project {
         }
         p.write(&rel, std::fs::read(&entry).unwrap());
     }
-    let out = p.slipway().args(["build", "--quiet"]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{name}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    build(&p);
     p
 }
 
@@ -917,20 +919,9 @@ fn http_post(url: &str, body: &str) -> String {
 
 #[test]
 fn serve_reuses_warm_environments_up_to_the_concurrency_limit() {
-    let p = Project::new();
-    p.write(
-        "slipway.toml",
-        "[functions.slow]\nsource = \"src\"\nhandler = \"app.handler\"\nruntime = \"python3.11\"\n",
-    );
-    p.write(
-        "src/app.py",
+    let p = built_function(
+        "slow",
         "import os, time\nCALLS = 0\ndef handler(event, context):\n    global CALLS\n    CALLS += 1\n    time.sleep(event.get('sleep', 0))\n    return {'pid': os.getpid(), 'calls': CALLS}\n",
-    );
-    let out = p.slipway().args(["build", "--quiet"]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
     let server = serve(&p, &["--concurrency", "2"]);
     let url = format!("{}/2015-03-31/functions/slow/invocations", server.url);
@@ -963,40 +954,8 @@ fn serve_reuses_warm_environments_up_to_the_concurrency_limit() {
 
 #[test]
 fn serve_rebuilds_and_restarts_when_sources_change() {
-    let p = Project::new();
-    p.write(
-        "slipway.toml",
-        "[functions.live]\nsource = \"src\"\nhandler = \"app.handler\"\nruntime = \"python3.11\"\n",
-    );
-    p.write(
-        "src/app.py",
-        "def handler(event, context):\n    return 'first'\n",
-    );
-    let out = p.slipway().args(["build", "--quiet"]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    #[allow(deprecated)]
-    let exe = assert_cmd::cargo::cargo_bin("slipway");
-    let mut child = Process::new(exe)
-        .current_dir(p.path())
-        .env_remove("SLIPWAY_CONFIG")
-        .env("SLIPWAY_CACHE_DIR", p.join(".test-cache"))
-        .args(["serve", "--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let server = Server {
-        child,
-        url: line.trim().trim_start_matches("listening on ").to_owned(),
-    };
+    let p = built_function("live", "def handler(event, context):\n    return 'first'\n");
+    let server = serve_watching(&p, &[]);
     let url = format!("{}/2015-03-31/functions/live/invocations", server.url);
     assert_eq!(http_post(&url, "{}"), "\"first\"");
 
@@ -1056,20 +1015,9 @@ fn function_url_front_applies_the_configured_cors() {
 
 #[test]
 fn stopping_serve_stops_its_runtime_processes() {
-    let p = Project::new();
-    p.write(
-        "slipway.toml",
-        "[functions.pid]\nsource = \"src\"\nhandler = \"app.handler\"\nruntime = \"python3.11\"\n",
-    );
-    p.write(
-        "src/app.py",
+    let p = built_function(
+        "pid",
         "import os\ndef handler(event, context):\n    return os.getpid()\n",
-    );
-    let out = p.slipway().args(["build", "--quiet"]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
     let mut server = serve(&p, &[]);
     let pid: u32 = http_post(
@@ -1131,12 +1079,7 @@ def handler(event, context):
     return {}
 "#,
     );
-    let out = p.slipway().args(["build", "--quiet"]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    build(&p);
     let queue_url = boto3(
         &moto,
         r#"
