@@ -579,17 +579,10 @@ fn runtime_packages_312() -> std::path::PathBuf {
     if dir.join("boto3").is_dir() {
         return dir;
     }
-    let pyenv_root = Process::new("pyenv")
-        .arg("root")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
-    let python = std::fs::read_dir(Path::new(&pyenv_root.unwrap_or_default()).join("versions"))
-        .into_iter()
-        .flatten()
-        .filter_map(Result::ok)
-        .map(|e| e.path().join("bin/python3.12"))
-        .find(|p| p.exists())
-        .expect("a Python 3.12 interpreter in pyenv's versions");
+    // The interpreter `slipway serve` runs the function with, found the same way.
+    let python = slipway_local::python::discover(12, None)
+        .expect("a Python 3.12 interpreter")
+        .path;
     let staging = dir.with_extension("partial");
     let _ = std::fs::remove_dir_all(&staging);
     let out = Process::new(python)
