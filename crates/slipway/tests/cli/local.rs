@@ -173,6 +173,43 @@ fn invoke_refuses_bad_events_and_unbuilt_functions_with_exit_2() {
 }
 
 #[test]
+fn bad_client_contexts_and_unnamed_functions_or_queues_are_refused_with_exit_2() {
+    let p = built_project();
+    let out = p
+        .slipway()
+        .args(["invoke", "greet", "--client-context", "{nope"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--client-context is not JSON"), "{stderr}");
+
+    // Two functions, none named: which one is not guessed.
+    let out = p.slipway().args(["invoke"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("defines several functions"), "{stderr}");
+    assert!(stderr.contains("api, greet"), "{stderr}");
+
+    // A queue must say which of the served functions it feeds.
+    let queue = "http://127.0.0.1:9/123456789012/work";
+    for (sqs, message) in [
+        (queue.to_owned(), "which function should"),
+        (format!("nope={queue}"), "`nope`, which is not served"),
+    ] {
+        let out = p
+            .slipway()
+            .args(["serve", "--port", "0", "--no-watch", "--sqs", &sqs])
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{sqs}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(message), "{stderr}");
+    }
+}
+
+#[test]
 fn a_function_built_for_another_architecture_is_refused() {
     let p = built_project();
     let manifest_path = p.join("dist/greet/manifest.json");
