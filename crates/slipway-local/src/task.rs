@@ -121,11 +121,10 @@ fn write_bootstrap(dir: &Path) -> io::Result<()> {
 /// launcher's content) so Python compiles the launcher once, not at every
 /// cold start. None when the cache cannot be written.
 fn shared_runtime_dir() -> Option<PathBuf> {
-    use md5::Digest;
     let cache = std::env::var_os("SLIPWAY_CACHE_DIR")
         .map(PathBuf::from)
         .or_else(|| dirs::cache_dir().map(|d| d.join("slipway")))?;
-    let digest = hex::encode(md5::Md5::digest(BOOTSTRAP_PY.as_bytes()));
+    let digest = slipway_artifact::digest::sha256_hex(BOOTSTRAP_PY.as_bytes());
     let dir = cache.join("lambda-runtime").join(&digest[..16]);
     let file = dir.join(format!("{BOOTSTRAP_MODULE}.py"));
     if std::fs::read(&file).ok().as_deref() == Some(BOOTSTRAP_PY.as_bytes()) {
