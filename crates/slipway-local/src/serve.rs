@@ -151,7 +151,8 @@ async fn invoke_api(
             &format!("Request must be smaller than {limit} bytes for the InvokeFunction operation"),
         );
     }
-    if !body.is_empty() && serde_json::from_slice::<serde_json::Value>(&body).is_err() {
+    // Checked, not parsed: the payload goes on as the bytes it came as.
+    if !body.is_empty() && serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_err() {
         return aws_error(
             StatusCode::BAD_REQUEST,
             "InvalidRequestContentException",

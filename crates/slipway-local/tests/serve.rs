@@ -100,9 +100,11 @@ async fn unknown_functions_and_qualifiers_are_not_found() {
 #[tokio::test]
 async fn bad_payloads_and_invocation_types_are_refused() {
     let (url, pool, _dist) = serve_hello().await;
-    let (status, kind, _) = invoke(&url, "hello", &[], b"{not json".to_vec()).await;
-    assert_eq!(status, 400);
-    assert_eq!(kind.as_deref(), Some("InvalidRequestContentException:"));
+    for bad in [&b"{not json"[..], b"{} and more"] {
+        let (status, kind, _) = invoke(&url, "hello", &[], bad.to_vec()).await;
+        assert_eq!(status, 400);
+        assert_eq!(kind.as_deref(), Some("InvalidRequestContentException:"));
+    }
 
     let (status, kind, body) = invoke(
         &url,
