@@ -402,13 +402,14 @@ pub async fn watch_and_reload(
             .unwrap_or_else(|e| Err(e.to_string()))
             .and_then(|dist| BuiltFunction::open(&dist).map_err(|e| e.to_string()))
             .and_then(|built| pool.reload(built).map_err(|e| e.to_string()));
-        report(match result {
-            Ok(()) => ReloadEvent::Rebuilt { function: name },
-            Err(message) => ReloadEvent::Failed {
+        match result {
+            Ok(false) => {}
+            Ok(true) => report(ReloadEvent::Rebuilt { function: name }),
+            Err(message) => report(ReloadEvent::Failed {
                 function: name,
                 message,
-            },
-        });
+            }),
+        }
     }
 }
 

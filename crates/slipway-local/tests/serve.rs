@@ -6,9 +6,9 @@ mod support;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use slipway_local::RuntimeClient;
 use slipway_local::pool::Pool;
 use slipway_local::serve::{Served, bind, router, run};
+use slipway_local::{InvokeRequest, RuntimeClient};
 use support::{build, collecting_sink, spec};
 
 const APP: &str = "def handler(event, context):\n    return event\n";
@@ -154,4 +154,28 @@ async fn the_prefixed_function_url_passes_the_raw_path_under_it() {
         assert_eq!(event["rawPath"], raw, "{path}");
         assert_eq!(event["rawQueryString"], "k=v", "{path}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rebuild_with_the_same_zips_keeps_the_warm_environments() {
+    let (_url, pool, dist) = serve_hello().await;
+    pool.invoke(InvokeRequest::default()).await.unwrap();
+    assert_eq!(pool.idle(), 1);
+    assert!(!pool.reload(dist.built.clone()).unwrap());
+    assert_eq!(
+        pool.idle(),
+        1,
+        "an unchanged build keeps the warm environment"
+    );
+
+    let changed = build(
+        "hello",
+        "python3.11",
+        "app.handler",
+        &[("app.py", "def handler(event, context):\n    return 2\n")],
+    );
+    assert!(pool.reload(changed.built.clone()).unwrap());
+    assert_eq!(pool.idle(), 0);
+    let outcome = pool.invoke(InvokeRequest::default()).await.unwrap();
+    assert_eq!(&outcome.payload[..], b"2");
 }
