@@ -44,13 +44,11 @@ impl RuntimeClient {
     }
 }
 
-/// Everything about a function that shapes its execution environment.
+/// Everything about a function that shapes its execution environment,
+/// besides what its build decides (handler and runtime: see [`TaskRoot`]).
 #[derive(Debug, Clone)]
 pub struct FunctionSpec {
     pub name: String,
-    pub handler: String,
-    /// `python3.12`, …
-    pub runtime: String,
     pub memory_mb: u32,
     pub timeout_seconds: u32,
     /// The function's own variables (slipway.toml and `--env`).
@@ -591,7 +589,7 @@ fn lambda_environment(
     let minor = spec.interpreter.minor;
     let today = time::OffsetDateTime::now_utc().date();
     set("AWS_LAMBDA_RUNTIME_API", api.address().to_string());
-    set("_HANDLER", spec.handler.clone());
+    set("_HANDLER", task.handler.clone());
     set("LAMBDA_TASK_ROOT", task_root.clone());
     set("LAMBDA_RUNTIME_DIR", task.runtime_dir.display().to_string());
     set("AWS_LAMBDA_FUNCTION_NAME", spec.name.clone());
@@ -617,7 +615,7 @@ fn lambda_environment(
     set("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".into());
     set("AWS_REGION", spec.region.clone());
     set("AWS_DEFAULT_REGION", spec.region.clone());
-    set("AWS_EXECUTION_ENV", format!("AWS_Lambda_{}", spec.runtime));
+    set("AWS_EXECUTION_ENV", format!("AWS_Lambda_{}", task.runtime));
     set("TZ", ":UTC".into());
     set("LANG", "en_US.UTF-8".into());
     // Lambda's runtime writes logs unbuffered; a pipe would otherwise hold

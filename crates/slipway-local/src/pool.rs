@@ -101,6 +101,15 @@ impl Pool {
         if zips(&self.built()) == zips(&built) {
             return Ok(false);
         }
+        // The interpreter was chosen for the runtime `serve` started with.
+        let interpreter = &self.spec.interpreter;
+        if built.python_minor() != interpreter.minor {
+            return Err(LocalError::PythonVersion {
+                path: interpreter.path.clone(),
+                found: format!("3.{}", interpreter.minor),
+                wanted: format!("3.{}", built.python_minor()),
+            });
+        }
         let task = Arc::new(TaskRoot::prepare(&built)?);
         let old_idle = {
             let mut g = self.current.lock().unwrap();

@@ -65,6 +65,10 @@ fn python_minor(runtime: &str) -> Option<u32> {
 #[derive(Debug)]
 pub struct TaskRoot {
     _dir: tempfile::TempDir,
+    /// `_HANDLER`, as the build recorded it.
+    pub handler: String,
+    /// `python3.12`, …, as the build recorded it.
+    pub runtime: String,
     /// `LAMBDA_TASK_ROOT`: the function zip's content.
     pub task: PathBuf,
     /// Where layers are unpacked (Lambda's `/opt`).
@@ -102,6 +106,8 @@ impl TaskRoot {
         };
         Ok(TaskRoot {
             _dir: dir,
+            handler: built.manifest.handler.clone(),
+            runtime: built.manifest.runtime.clone(),
             task,
             opt,
             runtime_dir,

@@ -179,3 +179,33 @@ async fn a_rebuild_with_the_same_zips_keeps_the_warm_environments() {
     let outcome = pool.invoke(InvokeRequest::default()).await.unwrap();
     assert_eq!(&outcome.payload[..], b"2");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rebuild_brings_its_own_handler_but_not_another_python() {
+    let (_url, pool, _dist) = serve_hello().await;
+    let renamed = build(
+        "hello",
+        "python3.11",
+        "main.answer",
+        &[(
+            "main.py",
+            "def answer(event, context):\n    return 'renamed'\n",
+        )],
+    );
+    assert!(pool.reload(renamed.built.clone()).unwrap());
+    let outcome = pool.invoke(InvokeRequest::default()).await.unwrap();
+    assert_eq!(&outcome.payload[..], b"\"renamed\"", "{}", outcome.logs);
+
+    let newer = build("hello", "python3.12", "app.handler", &[("app.py", APP)]);
+    let err = pool.reload(newer.built.clone()).unwrap_err();
+    assert!(
+        matches!(err, slipway_local::LocalError::PythonVersion { .. }),
+        "{err}"
+    );
+    let outcome = pool.invoke(InvokeRequest::default()).await.unwrap();
+    assert_eq!(
+        &outcome.payload[..],
+        b"\"renamed\"",
+        "still the previous build"
+    );
+}
