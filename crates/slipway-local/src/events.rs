@@ -6,7 +6,7 @@ use md5::Digest;
 use serde_json::{Value, json};
 
 use crate::LocalError;
-use crate::function_url::{HttpRequest, request_event};
+use crate::function_url::{HttpRequest, query_parameters, request_event};
 
 /// The values a user may set; each event type accepts some of them.
 #[derive(Debug, Clone, Default)]
@@ -291,18 +291,7 @@ fn function_url(o: &EventOptions, region: &str) -> Value {
 }
 
 fn query_map(query: &str) -> Value {
-    let mut map = serde_json::Map::new();
-    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
-        match map.get_mut(k.as_ref()) {
-            Some(Value::String(existing)) => {
-                existing.push(',');
-                existing.push_str(&v);
-            }
-            _ => {
-                map.insert(k.into_owned(), json!(v));
-            }
-        }
-    }
+    let map = query_parameters(query);
     if map.is_empty() {
         Value::Null
     } else {
