@@ -442,8 +442,9 @@ both_clients!(
 
 #[tokio::test]
 async fn auto_falls_back_to_the_builtin_client_and_finds_other_pythons() {
-    // pyenv's 3.12 has no awslambdaric on this machine's setup; whichever
-    // client runs, the function must run, on Python 3.12.
+    // Whether 3.12 has awslambdaric depends on the machine: auto must pick
+    // it exactly when the interpreter can import it, and the function must
+    // run on Python 3.12 either way.
     let dist = build(
         "py312",
         "python3.12",
@@ -455,6 +456,20 @@ async fn auto_falls_back_to_the_builtin_client_and_finds_other_pythons() {
     );
     let outcome = run_default(&dist, RuntimeClient::Auto, 3).await;
     assert_eq!(payload(&outcome), json!([3, 12]), "{}", outcome.logs);
+    let has_awslambdaric = std::process::Command::new(support::interpreter(12).path)
+        .args(["-c", "import awslambdaric"])
+        .output()
+        .unwrap()
+        .status
+        .success();
+    expect_client(
+        &outcome,
+        if has_awslambdaric {
+            RuntimeClient::Awslambdaric
+        } else {
+            RuntimeClient::Builtin
+        },
+    );
 }
 
 #[tokio::test]
