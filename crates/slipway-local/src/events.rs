@@ -6,7 +6,7 @@ use md5::Digest;
 use serde_json::{Value, json};
 
 use crate::LocalError;
-use crate::function_url::{HttpRequest, request_event};
+use crate::function_url::{HttpRequest, query_parameters, request_event};
 
 /// The values a user may set; each event type accepts some of them.
 #[derive(Debug, Clone, Default)]
@@ -291,18 +291,7 @@ fn function_url(o: &EventOptions, region: &str) -> Value {
 }
 
 fn query_map(query: &str) -> Value {
-    let mut map = serde_json::Map::new();
-    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
-        match map.get_mut(k.as_ref()) {
-            Some(Value::String(existing)) => {
-                existing.push(',');
-                existing.push_str(&v);
-            }
-            _ => {
-                map.insert(k.into_owned(), json!(v));
-            }
-        }
-    }
+    let map = query_parameters(query);
     if map.is_empty() {
         Value::Null
     } else {
@@ -349,24 +338,24 @@ fn apigw_rest(event: &mut Value, o: &EventOptions) {
             event["requestContext"]["path"] = json!(format!("/prod{path}"));
             event["pathParameters"] = json!({ "proxy": path.trim_start_matches('/') });
         }
-        let q = query_map(&query);
-        event["queryStringParameters"] = q.clone();
-        event["multiValueQueryStringParameters"] = match q {
-            Value::Object(m) => Value::Object(
-                m.into_iter()
-                    .map(|(k, v)| {
-                        let vals: Vec<Value> = v
-                            .as_str()
-                            .unwrap_or("")
-                            .split(',')
-                            .map(|s| json!(s))
-                            .collect();
-                        (k, Value::Array(vals))
-                    })
-                    .collect(),
-            ),
-            other => other,
+        // Payload 1.0 keeps every value of a repeated key apart, and the
+        // last one alone in `queryStringParameters`.
+        let mut single = serde_json::Map::new();
+        let mut multi = serde_json::Map::new();
+        for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+            single.insert(k.to_string(), json!(v));
+            let values = multi.entry(k.into_owned()).or_insert_with(|| json!([]));
+            values.as_array_mut().expect("an array").push(json!(v));
+        }
+        let or_null = |m: serde_json::Map<String, Value>| {
+            if m.is_empty() {
+                Value::Null
+            } else {
+                Value::Object(m)
+            }
         };
+        event["queryStringParameters"] = or_null(single);
+        event["multiValueQueryStringParameters"] = or_null(multi);
     }
     for (name, value) in &o.headers {
         event["headers"][name] = json!(value);
@@ -560,5 +549,27 @@ mod tests {
         assert_eq!(e["requestContext"]["http"]["method"], json!("POST"));
         assert_eq!(e["rawQueryString"], json!("limit=5"));
         assert_eq!(e["queryStringParameters"], json!({"limit": "5"}));
+    }
+
+    #[test]
+    fn repeated_query_keys_follow_each_payload_version() {
+        let options = EventOptions {
+            path: Some("/items?tag=a&tag=b,c&page=2".into()),
+            ..Default::default()
+        };
+        let rest = sample("apigw-rest", &options).unwrap();
+        assert_eq!(
+            rest["queryStringParameters"],
+            json!({"tag": "b,c", "page": "2"})
+        );
+        assert_eq!(
+            rest["multiValueQueryStringParameters"],
+            json!({"tag": ["a", "b,c"], "page": ["2"]})
+        );
+        let http = sample("apigw-http", &options).unwrap();
+        assert_eq!(
+            http["queryStringParameters"],
+            json!({"tag": "a,b,c", "page": "2"})
+        );
     }
 }

@@ -57,6 +57,24 @@ fn is_text(content_type: Option<&str>, body: &[u8]) -> bool {
         || essence.ends_with("+xml")
 }
 
+/// `queryStringParameters` as Lambda builds them: decoded, a repeated key's
+/// values joined by commas.
+pub(crate) fn query_parameters(query: &str) -> Map<String, Value> {
+    let mut map: Map<String, Value> = Map::new();
+    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        match map.get_mut(k.as_ref()) {
+            Some(Value::String(existing)) => {
+                existing.push(',');
+                existing.push_str(&v);
+            }
+            _ => {
+                map.insert(k.into_owned(), Value::String(v.into_owned()));
+            }
+        }
+    }
+    map
+}
+
 /// The payload 2.0 event for `request`.
 pub fn request_event(request: &HttpRequest, region: &str) -> Value {
     let mut headers: Map<String, Value> = Map::new();
@@ -82,19 +100,7 @@ pub fn request_event(request: &HttpRequest, region: &str) -> Value {
                 .collect()
         })
         .unwrap_or_default();
-    let mut query: Map<String, Value> = Map::new();
-    for (k, v) in form_urlencoded::parse(request.query.as_bytes()) {
-        let (k, v) = (k.into_owned(), v.into_owned());
-        match query.get_mut(&k) {
-            Some(Value::String(existing)) => {
-                existing.push(',');
-                existing.push_str(&v);
-            }
-            _ => {
-                query.insert(k, Value::String(v));
-            }
-        }
-    }
+    let query = query_parameters(&request.query);
     let now = time::OffsetDateTime::now_utc();
     let clf = time::macros::format_description!(
         "[day]/[month repr:short]/[year]:[hour]:[minute]:[second] +0000"

@@ -44,13 +44,11 @@ impl RuntimeClient {
     }
 }
 
-/// Everything about a function that shapes its execution environment.
+/// Everything about a function that shapes its execution environment,
+/// besides what its build decides (handler and runtime: see [`TaskRoot`]).
 #[derive(Debug, Clone)]
 pub struct FunctionSpec {
     pub name: String,
-    pub handler: String,
-    /// `python3.12`, …
-    pub runtime: String,
     pub memory_mb: u32,
     pub timeout_seconds: u32,
     /// The function's own variables (slipway.toml and `--env`).
@@ -118,6 +116,8 @@ struct LogPump {
     commands: mpsc::UnboundedSender<LogCmd>,
     captured: Arc<Mutex<String>>,
     task: tokio::task::JoinHandle<()>,
+    function: String,
+    sink: LogSink,
 }
 
 impl Drop for LogPump {
@@ -132,7 +132,9 @@ impl LogPump {
         let captured = Arc::new(Mutex::new(String::new()));
         let (commands, mut rx) = mpsc::unbounded_channel();
         let capture = captured.clone();
+        let (task_function, task_sink) = (function.clone(), sink.clone());
         let task = tokio::spawn(async move {
+            let (function, sink) = (task_function, task_sink);
             let mut partial: Vec<u8> = Vec::new();
             let mut eof = false;
             let mut emit = |line: &[u8]| {
@@ -193,6 +195,8 @@ impl LogPump {
             commands,
             captured,
             task,
+            function,
+            sink,
         })
     }
 
@@ -209,8 +213,8 @@ impl LogPump {
     }
 
     /// Adds one of Lambda's own lines (START, END, REPORT, timeouts).
-    fn platform_line(&self, function: &str, sink: &LogSink, line: &str) {
-        sink(function, line);
+    fn platform_line(&self, line: &str) {
+        (self.sink)(&self.function, line);
         let mut c = self.captured.lock().unwrap();
         c.push_str(line);
         c.push('\n');
@@ -225,7 +229,6 @@ pub struct Instance {
     child: tokio::process::Child,
     pid: i32,
     logs: LogPump,
-    sink: LogSink,
     started: Instant,
     cold: bool,
     alive: bool,
@@ -301,7 +304,7 @@ impl Instance {
         // reaches end of file when the runtime exits.
         drop(cmd);
         let pid = child.id().map(|p| p as i32).unwrap_or(0);
-        let logs = LogPump::start(OwnedFd::from(reader), spec.name.clone(), sink.clone())
+        let logs = LogPump::start(OwnedFd::from(reader), spec.name.clone(), sink)
             .map_err(|e| LocalError::io("cannot read the runtime's output", e))?;
         Ok(Instance {
             spec,
@@ -310,7 +313,6 @@ impl Instance {
             child,
             pid,
             logs,
-            sink,
             started,
             cold: true,
             alive: true,
@@ -350,14 +352,10 @@ impl Instance {
     /// Runs one invocation and waits for its outcome, enforcing the timeout.
     pub async fn invoke(&mut self, request: InvokeRequest) -> InvokeOutcome {
         let request_id = uuid::Uuid::new_v4().to_string();
-        let name = self.spec.name.clone();
         let timeout = Duration::from_secs(u64::from(self.spec.timeout_seconds));
         self.logs.take();
-        self.logs.platform_line(
-            &name,
-            &self.sink,
-            &format!("START RequestId: {request_id} Version: $LATEST"),
-        );
+        self.logs
+            .platform_line(&format!("START RequestId: {request_id} Version: $LATEST"));
         let submitted = Instant::now();
         // Lambda hands an empty payload to the function as an empty object.
         let payload = if request.payload.is_empty() {
@@ -456,10 +454,7 @@ impl Instance {
                     .duration_since(self.started)
                     .as_secs_f64()
                     * 1000.0;
-                self.logs.platform_line(
-                    &name,
-                    &self.sink,
-                    &format!(
+                self.logs.platform_line(&format!(
                         "INIT_REPORT Init Duration: {init_ms:.2} ms\tPhase: init\tStatus: error\tError Type: {kind}"
                     ),
                 );
@@ -471,11 +466,8 @@ impl Instance {
                 self.logs.flush().await;
                 let message =
                     format!("RequestId: {request_id} Error: Runtime exited with error: {how}");
-                self.logs.platform_line(
-                    &name,
-                    &self.sink,
-                    &format!("{message}\nRuntime.ExitError"),
-                );
+                self.logs
+                    .platform_line(&format!("{message}\nRuntime.ExitError"));
                 (
                     error_payload("Runtime.ExitError", &message),
                     Some("application/json".into()),
@@ -497,14 +489,10 @@ impl Instance {
                 self.kill();
                 self.logs.flush().await;
                 let seconds = self.spec.timeout_seconds;
-                self.logs.platform_line(
-                    &name,
-                    &self.sink,
-                    &format!(
-                        "{} {request_id} Task timed out after {seconds}.00 seconds",
-                        now_rfc3339_millis()
-                    ),
-                );
+                self.logs.platform_line(&format!(
+                    "{} {request_id} Task timed out after {seconds}.00 seconds",
+                    now_rfc3339_millis()
+                ));
                 (
                     error_payload(
                         "Sandbox.Timedout",
@@ -525,11 +513,8 @@ impl Instance {
             self.kill();
             let message =
                 format!("RequestId: {request_id} Error: Runtime exited with error: signal: killed");
-            self.logs.platform_line(
-                &name,
-                &self.sink,
-                &format!("{message}\nRuntime.OutOfMemory"),
-            );
+            self.logs
+                .platform_line(&format!("{message}\nRuntime.OutOfMemory"));
             (
                 error_payload("Runtime.OutOfMemory", &message),
                 Some("Runtime.OutOfMemory".to_owned()),
@@ -541,7 +526,7 @@ impl Instance {
             self.logs.flush().await;
         }
         self.logs
-            .platform_line(&name, &self.sink, &format!("END RequestId: {request_id}"));
+            .platform_line(&format!("END RequestId: {request_id}"));
         let duration_ms = duration.as_secs_f64() * 1000.0;
         let billed_duration_ms = (duration_ms.ceil() as u64).max(1);
         let mut report = format!(
@@ -555,7 +540,7 @@ impl Instance {
         if timed_out {
             report.push_str("\tStatus: timeout");
         }
-        self.logs.platform_line(&name, &self.sink, &report);
+        self.logs.platform_line(&report);
         self.cold = false;
         InvokeOutcome {
             request_id,
@@ -604,7 +589,7 @@ fn lambda_environment(
     let minor = spec.interpreter.minor;
     let today = time::OffsetDateTime::now_utc().date();
     set("AWS_LAMBDA_RUNTIME_API", api.address().to_string());
-    set("_HANDLER", spec.handler.clone());
+    set("_HANDLER", task.handler.clone());
     set("LAMBDA_TASK_ROOT", task_root.clone());
     set("LAMBDA_RUNTIME_DIR", task.runtime_dir.display().to_string());
     set("AWS_LAMBDA_FUNCTION_NAME", spec.name.clone());
@@ -630,7 +615,7 @@ fn lambda_environment(
     set("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".into());
     set("AWS_REGION", spec.region.clone());
     set("AWS_DEFAULT_REGION", spec.region.clone());
-    set("AWS_EXECUTION_ENV", format!("AWS_Lambda_{}", spec.runtime));
+    set("AWS_EXECUTION_ENV", format!("AWS_Lambda_{}", task.runtime));
     set("TZ", ":UTC".into());
     set("LANG", "en_US.UTF-8".into());
     // Lambda's runtime writes logs unbuffered; a pipe would otherwise hold

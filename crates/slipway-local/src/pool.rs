@@ -87,8 +87,29 @@ impl Pool {
     }
 
     /// Switches to a rebuilt artifact: idle environments stop now, busy ones
-    /// when they finish.
-    pub fn reload(&self, built: BuiltFunction) -> Result<(), LocalError> {
+    /// when they finish. A build whose zips are the ones already running
+    /// (the watcher also sees files the build leaves out) changes nothing
+    /// and keeps the warm environments. True when it switched.
+    pub fn reload(&self, built: BuiltFunction) -> Result<bool, LocalError> {
+        let zips = |b: &BuiltFunction| {
+            let m = &b.manifest;
+            (
+                m.artifact.sha256.clone(),
+                m.layer.as_ref().map(|l| l.sha256.clone()),
+            )
+        };
+        if zips(&self.built()) == zips(&built) {
+            return Ok(false);
+        }
+        // The interpreter was chosen for the runtime `serve` started with.
+        let interpreter = &self.spec.interpreter;
+        if built.python_minor() != interpreter.minor {
+            return Err(LocalError::PythonVersion {
+                path: interpreter.path.clone(),
+                found: format!("3.{}", interpreter.minor),
+                wanted: format!("3.{}", built.python_minor()),
+            });
+        }
         let task = Arc::new(TaskRoot::prepare(&built)?);
         let old_idle = {
             let mut g = self.current.lock().unwrap();
@@ -98,7 +119,7 @@ impl Pool {
             std::mem::take(&mut g.idle)
         };
         drop(old_idle);
-        Ok(())
+        Ok(true)
     }
 
     /// How many environments are idle (warm).

@@ -44,8 +44,8 @@ pub struct Served {
 pub fn router(served: Served) -> Router {
     let mut router = Router::new()
         .route("/2015-03-31/functions/{name}/invocations", post(invoke_api))
-        .route("/lambda-url/{function}", any(function_url_root))
-        .route("/lambda-url/{function}/{*path}", any(function_url_path));
+        .route("/lambda-url/{function}", any(function_url_prefixed))
+        .route("/lambda-url/{function}/{*path}", any(function_url_prefixed));
     if served.pools.len() == 1 {
         router = router.fallback(function_url_only);
     }
@@ -151,7 +151,8 @@ async fn invoke_api(
             &format!("Request must be smaller than {limit} bytes for the InvokeFunction operation"),
         );
     }
-    if !body.is_empty() && serde_json::from_slice::<serde_json::Value>(&body).is_err() {
+    // Checked, not parsed: the payload goes on as the bytes it came as.
+    if !body.is_empty() && serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_err() {
         return aws_error(
             StatusCode::BAD_REQUEST,
             "InvalidRequestContentException",
@@ -226,42 +227,22 @@ async fn invoke_api(
     }
 }
 
-async fn function_url_root(
+/// `/lambda-url/<function>` and every path under it. `rawPath` is what
+/// follows the function's name, still percent-encoded, as Lambda passes it.
+async fn function_url_prefixed(
     State(served): State<Served>,
-    UrlPath(function): UrlPath<String>,
+    UrlPath(params): UrlPath<BTreeMap<String, String>>,
     extensions: axum::http::Extensions,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    function_url(
-        served,
-        &function,
-        "/".into(),
-        extensions,
-        method,
-        uri,
-        headers,
-        body,
-    )
-    .await
-}
-
-async fn function_url_path(
-    State(served): State<Served>,
-    UrlPath((function, path)): UrlPath<(String, String)>,
-    extensions: axum::http::Extensions,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let _ = path;
-    // The raw path, still percent-encoded, as Lambda passes `rawPath`.
-    let prefix = format!("/lambda-url/{function}");
-    let raw = uri.path().strip_prefix(&prefix).unwrap_or("/").to_owned();
-    let raw = if raw.is_empty() { "/".to_owned() } else { raw };
+    let function = params.get("function").cloned().unwrap_or_default();
+    let raw = match uri.path().strip_prefix(&format!("/lambda-url/{function}")) {
+        Some(rest) if !rest.is_empty() => rest.to_owned(),
+        _ => "/".to_owned(),
+    };
     function_url(
         served, &function, raw, extensions, method, uri, headers, body,
     )
@@ -421,13 +402,14 @@ pub async fn watch_and_reload(
             .unwrap_or_else(|e| Err(e.to_string()))
             .and_then(|dist| BuiltFunction::open(&dist).map_err(|e| e.to_string()))
             .and_then(|built| pool.reload(built).map_err(|e| e.to_string()));
-        report(match result {
-            Ok(()) => ReloadEvent::Rebuilt { function: name },
-            Err(message) => ReloadEvent::Failed {
+        match result {
+            Ok(false) => {}
+            Ok(true) => report(ReloadEvent::Rebuilt { function: name }),
+            Err(message) => report(ReloadEvent::Failed {
                 function: name,
                 message,
-            },
-        });
+            }),
+        }
     }
 }
 

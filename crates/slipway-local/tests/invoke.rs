@@ -9,8 +9,10 @@ use std::time::Instant;
 use bytes::Bytes;
 use serde_json::{Value, json};
 use slipway_local::instance::Instance;
-use slipway_local::{InvokeRequest, RuntimeClient, TaskRoot, invoke_once};
-use support::{build, collecting_sink, spec};
+use slipway_local::{
+    FunctionSpec, InvokeOutcome, InvokeRequest, RuntimeClient, TaskRoot, invoke_once,
+};
+use support::{Dist, build, collecting_sink, spec};
 
 const APP: &str = r#"
 import json, os, time
@@ -96,6 +98,26 @@ fn expect_client(outcome: &slipway_local::InvokeOutcome, client: RuntimeClient) 
         }
         RuntimeClient::Auto => {}
     }
+}
+
+/// Runs one empty event in a new environment for `dist`.
+async fn run_default(dist: &Dist, client: RuntimeClient, timeout_seconds: u32) -> InvokeOutcome {
+    let (sink, _) = collecting_sink();
+    invoke_once(
+        &dist.built,
+        spec(dist, client, timeout_seconds),
+        InvokeRequest::default(),
+        sink,
+    )
+    .await
+    .unwrap()
+}
+
+/// Starts an environment for `dist`, kept for several invocations.
+async fn start(dist: &Dist, spec: FunctionSpec) -> Instance {
+    let (sink, _) = collecting_sink();
+    let task = Arc::new(TaskRoot::prepare(&dist.built).unwrap());
+    Instance::start(Arc::new(spec), task, sink).await.unwrap()
 }
 
 async fn success_and_context(client: RuntimeClient) {
@@ -203,15 +225,7 @@ async fn unhandled_error(client: RuntimeClient) {
 
 async fn handled_error(client: RuntimeClient) {
     let dist = build("handled", "python3.11", "app.handled", &[("app.py", APP)]);
-    let (sink, _) = collecting_sink();
-    let outcome = invoke_once(
-        &dist.built,
-        spec(&dist, client, 3),
-        InvokeRequest::default(),
-        sink,
-    )
-    .await
-    .unwrap();
+    let outcome = run_default(&dist, client, 3).await;
     assert_eq!(
         outcome.function_error,
         None,
@@ -235,15 +249,7 @@ async fn import_error_is_an_init_error(client: RuntimeClient) {
             "import not_a_module_anywhere\n\ndef handler(e, c):\n    return 1\n",
         )],
     );
-    let (sink, _) = collecting_sink();
-    let outcome = invoke_once(
-        &dist.built,
-        spec(&dist, client, 3),
-        InvokeRequest::default(),
-        sink,
-    )
-    .await
-    .unwrap();
+    let outcome = run_default(&dist, client, 3).await;
     assert_eq!(outcome.function_error.as_deref(), Some("Unhandled"));
     assert_eq!(
         outcome.error_type.as_deref(),
@@ -269,15 +275,7 @@ async fn import_error_is_an_init_error(client: RuntimeClient) {
 
 async fn missing_handler_function(client: RuntimeClient) {
     let dist = build("nohandler", "python3.11", "app.nope", &[("app.py", APP)]);
-    let (sink, _) = collecting_sink();
-    let outcome = invoke_once(
-        &dist.built,
-        spec(&dist, client, 3),
-        InvokeRequest::default(),
-        sink,
-    )
-    .await
-    .unwrap();
+    let outcome = run_default(&dist, client, 3).await;
     assert_eq!(
         outcome.error_type.as_deref(),
         Some("Runtime.HandlerNotFound")
@@ -290,11 +288,7 @@ async fn missing_handler_function(client: RuntimeClient) {
 
 async fn timeout_kills_the_runtime(client: RuntimeClient) {
     let dist = build("sleepy", "python3.11", "app.sleeps", &[("app.py", APP)]);
-    let (sink, _) = collecting_sink();
-    let task = Arc::new(TaskRoot::prepare(&dist.built).unwrap());
-    let mut instance = Instance::start(Arc::new(spec(&dist, client, 1)), task, sink)
-        .await
-        .unwrap();
+    let mut instance = start(&dist, spec(&dist, client, 1)).await;
     let started = Instant::now();
     let outcome = instance.invoke(InvokeRequest::default()).await;
     let elapsed = started.elapsed().as_secs_f64();
@@ -328,15 +322,7 @@ async fn timeout_kills_the_runtime(client: RuntimeClient) {
 
 async fn response_over_six_megabytes_is_refused(client: RuntimeClient) {
     let dist = build("huge", "python3.11", "app.huge", &[("app.py", APP)]);
-    let (sink, _) = collecting_sink();
-    let outcome = invoke_once(
-        &dist.built,
-        spec(&dist, client, 10),
-        InvokeRequest::default(),
-        sink,
-    )
-    .await
-    .unwrap();
+    let outcome = run_default(&dist, client, 10).await;
     assert_eq!(outcome.function_error.as_deref(), Some("Unhandled"));
     assert_eq!(
         outcome.error_type.as_deref(),
@@ -350,26 +336,14 @@ async fn response_over_six_megabytes_is_refused(client: RuntimeClient) {
     );
 
     let dist = build("big", "python3.11", "app.just_under", &[("app.py", APP)]);
-    let (sink, _) = collecting_sink();
-    let outcome = invoke_once(
-        &dist.built,
-        spec(&dist, client, 10),
-        InvokeRequest::default(),
-        sink,
-    )
-    .await
-    .unwrap();
+    let outcome = run_default(&dist, client, 10).await;
     assert_eq!(outcome.function_error, None);
     assert_eq!(outcome.payload.len(), 6 * 1024 * 1024 - 10 + 2);
 }
 
 async fn warm_environment_is_reused(client: RuntimeClient) {
     let dist = build("warm", "python3.11", "app.handler", &[("app.py", APP)]);
-    let (sink, _) = collecting_sink();
-    let task = Arc::new(TaskRoot::prepare(&dist.built).unwrap());
-    let mut instance = Instance::start(Arc::new(spec(&dist, client, 3)), task, sink)
-        .await
-        .unwrap();
+    let mut instance = start(&dist, spec(&dist, client, 3)).await;
     let first = instance.invoke(InvokeRequest::default()).await;
     let second = instance.invoke(InvokeRequest::default()).await;
     assert!(first.init_duration_ms.is_some());
@@ -382,11 +356,7 @@ async fn warm_environment_is_reused(client: RuntimeClient) {
 
 async fn a_crash_is_a_runtime_exit_error(client: RuntimeClient) {
     let dist = build("crash", "python3.11", "app.crashes", &[("app.py", APP)]);
-    let (sink, _) = collecting_sink();
-    let task = Arc::new(TaskRoot::prepare(&dist.built).unwrap());
-    let mut instance = Instance::start(Arc::new(spec(&dist, client, 3)), task, sink)
-        .await
-        .unwrap();
+    let mut instance = start(&dist, spec(&dist, client, 3)).await;
     let outcome = instance.invoke(InvokeRequest::default()).await;
     assert_eq!(outcome.error_type.as_deref(), Some("Runtime.ExitError"));
     let p = payload(&outcome);
@@ -403,11 +373,9 @@ async fn a_crash_is_a_runtime_exit_error(client: RuntimeClient) {
 
 async fn outgrowing_memory_kills_the_environment(client: RuntimeClient) {
     let dist = build("hungry", "python3.11", "app.hungry", &[("app.py", APP)]);
-    let (sink, _) = collecting_sink();
     let mut spec = spec(&dist, client, 10);
     spec.memory_mb = 128;
-    let task = Arc::new(TaskRoot::prepare(&dist.built).unwrap());
-    let mut instance = Instance::start(Arc::new(spec), task, sink).await.unwrap();
+    let mut instance = start(&dist, spec).await;
     let outcome = instance.invoke(InvokeRequest::default()).await;
     assert!(outcome.max_memory_used_mb > 128, "{}", outcome.logs);
     assert_eq!(outcome.error_type.as_deref(), Some("Runtime.OutOfMemory"));
@@ -425,15 +393,7 @@ async fn slow_init_does_not_eat_the_functions_timeout(client: RuntimeClient) {
             "import time\ntime.sleep(1.5)\ndef handler(e, c):\n    return c.get_remaining_time_in_millis()\n",
         )],
     );
-    let (sink, _) = collecting_sink();
-    let outcome = invoke_once(
-        &dist.built,
-        spec(&dist, client, 1),
-        InvokeRequest::default(),
-        sink,
-    )
-    .await
-    .unwrap();
+    let outcome = run_default(&dist, client, 1).await;
     assert_eq!(outcome.function_error, None, "{}", outcome.logs);
     let remaining = payload(&outcome).as_i64().unwrap();
     assert!(
@@ -482,8 +442,9 @@ both_clients!(
 
 #[tokio::test]
 async fn auto_falls_back_to_the_builtin_client_and_finds_other_pythons() {
-    // pyenv's 3.12 has no awslambdaric on this machine's setup; whichever
-    // client runs, the function must run, on Python 3.12.
+    // Whether 3.12 has awslambdaric depends on the machine: auto must pick
+    // it exactly when the interpreter can import it, and the function must
+    // run on Python 3.12 either way.
     let dist = build(
         "py312",
         "python3.12",
@@ -493,16 +454,22 @@ async fn auto_falls_back_to_the_builtin_client_and_finds_other_pythons() {
             "import sys\ndef handler(e, c):\n    return list(sys.version_info[:2])\n",
         )],
     );
-    let (sink, _) = collecting_sink();
-    let outcome = invoke_once(
-        &dist.built,
-        spec(&dist, RuntimeClient::Auto, 3),
-        InvokeRequest::default(),
-        sink,
-    )
-    .await
-    .unwrap();
+    let outcome = run_default(&dist, RuntimeClient::Auto, 3).await;
     assert_eq!(payload(&outcome), json!([3, 12]), "{}", outcome.logs);
+    let has_awslambdaric = std::process::Command::new(support::interpreter(12).path)
+        .args(["-c", "import awslambdaric"])
+        .output()
+        .unwrap()
+        .status
+        .success();
+    expect_client(
+        &outcome,
+        if has_awslambdaric {
+            RuntimeClient::Awslambdaric
+        } else {
+            RuntimeClient::Builtin
+        },
+    );
 }
 
 #[tokio::test]
@@ -517,15 +484,7 @@ async fn layers_are_importable_from_opt_python() {
         )],
         &[("python/shared.py", "VALUE = 'from the layer'\n")],
     );
-    let (sink, _) = collecting_sink();
-    let outcome = invoke_once(
-        &dist.built,
-        spec(&dist, RuntimeClient::Builtin, 3),
-        InvokeRequest::default(),
-        sink,
-    )
-    .await
-    .unwrap();
+    let outcome = run_default(&dist, RuntimeClient::Builtin, 3).await;
     assert_eq!(
         payload(&outcome),
         json!("from the layer"),

@@ -271,3 +271,26 @@ async fn streaming_mode_collects_chunks_and_reads_errors_from_trailers() {
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test]
+async fn asking_for_the_next_event_abandons_an_unanswered_one() {
+    let api = RuntimeApi::start().await.unwrap();
+    let client = reqwest::Client::new();
+    let next = tokio::spawn(client.get(format!("{}/invocation/next", base(&api))).send());
+    let reply = api.submit(invocation("req-4")).await;
+    next.await.unwrap().unwrap();
+
+    let _waiting = tokio::spawn(client.get(format!("{}/invocation/next", base(&api))).send());
+    let abandoned = tokio::time::timeout(Duration::from_secs(10), reply)
+        .await
+        .expect("the invoker hears of it");
+    assert!(abandoned.is_err(), "no reply comes: {abandoned:?}");
+
+    let late = client
+        .post(format!("{}/invocation/req-4/response", base(&api)))
+        .body("1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(late.status(), 403, "a late answer is a repeated one");
+}

@@ -86,8 +86,6 @@ pub fn spec(dist: &Dist, client: RuntimeClient, timeout_seconds: u32) -> Functio
     let minor = dist.built.python_minor();
     FunctionSpec {
         name: dist.built.manifest.function.clone(),
-        handler: dist.built.manifest.handler.clone(),
-        runtime: dist.built.manifest.runtime.clone(),
         memory_mb: 256,
         timeout_seconds,
         environment: BTreeMap::from([("GREETING".to_owned(), "hello".to_owned())]),

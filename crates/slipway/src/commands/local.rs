@@ -233,8 +233,6 @@ fn prepare(
     environment.extend(options.env.iter().cloned());
     let spec = FunctionSpec {
         name: function.name.clone(),
-        handler: built.manifest.handler.clone(),
-        runtime: built.manifest.runtime.clone(),
         memory_mb: function.memory,
         timeout_seconds: function.timeout,
         environment,

@@ -2,12 +2,19 @@
 //! `slipway build`, run behind the Runtime API, reached with the AWS CLI and
 //! curl as users reach them.
 
+// The deploy tests' moto fixture, loaded as evidence.rs loads it (their
+// module is private to deploy.rs).
+#[allow(clippy::duplicate_mod)]
+#[path = "support_aws.rs"]
+mod support_aws;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command as Process, Stdio};
 
 use base64::Engine;
 use serde_json::{Value, json};
+use support_aws::{Moto, all_files, aws_cli, slipway_aws_process};
 
 use crate::support::{Project, json_stdout};
 
@@ -66,12 +73,30 @@ environment = { STAGE = "test" }
 "#,
     );
     p.write("src/app.py", API_APP);
+    build(&p);
+    p
+}
+
+/// Runs `slipway build` in `p`, failing the test when it fails.
+fn build(p: &Project) {
     let out = p.slipway().args(["build", "--quiet"]).output().unwrap();
     assert!(
         out.status.success(),
         "slipway build failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// A built project holding one python3.11 function, `name`, whose
+/// `src/app.py` is `app` with its handler `app.handler`.
+fn built_function(name: &str, app: &str) -> Project {
+    let p = Project::new();
+    p.write(
+        "slipway.toml",
+        format!("[functions.{name}]\nsource = \"src\"\nhandler = \"app.handler\"\nruntime = \"python3.11\"\n"),
+    );
+    p.write("src/app.py", app);
+    build(&p);
     p
 }
 
@@ -145,6 +170,43 @@ fn invoke_refuses_bad_events_and_unbuilt_functions_with_exit_2() {
     let out = p.slipway().args(["invoke", "api"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("slipway build"));
+}
+
+#[test]
+fn bad_client_contexts_and_unnamed_functions_or_queues_are_refused_with_exit_2() {
+    let p = built_project();
+    let out = p
+        .slipway()
+        .args(["invoke", "greet", "--client-context", "{nope"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--client-context is not JSON"), "{stderr}");
+
+    // Two functions, none named: which one is not guessed.
+    let out = p.slipway().args(["invoke"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("defines several functions"), "{stderr}");
+    assert!(stderr.contains("api, greet"), "{stderr}");
+
+    // A queue must say which of the served functions it feeds.
+    let queue = "http://127.0.0.1:9/123456789012/work";
+    for (sqs, message) in [
+        (queue.to_owned(), "which function should"),
+        (format!("nope={queue}"), "`nope`, which is not served"),
+    ] {
+        let out = p
+            .slipway()
+            .args(["serve", "--port", "0", "--no-watch", "--sqs", &sqs])
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{sqs}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(message), "{stderr}");
+    }
 }
 
 #[test]
@@ -266,13 +328,18 @@ impl Drop for Server {
 }
 
 fn serve(p: &Project, args: &[&str]) -> Server {
+    serve_watching(p, &[&["--no-watch"], args].concat())
+}
+
+/// `slipway serve` rebuilding on source changes unless `args` say otherwise.
+fn serve_watching(p: &Project, args: &[&str]) -> Server {
     #[allow(deprecated)]
     let exe = assert_cmd::cargo::cargo_bin("slipway");
     let mut child = Process::new(exe)
         .current_dir(p.path())
         .env_remove("SLIPWAY_CONFIG")
         .env("SLIPWAY_CACHE_DIR", p.join(".test-cache"))
-        .args(["serve", "--port", "0", "--no-watch"])
+        .args(["serve", "--port", "0"])
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -290,44 +357,37 @@ fn serve(p: &Project, args: &[&str]) -> Server {
     Server { child, url }
 }
 
-fn aws(args: &[&str], cwd: &Path) -> std::process::Output {
-    Process::new("aws")
-        .args(args)
-        .current_dir(cwd)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_DEFAULT_REGION", "us-east-1")
-        .env_remove("AWS_PROFILE")
-        .output()
-        .expect("the AWS CLI is installed")
+/// `aws lambda invoke` against `server` (failing the test when the CLI
+/// fails); returns the CLI's answer and the payload it saved.
+fn lambda_invoke(server: &Server, p: &Project, args: &[&str]) -> (Value, Value) {
+    let saved = p.join("payload.json");
+    // A payload left by an earlier call must not stand in for this one's.
+    let _ = std::fs::remove_file(&saved);
+    let mut all = vec!["lambda", "invoke"];
+    all.extend_from_slice(args);
+    all.push(saved.to_str().unwrap());
+    let answer = aws_cli(&server.url, &all);
+    let payload = std::fs::read(&saved).unwrap();
+    let payload = serde_json::from_slice(&payload).unwrap_or(Value::Null);
+    (answer, payload)
 }
 
 #[test]
 fn aws_cli_invokes_through_the_invoke_api() {
     let p = built_project();
     let server = serve(&p, &[]);
-    let out = aws(
+    let (meta, result) = lambda_invoke(
+        &server,
+        &p,
         &[
-            "lambda",
-            "invoke",
-            "--endpoint-url",
-            &server.url,
             "--function-name",
             "greet",
             "--payload",
             r#"{"name": "Cli"}"#,
             "--log-type",
             "Tail",
-            "ok.json",
         ],
-        p.path(),
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let meta: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(meta["StatusCode"], json!(200));
     assert_eq!(meta["ExecutedVersion"], json!("$LATEST"));
     assert!(meta.get("FunctionError").is_none(), "{meta}");
@@ -339,120 +399,60 @@ fn aws_cli_invokes_through_the_invoke_api() {
         tail.contains("greeting Cli") && tail.contains("REPORT RequestId"),
         "{tail}"
     );
-    let result: Value = serde_json::from_slice(&std::fs::read(p.join("ok.json")).unwrap()).unwrap();
     assert_eq!(result["greeting"], json!("hello Cli"));
 
     // The client context travels base64-encoded, as the SDKs send it.
     let context = base64::engine::general_purpose::STANDARD.encode(r#"{"custom":{"tenant":"t1"}}"#);
-    let out = aws(
-        &[
-            "lambda",
-            "invoke",
-            "--endpoint-url",
-            &server.url,
-            "--function-name",
-            "greet",
-            "--client-context",
-            &context,
-            "ctx.json",
-        ],
-        p.path(),
+    let (_, result) = lambda_invoke(
+        &server,
+        &p,
+        &["--function-name", "greet", "--client-context", &context],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let result: Value =
-        serde_json::from_slice(&std::fs::read(p.join("ctx.json")).unwrap()).unwrap();
     assert_eq!(result["custom"], json!({"tenant": "t1"}));
 
-    let out = aws(
+    let (meta, error) = lambda_invoke(
+        &server,
+        &p,
         &[
-            "lambda",
-            "invoke",
-            "--endpoint-url",
-            &server.url,
             "--function-name",
             "arn:aws:lambda:us-east-1:123456789012:function:greet",
             "--payload",
             r#"{"name": "X", "fail": true}"#,
-            "err.json",
         ],
-        p.path(),
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let meta: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(meta["FunctionError"], json!("Unhandled"));
-    let error: Value = serde_json::from_slice(&std::fs::read(p.join("err.json")).unwrap()).unwrap();
     assert_eq!(error["errorType"], json!("ValueError"));
 
-    let out = aws(
-        &[
-            "lambda",
-            "invoke",
-            "--endpoint-url",
-            &server.url,
-            "--function-name",
-            "greet",
-            "--invocation-type",
-            "DryRun",
-            "dry.json",
-        ],
-        p.path(),
+    let (meta, _) = lambda_invoke(
+        &server,
+        &p,
+        &["--function-name", "greet", "--invocation-type", "DryRun"],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        serde_json::from_slice::<Value>(&out.stdout).unwrap()["StatusCode"],
-        json!(204)
-    );
+    assert_eq!(meta["StatusCode"], json!(204));
 
-    let out = aws(
+    let (meta, _) = lambda_invoke(
+        &server,
+        &p,
         &[
-            "lambda",
-            "invoke",
-            "--endpoint-url",
-            &server.url,
             "--function-name",
             "greet",
             "--invocation-type",
             "Event",
             "--payload",
             r#"{"name": "Async"}"#,
-            "event.json",
         ],
-        p.path(),
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        serde_json::from_slice::<Value>(&out.stdout).unwrap()["StatusCode"],
-        json!(202)
-    );
+    assert_eq!(meta["StatusCode"], json!(202));
 
-    let out = aws(
-        &[
-            "lambda",
-            "invoke",
-            "--endpoint-url",
-            &server.url,
-            "--function-name",
-            "nope",
-            "x.json",
-        ],
-        p.path(),
-    );
+    let out = Process::new("aws")
+        .args(["lambda", "invoke", "--endpoint-url", &server.url])
+        .args(["--region", "us-east-1", "--function-name", "nope"])
+        .arg(p.join("x.json"))
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .expect("the AWS CLI is installed");
     assert!(!out.status.success());
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("ResourceNotFoundException"),
@@ -568,54 +568,6 @@ fn curl_reaches_the_function_url_front() {
     assert_eq!(status, 502);
 }
 
-/// moto server on a free port of 127.0.0.1; stopped when dropped.
-struct Moto {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn moto() -> Moto {
-    let port = free_port();
-    let child = Process::new("python3")
-        .args([
-            "-m",
-            "moto.server",
-            "-H",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("python3 with moto[server] (see .ci/requirements-test.txt)");
-    let url = format!("http://127.0.0.1:{port}");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "moto server did not start"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    Moto { child, url }
-}
-
 /// Runs a boto3 script (the host's python3) against moto; returns its stdout as JSON.
 fn boto3(moto: &Moto, script: &str) -> Value {
     let out = Process::new("python3")
@@ -635,6 +587,28 @@ fn boto3(moto: &Moto, script: &str) -> Value {
     serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
 }
 
+/// `slipway serve --sqs QUEUE_URL` polling moto, its stderr in `serve.log`.
+fn serve_sqs(
+    p: &Project,
+    moto: &Moto,
+    queue_url: &str,
+    extra: &[&str],
+) -> (Server, std::path::PathBuf) {
+    let log_path = p.join("serve.log");
+    let child = slipway_aws_process(p, &moto.url)
+        .args(["serve", "--port", "0", "--no-watch", "--sqs", queue_url])
+        .args(["--endpoint-url", &moto.url])
+        .args(extra)
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let server = Server {
+        child,
+        url: String::new(),
+    };
+    (server, log_path)
+}
+
 /// What Lambda's python3.12 runtime provides (boto3), installed once per
 /// test run with that interpreter's pip from the configured registry.
 fn runtime_packages_312() -> std::path::PathBuf {
@@ -642,17 +616,10 @@ fn runtime_packages_312() -> std::path::PathBuf {
     if dir.join("boto3").is_dir() {
         return dir;
     }
-    let pyenv_root = Process::new("pyenv")
-        .arg("root")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
-    let python = std::fs::read_dir(Path::new(&pyenv_root.unwrap_or_default()).join("versions"))
-        .into_iter()
-        .flatten()
-        .filter_map(Result::ok)
-        .map(|e| e.path().join("bin/python3.12"))
-        .find(|p| p.exists())
-        .expect("a Python 3.12 interpreter in pyenv's versions");
+    // The interpreter `slipway serve` runs the function with, found the same way.
+    let python = slipway_local::python::discover(12, None)
+        .expect("a Python 3.12 interpreter")
+        .path;
     let staging = dir.with_extension("partial");
     let _ = std::fs::remove_dir_all(&staging);
     let out = Process::new(python)
@@ -677,26 +644,10 @@ fn runtime_packages_312() -> std::path::PathBuf {
     dir
 }
 
-fn copy_example(name: &str, into: &Project) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../examples")
-        .join(name);
-    for entry in ["slipway.toml", "src/app.py"] {
-        into.write(entry, std::fs::read(root.join(entry)).unwrap());
-    }
-}
-
 #[test]
 fn sqs_to_dynamodb_against_moto_with_a_poison_message_ending_in_the_dlq() {
-    let moto = moto();
-    let p = Project::new();
-    copy_example("sqs-to-dynamodb", &p);
-    let out = p.slipway().args(["build", "--quiet"]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let moto = Moto::start();
+    let p = built_example("sqs-to-dynamodb");
     let runtime = runtime_packages_312();
 
     let queue_url: String = boto3(
@@ -723,33 +674,12 @@ print(json.dumps(q))
     .unwrap()
     .to_owned();
 
-    let log_path = p.join("serve.log");
-    #[allow(deprecated)]
-    let exe = assert_cmd::cargo::cargo_bin("slipway");
-    let mut child = Process::new(exe)
-        .current_dir(p.path())
-        .args([
-            "serve",
-            "--port",
-            "0",
-            "--no-watch",
-            "--sqs",
-            &queue_url,
-            "--endpoint-url",
-            &moto.url,
-        ])
-        .arg("--runtime-packages")
-        .arg(&runtime)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ENDPOINT_URL", &moto.url)
-        .env_remove("AWS_PROFILE")
-        .env_remove("SLIPWAY_CONFIG")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log_path).unwrap())
-        .spawn()
-        .unwrap();
+    let (server, log_path) = serve_sqs(
+        &p,
+        &moto,
+        &queue_url,
+        &["--runtime-packages", runtime.to_str().unwrap()],
+    );
 
     let check = r#"
 import boto3, json, sys
@@ -772,7 +702,6 @@ print(json.dumps({
             break state;
         }
         if std::time::Instant::now() > deadline {
-            let _ = child.kill();
             panic!(
                 "timed out; state {state}\nserve log:\n{}",
                 std::fs::read_to_string(&log_path).unwrap_or_default()
@@ -780,8 +709,7 @@ print(json.dumps({
         }
         std::thread::sleep(std::time::Duration::from_millis(500));
     };
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(server);
     let log = std::fs::read_to_string(&log_path).unwrap();
     assert_eq!(
         state["items"],
@@ -851,7 +779,7 @@ fn every_example_passes_its_own_tests() {
 fn built_example(name: &str) -> Project {
     let p = Project::new();
     let root = examples_dir().join(name);
-    for entry in walk(&root) {
+    for entry in all_files(&root) {
         let rel = entry
             .strip_prefix(&root)
             .unwrap()
@@ -862,26 +790,8 @@ fn built_example(name: &str) -> Project {
         }
         p.write(&rel, std::fs::read(&entry).unwrap());
     }
-    let out = p.slipway().args(["build", "--quiet"]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{name}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    build(&p);
     p
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().filter_map(Result::ok) {
-        let path = e.path();
-        if path.is_dir() {
-            files.extend(walk(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
 }
 
 fn invoke_with_event(p: &Project, event_args: &[&str], extra: &[&str]) -> (bool, Value, String) {
@@ -1039,20 +949,9 @@ fn http_post(url: &str, body: &str) -> String {
 
 #[test]
 fn serve_reuses_warm_environments_up_to_the_concurrency_limit() {
-    let p = Project::new();
-    p.write(
-        "slipway.toml",
-        "[functions.slow]\nsource = \"src\"\nhandler = \"app.handler\"\nruntime = \"python3.11\"\n",
-    );
-    p.write(
-        "src/app.py",
+    let p = built_function(
+        "slow",
         "import os, time\nCALLS = 0\ndef handler(event, context):\n    global CALLS\n    CALLS += 1\n    time.sleep(event.get('sleep', 0))\n    return {'pid': os.getpid(), 'calls': CALLS}\n",
-    );
-    let out = p.slipway().args(["build", "--quiet"]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
     let server = serve(&p, &["--concurrency", "2"]);
     let url = format!("{}/2015-03-31/functions/slow/invocations", server.url);
@@ -1085,40 +984,8 @@ fn serve_reuses_warm_environments_up_to_the_concurrency_limit() {
 
 #[test]
 fn serve_rebuilds_and_restarts_when_sources_change() {
-    let p = Project::new();
-    p.write(
-        "slipway.toml",
-        "[functions.live]\nsource = \"src\"\nhandler = \"app.handler\"\nruntime = \"python3.11\"\n",
-    );
-    p.write(
-        "src/app.py",
-        "def handler(event, context):\n    return 'first'\n",
-    );
-    let out = p.slipway().args(["build", "--quiet"]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    #[allow(deprecated)]
-    let exe = assert_cmd::cargo::cargo_bin("slipway");
-    let mut child = Process::new(exe)
-        .current_dir(p.path())
-        .env_remove("SLIPWAY_CONFIG")
-        .env("SLIPWAY_CACHE_DIR", p.join(".test-cache"))
-        .args(["serve", "--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let server = Server {
-        child,
-        url: line.trim().trim_start_matches("listening on ").to_owned(),
-    };
+    let p = built_function("live", "def handler(event, context):\n    return 'first'\n");
+    let server = serve_watching(&p, &[]);
     let url = format!("{}/2015-03-31/functions/live/invocations", server.url);
     assert_eq!(http_post(&url, "{}"), "\"first\"");
 
@@ -1178,20 +1045,9 @@ fn function_url_front_applies_the_configured_cors() {
 
 #[test]
 fn stopping_serve_stops_its_runtime_processes() {
-    let p = Project::new();
-    p.write(
-        "slipway.toml",
-        "[functions.pid]\nsource = \"src\"\nhandler = \"app.handler\"\nruntime = \"python3.11\"\n",
-    );
-    p.write(
-        "src/app.py",
+    let p = built_function(
+        "pid",
         "import os\ndef handler(event, context):\n    return os.getpid()\n",
-    );
-    let out = p.slipway().args(["build", "--quiet"]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
     let mut server = serve(&p, &[]);
     let pid: u32 = http_post(
@@ -1225,7 +1081,7 @@ fn stopping_serve_stops_its_runtime_processes() {
 
 #[test]
 fn sqs_batching_window_gathers_and_a_failed_batch_is_retried_whole() {
-    let moto = moto();
+    let moto = Moto::start();
     let p = Project::new();
     p.write(
         "slipway.toml",
@@ -1253,12 +1109,7 @@ def handler(event, context):
     return {}
 "#,
     );
-    let out = p.slipway().args(["build", "--quiet"]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    build(&p);
     let queue_url = boto3(
         &moto,
         r#"
@@ -1272,26 +1123,7 @@ print(json.dumps(sqs.create_queue(QueueName="work", Attributes={"VisibilityTimeo
     .unwrap()
     .to_owned();
 
-    let log_path = p.join("serve.log");
-    #[allow(deprecated)]
-    let exe = assert_cmd::cargo::cargo_bin("slipway");
-    let child = Process::new(exe)
-        .current_dir(p.path())
-        .args(["serve", "--port", "0", "--no-watch", "--sqs", &queue_url])
-        .args(["--endpoint-url", &moto.url])
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env_remove("AWS_PROFILE")
-        .env_remove("SLIPWAY_CONFIG")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log_path).unwrap())
-        .spawn()
-        .unwrap();
-    let _server = Server {
-        child,
-        url: String::new(),
-    };
+    let (_server, log_path) = serve_sqs(&p, &moto, &queue_url, &[]);
     // Three messages within the window, sent one by one.
     boto3(
         &moto,
