@@ -236,6 +236,32 @@ pub struct AwsSettings {
     pub endpoint_url: Option<String>,
 }
 
+/// Environment variables Lambda sets itself; a function may not set them.
+pub const RESERVED_ENVIRONMENT_VARIABLES: &[&str] = &[
+    "_HANDLER",
+    "_X_AMZN_TRACE_ID",
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+    "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE",
+    "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API",
+    "LAMBDA_TASK_ROOT",
+    "LAMBDA_RUNTIME_DIR",
+];
+
+pub fn is_reserved_environment_variable(name: &str) -> bool {
+    RESERVED_ENVIRONMENT_VARIABLES.contains(&name)
+}
+
 /// Resolves `path` (as written in the file) against the configuration folder.
 pub fn resolve_path(root: &Path, path: &str) -> PathBuf {
     let p = Path::new(path);

@@ -380,26 +380,6 @@ impl Validator<'_> {
         env: &BTreeMap<String, String>,
         span: Range<usize>,
     ) -> Result<(), ConfigError> {
-        const RESERVED: &[&str] = &[
-            "_HANDLER",
-            "_X_AMZN_TRACE_ID",
-            "AWS_DEFAULT_REGION",
-            "AWS_REGION",
-            "AWS_EXECUTION_ENV",
-            "AWS_LAMBDA_FUNCTION_NAME",
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-            "AWS_LAMBDA_FUNCTION_VERSION",
-            "AWS_LAMBDA_INITIALIZATION_TYPE",
-            "AWS_LAMBDA_LOG_GROUP_NAME",
-            "AWS_LAMBDA_LOG_STREAM_NAME",
-            "AWS_ACCESS_KEY",
-            "AWS_ACCESS_KEY_ID",
-            "AWS_SECRET_ACCESS_KEY",
-            "AWS_SESSION_TOKEN",
-            "AWS_LAMBDA_RUNTIME_API",
-            "LAMBDA_TASK_ROOT",
-            "LAMBDA_RUNTIME_DIR",
-        ];
         for name in env.keys() {
             let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
                 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
@@ -410,7 +390,7 @@ impl Validator<'_> {
                     Some("names start with a letter and hold only letters, digits and `_`".into()),
                 ));
             }
-            if RESERVED.contains(&name.as_str()) {
+            if crate::is_reserved_environment_variable(name) {
                 return Err(self.err(
                     Some(span.clone()),
                     format!("`{key}`: `{name}` is reserved by Lambda"),

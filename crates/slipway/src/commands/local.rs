@@ -50,7 +50,7 @@ pub struct RuntimeOptions {
     pub runtime_client: ClientChoice,
 
     /// Set or override a function environment variable (repeatable)
-    #[arg(long = "env", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    #[arg(long = "env", value_name = "KEY=VALUE", value_parser = parse_function_env)]
     pub env: Vec<(String, String)>,
 
     /// The AWS region the function believes it runs in [default: [aws] region, AWS_REGION, us-east-1]
@@ -65,6 +65,18 @@ pub struct RuntimeOptions {
     /// The folder holding the built functions [default: dist/ beside slipway.toml]
     #[arg(long, value_name = "DIR")]
     pub dist: Option<PathBuf>,
+}
+
+/// `--env KEY=VALUE`, refusing the variables Lambda sets itself, as
+/// slipway.toml does: overriding them locally would test a function Lambda cannot run.
+fn parse_function_env(s: &str) -> Result<(String, String), String> {
+    let (key, value) = parse_key_value(s)?;
+    if slipway_config::is_reserved_environment_variable(&key) {
+        return Err(format!(
+            "`{key}` is set by Lambda itself and cannot be overridden"
+        ));
+    }
+    Ok((key, value))
 }
 
 fn parse_key_value(s: &str) -> Result<(String, String), String> {

@@ -184,6 +184,19 @@ fn bad_client_contexts_and_unnamed_functions_or_queues_are_refused_with_exit_2()
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("--client-context is not JSON"), "{stderr}");
 
+    // Lambda's own variables cannot be overridden locally, as in slipway.toml.
+    let out = p
+        .slipway()
+        .args(["invoke", "greet", "--env", "AWS_REGION=eu-west-1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("`AWS_REGION` is set by Lambda itself"),
+        "{stderr}"
+    );
+
     // Two functions, none named: which one is not guessed.
     let out = p.slipway().args(["invoke"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
