@@ -748,6 +748,57 @@ mod tests {
     }
 
     #[test]
+    fn malformed_lines_are_refused_with_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let short = "a".repeat(63);
+        let not_hex = "g".repeat(64);
+        let cases = [
+            (format!("x==1 --hash=sha256:{short}"), "malformed --hash"),
+            (format!("x==1 --hash=sha256:{not_hex}"), "malformed --hash"),
+            ("x==1 --hash".into(), "malformed --hash"),
+            ("x==1 --hash=abc".into(), "malformed --hash"),
+            (
+                "x==1 --no-deps".into(),
+                "unsupported per-requirement option `--no-deps`",
+            ),
+            ("--frobnicate".into(), "unknown option `--frobnicate`"),
+            ("--index-url".into(), "`--index-url` needs a value"),
+            ("-r".into(), "`-r` needs a value"),
+            (
+                "--find-links https://example.invalid/wheels/".into(),
+                "only local folders",
+            ),
+            (
+                "https://example.invalid/x-1.0-py3-none-any.whl".into(),
+                "by URL or path",
+            ),
+            ("./vendored/x".into(), "by URL or path"),
+            (
+                "x @ https://example.invalid/x-1.0-py3-none-any.whl".into(),
+                "by URL",
+            ),
+            ("x===".into(), "is not a valid requirement"),
+        ];
+        for (line, expected) in cases {
+            let main = write(
+                dir.path(),
+                "requirements.txt",
+                &format!("ok==1.0\n{line}\n"),
+            );
+            let err = read(&main, &env()).unwrap_err();
+            assert!(
+                matches!(err, PythonError::Requirements { line: 2, .. }),
+                "{line}: {err:?}"
+            );
+            let text = err.to_string();
+            assert!(
+                text.contains("requirements.txt:2") && text.contains(expected),
+                "{line}: expected `{expected}` in: {text}"
+            );
+        }
+    }
+
+    #[test]
     fn reads_pyproject_dependencies() {
         let dir = tempfile::tempdir().unwrap();
         let p = write(
