@@ -441,7 +441,15 @@ fn read_pyproject(path: &Path) -> Result<DependencySpec, PythonError> {
         ..Default::default()
     };
     for item in items {
-        let s = item.as_str().unwrap_or_default();
+        let Some(s) = item.as_str() else {
+            return Err(PythonError::DependencyFile {
+                file: path.to_path_buf(),
+                message: format!(
+                    "`[project] dependencies` must be a list of strings, not `{item}`"
+                ),
+                help: "write dependencies = [\"requests>=2.31\"]".into(),
+            });
+        };
         // TOML values carry no line numbers here; find the string in the text.
         let line = text
             .find(s)
@@ -820,6 +828,59 @@ mod tests {
                 .to_string()
                 .contains("dynamic")
         );
+    }
+
+    #[test]
+    fn malformed_pyproject_and_uv_lock_files_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases = [
+            ("pyproject.toml", "[project\n", "not valid TOML"),
+            (
+                "pyproject.toml",
+                "[project]\nname = \"fn\"\n",
+                "no `[project] dependencies` list",
+            ),
+            (
+                "pyproject.toml",
+                "[project]\ndependencies = \"requests\"\n",
+                "must be a list of strings",
+            ),
+            (
+                "pyproject.toml",
+                "[project]\ndependencies = [\"requests\", 3]\n",
+                "must be a list of strings, not `3`",
+            ),
+            (
+                "pyproject.toml",
+                "[project]\ndependencies = [\n  \"requests>=2\",\n  \"not valid!!\",\n]\n",
+                "pyproject.toml:4: `not valid!!` is not a valid requirement",
+            ),
+            ("uv.lock", "version = 1\n[[package]\n", "not valid TOML"),
+            ("uv.lock", "version = 1\n", "no [[package]] entries"),
+            (
+                "uv.lock",
+                "version = 1\n[[package]]\nname = \"lib\"\nversion = \"1.0\"\n",
+                "no project package",
+            ),
+            (
+                "uv.lock",
+                "version = 1\n[[package]]\nname = \"app\"\nsource = { virtual = \".\" }\ndependencies = [{ name = \"lib\" }]\n",
+                "`lib` is required but not locked",
+            ),
+            (
+                "uv.lock",
+                "version = 1\n[[package]]\nname = \"app\"\nsource = { virtual = \".\" }\ndependencies = [{ name = \"lib\", marker = \"python_version >>> '3'\" }]\n",
+                "bad marker",
+            ),
+        ];
+        for (name, text, expected) in cases {
+            let p = write(dir.path(), name, text);
+            let err = read(&p, &env()).unwrap_err().to_string();
+            assert!(
+                err.contains(expected),
+                "{text}: expected `{expected}` in: {err}"
+            );
+        }
     }
 
     #[test]
