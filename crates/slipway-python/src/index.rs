@@ -913,5 +913,18 @@ mod tests {
         assert_eq!(files[0].sha256.as_deref(), Some("aa"));
         assert_eq!(files[0].core_metadata, Some(Some("bb".into())));
         assert!(files[1].yanked && files[1].sha256.is_none());
+
+        // A page that is not the JSON simple API is an error, not an empty project.
+        for bad in [
+            "{not json",
+            r#"{"name":"demo"}"#,
+            r#"{"files":[{"url":"/f"}]}"#,
+        ] {
+            let err = parse_json_page(bad, &page).unwrap_err();
+            assert!(
+                err.starts_with("malformed JSON project page"),
+                "{bad}: {err}"
+            );
+        }
     }
 }

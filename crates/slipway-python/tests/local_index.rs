@@ -896,3 +896,74 @@ fn requires_python_in_the_metadata_counts_when_the_index_does_not_say() {
         "2.0"
     );
 }
+
+#[test]
+fn an_unreachable_index_is_reported_with_its_url_and_without_credentials() {
+    // A port nothing listens on: bound, then released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let index = LocalIndex::start();
+    let f = Fixture::new();
+    let mut req = f.request(&index, "lib\n", "python3.12", X86);
+    req.settings.cli_index_url = Some(format!("http://ci:s3cret@127.0.0.1:{port}/simple/"));
+    let err = slipway_python::install(&req, &slipway_python::Silent).unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, PythonError::Index { .. }), "{text}");
+    assert!(
+        text.contains(&format!("http://127.0.0.1:{port}/simple/lib/")),
+        "{text}"
+    );
+    assert!(!text.contains("s3cret"), "{text}");
+    assert_eq!(index.requests(), 0);
+}
+
+#[test]
+fn malformed_wheel_metadata_is_refused_naming_the_wheel() {
+    let f = Fixture::new();
+
+    // A Requires-Dist that does not parse would silently drop a dependency.
+    let index = LocalIndex::start();
+    index.add_wheel(&WheelSpec::new("lib", "1.0", "py3-none-any").requires("not valid!!"));
+    let err = f.install(&index, "lib\n", "python3.12", X86).unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, PythonError::BadWheel { .. }), "{text}");
+    assert!(
+        text.contains("lib-1.0-py3-none-any.whl") && text.contains("bad Requires-Dist"),
+        "{text}"
+    );
+
+    // PEP 658 metadata without Name and Version.
+    let index = LocalIndex::start();
+    let spec = WheelSpec::new("lib", "1.0", "py3-none-any");
+    index.add_wheel(&spec);
+    index.edit(&spec.filename(), |file| {
+        file.metadata = Some("Metadata-Version: 2.1\nSummary: nameless\n".into())
+    });
+    let err = f.install(&index, "lib\n", "python3.12", X86).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("lib-1.0-py3-none-any.whl") && text.contains("no Name or Version"),
+        "{text}"
+    );
+
+    // No PEP 658 file and a "wheel" that is not a zip: the metadata is read from the file.
+    let index = LocalIndex::start();
+    index.add(IndexFile {
+        filename: "lib-1.0-py3-none-any.whl".into(),
+        bytes: b"not a zip archive".to_vec(),
+        yanked: false,
+        requires_python: None,
+        advertised_sha256: None,
+        metadata: None,
+    });
+    let err = f.install(&index, "lib\n", "python3.12", X86).unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, PythonError::BadWheel { .. }), "{text}");
+    assert!(
+        text.contains("lib-1.0-py3-none-any.whl") && text.contains("not a zip file"),
+        "{text}"
+    );
+}
