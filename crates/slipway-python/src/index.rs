@@ -381,7 +381,7 @@ impl Client {
             if response.status().is_success() {
                 let bytes = response.bytes().await.map_err(|e| index_error(&url, e))?;
                 if let Some(expected) = expected {
-                    let actual = hex::encode(Sha256::digest(&bytes));
+                    let actual = slipway_artifact::digest::sha256_hex(&bytes);
                     if &actual != expected {
                         return Err(PythonError::HashMismatch {
                             file: format!("{}.metadata", file.filename),

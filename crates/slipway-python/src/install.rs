@@ -8,7 +8,6 @@ use std::path::Path;
 
 use base64::Engine;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use slipway_artifact::EntryOrigin;
 use slipway_package::zip_writer::Precompressed;
 use slipway_package::{EntryData, ZipEntry};
@@ -42,7 +41,7 @@ pub fn install_wheel(
     cache: &Cache,
 ) -> Result<InstalledWheel, PythonError> {
     let bytes = std::fs::read(path).map_err(PythonError::io("read", path))?;
-    let actual = hex::encode(Sha256::digest(&bytes));
+    let actual = slipway_artifact::digest::sha256_hex(&bytes);
     if actual != sha256 {
         return Err(PythonError::HashMismatch {
             file: filename.to_string(),
@@ -129,7 +128,7 @@ pub fn install_wheel(
             if crc32fast::hash(&content) != crc32 {
                 return Err(bad(format!("{name}: CRC-32 does not match the zip header")));
             }
-            let digest: [u8; 32] = Sha256::digest(&content).into();
+            let digest = slipway_artifact::digest::sha256(&content);
             match recorded.and_then(|r| r.sha256) {
                 Some(expected) if expected != digest => {
                     return Err(bad(format!("{name} does not match its RECORD hash")));

@@ -4,11 +4,12 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use base64::Engine;
-use sha2::{Digest, Sha256};
+use slipway_artifact::digest::{sha256, sha256_hex};
 
 /// A wheel to write.
 #[derive(Debug, Clone)]
@@ -114,7 +115,7 @@ impl WheelSpec {
         ));
         let mut record = String::new();
         for (i, (path, content)) in files.iter().enumerate() {
-            let mut digest = Sha256::digest(content).to_vec();
+            let mut digest = sha256(content);
             if self.tamper_record && i == 0 {
                 digest[0] ^= 0xff;
             }
@@ -171,20 +172,6 @@ pub struct LocalIndex {
     requests: Arc<AtomicUsize>,
     pub base: String,
     _thread: std::thread::JoinHandle<()>,
-}
-
-fn normalise(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.to_lowercase().chars() {
-        if matches!(c, '-' | '_' | '.') {
-            if !out.ends_with('-') {
-                out.push('-');
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 impl LocalIndex {
@@ -260,7 +247,7 @@ impl LocalIndex {
     }
 
     pub fn add(&self, file: IndexFile) -> String {
-        let sha = hex::encode(Sha256::digest(&file.bytes));
+        let sha = sha256_hex(&file.bytes);
         let project = crate::index::file_project(&file.filename)
             .map(|n| n.to_string())
             .expect("a distribution file name");
@@ -315,7 +302,10 @@ async fn page(
     if !authorised(&state, &headers) {
         return (axum::http::StatusCode::UNAUTHORIZED, "credentials required").into_response();
     }
-    let Some(files) = state.projects.get(&normalise(&project)) else {
+    let Some(files) = pep508_rs::PackageName::from_str(&project)
+        .ok()
+        .and_then(|name| state.projects.get(name.as_ref()))
+    else {
         return (axum::http::StatusCode::NOT_FOUND, "no such project").into_response();
     };
     let accept = headers
@@ -325,7 +315,7 @@ async fn page(
     let sha = |f: &IndexFile| {
         f.advertised_sha256
             .clone()
-            .unwrap_or_else(|| hex::encode(Sha256::digest(&f.bytes)))
+            .unwrap_or_else(|| sha256_hex(&f.bytes))
     };
     if accept.contains("application/vnd.pypi.simple.v1+json") && !state.html_only {
         let files: Vec<serde_json::Value> = files
@@ -342,8 +332,7 @@ async fn page(
                     v["requires-python"] = r.clone().into();
                 }
                 if let Some(m) = &f.metadata {
-                    v["core-metadata"] =
-                        serde_json::json!({"sha256": hex::encode(Sha256::digest(m.as_bytes()))});
+                    v["core-metadata"] = serde_json::json!({"sha256": sha256_hex(m.as_bytes())});
                 }
                 v
             })
