@@ -19,6 +19,8 @@ use crate::elf::{self, ElfFacts};
 /// What installing one wheel produced.
 #[derive(Debug)]
 pub struct InstalledWheel {
+    /// SHA-256 (hex) of the wheel file, computed from the bytes installed.
+    pub sha256: String,
     pub entries: Vec<ZipEntry>,
     /// Facts about each shared object, for the ELF check.
     pub shared_objects: Vec<ElfFacts>,
@@ -32,24 +34,28 @@ struct WheelFacts {
     shared_objects: Vec<ElfFacts>,
 }
 
-/// Installs the wheel at `path` (whose SHA-256 is `sha256`) for distribution `distribution`.
+/// Installs the wheel at `path` for distribution `distribution`. The file is
+/// read and hashed once here; when `expected_sha256` is given (the index's or
+/// the cache's hash) the bytes must match it.
 pub fn install_wheel(
     path: &Path,
     filename: &str,
-    sha256: &str,
+    expected_sha256: Option<&str>,
     distribution: &str,
     cache: &Cache,
 ) -> Result<InstalledWheel, PythonError> {
     let bytes = std::fs::read(path).map_err(PythonError::io("read", path))?;
-    let actual = slipway_artifact::digest::sha256_hex(&bytes);
-    if actual != sha256 {
+    let sha256 = slipway_artifact::digest::sha256_hex(&bytes);
+    if let Some(expected) = expected_sha256
+        && expected != sha256
+    {
         return Err(PythonError::HashMismatch {
             file: filename.to_string(),
-            expected: sha256.to_string(),
-            actual,
+            expected: expected.to_string(),
+            actual: sha256,
         });
     }
-    let facts_path = cache.wheel_facts_path(sha256);
+    let facts_path = cache.wheel_facts_path(&sha256);
     let known: Option<WheelFacts> = std::fs::read(&facts_path)
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok());
@@ -173,6 +179,7 @@ pub fn install_wheel(
         shared_objects = known.shared_objects;
     }
     Ok(InstalledWheel {
+        sha256,
         entries,
         shared_objects,
     })

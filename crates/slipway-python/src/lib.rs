@@ -252,31 +252,26 @@ pub fn install(request: &Request, reporter: &dyn Reporter) -> Result<Outcome, Py
 
     tracing::debug!(elapsed = ?started.elapsed(), "downloaded");
     reporter.stage("installing wheels", Some(resolved.len() as u64));
-    let installed: Vec<(install::InstalledWheel, String)> = resolved
+    let installed: Vec<install::InstalledWheel> = resolved
         .par_iter()
         .zip(paths.par_iter())
         .map(|(r, path)| {
-            let sha = match &r.file.sha256 {
-                Some(s) => s.clone(),
-                None => slipway_artifact::digest::file_sha256_hex(path)
-                    .map_err(PythonError::io("read", path))?,
-            };
             let wheel = install::install_wheel(
                 path,
                 &r.file.filename,
-                &sha,
+                r.file.sha256.as_deref(),
                 r.name.as_ref(),
                 &request.cache,
             )?;
             reporter.advance(1);
-            Ok((wheel, sha))
+            Ok(wheel)
         })
         .collect::<Result<_, PythonError>>()?;
 
     tracing::debug!(elapsed = ?started.elapsed(), "installed");
     // Two wheels writing one path would make the package depend on install order.
     let mut owner: HashMap<&str, &str> = HashMap::new();
-    for ((wheel, _), r) in installed.iter().zip(&resolved) {
+    for (wheel, r) in installed.iter().zip(&resolved) {
         for e in &wheel.entries {
             if let Some(first) = owner.insert(e.path.as_str(), r.file.filename.as_str()) {
                 return Err(PythonError::PathConflict {
@@ -289,7 +284,7 @@ pub fn install(request: &Request, reporter: &dyn Reporter) -> Result<Outcome, Py
     }
 
     let mut violations = Vec::new();
-    for ((wheel, _), r) in installed.iter().zip(&resolved) {
+    for (wheel, r) in installed.iter().zip(&resolved) {
         for so in &wheel.shared_objects {
             violations.extend(elf::violations(so, &r.file.filename, target));
         }
@@ -308,9 +303,9 @@ pub fn install(request: &Request, reporter: &dyn Reporter) -> Result<Outcome, Py
     let names: BTreeSet<&PackageName> = resolved.iter().map(|r| &r.name).collect();
     let mut distributions = Vec::new();
     let mut entries = Vec::new();
-    for ((wheel, sha), r) in installed.into_iter().zip(&resolved) {
+    for (wheel, r) in installed.into_iter().zip(&resolved) {
+        distributions.push(distribution(r, &wheel.sha256, &names));
         entries.extend(wheel.entries);
-        distributions.push(distribution(r, &sha, &names));
     }
     let lock = lock_text(&resolved, &distributions, target, &request.dependency_file);
     let stats = client.stats();

@@ -210,7 +210,7 @@ fn the_elf_check_catches_cryptography_manylinux_2_28_placed_on_python311_by_hand
     let installed = slipway_python::install::install_wheel(
         &path,
         &wheel.wheel,
-        &wheel.wheel_sha256,
+        Some(&wheel.wheel_sha256),
         "cryptography",
         &cache(),
     )

@@ -490,7 +490,7 @@ fn html_only_indexes_json_indexes_and_find_links_folders_all_work() {
     );
 
     let folder = f.dir.path().join("wheels");
-    write_wheel(
+    let local = write_wheel(
         &folder,
         &WheelSpec::new("local-only", "0.1", "py3-none-any"),
     );
@@ -503,13 +503,24 @@ fn html_only_indexes_json_indexes_and_find_links_folders_all_work() {
     req.cache = Cache::at(f.dir.path().join("cache2"));
     let o = slipway_python::install(&req, &slipway_python::Silent).unwrap();
     assert_eq!(versions(&o).len(), 2);
+    let local_only = o
+        .distributions
+        .iter()
+        .find(|d| d.name == "local-only")
+        .unwrap();
+    assert!(local_only.wheel_url.is_none());
+    // A folder gives no hash; the one recorded is that of the file installed.
+    assert_eq!(
+        local_only.wheel_sha256,
+        slipway_artifact::digest::file_sha256_hex(&local).unwrap()
+    );
     assert!(
-        o.distributions
-            .iter()
-            .find(|d| d.name == "local-only")
-            .unwrap()
-            .wheel_url
-            .is_none()
+        o.lock.contains(&format!(
+            "local-only==0.1 \\\n    --hash=sha256:{}",
+            local_only.wheel_sha256
+        )),
+        "{}",
+        o.lock
     );
 }
 
