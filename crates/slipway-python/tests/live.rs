@@ -138,6 +138,12 @@ fn resolution_of_api_ranges_agrees_with_uv() {
         .map(|d| d.name.to_lowercase().replace('_', "-"))
         .collect();
 
+    // The same index: the one slipway took from the machine's pip
+    // configuration, which uv does not read.
+    let index = ours
+        .indexes
+        .first()
+        .expect("slipway resolved from an index");
     let out = Command::new("uv")
         .args([
             "pip",
@@ -149,6 +155,8 @@ fn resolution_of_api_ranges_agrees_with_uv() {
             "--no-header",
             "--no-annotate",
             "--quiet",
+            "--index-url",
+            index,
         ])
         .arg(&file)
         .output()
