@@ -978,3 +978,83 @@ fn malformed_wheel_metadata_is_refused_naming_the_wheel() {
         "{text}"
     );
 }
+
+#[test]
+fn the_fingerprint_follows_every_input_and_never_asks_the_index() {
+    let index = LocalIndex::start();
+    let f = Fixture::new();
+    let folder = f.dir.path().join("wheels");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(f.dir.path().join("base.txt"), "core>=1\n").unwrap();
+    let text = "-r base.txt\n--find-links wheels\nweb\n";
+    let req = f.request(&index, text, "python3.12", X86);
+    let fp = |r: &Request| slipway_python::fingerprint(r).unwrap();
+    let first = fp(&req);
+    assert_eq!(fp(&req), first, "the same inputs give the same fingerprint");
+
+    let mut seen = vec![first.clone()];
+    let mut differs = |what: &str, value: String| {
+        assert!(
+            !seen.contains(&value),
+            "{what} did not change the fingerprint"
+        );
+        seen.push(value);
+    };
+    std::fs::write(f.dir.path().join("base.txt"), "core>=2\n").unwrap();
+    differs("an included file", fp(&req));
+    write_wheel(&folder, &WheelSpec::new("web", "1.0", "py3-none-any"));
+    differs("a new file in a --find-links folder", fp(&req));
+    let mut other = req.clone();
+    other.exclude_packages = vec!["core".into()];
+    differs("exclude_packages", fp(&other));
+    let mut other = req.clone();
+    other.build_sdists = true;
+    differs("building sdists", fp(&other));
+    let mut other = req.clone();
+    other.settings.config_extra_index_urls = vec![index.url()];
+    differs("an extra index", fp(&other));
+    differs(
+        "the runtime",
+        fp(&f.request(&index, text, "python3.11", X86)),
+    );
+    differs(
+        "the architecture",
+        fp(&f.request(&index, text, "python3.11", Architecture::Arm64)),
+    );
+    differs(
+        "the main file",
+        fp(&f.request(&index, "-r base.txt\nweb\n", "python3.11", X86)),
+    );
+
+    // uv.lock and pyproject.toml: the file's bytes are the input.
+    let lock = f.dir.path().join("uv.lock");
+    let mut other = req.clone();
+    other.dependency_file = lock.clone();
+    std::fs::write(&lock, UV_LOCK_ONE_PACKAGE.replace("{version}", "1.0")).unwrap();
+    differs("a uv.lock", fp(&other));
+    std::fs::write(&lock, UV_LOCK_ONE_PACKAGE.replace("{version}", "1.1")).unwrap();
+    differs("a changed uv.lock", fp(&other));
+
+    // --offline and --python change where files come from, not which.
+    let mut other = req.clone();
+    other.offline = true;
+    other.python = Some("/usr/bin/python3".into());
+    assert_eq!(fp(&other), fp(&req));
+    assert_eq!(index.requests(), 0, "the fingerprint never asks the index");
+}
+
+const UV_LOCK_ONE_PACKAGE: &str = r#"version = 1
+requires-python = ">=3.12"
+
+[[package]]
+name = "app"
+version = "0.1.0"
+source = { virtual = "." }
+dependencies = [{ name = "lib" }]
+
+[[package]]
+name = "lib"
+version = "{version}"
+source = { registry = "https://example.invalid/simple" }
+wheels = [{ url = "https://example.invalid/lib.whl", hash = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" }]
+"#;
