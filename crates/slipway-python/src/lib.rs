@@ -95,8 +95,7 @@ pub struct Outcome {
 /// without touching the network: dependency files (and includes), index
 /// settings from every place, the target.
 pub fn fingerprint(request: &Request) -> Result<String, PythonError> {
-    let env = request.target.marker_environment();
-    let spec = requirements::read(&request.dependency_file, &env)?;
+    let (files, find_links) = requirements::inputs(&request.dependency_file)?;
     let mut text = format!(
         "target={}|{}|{}.{}\nexclude={}\nbuild_sdists={}\n",
         request.target.runtime,
@@ -106,7 +105,7 @@ pub fn fingerprint(request: &Request) -> Result<String, PythonError> {
         request.exclude_packages.join(","),
         request.build_sdists
     );
-    for f in &spec.files {
+    for f in &files {
         let bytes = std::fs::read(f).map_err(PythonError::io("read", f))?;
         text.push_str(&format!(
             "file={}\n",
@@ -125,8 +124,7 @@ pub fn fingerprint(request: &Request) -> Result<String, PythonError> {
     ));
     text.push_str(&sources::Environment::capture().fingerprint());
     // find-links folders: their listing decides what can be installed.
-    for dir in spec
-        .find_links
+    for dir in find_links
         .iter()
         .chain(&request.settings.cli_find_links)
         .chain(&request.settings.config_find_links)

@@ -86,21 +86,38 @@ impl DependencySpec {
 
 /// Reads the dependency file, choosing the format by its name.
 pub fn read(path: &Path, env: &MarkerEnvironment) -> Result<DependencySpec, PythonError> {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    if name == "pyproject.toml" {
-        read_pyproject(path)
-    } else if name == "uv.lock" {
-        read_uv_lock(path, env)
-    } else {
-        let mut spec = DependencySpec::default();
-        let mut reader = RequirementsReader {
-            spec: &mut spec,
-            stack: Vec::new(),
-        };
-        reader.read(path, Kind::Requirement)?;
-        check_hash_mode(&spec)?;
-        Ok(spec)
+    match file_name(path) {
+        "pyproject.toml" => read_pyproject(path),
+        "uv.lock" => read_uv_lock(path, env),
+        _ => read_requirements(path),
     }
+}
+
+/// The files whose bytes decide what [`read`] returns (the dependency file
+/// first) and the `--find-links` folders they name: the inputs of the build's
+/// fingerprint. `pyproject.toml` and `uv.lock` include nothing, so they are
+/// not parsed: a large lock would cost a nothing-changed build more than
+/// everything else it does.
+pub fn inputs(path: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>), PythonError> {
+    match file_name(path) {
+        "pyproject.toml" | "uv.lock" => Ok((vec![path.to_path_buf()], Vec::new())),
+        _ => read_requirements(path).map(|spec| (spec.files, spec.find_links)),
+    }
+}
+
+fn file_name(path: &Path) -> &str {
+    path.file_name().and_then(|n| n.to_str()).unwrap_or("")
+}
+
+fn read_requirements(path: &Path) -> Result<DependencySpec, PythonError> {
+    let mut spec = DependencySpec::default();
+    let mut reader = RequirementsReader {
+        spec: &mut spec,
+        stack: Vec::new(),
+    };
+    reader.read(path, Kind::Requirement)?;
+    check_hash_mode(&spec)?;
+    Ok(spec)
 }
 
 /// pip's rule: once one requirement is hashed, all must be, or an unhashed
