@@ -55,6 +55,17 @@ impl IndexUrl {
         Ok(IndexUrl { url, credentials })
     }
 
+    /// The URL with its credentials put back, for a child process that reads
+    /// the index from its environment. Never for showing or storing.
+    pub fn with_credentials(&self) -> Url {
+        let mut url = self.url.clone();
+        if let Some(c) = &self.credentials {
+            let _ = url.set_username(&c.username);
+            let _ = url.set_password(c.password.as_deref());
+        }
+        url
+    }
+
     /// A short stable key for cache folders.
     pub fn cache_key(&self) -> String {
         slipway_artifact::digest::sha256_hex(self.url.as_str().as_bytes())[..16].to_string()
@@ -562,10 +573,13 @@ mod tests {
     fn credentials_are_separated_from_the_url() {
         let i = IndexUrl::parse("https://user%40corp:s%3Acret@127.0.0.1:8443/api/simple").unwrap();
         assert_eq!(i.url.as_str(), "https://127.0.0.1:8443/api/simple/");
-        let c = i.credentials.unwrap();
+        let c = i.credentials.clone().unwrap();
         assert_eq!(c.username, "user@corp");
         assert_eq!(c.password.as_deref(), Some("s:cret"));
         assert!(!format!("{c:?}").contains("s:cret"));
+        let again = IndexUrl::parse(i.with_credentials().as_str()).unwrap();
+        assert_eq!(again.url, i.url);
+        assert_eq!(again.credentials.as_ref(), Some(&c));
         assert_eq!(redact("https://a:b@127.0.0.1/x"), "https://127.0.0.1/x");
     }
 
