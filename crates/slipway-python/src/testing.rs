@@ -155,6 +155,8 @@ pub struct IndexFile {
     pub advertised_sha256: Option<String>,
     /// Served as a PEP 658 `.metadata` file.
     pub metadata: Option<String>,
+    /// The hash the index advertises for the `.metadata` file; `None` uses the real one.
+    pub advertised_metadata_sha256: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -243,6 +245,7 @@ impl LocalIndex {
             requires_python: spec.requires_python.clone(),
             advertised_sha256: None,
             metadata: Some(spec.metadata()),
+            advertised_metadata_sha256: None,
         })
     }
 
@@ -332,7 +335,11 @@ async fn page(
                     v["requires-python"] = r.clone().into();
                 }
                 if let Some(m) = &f.metadata {
-                    v["core-metadata"] = serde_json::json!({"sha256": sha256_hex(m.as_bytes())});
+                    let sha = f
+                        .advertised_metadata_sha256
+                        .clone()
+                        .unwrap_or_else(|| sha256_hex(m.as_bytes()));
+                    v["core-metadata"] = serde_json::json!({ "sha256": sha });
                 }
                 v
             })

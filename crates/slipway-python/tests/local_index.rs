@@ -383,6 +383,18 @@ fn a_file_whose_hash_does_not_match_is_refused() {
     let err = f.install(&index, "lib\n", "python3.12", X86).unwrap_err();
     assert!(matches!(err, PythonError::HashMismatch { .. }), "{err}");
 
+    // So is PEP 658 metadata that does not match the hash the index gives for it.
+    let index = LocalIndex::start();
+    index.add_wheel(&spec);
+    index.edit(&spec.filename(), |f| {
+        f.advertised_metadata_sha256 = Some("2".repeat(64))
+    });
+    let err = f.install(&index, "lib\n", "python3.12", X86).unwrap_err();
+    assert!(
+        matches!(&err, PythonError::HashMismatch { file, .. } if file == "lib-1.0-py3-none-any.whl.metadata"),
+        "{err}"
+    );
+
     // A --hash in the requirements that matches no file is refused as well.
     let index = LocalIndex::start();
     index.add_wheel(&spec);
@@ -689,6 +701,7 @@ fn a_package_missing_from_the_index_is_named() {
         requires_python: None,
         advertised_sha256: None,
         metadata: None,
+        advertised_metadata_sha256: None,
     });
     let f = Fixture::new();
     let err = f
@@ -758,6 +771,7 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
         requires_python: None,
         advertised_sha256: None,
         metadata: None,
+        advertised_metadata_sha256: None,
     }
 }
 
@@ -969,6 +983,7 @@ fn malformed_wheel_metadata_is_refused_naming_the_wheel() {
         requires_python: None,
         advertised_sha256: None,
         metadata: None,
+        advertised_metadata_sha256: None,
     });
     let err = f.install(&index, "lib\n", "python3.12", X86).unwrap_err();
     let text = err.to_string();
