@@ -157,7 +157,9 @@ pub struct Environment {
     pub pip_config: BTreeMap<String, String>,
 }
 
-const INDEX_VARS: &[&str] = &[
+/// Every environment variable that can name an index, a folder of wheels or
+/// pip's configuration file.
+pub const INDEX_VARS: &[&str] = &[
     "PIP_INDEX_URL",
     "PIP_EXTRA_INDEX_URL",
     "PIP_FIND_LINKS",

@@ -10,17 +10,7 @@ use crate::support::{Project, json_stdout};
 /// Index settings of the machine must not leak into these tests.
 fn slipway(p: &Project) -> assert_cmd::Command {
     let mut cmd = p.slipway();
-    for var in [
-        "PIP_INDEX_URL",
-        "PIP_EXTRA_INDEX_URL",
-        "PIP_FIND_LINKS",
-        "PIP_NO_INDEX",
-        "UV_DEFAULT_INDEX",
-        "UV_INDEX_URL",
-        "UV_INDEX",
-        "UV_EXTRA_INDEX_URL",
-        "UV_FIND_LINKS",
-    ] {
+    for var in slipway_python::sources::INDEX_VARS {
         cmd.env_remove(var);
     }
     cmd
