@@ -904,42 +904,8 @@ mod tests {
     fn reads_uv_lock_for_the_target_only() {
         let dir = tempfile::tempdir().unwrap();
         let h = |c: char| c.to_string().repeat(64);
-        let lock = format!(
-            r#"version = 1
-requires-python = ">=3.12"
-
-[[package]]
-name = "app"
-version = "0.1.0"
-source = {{ virtual = "." }}
-dependencies = [
-    {{ name = "requests" }},
-    {{ name = "colorama", marker = "sys_platform == 'win32'" }},
-]
-
-[[package]]
-name = "requests"
-version = "2.32.3"
-source = {{ registry = "https://example.invalid/simple" }}
-dependencies = [{{ name = "idna" }}]
-wheels = [{{ url = "https://example.invalid/requests.whl", hash = "sha256:{a}" }}]
-
-[[package]]
-name = "idna"
-version = "3.10"
-source = {{ registry = "https://example.invalid/simple" }}
-wheels = [{{ url = "https://example.invalid/idna.whl", hash = "sha256:{b}" }}]
-
-[[package]]
-name = "colorama"
-version = "0.4.6"
-source = {{ registry = "https://example.invalid/simple" }}
-wheels = [{{ url = "https://example.invalid/c.whl", hash = "sha256:{c}" }}]
-"#,
-            a = h('a'),
-            b = h('b'),
-            c = h('c')
-        );
+        let registry = "https://example.invalid/simple/";
+        let lock = crate::testing::uv_lock(registry, &h('a'), &h('b'), &h('c'));
         let p = write(dir.path(), "uv.lock", &lock);
         let spec = read(&p, &env()).unwrap();
         let mut names: Vec<_> = spec
@@ -948,11 +914,18 @@ wheels = [{{ url = "https://example.invalid/c.whl", hash = "sha256:{c}" }}]
             .map(|r| r.requirement.to_string())
             .collect();
         names.sort();
-        assert_eq!(names, ["idna==3.10", "requests==2.32.3"]);
-        assert!(spec.fully_pinned_and_hashed());
         assert_eq!(
-            spec.index_url.as_deref(),
-            Some("https://example.invalid/simple")
+            names,
+            ["dep==1.0", "lib==1.0"],
+            "winonly is for Windows only"
         );
+        assert!(spec.fully_pinned_and_hashed());
+        let lib = spec
+            .requirements
+            .iter()
+            .find(|r| r.requirement.name.as_ref() == "lib")
+            .unwrap();
+        assert_eq!(lib.hashes, [h('a')]);
+        assert_eq!(spec.index_url.as_deref(), Some(registry));
     }
 }

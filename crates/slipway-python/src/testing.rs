@@ -404,6 +404,45 @@ async fn file(
     axum::http::StatusCode::NOT_FOUND.into_response()
 }
 
+/// A universal `uv.lock` for the project `app`, from `registry`: `lib 1.0`
+/// (which needs `dep 1.0`) on every platform and `winonly 1.0` only on
+/// Windows, each locked to the given wheel SHA-256.
+pub fn uv_lock(registry: &str, lib: &str, dep: &str, winonly: &str) -> String {
+    format!(
+        r#"version = 1
+requires-python = ">=3.12"
+
+[[package]]
+name = "app"
+version = "0.1.0"
+source = {{ virtual = "." }}
+dependencies = [
+    {{ name = "lib" }},
+    {{ name = "winonly", marker = "sys_platform == 'win32'" }},
+]
+
+[[package]]
+name = "lib"
+version = "1.0"
+source = {{ registry = "{registry}" }}
+dependencies = [{{ name = "dep" }}]
+wheels = [{{ url = "{registry}lib.whl", hash = "sha256:{lib}" }}]
+
+[[package]]
+name = "dep"
+version = "1.0"
+source = {{ registry = "{registry}" }}
+wheels = [{{ url = "{registry}dep.whl", hash = "sha256:{dep}" }}]
+
+[[package]]
+name = "winonly"
+version = "1.0"
+source = {{ registry = "{registry}" }}
+wheels = [{{ url = "{registry}w.whl", hash = "sha256:{winonly}" }}]
+"#
+    )
+}
+
 /// Writes `spec` as a file in `dir` (a `--find-links` folder).
 pub fn write_wheel(dir: &Path, spec: &WheelSpec) -> PathBuf {
     std::fs::create_dir_all(dir).expect("folder");

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use slipway_config::{Architecture, Runtime};
 use slipway_package::EntryData;
-use slipway_python::testing::{IndexFile, LocalIndex, WheelSpec, write_wheel};
+use slipway_python::testing::{IndexFile, LocalIndex, WheelSpec, uv_lock, write_wheel};
 use slipway_python::{Cache, Outcome, PythonError, Request, SourceSettings, Target};
 
 struct Fixture {
@@ -834,40 +834,7 @@ fn uv_lock_installs_the_locked_files_the_target_needs() {
     index.add_wheel(&WheelSpec::new("lib", "2.0", "py3-none-any").requires("dep"));
     let dep = index.add_wheel(&WheelSpec::new("dep", "1.0", "py3-none-any"));
     let win = index.add_wheel(&WheelSpec::new("winonly", "1.0", "py3-none-any"));
-    let registry = index.url();
-    let lock = format!(
-        r#"version = 1
-requires-python = ">=3.12"
-
-[[package]]
-name = "app"
-version = "0.1.0"
-source = {{ virtual = "." }}
-dependencies = [
-    {{ name = "lib" }},
-    {{ name = "winonly", marker = "sys_platform == 'win32'" }},
-]
-
-[[package]]
-name = "lib"
-version = "1.0"
-source = {{ registry = "{registry}" }}
-dependencies = [{{ name = "dep" }}]
-wheels = [{{ url = "{registry}lib.whl", hash = "sha256:{lib}" }}]
-
-[[package]]
-name = "dep"
-version = "1.0"
-source = {{ registry = "{registry}" }}
-wheels = [{{ url = "{registry}dep.whl", hash = "sha256:{dep}" }}]
-
-[[package]]
-name = "winonly"
-version = "1.0"
-source = {{ registry = "{registry}" }}
-wheels = [{{ url = "{registry}w.whl", hash = "sha256:{win}" }}]
-"#
-    );
+    let lock = uv_lock(&index.url(), &lib, &dep, &win);
     let f = Fixture::new();
     let path = f.dir.path().join("uv.lock");
     std::fs::write(&path, lock).unwrap();
@@ -1045,9 +1012,10 @@ fn the_fingerprint_follows_every_input_and_never_asks_the_index() {
     let lock = f.dir.path().join("uv.lock");
     let mut other = req.clone();
     other.dependency_file = lock.clone();
-    std::fs::write(&lock, UV_LOCK_ONE_PACKAGE.replace("{version}", "1.0")).unwrap();
+    let (a, b) = ("a".repeat(64), "b".repeat(64));
+    std::fs::write(&lock, uv_lock(&index.url(), &a, &a, &a)).unwrap();
     differs("a uv.lock", fp(&other));
-    std::fs::write(&lock, UV_LOCK_ONE_PACKAGE.replace("{version}", "1.1")).unwrap();
+    std::fs::write(&lock, uv_lock(&index.url(), &b, &a, &a)).unwrap();
     differs("a changed uv.lock", fp(&other));
 
     // --offline and --python change where files come from, not which.
@@ -1057,19 +1025,3 @@ fn the_fingerprint_follows_every_input_and_never_asks_the_index() {
     assert_eq!(fp(&other), fp(&req));
     assert_eq!(index.requests(), 0, "the fingerprint never asks the index");
 }
-
-const UV_LOCK_ONE_PACKAGE: &str = r#"version = 1
-requires-python = ">=3.12"
-
-[[package]]
-name = "app"
-version = "0.1.0"
-source = { virtual = "." }
-dependencies = [{ name = "lib" }]
-
-[[package]]
-name = "lib"
-version = "{version}"
-source = { registry = "https://example.invalid/simple" }
-wheels = [{ url = "https://example.invalid/lib.whl", hash = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" }]
-"#;
