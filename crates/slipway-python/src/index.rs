@@ -61,7 +61,6 @@ struct CachedPage {
 /// Counters for progress and benchmarks.
 #[derive(Debug, Default)]
 pub struct Stats {
-    pub pages_fetched: AtomicU64,
     pub files_downloaded: AtomicU64,
     pub bytes_downloaded: AtomicU64,
 }
@@ -118,16 +117,8 @@ impl Client {
         &self.inner.sources
     }
 
-    pub fn cache(&self) -> &Cache {
-        &self.inner.cache
-    }
-
     pub fn stats(&self) -> &Stats {
         &self.inner.stats
-    }
-
-    pub fn offline(&self) -> bool {
-        self.inner.offline
     }
 
     /// Every file of `project` from the first index that has it, plus the
@@ -235,10 +226,6 @@ impl Client {
                 Some("application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"),
             )
             .await?;
-        self.inner
-            .stats
-            .pages_fetched
-            .fetch_add(1, Ordering::Relaxed);
         if response.status() == reqwest::StatusCode::NOT_FOUND {
             return Ok(None);
         }

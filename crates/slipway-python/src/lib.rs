@@ -49,8 +49,6 @@ pub trait Reporter: Sync {
     fn advance(&self, _n: u64) {}
     /// A line for `-v`: which wheel was chosen and why others were not.
     fn explain(&self, _line: &str) {}
-    /// A warning that should stay visible.
-    fn warn(&self, _line: &str) {}
 }
 
 /// A reporter that drops everything.

@@ -180,7 +180,4 @@ impl Reporter for ProgressReporter<'_> {
     fn explain(&self, line: &str) {
         tracing::info!("{}: {line}", self.function);
     }
-    fn warn(&self, line: &str) {
-        self.progress.warn(&format!("{}: {line}", self.function));
-    }
 }
