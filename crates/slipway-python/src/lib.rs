@@ -63,6 +63,9 @@ pub struct Request {
     pub dependency_file: PathBuf,
     pub target: Target,
     pub settings: SourceSettings,
+    /// Index settings from the environment and pip's config files, as
+    /// [`sources::Environment::capture`] reads them; tests pass their own.
+    pub environment: sources::Environment,
     pub offline: bool,
     pub cache: Cache,
     /// Distributions the runtime provides (e.g. boto3); they and whatever only
@@ -120,7 +123,7 @@ pub fn fingerprint(request: &Request) -> Result<String, PythonError> {
         settings.cli_extra_index_urls,
         settings.config_extra_index_urls
     ));
-    text.push_str(&sources::Environment::capture().fingerprint());
+    text.push_str(&request.environment.fingerprint());
     // find-links folders: their listing decides what can be installed.
     for dir in find_links
         .iter()
@@ -152,7 +155,7 @@ pub fn install(request: &Request, reporter: &dyn Reporter) -> Result<Outcome, Py
     settings.file_extra_index_urls = spec.extra_index_urls.clone();
     settings.file_find_links = spec.find_links.clone();
     settings.file_no_index = spec.no_index;
-    let sources = sources::decide(&settings, &sources::Environment::capture(), || {
+    let sources = sources::decide(&settings, &request.environment, || {
         sources::pip_default_index_cached(&request.cache)
     })?;
     reporter.explain(&format!(

@@ -45,6 +45,8 @@ fn install(file: &Path, runtime: &str) -> Outcome {
         dependency_file: file.to_path_buf(),
         target: Target::for_runtime(Runtime::find(runtime).unwrap(), Architecture::X86_64).unwrap(),
         settings: SourceSettings::default(),
+        // The machine's own index configuration, as a build would read it.
+        environment: slipway_python::sources::Environment::capture(),
         offline: false,
         cache: cache(),
         exclude_packages: Vec::new(),

@@ -41,6 +41,8 @@ impl Fixture {
                 cli_index_url: Some(index.url()),
                 ..Default::default()
             },
+            // The machine's PIP_* / UV_* variables and pip.conf stay out.
+            environment: Default::default(),
             offline: false,
             cache: Cache::at(self.dir.path().join("cache")),
             exclude_packages: Vec::new(),
@@ -995,6 +997,18 @@ fn the_fingerprint_follows_every_input_and_never_asks_the_index() {
     let mut other = req.clone();
     other.settings.config_extra_index_urls = vec![index.url()];
     differs("an extra index", fp(&other));
+    let mut other = req.clone();
+    other
+        .environment
+        .vars
+        .insert("PIP_EXTRA_INDEX_URL".into(), index.url());
+    differs("an index in the environment", fp(&other));
+    let mut other = req.clone();
+    other
+        .environment
+        .pip_config
+        .insert("index-url".into(), index.url());
+    differs("an index in pip's config", fp(&other));
     differs(
         "the runtime",
         fp(&f.request(&index, text, "python3.11", X86)),

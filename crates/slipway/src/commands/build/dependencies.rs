@@ -76,6 +76,7 @@ fn request(
             config_find_links: project.python.find_links.clone(),
             ..Default::default()
         },
+        environment: slipway_python::sources::Environment::capture(),
         offline: options.offline,
         cache: Cache::from_env(),
         exclude_packages: function.exclude_packages.clone(),
