@@ -124,11 +124,12 @@ pub fn fingerprint(request: &Request) -> Result<String, PythonError> {
         settings.config_extra_index_urls
     ));
     text.push_str(&request.environment.fingerprint());
-    // find-links folders: their listing decides what can be installed.
+    // find-links folders, wherever they are named: their listing decides what can be installed.
     for dir in find_links
         .iter()
         .chain(&request.settings.cli_find_links)
         .chain(&request.settings.config_find_links)
+        .chain(&request.environment.find_links())
     {
         if let Ok(entries) = std::fs::read_dir(dir) {
             let mut names: Vec<String> = entries

@@ -205,6 +205,26 @@ impl Environment {
         env
     }
 
+    /// The value pip reads for `key`: its `PIP_…` variable, else its config files.
+    fn pip(&self, key: &str) -> Option<&String> {
+        self.vars
+            .get(&format!("PIP_{}", key.to_uppercase().replace('-', "_")))
+            .or(self.pip_config.get(key))
+    }
+
+    /// The `--find-links` folders named by pip (variable or config) and
+    /// `UV_FIND_LINKS`. URLs of HTML pages are an index in all but name; only
+    /// folders are read.
+    pub fn find_links(&self) -> Vec<PathBuf> {
+        [self.pip("find-links"), self.vars.get("UV_FIND_LINKS")]
+            .into_iter()
+            .flatten()
+            .flat_map(|value| value.split_whitespace())
+            .filter(|item| !item.contains("://") || item.starts_with("file://"))
+            .map(|item| PathBuf::from(item.trim_start_matches("file://")))
+            .collect()
+    }
+
     /// A stable text of everything that could change the sources.
     pub fn fingerprint(&self) -> String {
         let mut s = String::new();
@@ -276,11 +296,6 @@ pub fn decide(
     env: &Environment,
     pip_default: impl FnOnce() -> Result<String, PythonError>,
 ) -> Result<Sources, PythonError> {
-    let pip = |key: &str| {
-        env.vars
-            .get(&format!("PIP_{}", key.to_uppercase().replace('-', "_")))
-            .or(env.pip_config.get(key))
-    };
     let no_index = settings.file_no_index
         || env
             .vars
@@ -322,7 +337,7 @@ pub fn decide(
             .chain(&settings.file_extra_index_urls)
             .chain(&settings.config_extra_index_urls)
             .cloned()
-            .chain(pip("extra-index-url").map(split).unwrap_or_default())
+            .chain(env.pip("extra-index-url").map(split).unwrap_or_default())
             .chain(env.vars.get("UV_INDEX").map(split).unwrap_or_default())
             .chain(
                 env.vars
@@ -343,18 +358,8 @@ pub fn decide(
         .chain(&settings.file_find_links)
         .chain(&settings.config_find_links)
         .cloned()
+        .chain(env.find_links())
         .collect();
-    for value in [pip("find-links"), env.vars.get("UV_FIND_LINKS")]
-        .into_iter()
-        .flatten()
-    {
-        for item in value.split_whitespace() {
-            // URLs of HTML pages are an index in all but name; only folders are read here.
-            if !item.contains("://") || item.starts_with("file://") {
-                find_links.push(PathBuf::from(item.trim_start_matches("file://")));
-            }
-        }
-    }
     find_links.dedup();
     Ok(Sources {
         indexes,

@@ -1009,6 +1009,16 @@ fn the_fingerprint_follows_every_input_and_never_asks_the_index() {
         .pip_config
         .insert("index-url".into(), index.url());
     differs("an index in pip's config", fp(&other));
+    let env_folder = f.dir.path().join("env-wheels");
+    std::fs::create_dir_all(&env_folder).unwrap();
+    let mut other = req.clone();
+    other.environment.vars.insert(
+        "PIP_FIND_LINKS".into(),
+        env_folder.to_string_lossy().into_owned(),
+    );
+    differs("a --find-links folder in the environment", fp(&other));
+    write_wheel(&env_folder, &WheelSpec::new("core", "2.0", "py3-none-any"));
+    differs("a new file in that folder", fp(&other));
     differs(
         "the runtime",
         fp(&f.request(&index, text, "python3.11", X86)),
