@@ -134,11 +134,25 @@ impl Client {
         };
         cell.get_or_try_init(|| async {
             let mut files = self.folder_files(project).await?;
+            let mut paged = false;
             for (i, index) in self.inner.sources.indexes.iter().enumerate() {
                 if let Some(mut found) = self.index_page(i, index, project).await? {
                     files.append(&mut found);
+                    paged = true;
                     break;
                 }
+            }
+            // Offline, a page missing from the cache says nothing about what
+            // the index has: that is no reason to claim the project does not exist.
+            if self.inner.offline
+                && !paged
+                && files.is_empty()
+                && !self.inner.sources.indexes.is_empty()
+            {
+                return Err(PythonError::Offline {
+                    what: format!("the index page of `{project}`"),
+                    cache: self.inner.cache.root().display().to_string(),
+                });
             }
             Ok(Arc::new(files))
         })
