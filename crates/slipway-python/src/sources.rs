@@ -4,7 +4,7 @@
 //! pip's own default.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use reqwest::Url;
 
@@ -494,15 +494,6 @@ impl Netrc {
 
     pub fn lookup(&self, host: &str) -> Option<&Credentials> {
         self.machines.get(host).or(self.default.as_ref())
-    }
-}
-
-/// Makes `path` absolute against `base`.
-pub fn absolute(base: &Path, path: &Path) -> PathBuf {
-    if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        base.join(path)
     }
 }
 

@@ -451,3 +451,35 @@ fn index_flags_override_slipway_toml_and_offline_builds_from_the_cache_only() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains(&format!("127.0.0.1:{dead}")), "{err}");
 }
+
+#[test]
+fn find_links_on_the_command_line_is_relative_to_the_working_folder() {
+    let index = index_with_app_dependencies();
+    let p = project(&index, "");
+    slipway_python::testing::write_wheel(
+        &p.join("vendor/wheels"),
+        &WheelSpec::new("local-extra", "1.0", "py3-none-any"),
+    );
+    p.write("requirements.txt", "greeting>=1\nlocal-extra\n");
+    let out = slipway(&p)
+        .current_dir(p.join("vendor"))
+        .args([
+            "--config",
+            "../slipway.toml",
+            "build",
+            "--find-links",
+            "wheels",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let names = zip_names(&p.join("dist/api/api.zip"));
+    assert!(
+        names.iter().any(|n| n == "local_extra/__init__.py"),
+        "{names:?}"
+    );
+}

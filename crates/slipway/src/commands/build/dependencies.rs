@@ -59,7 +59,6 @@ fn request(
     file: PathBuf,
 ) -> Result<Request, Failure> {
     let target = Target::for_runtime(function.runtime, function.architecture)?;
-    let cwd = std::env::current_dir().unwrap_or_else(|_| project.root.clone());
     Ok(Request {
         dependency_file: file,
         target,
@@ -69,7 +68,7 @@ fn request(
             cli_find_links: options
                 .find_links
                 .iter()
-                .map(|p| slipway_python::sources::absolute(&cwd, p))
+                .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
                 .collect(),
             config_index_url: project.python.index_url.clone(),
             config_extra_index_urls: project.python.extra_index_urls.clone(),
