@@ -407,7 +407,7 @@ pub fn ask_pip_default_index() -> Result<String, PythonError> {
 /// [`ask_pip_default_index`], remembered for a day: starting Python and
 /// importing pip costs more than a warm build's whole resolution.
 pub fn pip_default_index_cached(cache: &crate::Cache) -> Result<String, PythonError> {
-    let path = cache.root().join("v1").join("pip-default-index");
+    let path = cache.pip_default_index_path();
     let fresh = std::fs::metadata(&path)
         .and_then(|m| m.modified())
         .ok()
