@@ -82,6 +82,10 @@ struct Inner {
     pages: Mutex<HashMap<String, PageCell>>,
     metadata: Mutex<HashMap<String, Arc<OnceCell<Arc<CoreMetadata>>>>>,
     downloads: Semaphore,
+    /// Files the index gives no hash for, downloaded in this run: URL →
+    /// (path, SHA-256). Without a hash the cache cannot find them by content,
+    /// and the resolver, the pinned path and the install all ask for them.
+    unhashed: Mutex<HashMap<String, (PathBuf, String)>>,
     find_links_listing: OnceCell<Vec<(String, PathBuf)>>,
     stats: Stats,
 }
@@ -107,6 +111,7 @@ impl Client {
                 pages: Mutex::new(HashMap::new()),
                 metadata: Mutex::new(HashMap::new()),
                 downloads: Semaphore::new(PARALLEL_DOWNLOADS),
+                unhashed: Mutex::new(HashMap::new()),
                 find_links_listing: OnceCell::new(),
                 stats: Stats::default(),
             }),
@@ -423,9 +428,21 @@ impl Client {
             }
             return Ok(path);
         }
-        if let Some(sha) = &file.sha256 {
-            check_allowed(&file.filename, sha, allowed)?;
-            let path = self.inner.cache.wheel_path(sha, &file.filename);
+        let known = match &file.sha256 {
+            Some(sha) => Some((
+                self.inner.cache.wheel_path(sha, &file.filename),
+                sha.clone(),
+            )),
+            None => self
+                .inner
+                .unhashed
+                .lock()
+                .expect("lock")
+                .get(&file.url)
+                .cloned(),
+        };
+        if let Some((path, sha)) = known {
+            check_allowed(&file.filename, &sha, allowed)?;
             if path.is_file() {
                 return Ok(path);
             }
@@ -502,6 +519,13 @@ impl Client {
             .stats
             .bytes_downloaded
             .fetch_add(size, Ordering::Relaxed);
+        if file.sha256.is_none() {
+            self.inner
+                .unhashed
+                .lock()
+                .expect("lock")
+                .insert(file.url.clone(), (dest.clone(), actual));
+        }
         Ok(dest)
     }
 

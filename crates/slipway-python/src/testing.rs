@@ -151,7 +151,8 @@ pub struct IndexFile {
     pub bytes: Vec<u8>,
     pub yanked: bool,
     pub requires_python: Option<String>,
-    /// The hash the index advertises; `None` uses the real one.
+    /// The hash the index advertises; `None` uses the real one, `Some("")`
+    /// publishes none (as some private indexes do).
     pub advertised_sha256: Option<String>,
     /// Served as a PEP 658 `.metadata` file.
     pub metadata: Option<String>,
@@ -320,6 +321,10 @@ async fn page(
             .clone()
             .unwrap_or_else(|| sha256_hex(&f.bytes))
     };
+    let hashes = |f: &IndexFile| match sha(f) {
+        s if s.is_empty() => serde_json::json!({}),
+        s => serde_json::json!({ "sha256": s }),
+    };
     if accept.contains("application/vnd.pypi.simple.v1+json") && !state.html_only {
         let files: Vec<serde_json::Value> = files
             .iter()
@@ -327,7 +332,7 @@ async fn page(
                 let mut v = serde_json::json!({
                     "filename": f.filename,
                     "url": format!("../../files/{}", f.filename),
-                    "hashes": {"sha256": sha(f)},
+                    "hashes": hashes(f),
                     "yanked": f.yanked,
                     "size": f.bytes.len(),
                 });
@@ -364,10 +369,13 @@ async fn page(
         if f.yanked {
             attrs.push_str(" data-yanked=\"\"");
         }
+        let fragment = match sha(f) {
+            s if s.is_empty() => String::new(),
+            s => format!("#sha256={s}"),
+        };
         html.push_str(&format!(
-            "<a href=\"/files/{0}#sha256={1}\"{attrs}>{0}</a><br/>\n",
-            f.filename,
-            sha(f)
+            "<a href=\"/files/{0}{fragment}\"{attrs}>{0}</a><br/>\n",
+            f.filename
         ));
     }
     html.push_str("</body></html>\n");

@@ -1045,3 +1045,52 @@ fn the_fingerprint_follows_every_input_and_never_asks_the_index() {
     assert_eq!(fp(&other), fp(&req));
     assert_eq!(index.requests(), 0, "the fingerprint never asks the index");
 }
+
+#[test]
+fn a_file_the_index_gives_no_hash_for_is_downloaded_once_and_checked_against_the_pin() {
+    let f = Fixture::new();
+    for html in [false, true] {
+        let index = LocalIndex::start();
+        index.html_only(html);
+        let spec = WheelSpec::new("lib", "1.0", "py3-none-any");
+        let sha = index.add_wheel(&spec);
+        index.edit(&spec.filename(), |file| {
+            file.advertised_sha256 = Some(String::new());
+            file.metadata = None;
+        });
+        let fresh_cache = |name: &str| Cache::at(f.dir.path().join(format!("{name}-{html}")));
+
+        // Resolved: the wheel is needed for its metadata and for the install.
+        let mut req = f.request(&index, "lib\n", "python3.12", X86);
+        req.cache = fresh_cache("resolved");
+        let o = slipway_python::install(&req, &slipway_python::Silent).unwrap();
+        assert_eq!(o.files_downloaded, 1, "html={html}");
+        assert_eq!(o.distributions[0].wheel_sha256, sha);
+
+        // Pinned and hashed: also to check the --hash first.
+        let mut req = f.request(
+            &index,
+            &format!("lib==1.0 --hash=sha256:{sha}\n"),
+            "python3.12",
+            X86,
+        );
+        req.cache = fresh_cache("pinned");
+        let o = slipway_python::install(&req, &slipway_python::Silent).unwrap();
+        assert_eq!(o.files_downloaded, 1, "html={html}");
+        assert_eq!(o.distributions[0].wheel_sha256, sha);
+
+        // A --hash the downloaded file does not match is refused.
+        let mut req = f.request(
+            &index,
+            &format!("lib==1.0 --hash=sha256:{}\n", "1".repeat(64)),
+            "python3.12",
+            X86,
+        );
+        req.cache = fresh_cache("wrong-pin");
+        let err = slipway_python::install(&req, &slipway_python::Silent).unwrap_err();
+        assert!(
+            matches!(&err, PythonError::HashMismatch { actual, .. } if actual == &sha),
+            "html={html}: {err}"
+        );
+    }
+}
