@@ -83,6 +83,11 @@ impl Cache {
             .join(format!("{project}.json"))
     }
 
+    /// The index the local pip uses by default, as it last said.
+    pub fn pip_default_index_path(&self) -> PathBuf {
+        self.root.join(LAYOUT).join("pip-default-index")
+    }
+
     pub fn temp_dir(&self) -> Result<PathBuf, PythonError> {
         let dir = self.root.join(LAYOUT).join("tmp");
         std::fs::create_dir_all(&dir).map_err(PythonError::io("create", &dir))?;

@@ -61,7 +61,6 @@ struct CachedPage {
 /// Counters for progress and benchmarks.
 #[derive(Debug, Default)]
 pub struct Stats {
-    pub pages_fetched: AtomicU64,
     pub files_downloaded: AtomicU64,
     pub bytes_downloaded: AtomicU64,
 }
@@ -83,6 +82,10 @@ struct Inner {
     pages: Mutex<HashMap<String, PageCell>>,
     metadata: Mutex<HashMap<String, Arc<OnceCell<Arc<CoreMetadata>>>>>,
     downloads: Semaphore,
+    /// Files the index gives no hash for, downloaded in this run: URL →
+    /// (path, SHA-256). Without a hash the cache cannot find them by content,
+    /// and the resolver, the pinned path and the install all ask for them.
+    unhashed: Mutex<HashMap<String, (PathBuf, String)>>,
     find_links_listing: OnceCell<Vec<(String, PathBuf)>>,
     stats: Stats,
 }
@@ -108,6 +111,7 @@ impl Client {
                 pages: Mutex::new(HashMap::new()),
                 metadata: Mutex::new(HashMap::new()),
                 downloads: Semaphore::new(PARALLEL_DOWNLOADS),
+                unhashed: Mutex::new(HashMap::new()),
                 find_links_listing: OnceCell::new(),
                 stats: Stats::default(),
             }),
@@ -118,16 +122,8 @@ impl Client {
         &self.inner.sources
     }
 
-    pub fn cache(&self) -> &Cache {
-        &self.inner.cache
-    }
-
     pub fn stats(&self) -> &Stats {
         &self.inner.stats
-    }
-
-    pub fn offline(&self) -> bool {
-        self.inner.offline
     }
 
     /// Every file of `project` from the first index that has it, plus the
@@ -143,11 +139,25 @@ impl Client {
         };
         cell.get_or_try_init(|| async {
             let mut files = self.folder_files(project).await?;
+            let mut paged = false;
             for (i, index) in self.inner.sources.indexes.iter().enumerate() {
                 if let Some(mut found) = self.index_page(i, index, project).await? {
                     files.append(&mut found);
+                    paged = true;
                     break;
                 }
+            }
+            // Offline, a page missing from the cache says nothing about what
+            // the index has: that is no reason to claim the project does not exist.
+            if self.inner.offline
+                && !paged
+                && files.is_empty()
+                && !self.inner.sources.indexes.is_empty()
+            {
+                return Err(PythonError::Offline {
+                    what: format!("the index page of `{project}`"),
+                    cache: self.inner.cache.root().display().to_string(),
+                });
             }
             Ok(Arc::new(files))
         })
@@ -235,10 +245,6 @@ impl Client {
                 Some("application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"),
             )
             .await?;
-        self.inner
-            .stats
-            .pages_fetched
-            .fetch_add(1, Ordering::Relaxed);
         if response.status() == reqwest::StatusCode::NOT_FOUND {
             return Ok(None);
         }
@@ -381,7 +387,7 @@ impl Client {
             if response.status().is_success() {
                 let bytes = response.bytes().await.map_err(|e| index_error(&url, e))?;
                 if let Some(expected) = expected {
-                    let actual = hex::encode(Sha256::digest(&bytes));
+                    let actual = slipway_artifact::digest::sha256_hex(&bytes);
                     if &actual != expected {
                         return Err(PythonError::HashMismatch {
                             file: format!("{}.metadata", file.filename),
@@ -422,9 +428,21 @@ impl Client {
             }
             return Ok(path);
         }
-        if let Some(sha) = &file.sha256 {
-            check_allowed(&file.filename, sha, allowed)?;
-            let path = self.inner.cache.wheel_path(sha, &file.filename);
+        let known = match &file.sha256 {
+            Some(sha) => Some((
+                self.inner.cache.wheel_path(sha, &file.filename),
+                sha.clone(),
+            )),
+            None => self
+                .inner
+                .unhashed
+                .lock()
+                .expect("lock")
+                .get(&file.url)
+                .cloned(),
+        };
+        if let Some((path, sha)) = known {
+            check_allowed(&file.filename, &sha, allowed)?;
             if path.is_file() {
                 return Ok(path);
             }
@@ -501,6 +519,13 @@ impl Client {
             .stats
             .bytes_downloaded
             .fetch_add(size, Ordering::Relaxed);
+        if file.sha256.is_none() {
+            self.inner
+                .unhashed
+                .lock()
+                .expect("lock")
+                .insert(file.url.clone(), (dest.clone(), actual));
+        }
         Ok(dest)
     }
 
@@ -913,5 +938,18 @@ mod tests {
         assert_eq!(files[0].sha256.as_deref(), Some("aa"));
         assert_eq!(files[0].core_metadata, Some(Some("bb".into())));
         assert!(files[1].yanked && files[1].sha256.is_none());
+
+        // A page that is not the JSON simple API is an error, not an empty project.
+        for bad in [
+            "{not json",
+            r#"{"name":"demo"}"#,
+            r#"{"files":[{"url":"/f"}]}"#,
+        ] {
+            let err = parse_json_page(bad, &page).unwrap_err();
+            assert!(
+                err.starts_with("malformed JSON project page"),
+                "{bad}: {err}"
+            );
+        }
     }
 }

@@ -8,7 +8,6 @@ use std::path::Path;
 
 use base64::Engine;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use slipway_artifact::EntryOrigin;
 use slipway_package::zip_writer::Precompressed;
 use slipway_package::{EntryData, ZipEntry};
@@ -20,6 +19,8 @@ use crate::elf::{self, ElfFacts};
 /// What installing one wheel produced.
 #[derive(Debug)]
 pub struct InstalledWheel {
+    /// SHA-256 (hex) of the wheel file, computed from the bytes installed.
+    pub sha256: String,
     pub entries: Vec<ZipEntry>,
     /// Facts about each shared object, for the ELF check.
     pub shared_objects: Vec<ElfFacts>,
@@ -33,24 +34,28 @@ struct WheelFacts {
     shared_objects: Vec<ElfFacts>,
 }
 
-/// Installs the wheel at `path` (whose SHA-256 is `sha256`) for distribution `distribution`.
+/// Installs the wheel at `path` for distribution `distribution`. The file is
+/// read and hashed once here; when `expected_sha256` is given (the index's or
+/// the cache's hash) the bytes must match it.
 pub fn install_wheel(
     path: &Path,
     filename: &str,
-    sha256: &str,
+    expected_sha256: Option<&str>,
     distribution: &str,
     cache: &Cache,
 ) -> Result<InstalledWheel, PythonError> {
     let bytes = std::fs::read(path).map_err(PythonError::io("read", path))?;
-    let actual = hex::encode(Sha256::digest(&bytes));
-    if actual != sha256 {
+    let sha256 = slipway_artifact::digest::sha256_hex(&bytes);
+    if let Some(expected) = expected_sha256
+        && expected != sha256
+    {
         return Err(PythonError::HashMismatch {
             file: filename.to_string(),
-            expected: sha256.to_string(),
-            actual,
+            expected: expected.to_string(),
+            actual: sha256,
         });
     }
-    let facts_path = cache.wheel_facts_path(sha256);
+    let facts_path = cache.wheel_facts_path(&sha256);
     let known: Option<WheelFacts> = std::fs::read(&facts_path)
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok());
@@ -129,7 +134,7 @@ pub fn install_wheel(
             if crc32fast::hash(&content) != crc32 {
                 return Err(bad(format!("{name}: CRC-32 does not match the zip header")));
             }
-            let digest: [u8; 32] = Sha256::digest(&content).into();
+            let digest = slipway_artifact::digest::sha256(&content);
             match recorded.and_then(|r| r.sha256) {
                 Some(expected) if expected != digest => {
                     return Err(bad(format!("{name} does not match its RECORD hash")));
@@ -174,6 +179,7 @@ pub fn install_wheel(
         shared_objects = known.shared_objects;
     }
     Ok(InstalledWheel {
+        sha256,
         entries,
         shared_objects,
     })

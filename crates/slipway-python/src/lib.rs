@@ -49,8 +49,6 @@ pub trait Reporter: Sync {
     fn advance(&self, _n: u64) {}
     /// A line for `-v`: which wheel was chosen and why others were not.
     fn explain(&self, _line: &str) {}
-    /// A warning that should stay visible.
-    fn warn(&self, _line: &str) {}
 }
 
 /// A reporter that drops everything.
@@ -65,6 +63,9 @@ pub struct Request {
     pub dependency_file: PathBuf,
     pub target: Target,
     pub settings: SourceSettings,
+    /// Index settings from the environment and pip's config files, as
+    /// [`sources::Environment::capture`] reads them; tests pass their own.
+    pub environment: sources::Environment,
     pub offline: bool,
     pub cache: Cache,
     /// Distributions the runtime provides (e.g. boto3); they and whatever only
@@ -95,8 +96,7 @@ pub struct Outcome {
 /// without touching the network: dependency files (and includes), index
 /// settings from every place, the target.
 pub fn fingerprint(request: &Request) -> Result<String, PythonError> {
-    let env = request.target.marker_environment();
-    let spec = requirements::read(&request.dependency_file, &env)?;
+    let (files, find_links) = requirements::inputs(&request.dependency_file)?;
     let mut text = format!(
         "target={}|{}|{}.{}\nexclude={}\nbuild_sdists={}\n",
         request.target.runtime,
@@ -106,7 +106,7 @@ pub fn fingerprint(request: &Request) -> Result<String, PythonError> {
         request.exclude_packages.join(","),
         request.build_sdists
     );
-    for f in &spec.files {
+    for f in &files {
         let bytes = std::fs::read(f).map_err(PythonError::io("read", f))?;
         text.push_str(&format!(
             "file={}\n",
@@ -123,13 +123,13 @@ pub fn fingerprint(request: &Request) -> Result<String, PythonError> {
         settings.cli_extra_index_urls,
         settings.config_extra_index_urls
     ));
-    text.push_str(&sources::Environment::capture().fingerprint());
-    // find-links folders: their listing decides what can be installed.
-    for dir in spec
-        .find_links
+    text.push_str(&request.environment.fingerprint());
+    // find-links folders, wherever they are named: their listing decides what can be installed.
+    for dir in find_links
         .iter()
         .chain(&request.settings.cli_find_links)
         .chain(&request.settings.config_find_links)
+        .chain(&request.environment.find_links())
     {
         if let Ok(entries) = std::fs::read_dir(dir) {
             let mut names: Vec<String> = entries
@@ -156,7 +156,7 @@ pub fn install(request: &Request, reporter: &dyn Reporter) -> Result<Outcome, Py
     settings.file_extra_index_urls = spec.extra_index_urls.clone();
     settings.file_find_links = spec.find_links.clone();
     settings.file_no_index = spec.no_index;
-    let sources = sources::decide(&settings, &sources::Environment::capture(), || {
+    let sources = sources::decide(&settings, &request.environment, || {
         sources::pip_default_index_cached(&request.cache)
     })?;
     reporter.explain(&format!(
@@ -252,31 +252,26 @@ pub fn install(request: &Request, reporter: &dyn Reporter) -> Result<Outcome, Py
 
     tracing::debug!(elapsed = ?started.elapsed(), "downloaded");
     reporter.stage("installing wheels", Some(resolved.len() as u64));
-    let installed: Vec<(install::InstalledWheel, String)> = resolved
+    let installed: Vec<install::InstalledWheel> = resolved
         .par_iter()
         .zip(paths.par_iter())
         .map(|(r, path)| {
-            let sha = match &r.file.sha256 {
-                Some(s) => s.clone(),
-                None => slipway_artifact::digest::file_sha256_hex(path)
-                    .map_err(PythonError::io("read", path))?,
-            };
             let wheel = install::install_wheel(
                 path,
                 &r.file.filename,
-                &sha,
+                r.file.sha256.as_deref(),
                 r.name.as_ref(),
                 &request.cache,
             )?;
             reporter.advance(1);
-            Ok((wheel, sha))
+            Ok(wheel)
         })
         .collect::<Result<_, PythonError>>()?;
 
     tracing::debug!(elapsed = ?started.elapsed(), "installed");
     // Two wheels writing one path would make the package depend on install order.
     let mut owner: HashMap<&str, &str> = HashMap::new();
-    for ((wheel, _), r) in installed.iter().zip(&resolved) {
+    for (wheel, r) in installed.iter().zip(&resolved) {
         for e in &wheel.entries {
             if let Some(first) = owner.insert(e.path.as_str(), r.file.filename.as_str()) {
                 return Err(PythonError::PathConflict {
@@ -289,7 +284,7 @@ pub fn install(request: &Request, reporter: &dyn Reporter) -> Result<Outcome, Py
     }
 
     let mut violations = Vec::new();
-    for ((wheel, _), r) in installed.iter().zip(&resolved) {
+    for (wheel, r) in installed.iter().zip(&resolved) {
         for so in &wheel.shared_objects {
             violations.extend(elf::violations(so, &r.file.filename, target));
         }
@@ -308,9 +303,9 @@ pub fn install(request: &Request, reporter: &dyn Reporter) -> Result<Outcome, Py
     let names: BTreeSet<&PackageName> = resolved.iter().map(|r| &r.name).collect();
     let mut distributions = Vec::new();
     let mut entries = Vec::new();
-    for ((wheel, sha), r) in installed.into_iter().zip(&resolved) {
+    for (wheel, r) in installed.into_iter().zip(&resolved) {
+        distributions.push(distribution(r, &wheel.sha256, &names));
         entries.extend(wheel.entries);
-        distributions.push(distribution(r, &sha, &names));
     }
     let lock = lock_text(&resolved, &distributions, target, &request.dependency_file);
     let stats = client.stats();

@@ -3,8 +3,8 @@
 
 use std::str::FromStr;
 
+use pep508_rs::ExtraName;
 use pep508_rs::pep440_rs::VersionSpecifiers;
-use pep508_rs::{ExtraName, PackageName};
 
 /// The fields slipway needs from a distribution's metadata.
 #[derive(Debug, Clone, Default)]
@@ -75,10 +75,6 @@ impl CoreMetadata {
             return Err("no Name or Version field".into());
         }
         Ok(m)
-    }
-
-    pub fn package_name(&self) -> Option<PackageName> {
-        PackageName::from_str(&self.name).ok()
     }
 }
 

@@ -86,21 +86,38 @@ impl DependencySpec {
 
 /// Reads the dependency file, choosing the format by its name.
 pub fn read(path: &Path, env: &MarkerEnvironment) -> Result<DependencySpec, PythonError> {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    if name == "pyproject.toml" {
-        read_pyproject(path)
-    } else if name == "uv.lock" {
-        read_uv_lock(path, env)
-    } else {
-        let mut spec = DependencySpec::default();
-        let mut reader = RequirementsReader {
-            spec: &mut spec,
-            stack: Vec::new(),
-        };
-        reader.read(path, Kind::Requirement)?;
-        check_hash_mode(&spec)?;
-        Ok(spec)
+    match file_name(path) {
+        "pyproject.toml" => read_pyproject(path),
+        "uv.lock" => read_uv_lock(path, env),
+        _ => read_requirements(path),
     }
+}
+
+/// The files whose bytes decide what [`read`] returns (the dependency file
+/// first) and the `--find-links` folders they name: the inputs of the build's
+/// fingerprint. `pyproject.toml` and `uv.lock` include nothing, so they are
+/// not parsed: a large lock would cost a nothing-changed build more than
+/// everything else it does.
+pub fn inputs(path: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>), PythonError> {
+    match file_name(path) {
+        "pyproject.toml" | "uv.lock" => Ok((vec![path.to_path_buf()], Vec::new())),
+        _ => read_requirements(path).map(|spec| (spec.files, spec.find_links)),
+    }
+}
+
+fn file_name(path: &Path) -> &str {
+    path.file_name().and_then(|n| n.to_str()).unwrap_or("")
+}
+
+fn read_requirements(path: &Path) -> Result<DependencySpec, PythonError> {
+    let mut spec = DependencySpec::default();
+    let mut reader = RequirementsReader {
+        spec: &mut spec,
+        stack: Vec::new(),
+    };
+    reader.read(path, Kind::Requirement)?;
+    check_hash_mode(&spec)?;
+    Ok(spec)
 }
 
 /// pip's rule: once one requirement is hashed, all must be, or an unhashed
@@ -441,7 +458,15 @@ fn read_pyproject(path: &Path) -> Result<DependencySpec, PythonError> {
         ..Default::default()
     };
     for item in items {
-        let s = item.as_str().unwrap_or_default();
+        let Some(s) = item.as_str() else {
+            return Err(PythonError::DependencyFile {
+                file: path.to_path_buf(),
+                message: format!(
+                    "`[project] dependencies` must be a list of strings, not `{item}`"
+                ),
+                help: "write dependencies = [\"requests>=2.31\"]".into(),
+            });
+        };
         // TOML values carry no line numbers here; find the string in the text.
         let line = text
             .find(s)
@@ -748,6 +773,57 @@ mod tests {
     }
 
     #[test]
+    fn malformed_lines_are_refused_with_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let short = "a".repeat(63);
+        let not_hex = "g".repeat(64);
+        let cases = [
+            (format!("x==1 --hash=sha256:{short}"), "malformed --hash"),
+            (format!("x==1 --hash=sha256:{not_hex}"), "malformed --hash"),
+            ("x==1 --hash".into(), "malformed --hash"),
+            ("x==1 --hash=abc".into(), "malformed --hash"),
+            (
+                "x==1 --no-deps".into(),
+                "unsupported per-requirement option `--no-deps`",
+            ),
+            ("--frobnicate".into(), "unknown option `--frobnicate`"),
+            ("--index-url".into(), "`--index-url` needs a value"),
+            ("-r".into(), "`-r` needs a value"),
+            (
+                "--find-links https://example.invalid/wheels/".into(),
+                "only local folders",
+            ),
+            (
+                "https://example.invalid/x-1.0-py3-none-any.whl".into(),
+                "by URL or path",
+            ),
+            ("./vendored/x".into(), "by URL or path"),
+            (
+                "x @ https://example.invalid/x-1.0-py3-none-any.whl".into(),
+                "by URL",
+            ),
+            ("x===".into(), "is not a valid requirement"),
+        ];
+        for (line, expected) in cases {
+            let main = write(
+                dir.path(),
+                "requirements.txt",
+                &format!("ok==1.0\n{line}\n"),
+            );
+            let err = read(&main, &env()).unwrap_err();
+            assert!(
+                matches!(err, PythonError::Requirements { line: 2, .. }),
+                "{line}: {err:?}"
+            );
+            let text = err.to_string();
+            assert!(
+                text.contains("requirements.txt:2") && text.contains(expected),
+                "{line}: expected `{expected}` in: {text}"
+            );
+        }
+    }
+
+    #[test]
     fn reads_pyproject_dependencies() {
         let dir = tempfile::tempdir().unwrap();
         let p = write(
@@ -772,45 +848,64 @@ mod tests {
     }
 
     #[test]
+    fn malformed_pyproject_and_uv_lock_files_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases = [
+            ("pyproject.toml", "[project\n", "not valid TOML"),
+            (
+                "pyproject.toml",
+                "[project]\nname = \"fn\"\n",
+                "no `[project] dependencies` list",
+            ),
+            (
+                "pyproject.toml",
+                "[project]\ndependencies = \"requests\"\n",
+                "must be a list of strings",
+            ),
+            (
+                "pyproject.toml",
+                "[project]\ndependencies = [\"requests\", 3]\n",
+                "must be a list of strings, not `3`",
+            ),
+            (
+                "pyproject.toml",
+                "[project]\ndependencies = [\n  \"requests>=2\",\n  \"not valid!!\",\n]\n",
+                "pyproject.toml:4: `not valid!!` is not a valid requirement",
+            ),
+            ("uv.lock", "version = 1\n[[package]\n", "not valid TOML"),
+            ("uv.lock", "version = 1\n", "no [[package]] entries"),
+            (
+                "uv.lock",
+                "version = 1\n[[package]]\nname = \"lib\"\nversion = \"1.0\"\n",
+                "no project package",
+            ),
+            (
+                "uv.lock",
+                "version = 1\n[[package]]\nname = \"app\"\nsource = { virtual = \".\" }\ndependencies = [{ name = \"lib\" }]\n",
+                "`lib` is required but not locked",
+            ),
+            (
+                "uv.lock",
+                "version = 1\n[[package]]\nname = \"app\"\nsource = { virtual = \".\" }\ndependencies = [{ name = \"lib\", marker = \"python_version >>> '3'\" }]\n",
+                "bad marker",
+            ),
+        ];
+        for (name, text, expected) in cases {
+            let p = write(dir.path(), name, text);
+            let err = read(&p, &env()).unwrap_err().to_string();
+            assert!(
+                err.contains(expected),
+                "{text}: expected `{expected}` in: {err}"
+            );
+        }
+    }
+
+    #[test]
     fn reads_uv_lock_for_the_target_only() {
         let dir = tempfile::tempdir().unwrap();
         let h = |c: char| c.to_string().repeat(64);
-        let lock = format!(
-            r#"version = 1
-requires-python = ">=3.12"
-
-[[package]]
-name = "app"
-version = "0.1.0"
-source = {{ virtual = "." }}
-dependencies = [
-    {{ name = "requests" }},
-    {{ name = "colorama", marker = "sys_platform == 'win32'" }},
-]
-
-[[package]]
-name = "requests"
-version = "2.32.3"
-source = {{ registry = "https://example.invalid/simple" }}
-dependencies = [{{ name = "idna" }}]
-wheels = [{{ url = "https://example.invalid/requests.whl", hash = "sha256:{a}" }}]
-
-[[package]]
-name = "idna"
-version = "3.10"
-source = {{ registry = "https://example.invalid/simple" }}
-wheels = [{{ url = "https://example.invalid/idna.whl", hash = "sha256:{b}" }}]
-
-[[package]]
-name = "colorama"
-version = "0.4.6"
-source = {{ registry = "https://example.invalid/simple" }}
-wheels = [{{ url = "https://example.invalid/c.whl", hash = "sha256:{c}" }}]
-"#,
-            a = h('a'),
-            b = h('b'),
-            c = h('c')
-        );
+        let registry = "https://example.invalid/simple/";
+        let lock = crate::testing::uv_lock(registry, &h('a'), &h('b'), &h('c'));
         let p = write(dir.path(), "uv.lock", &lock);
         let spec = read(&p, &env()).unwrap();
         let mut names: Vec<_> = spec
@@ -819,11 +914,18 @@ wheels = [{{ url = "https://example.invalid/c.whl", hash = "sha256:{c}" }}]
             .map(|r| r.requirement.to_string())
             .collect();
         names.sort();
-        assert_eq!(names, ["idna==3.10", "requests==2.32.3"]);
-        assert!(spec.fully_pinned_and_hashed());
         assert_eq!(
-            spec.index_url.as_deref(),
-            Some("https://example.invalid/simple")
+            names,
+            ["dep==1.0", "lib==1.0"],
+            "winonly is for Windows only"
         );
+        assert!(spec.fully_pinned_and_hashed());
+        let lib = spec
+            .requirements
+            .iter()
+            .find(|r| r.requirement.name.as_ref() == "lib")
+            .unwrap();
+        assert_eq!(lib.hashes, [h('a')]);
+        assert_eq!(spec.index_url.as_deref(), Some(registry));
     }
 }

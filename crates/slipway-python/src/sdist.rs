@@ -63,12 +63,7 @@ pub fn build_pure_wheel(
     // The build backend's own requirements come from the same index (credentials
     // travel in the environment, never on a command line others can read).
     if let Some(index) = sources.indexes.first() {
-        let mut url = index.url.clone();
-        if let Some(c) = &index.credentials {
-            let _ = url.set_username(&c.username);
-            let _ = url.set_password(c.password.as_deref());
-        }
-        cmd.env("PIP_INDEX_URL", url.as_str());
+        cmd.env("PIP_INDEX_URL", index.with_credentials().as_str());
     }
     let output = cmd.output().map_err(|e| PythonError::Sdist {
         message: format!(

@@ -4,7 +4,7 @@
 //! pip's own default.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use reqwest::Url;
 
@@ -53,6 +53,17 @@ impl IndexUrl {
             url.set_path(&path);
         }
         Ok(IndexUrl { url, credentials })
+    }
+
+    /// The URL with its credentials put back, for a child process that reads
+    /// the index from its environment. Never for showing or storing.
+    pub fn with_credentials(&self) -> Url {
+        let mut url = self.url.clone();
+        if let Some(c) = &self.credentials {
+            let _ = url.set_username(&c.username);
+            let _ = url.set_password(c.password.as_deref());
+        }
+        url
     }
 
     /// A short stable key for cache folders.
@@ -146,7 +157,9 @@ pub struct Environment {
     pub pip_config: BTreeMap<String, String>,
 }
 
-const INDEX_VARS: &[&str] = &[
+/// Every environment variable that can name an index, a folder of wheels or
+/// pip's configuration file.
+pub const INDEX_VARS: &[&str] = &[
     "PIP_INDEX_URL",
     "PIP_EXTRA_INDEX_URL",
     "PIP_FIND_LINKS",
@@ -190,6 +203,26 @@ impl Environment {
             }
         }
         env
+    }
+
+    /// The value pip reads for `key`: its `PIP_…` variable, else its config files.
+    fn pip(&self, key: &str) -> Option<&String> {
+        self.vars
+            .get(&format!("PIP_{}", key.to_uppercase().replace('-', "_")))
+            .or(self.pip_config.get(key))
+    }
+
+    /// The `--find-links` folders named by pip (variable or config) and
+    /// `UV_FIND_LINKS`. URLs of HTML pages are an index in all but name; only
+    /// folders are read.
+    pub fn find_links(&self) -> Vec<PathBuf> {
+        [self.pip("find-links"), self.vars.get("UV_FIND_LINKS")]
+            .into_iter()
+            .flatten()
+            .flat_map(|value| value.split_whitespace())
+            .filter(|item| !item.contains("://") || item.starts_with("file://"))
+            .map(|item| PathBuf::from(item.trim_start_matches("file://")))
+            .collect()
     }
 
     /// A stable text of everything that could change the sources.
@@ -263,11 +296,6 @@ pub fn decide(
     env: &Environment,
     pip_default: impl FnOnce() -> Result<String, PythonError>,
 ) -> Result<Sources, PythonError> {
-    let pip = |key: &str| {
-        env.vars
-            .get(&format!("PIP_{}", key.to_uppercase().replace('-', "_")))
-            .or(env.pip_config.get(key))
-    };
     let no_index = settings.file_no_index
         || env
             .vars
@@ -309,7 +337,7 @@ pub fn decide(
             .chain(&settings.file_extra_index_urls)
             .chain(&settings.config_extra_index_urls)
             .cloned()
-            .chain(pip("extra-index-url").map(split).unwrap_or_default())
+            .chain(env.pip("extra-index-url").map(split).unwrap_or_default())
             .chain(env.vars.get("UV_INDEX").map(split).unwrap_or_default())
             .chain(
                 env.vars
@@ -330,18 +358,8 @@ pub fn decide(
         .chain(&settings.file_find_links)
         .chain(&settings.config_find_links)
         .cloned()
+        .chain(env.find_links())
         .collect();
-    for value in [pip("find-links"), env.vars.get("UV_FIND_LINKS")]
-        .into_iter()
-        .flatten()
-    {
-        for item in value.split_whitespace() {
-            // URLs of HTML pages are an index in all but name; only folders are read here.
-            if !item.contains("://") || item.starts_with("file://") {
-                find_links.push(PathBuf::from(item.trim_start_matches("file://")));
-            }
-        }
-    }
     find_links.dedup();
     Ok(Sources {
         indexes,
@@ -389,7 +407,7 @@ pub fn ask_pip_default_index() -> Result<String, PythonError> {
 /// [`ask_pip_default_index`], remembered for a day: starting Python and
 /// importing pip costs more than a warm build's whole resolution.
 pub fn pip_default_index_cached(cache: &crate::Cache) -> Result<String, PythonError> {
-    let path = cache.root().join("v1").join("pip-default-index");
+    let path = cache.pip_default_index_path();
     let fresh = std::fs::metadata(&path)
         .and_then(|m| m.modified())
         .ok()
@@ -479,15 +497,6 @@ impl Netrc {
     }
 }
 
-/// Makes `path` absolute against `base`.
-pub fn absolute(base: &Path, path: &Path) -> PathBuf {
-    if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        base.join(path)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -562,10 +571,13 @@ mod tests {
     fn credentials_are_separated_from_the_url() {
         let i = IndexUrl::parse("https://user%40corp:s%3Acret@127.0.0.1:8443/api/simple").unwrap();
         assert_eq!(i.url.as_str(), "https://127.0.0.1:8443/api/simple/");
-        let c = i.credentials.unwrap();
+        let c = i.credentials.clone().unwrap();
         assert_eq!(c.username, "user@corp");
         assert_eq!(c.password.as_deref(), Some("s:cret"));
         assert!(!format!("{c:?}").contains("s:cret"));
+        let again = IndexUrl::parse(i.with_credentials().as_str()).unwrap();
+        assert_eq!(again.url, i.url);
+        assert_eq!(again.credentials.as_ref(), Some(&c));
         assert_eq!(redact("https://a:b@127.0.0.1/x"), "https://127.0.0.1/x");
     }
 

@@ -4,11 +4,12 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use base64::Engine;
-use sha2::{Digest, Sha256};
+use slipway_artifact::digest::{sha256, sha256_hex};
 
 /// A wheel to write.
 #[derive(Debug, Clone)]
@@ -114,7 +115,7 @@ impl WheelSpec {
         ));
         let mut record = String::new();
         for (i, (path, content)) in files.iter().enumerate() {
-            let mut digest = Sha256::digest(content).to_vec();
+            let mut digest = sha256(content);
             if self.tamper_record && i == 0 {
                 digest[0] ^= 0xff;
             }
@@ -150,10 +151,13 @@ pub struct IndexFile {
     pub bytes: Vec<u8>,
     pub yanked: bool,
     pub requires_python: Option<String>,
-    /// The hash the index advertises; `None` uses the real one.
+    /// The hash the index advertises; `None` uses the real one, `Some("")`
+    /// publishes none (as some private indexes do).
     pub advertised_sha256: Option<String>,
     /// Served as a PEP 658 `.metadata` file.
     pub metadata: Option<String>,
+    /// The hash the index advertises for the `.metadata` file; `None` uses the real one.
+    pub advertised_metadata_sha256: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -171,20 +175,6 @@ pub struct LocalIndex {
     requests: Arc<AtomicUsize>,
     pub base: String,
     _thread: std::thread::JoinHandle<()>,
-}
-
-fn normalise(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.to_lowercase().chars() {
-        if matches!(c, '-' | '_' | '.') {
-            if !out.ends_with('-') {
-                out.push('-');
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 impl LocalIndex {
@@ -256,11 +246,12 @@ impl LocalIndex {
             requires_python: spec.requires_python.clone(),
             advertised_sha256: None,
             metadata: Some(spec.metadata()),
+            advertised_metadata_sha256: None,
         })
     }
 
     pub fn add(&self, file: IndexFile) -> String {
-        let sha = hex::encode(Sha256::digest(&file.bytes));
+        let sha = sha256_hex(&file.bytes);
         let project = crate::index::file_project(&file.filename)
             .map(|n| n.to_string())
             .expect("a distribution file name");
@@ -315,7 +306,10 @@ async fn page(
     if !authorised(&state, &headers) {
         return (axum::http::StatusCode::UNAUTHORIZED, "credentials required").into_response();
     }
-    let Some(files) = state.projects.get(&normalise(&project)) else {
+    let Some(files) = pep508_rs::PackageName::from_str(&project)
+        .ok()
+        .and_then(|name| state.projects.get(name.as_ref()))
+    else {
         return (axum::http::StatusCode::NOT_FOUND, "no such project").into_response();
     };
     let accept = headers
@@ -325,7 +319,11 @@ async fn page(
     let sha = |f: &IndexFile| {
         f.advertised_sha256
             .clone()
-            .unwrap_or_else(|| hex::encode(Sha256::digest(&f.bytes)))
+            .unwrap_or_else(|| sha256_hex(&f.bytes))
+    };
+    let hashes = |f: &IndexFile| match sha(f) {
+        s if s.is_empty() => serde_json::json!({}),
+        s => serde_json::json!({ "sha256": s }),
     };
     if accept.contains("application/vnd.pypi.simple.v1+json") && !state.html_only {
         let files: Vec<serde_json::Value> = files
@@ -334,7 +332,7 @@ async fn page(
                 let mut v = serde_json::json!({
                     "filename": f.filename,
                     "url": format!("../../files/{}", f.filename),
-                    "hashes": {"sha256": sha(f)},
+                    "hashes": hashes(f),
                     "yanked": f.yanked,
                     "size": f.bytes.len(),
                 });
@@ -342,8 +340,11 @@ async fn page(
                     v["requires-python"] = r.clone().into();
                 }
                 if let Some(m) = &f.metadata {
-                    v["core-metadata"] =
-                        serde_json::json!({"sha256": hex::encode(Sha256::digest(m.as_bytes()))});
+                    let sha = f
+                        .advertised_metadata_sha256
+                        .clone()
+                        .unwrap_or_else(|| sha256_hex(m.as_bytes()));
+                    v["core-metadata"] = serde_json::json!({ "sha256": sha });
                 }
                 v
             })
@@ -368,10 +369,13 @@ async fn page(
         if f.yanked {
             attrs.push_str(" data-yanked=\"\"");
         }
+        let fragment = match sha(f) {
+            s if s.is_empty() => String::new(),
+            s => format!("#sha256={s}"),
+        };
         html.push_str(&format!(
-            "<a href=\"/files/{0}#sha256={1}\"{attrs}>{0}</a><br/>\n",
-            f.filename,
-            sha(f)
+            "<a href=\"/files/{0}{fragment}\"{attrs}>{0}</a><br/>\n",
+            f.filename
         ));
     }
     html.push_str("</body></html>\n");
@@ -406,6 +410,45 @@ async fn file(
         }
     }
     axum::http::StatusCode::NOT_FOUND.into_response()
+}
+
+/// A universal `uv.lock` for the project `app`, from `registry`: `lib 1.0`
+/// (which needs `dep 1.0`) on every platform and `winonly 1.0` only on
+/// Windows, each locked to the given wheel SHA-256.
+pub fn uv_lock(registry: &str, lib: &str, dep: &str, winonly: &str) -> String {
+    format!(
+        r#"version = 1
+requires-python = ">=3.12"
+
+[[package]]
+name = "app"
+version = "0.1.0"
+source = {{ virtual = "." }}
+dependencies = [
+    {{ name = "lib" }},
+    {{ name = "winonly", marker = "sys_platform == 'win32'" }},
+]
+
+[[package]]
+name = "lib"
+version = "1.0"
+source = {{ registry = "{registry}" }}
+dependencies = [{{ name = "dep" }}]
+wheels = [{{ url = "{registry}lib.whl", hash = "sha256:{lib}" }}]
+
+[[package]]
+name = "dep"
+version = "1.0"
+source = {{ registry = "{registry}" }}
+wheels = [{{ url = "{registry}dep.whl", hash = "sha256:{dep}" }}]
+
+[[package]]
+name = "winonly"
+version = "1.0"
+source = {{ registry = "{registry}" }}
+wheels = [{{ url = "{registry}w.whl", hash = "sha256:{winonly}" }}]
+"#
+    )
 }
 
 /// Writes `spec` as a file in `dir` (a `--find-links` folder).

@@ -45,6 +45,8 @@ fn install(file: &Path, runtime: &str) -> Outcome {
         dependency_file: file.to_path_buf(),
         target: Target::for_runtime(Runtime::find(runtime).unwrap(), Architecture::X86_64).unwrap(),
         settings: SourceSettings::default(),
+        // The machine's own index configuration, as a build would read it.
+        environment: slipway_python::sources::Environment::capture(),
         offline: false,
         cache: cache(),
         exclude_packages: Vec::new(),
@@ -138,6 +140,12 @@ fn resolution_of_api_ranges_agrees_with_uv() {
         .map(|d| d.name.to_lowercase().replace('_', "-"))
         .collect();
 
+    // The same index: the one slipway took from the machine's pip
+    // configuration, which uv does not read.
+    let index = ours
+        .indexes
+        .first()
+        .expect("slipway resolved from an index");
     let out = Command::new("uv")
         .args([
             "pip",
@@ -149,6 +157,8 @@ fn resolution_of_api_ranges_agrees_with_uv() {
             "--no-header",
             "--no-annotate",
             "--quiet",
+            "--index-url",
+            index,
         ])
         .arg(&file)
         .output()
@@ -210,7 +220,7 @@ fn the_elf_check_catches_cryptography_manylinux_2_28_placed_on_python311_by_hand
     let installed = slipway_python::install::install_wheel(
         &path,
         &wheel.wheel,
-        &wheel.wheel_sha256,
+        Some(&wheel.wheel_sha256),
         "cryptography",
         &cache(),
     )

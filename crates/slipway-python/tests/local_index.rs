@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use slipway_config::{Architecture, Runtime};
 use slipway_package::EntryData;
-use slipway_python::testing::{IndexFile, LocalIndex, WheelSpec, write_wheel};
+use slipway_python::testing::{IndexFile, LocalIndex, WheelSpec, uv_lock, write_wheel};
 use slipway_python::{Cache, Outcome, PythonError, Request, SourceSettings, Target};
 
 struct Fixture {
@@ -41,6 +41,8 @@ impl Fixture {
                 cli_index_url: Some(index.url()),
                 ..Default::default()
             },
+            // The machine's PIP_* / UV_* variables and pip.conf stay out.
+            environment: Default::default(),
             offline: false,
             cache: Cache::at(self.dir.path().join("cache")),
             exclude_packages: Vec::new(),
@@ -383,6 +385,18 @@ fn a_file_whose_hash_does_not_match_is_refused() {
     let err = f.install(&index, "lib\n", "python3.12", X86).unwrap_err();
     assert!(matches!(err, PythonError::HashMismatch { .. }), "{err}");
 
+    // So is PEP 658 metadata that does not match the hash the index gives for it.
+    let index = LocalIndex::start();
+    index.add_wheel(&spec);
+    index.edit(&spec.filename(), |f| {
+        f.advertised_metadata_sha256 = Some("2".repeat(64))
+    });
+    let err = f.install(&index, "lib\n", "python3.12", X86).unwrap_err();
+    assert!(
+        matches!(&err, PythonError::HashMismatch { file, .. } if file == "lib-1.0-py3-none-any.whl.metadata"),
+        "{err}"
+    );
+
     // A --hash in the requirements that matches no file is refused as well.
     let index = LocalIndex::start();
     index.add_wheel(&spec);
@@ -490,7 +504,7 @@ fn html_only_indexes_json_indexes_and_find_links_folders_all_work() {
     );
 
     let folder = f.dir.path().join("wheels");
-    write_wheel(
+    let local = write_wheel(
         &folder,
         &WheelSpec::new("local-only", "0.1", "py3-none-any"),
     );
@@ -503,13 +517,24 @@ fn html_only_indexes_json_indexes_and_find_links_folders_all_work() {
     req.cache = Cache::at(f.dir.path().join("cache2"));
     let o = slipway_python::install(&req, &slipway_python::Silent).unwrap();
     assert_eq!(versions(&o).len(), 2);
+    let local_only = o
+        .distributions
+        .iter()
+        .find(|d| d.name == "local-only")
+        .unwrap();
+    assert!(local_only.wheel_url.is_none());
+    // A folder gives no hash; the one recorded is that of the file installed.
+    assert_eq!(
+        local_only.wheel_sha256,
+        slipway_artifact::digest::file_sha256_hex(&local).unwrap()
+    );
     assert!(
-        o.distributions
-            .iter()
-            .find(|d| d.name == "local-only")
-            .unwrap()
-            .wheel_url
-            .is_none()
+        o.lock.contains(&format!(
+            "local-only==0.1 \\\n    --hash=sha256:{}",
+            local_only.wheel_sha256
+        )),
+        "{}",
+        o.lock
     );
 }
 
@@ -522,13 +547,9 @@ fn offline_uses_only_the_cache() {
     let mut req = f.request(&index, "lib\n", "python3.12", X86);
     req.offline = true;
     let err = slipway_python::install(&req, &slipway_python::Silent).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            PythonError::NotFound { .. } | PythonError::Offline { .. }
-        ),
-        "{err}"
-    );
+    // Not "no package named `lib`": the index may well have it.
+    assert!(matches!(err, PythonError::Offline { .. }), "{err}");
+    assert!(err.to_string().contains("the index page of `lib`"), "{err}");
     assert_eq!(index.requests(), 0, "offline must not touch the network");
 
     req.offline = false;
@@ -678,6 +699,7 @@ fn a_package_missing_from_the_index_is_named() {
         requires_python: None,
         advertised_sha256: None,
         metadata: None,
+        advertised_metadata_sha256: None,
     });
     let f = Fixture::new();
     let err = f
@@ -747,6 +769,7 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
         requires_python: None,
         advertised_sha256: None,
         metadata: None,
+        advertised_metadata_sha256: None,
     }
 }
 
@@ -809,40 +832,7 @@ fn uv_lock_installs_the_locked_files_the_target_needs() {
     index.add_wheel(&WheelSpec::new("lib", "2.0", "py3-none-any").requires("dep"));
     let dep = index.add_wheel(&WheelSpec::new("dep", "1.0", "py3-none-any"));
     let win = index.add_wheel(&WheelSpec::new("winonly", "1.0", "py3-none-any"));
-    let registry = index.url();
-    let lock = format!(
-        r#"version = 1
-requires-python = ">=3.12"
-
-[[package]]
-name = "app"
-version = "0.1.0"
-source = {{ virtual = "." }}
-dependencies = [
-    {{ name = "lib" }},
-    {{ name = "winonly", marker = "sys_platform == 'win32'" }},
-]
-
-[[package]]
-name = "lib"
-version = "1.0"
-source = {{ registry = "{registry}" }}
-dependencies = [{{ name = "dep" }}]
-wheels = [{{ url = "{registry}lib.whl", hash = "sha256:{lib}" }}]
-
-[[package]]
-name = "dep"
-version = "1.0"
-source = {{ registry = "{registry}" }}
-wheels = [{{ url = "{registry}dep.whl", hash = "sha256:{dep}" }}]
-
-[[package]]
-name = "winonly"
-version = "1.0"
-source = {{ registry = "{registry}" }}
-wheels = [{{ url = "{registry}w.whl", hash = "sha256:{win}" }}]
-"#
-    );
+    let lock = uv_lock(&index.url(), &lib, &dep, &win);
     let f = Fixture::new();
     let path = f.dir.path().join("uv.lock");
     std::fs::write(&path, lock).unwrap();
@@ -895,4 +885,212 @@ fn requires_python_in_the_metadata_counts_when_the_index_does_not_say() {
         versions(&f.install(&index, "lib\n", "python3.13", X86).unwrap())["lib"],
         "2.0"
     );
+}
+
+#[test]
+fn an_unreachable_index_is_reported_with_its_url_and_without_credentials() {
+    // A port nothing listens on: bound, then released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let index = LocalIndex::start();
+    let f = Fixture::new();
+    let mut req = f.request(&index, "lib\n", "python3.12", X86);
+    req.settings.cli_index_url = Some(format!("http://ci:s3cret@127.0.0.1:{port}/simple/"));
+    let err = slipway_python::install(&req, &slipway_python::Silent).unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, PythonError::Index { .. }), "{text}");
+    assert!(
+        text.contains(&format!("http://127.0.0.1:{port}/simple/lib/")),
+        "{text}"
+    );
+    assert!(!text.contains("s3cret"), "{text}");
+    assert_eq!(index.requests(), 0);
+}
+
+#[test]
+fn malformed_wheel_metadata_is_refused_naming_the_wheel() {
+    let f = Fixture::new();
+
+    // A Requires-Dist that does not parse would silently drop a dependency.
+    let index = LocalIndex::start();
+    index.add_wheel(&WheelSpec::new("lib", "1.0", "py3-none-any").requires("not valid!!"));
+    let err = f.install(&index, "lib\n", "python3.12", X86).unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, PythonError::BadWheel { .. }), "{text}");
+    assert!(
+        text.contains("lib-1.0-py3-none-any.whl") && text.contains("bad Requires-Dist"),
+        "{text}"
+    );
+
+    // PEP 658 metadata without Name and Version.
+    let index = LocalIndex::start();
+    let spec = WheelSpec::new("lib", "1.0", "py3-none-any");
+    index.add_wheel(&spec);
+    index.edit(&spec.filename(), |file| {
+        file.metadata = Some("Metadata-Version: 2.1\nSummary: nameless\n".into())
+    });
+    let err = f.install(&index, "lib\n", "python3.12", X86).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("lib-1.0-py3-none-any.whl") && text.contains("no Name or Version"),
+        "{text}"
+    );
+
+    // No PEP 658 file and a "wheel" that is not a zip: the metadata is read from the file.
+    let index = LocalIndex::start();
+    index.add(IndexFile {
+        filename: "lib-1.0-py3-none-any.whl".into(),
+        bytes: b"not a zip archive".to_vec(),
+        yanked: false,
+        requires_python: None,
+        advertised_sha256: None,
+        metadata: None,
+        advertised_metadata_sha256: None,
+    });
+    let err = f.install(&index, "lib\n", "python3.12", X86).unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, PythonError::BadWheel { .. }), "{text}");
+    assert!(
+        text.contains("lib-1.0-py3-none-any.whl") && text.contains("not a zip file"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_fingerprint_follows_every_input_and_never_asks_the_index() {
+    let index = LocalIndex::start();
+    let f = Fixture::new();
+    let folder = f.dir.path().join("wheels");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(f.dir.path().join("base.txt"), "core>=1\n").unwrap();
+    let text = "-r base.txt\n--find-links wheels\nweb\n";
+    let req = f.request(&index, text, "python3.12", X86);
+    let fp = |r: &Request| slipway_python::fingerprint(r).unwrap();
+    let first = fp(&req);
+    assert_eq!(fp(&req), first, "the same inputs give the same fingerprint");
+
+    let mut seen = vec![first.clone()];
+    let mut differs = |what: &str, value: String| {
+        assert!(
+            !seen.contains(&value),
+            "{what} did not change the fingerprint"
+        );
+        seen.push(value);
+    };
+    std::fs::write(f.dir.path().join("base.txt"), "core>=2\n").unwrap();
+    differs("an included file", fp(&req));
+    write_wheel(&folder, &WheelSpec::new("web", "1.0", "py3-none-any"));
+    differs("a new file in a --find-links folder", fp(&req));
+    let mut other = req.clone();
+    other.exclude_packages = vec!["core".into()];
+    differs("exclude_packages", fp(&other));
+    let mut other = req.clone();
+    other.build_sdists = true;
+    differs("building sdists", fp(&other));
+    let mut other = req.clone();
+    other.settings.config_extra_index_urls = vec![index.url()];
+    differs("an extra index", fp(&other));
+    let mut other = req.clone();
+    other
+        .environment
+        .vars
+        .insert("PIP_EXTRA_INDEX_URL".into(), index.url());
+    differs("an index in the environment", fp(&other));
+    let mut other = req.clone();
+    other
+        .environment
+        .pip_config
+        .insert("index-url".into(), index.url());
+    differs("an index in pip's config", fp(&other));
+    let env_folder = f.dir.path().join("env-wheels");
+    std::fs::create_dir_all(&env_folder).unwrap();
+    let mut other = req.clone();
+    other.environment.vars.insert(
+        "PIP_FIND_LINKS".into(),
+        env_folder.to_string_lossy().into_owned(),
+    );
+    differs("a --find-links folder in the environment", fp(&other));
+    write_wheel(&env_folder, &WheelSpec::new("core", "2.0", "py3-none-any"));
+    differs("a new file in that folder", fp(&other));
+    differs(
+        "the runtime",
+        fp(&f.request(&index, text, "python3.11", X86)),
+    );
+    differs(
+        "the architecture",
+        fp(&f.request(&index, text, "python3.11", Architecture::Arm64)),
+    );
+    differs(
+        "the main file",
+        fp(&f.request(&index, "-r base.txt\nweb\n", "python3.11", X86)),
+    );
+
+    // uv.lock and pyproject.toml: the file's bytes are the input.
+    let lock = f.dir.path().join("uv.lock");
+    let mut other = req.clone();
+    other.dependency_file = lock.clone();
+    let (a, b) = ("a".repeat(64), "b".repeat(64));
+    std::fs::write(&lock, uv_lock(&index.url(), &a, &a, &a)).unwrap();
+    differs("a uv.lock", fp(&other));
+    std::fs::write(&lock, uv_lock(&index.url(), &b, &a, &a)).unwrap();
+    differs("a changed uv.lock", fp(&other));
+
+    // --offline and --python change where files come from, not which.
+    let mut other = req.clone();
+    other.offline = true;
+    other.python = Some("/usr/bin/python3".into());
+    assert_eq!(fp(&other), fp(&req));
+    assert_eq!(index.requests(), 0, "the fingerprint never asks the index");
+}
+
+#[test]
+fn a_file_the_index_gives_no_hash_for_is_downloaded_once_and_checked_against_the_pin() {
+    let f = Fixture::new();
+    for html in [false, true] {
+        let index = LocalIndex::start();
+        index.html_only(html);
+        let spec = WheelSpec::new("lib", "1.0", "py3-none-any");
+        let sha = index.add_wheel(&spec);
+        index.edit(&spec.filename(), |file| {
+            file.advertised_sha256 = Some(String::new());
+            file.metadata = None;
+        });
+        let fresh_cache = |name: &str| Cache::at(f.dir.path().join(format!("{name}-{html}")));
+
+        // Resolved: the wheel is needed for its metadata and for the install.
+        let mut req = f.request(&index, "lib\n", "python3.12", X86);
+        req.cache = fresh_cache("resolved");
+        let o = slipway_python::install(&req, &slipway_python::Silent).unwrap();
+        assert_eq!(o.files_downloaded, 1, "html={html}");
+        assert_eq!(o.distributions[0].wheel_sha256, sha);
+
+        // Pinned and hashed: also to check the --hash first.
+        let mut req = f.request(
+            &index,
+            &format!("lib==1.0 --hash=sha256:{sha}\n"),
+            "python3.12",
+            X86,
+        );
+        req.cache = fresh_cache("pinned");
+        let o = slipway_python::install(&req, &slipway_python::Silent).unwrap();
+        assert_eq!(o.files_downloaded, 1, "html={html}");
+        assert_eq!(o.distributions[0].wheel_sha256, sha);
+
+        // A --hash the downloaded file does not match is refused.
+        let mut req = f.request(
+            &index,
+            &format!("lib==1.0 --hash=sha256:{}\n", "1".repeat(64)),
+            "python3.12",
+            X86,
+        );
+        req.cache = fresh_cache("wrong-pin");
+        let err = slipway_python::install(&req, &slipway_python::Silent).unwrap_err();
+        assert!(
+            matches!(&err, PythonError::HashMismatch { actual, .. } if actual == &sha),
+            "html={html}: {err}"
+        );
+    }
 }

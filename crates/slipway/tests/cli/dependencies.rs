@@ -10,17 +10,7 @@ use crate::support::{Project, json_stdout};
 /// Index settings of the machine must not leak into these tests.
 fn slipway(p: &Project) -> assert_cmd::Command {
     let mut cmd = p.slipway();
-    for var in [
-        "PIP_INDEX_URL",
-        "PIP_EXTRA_INDEX_URL",
-        "PIP_FIND_LINKS",
-        "PIP_NO_INDEX",
-        "UV_DEFAULT_INDEX",
-        "UV_INDEX_URL",
-        "UV_INDEX",
-        "UV_EXTRA_INDEX_URL",
-        "UV_FIND_LINKS",
-    ] {
+    for var in slipway_python::sources::INDEX_VARS {
         cmd.env_remove(var);
     }
     cmd
@@ -409,5 +399,87 @@ fn the_same_project_in_another_folder_has_the_same_input_hash() {
     assert_eq!(
         manifest(&a)["artifact"]["sha256"],
         manifest(&b)["artifact"]["sha256"]
+    );
+}
+
+#[test]
+fn index_flags_override_slipway_toml_and_offline_builds_from_the_cache_only() {
+    let index = index_with_app_dependencies();
+    let p = project(&index, "");
+    // slipway.toml names an index nothing listens on; --index-url wins.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    p.write(
+        "slipway.toml",
+        std::fs::read_to_string(p.join("slipway.toml"))
+            .unwrap()
+            .replace(&index.url(), &format!("http://127.0.0.1:{dead}/simple/")),
+    );
+    let first = build(&p, &["--index-url", &index.url()]);
+    assert_eq!(first["functions"][0]["dependencies"], 3, "{first}");
+
+    // --offline: the same build again from the cache, without one request.
+    let requests = index.requests();
+    let offline = build(&p, &["--force", "--offline", "--index-url", &index.url()]);
+    assert_eq!(
+        index.requests(),
+        requests,
+        "--offline must not ask the index"
+    );
+    assert_eq!(
+        offline["functions"][0]["artifact"]["sha256"],
+        first["functions"][0]["artifact"]["sha256"]
+    );
+
+    // With an empty cache, --offline is an input error that says what is missing.
+    let out = slipway(&p)
+        .env("SLIPWAY_CACHE_DIR", p.join("empty-cache"))
+        .args(["build", "--force", "--offline", "--index-url", &index.url()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--offline"), "{err}");
+    assert_eq!(index.requests(), requests);
+
+    // Without the flag, slipway.toml's (dead) index is used and reported.
+    let out = slipway(&p).args(["build", "--force"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("127.0.0.1:{dead}")), "{err}");
+}
+
+#[test]
+fn find_links_on_the_command_line_is_relative_to_the_working_folder() {
+    let index = index_with_app_dependencies();
+    let p = project(&index, "");
+    slipway_python::testing::write_wheel(
+        &p.join("vendor/wheels"),
+        &WheelSpec::new("local-extra", "1.0", "py3-none-any"),
+    );
+    p.write("requirements.txt", "greeting>=1\nlocal-extra\n");
+    let out = slipway(&p)
+        .current_dir(p.join("vendor"))
+        .args([
+            "--config",
+            "../slipway.toml",
+            "build",
+            "--find-links",
+            "wheels",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let names = zip_names(&p.join("dist/api/api.zip"));
+    assert!(
+        names.iter().any(|n| n == "local_extra/__init__.py"),
+        "{names:?}"
     );
 }

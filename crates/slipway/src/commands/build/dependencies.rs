@@ -59,7 +59,6 @@ fn request(
     file: PathBuf,
 ) -> Result<Request, Failure> {
     let target = Target::for_runtime(function.runtime, function.architecture)?;
-    let cwd = std::env::current_dir().unwrap_or_else(|_| project.root.clone());
     Ok(Request {
         dependency_file: file,
         target,
@@ -69,13 +68,14 @@ fn request(
             cli_find_links: options
                 .find_links
                 .iter()
-                .map(|p| slipway_python::sources::absolute(&cwd, p))
+                .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
                 .collect(),
             config_index_url: project.python.index_url.clone(),
             config_extra_index_urls: project.python.extra_index_urls.clone(),
             config_find_links: project.python.find_links.clone(),
             ..Default::default()
         },
+        environment: slipway_python::sources::Environment::capture(),
         offline: options.offline,
         cache: Cache::from_env(),
         exclude_packages: function.exclude_packages.clone(),
@@ -179,8 +179,5 @@ impl Reporter for ProgressReporter<'_> {
     }
     fn explain(&self, line: &str) {
         tracing::info!("{}: {line}", self.function);
-    }
-    fn warn(&self, line: &str) {
-        self.progress.warn(&format!("{}: {line}", self.function));
     }
 }
