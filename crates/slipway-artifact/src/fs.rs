@@ -14,6 +14,26 @@ pub fn write_atomic_with(
     path: &Path,
     fill: impl FnOnce(&mut std::io::BufWriter<&mut std::fs::File>) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
+    write_atomic_as(path, fill, Sharing::Readable)
+}
+
+/// Like [`write_atomic`] for secrets (private keys): the file is readable by
+/// its owner only, from the moment it exists.
+pub fn write_atomic_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomic_as(path, |w| w.write_all(bytes), Sharing::OwnerOnly)
+}
+
+#[derive(PartialEq)]
+enum Sharing {
+    Readable,
+    OwnerOnly,
+}
+
+fn write_atomic_as(
+    path: &Path,
+    fill: impl FnOnce(&mut std::io::BufWriter<&mut std::fs::File>) -> std::io::Result<()>,
+    sharing: Sharing,
+) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -33,9 +53,21 @@ pub fn write_atomic_with(
         w.flush()?;
     }
     tmp.as_file().sync_all()?;
-    set_readable_mode(tmp.as_file())?;
+    // The temporary file is created 0600, which is what a secret keeps.
+    if sharing == Sharing::Readable {
+        set_readable_mode(tmp.as_file())?;
+    }
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// slipway's cache folder, shared by every project on the machine:
+/// `SLIPWAY_CACHE_DIR`, else the user's cache folder (`~/.cache/slipway` on Linux).
+pub fn cache_root() -> Option<std::path::PathBuf> {
+    match std::env::var_os("SLIPWAY_CACHE_DIR") {
+        Some(dir) if !dir.is_empty() => Some(std::path::PathBuf::from(dir)),
+        _ => dirs::cache_dir().map(|d| d.join("slipway")),
+    }
 }
 
 /// Temporary files are created 0600; artifacts are meant to be shared like any other build output.
@@ -53,6 +85,24 @@ fn set_readable_mode(_: &std::fs::File) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn artifacts_are_readable_and_private_files_are_not() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let mode = |name: &str| {
+            std::fs::metadata(dir.path().join(name))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777
+        };
+        write_atomic(&dir.path().join("a"), b"x").unwrap();
+        write_atomic_private(&dir.path().join("k"), b"secret").unwrap();
+        assert_eq!(mode("a"), 0o644);
+        assert_eq!(mode("k"), 0o600);
+    }
 
     #[test]
     fn a_failed_write_leaves_the_old_file_and_no_temporary() {

@@ -127,9 +127,7 @@ fn write_bootstrap(dir: &Path) -> io::Result<()> {
 /// launcher's content) so Python compiles the launcher once, not at every
 /// cold start. None when the cache cannot be written.
 fn shared_runtime_dir() -> Option<PathBuf> {
-    let cache = std::env::var_os("SLIPWAY_CACHE_DIR")
-        .map(PathBuf::from)
-        .or_else(|| dirs::cache_dir().map(|d| d.join("slipway")))?;
+    let cache = slipway_artifact::fs::cache_root()?;
     let digest = slipway_artifact::digest::sha256_hex(BOOTSTRAP_PY.as_bytes());
     let dir = cache.join("lambda-runtime").join(&digest[..16]);
     let file = dir.join(format!("{BOOTSTRAP_MODULE}.py"));

@@ -17,10 +17,7 @@ const LAYOUT: &str = "v1";
 impl Cache {
     /// `SLIPWAY_CACHE_DIR`, else the user's cache folder (`~/.cache/slipway` on Linux).
     pub fn from_env() -> Cache {
-        let root = std::env::var_os("SLIPWAY_CACHE_DIR")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-            .or_else(|| dirs::cache_dir().map(|d| d.join("slipway")))
+        let root = slipway_artifact::fs::cache_root()
             .unwrap_or_else(|| std::env::temp_dir().join("slipway-cache"));
         Cache::at(root)
     }

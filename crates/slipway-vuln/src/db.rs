@@ -440,10 +440,7 @@ impl Database {
 /// Where `slipway db update` keeps its copy: `SLIPWAY_CACHE_DIR`, else the
 /// user's cache folder.
 pub fn cache_dir() -> Option<PathBuf> {
-    match std::env::var_os("SLIPWAY_CACHE_DIR") {
-        Some(dir) if !dir.is_empty() => Some(PathBuf::from(dir)),
-        _ => dirs::cache_dir().map(|d| d.join("slipway")),
-    }
+    slipway_artifact::fs::cache_root()
 }
 
 /// The local copy's path, whether or not it exists.

@@ -1,6 +1,5 @@
 //! `slipway sign` and `slipway keygen`.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
@@ -329,34 +328,13 @@ pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
         .map_err(|e| Failure::failed(miette::miette!("cannot write {}: {e}", path.display())))
 }
 
-/// Writes the private key readable by its owner only, atomically: a
-/// temporary file is created 0600 and renamed into place.
+/// Writes the private key readable by its owner only, atomically.
 fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
-    let fail = |e: std::io::Error| {
+    slipway_artifact::fs::write_atomic_private(path, bytes).map_err(|e| {
         Failure::failed(miette::miette!(
             code = "slipway::keygen::write",
             "cannot write {}: {e}",
             path.display()
         ))
-    };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir).map_err(fail)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".slipway-key.")
-        .tempfile_in(dir)
-        .map_err(fail)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o600))
-            .map_err(fail)?;
-    }
-    tmp.write_all(bytes).map_err(fail)?;
-    tmp.as_file().sync_all().map_err(fail)?;
-    tmp.persist(path).map_err(|e| fail(e.error))?;
-    Ok(())
+    })
 }
