@@ -506,24 +506,22 @@ fn index_for_scan(
     cli: Option<String>,
     project: &slipway_config::Project,
 ) -> Result<slipway_vuln::index::IndexUrl, Failure> {
-    use slipway_python::sources::{Environment, ask_pip_default_index, decide};
+    use slipway_python::sources::{Environment, decide, pip_default_index_cached};
     let settings = slipway_python::SourceSettings {
         cli_index_url: cli,
         config_index_url: project.python.index_url.clone(),
         ..Default::default()
     };
-    let sources = decide(&settings, &Environment::capture(), ask_pip_default_index)?;
+    let cache = slipway_python::Cache::from_env();
+    let sources = decide(&settings, &Environment::capture(), || {
+        pip_default_index_cached(&cache)
+    })?;
     let main = sources
         .indexes
         .first()
         .ok_or(slipway_vuln::VulnError::NoIndex)?;
-    let mut url = main.url.clone();
-    if let Some(c) = &main.credentials {
-        let _ = url.set_username(&c.username);
-        let _ = url.set_password(c.password.as_deref());
-    }
     Ok(slipway_vuln::index::IndexUrl {
-        url: url.to_string(),
+        url: main.with_credentials().to_string(),
         origin: sources.index_origin.clone(),
     })
 }
