@@ -1,13 +1,10 @@
 //! `slipway deploy`, `drift`, `promote`, `rollback` and `remove` against a real
 //! moto server, with a fault-injecting proxy in between where the test says so.
 
-#[path = "support_aws.rs"]
-mod support_aws;
-
 use std::process::{Command, Output};
 
+use crate::support_aws::*;
 use serde_json::Value;
-use support_aws::*;
 
 use crate::support::{Project, json_stdout};
 

@@ -8,15 +8,7 @@ use std::process::{Command as Process, Output};
 
 use crate::support::{Project, json_stdout};
 
-// The official SBOM schemas as validators, shared with slipway-sbom's tests
-// (and used by the scan tests for the CycloneDX they write).
-#[path = "../../../slipway-sbom/tests/support/schemas.rs"]
-pub(crate) mod sbom_schemas;
-
-// The deploy tests' moto fixture; their module is private to deploy.rs.
-#[allow(clippy::duplicate_mod)]
-#[path = "support_aws.rs"]
-mod support_aws;
+use crate::sbom_schemas;
 
 const DSSE_CHECK: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -1121,7 +1113,7 @@ mod deployed {
     //! `slipway verify --deployed` against a moto server: the files and the
     //! live function are checked in one run.
 
-    use super::support_aws::{Moto, ROLE, slipway_aws};
+    use crate::support_aws::{Moto, ROLE, slipway_aws};
 
     use super::*;
 

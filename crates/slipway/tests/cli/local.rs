@@ -2,19 +2,13 @@
 //! `slipway build`, run behind the Runtime API, reached with the AWS CLI and
 //! curl as users reach them.
 
-// The deploy tests' moto fixture, loaded as evidence.rs loads it (their
-// module is private to deploy.rs).
-#[allow(clippy::duplicate_mod)]
-#[path = "support_aws.rs"]
-mod support_aws;
-
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command as Process, Stdio};
 
+use crate::support_aws::{Moto, all_files, aws_cli, slipway_aws_process};
 use base64::Engine;
 use serde_json::{Value, json};
-use support_aws::{Moto, all_files, aws_cli, slipway_aws_process};
 
 use crate::support::{Project, json_stdout};
 

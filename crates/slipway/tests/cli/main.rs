@@ -1,7 +1,12 @@
 //! End-to-end tests of the `slipway` binary, one module per area. They share
 //! one test binary so the workspace links it once.
 
+/// The official SBOM schemas as validators, shared with slipway-sbom's tests.
+#[path = "../../../slipway-sbom/tests/support/schemas.rs"]
+mod sbom_schemas;
 mod support;
+/// A moto server, a fault-injecting proxy and slipway set up for it.
+mod support_aws;
 
 mod build;
 mod dependencies;

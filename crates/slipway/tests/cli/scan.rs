@@ -664,8 +664,8 @@ fn validate(kind: &str, path: &Path) {
 /// A CycloneDX document the scan wrote is a valid CycloneDX 1.6 BOM.
 fn validate_cyclonedx(path: &Path) {
     let doc: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
-    crate::evidence::sbom_schemas::assert_valid(
-        &crate::evidence::sbom_schemas::cyclonedx_validator(),
+    crate::sbom_schemas::assert_valid(
+        &crate::sbom_schemas::cyclonedx_validator(),
         &doc,
         &path.display().to_string(),
     );

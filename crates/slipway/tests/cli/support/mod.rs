@@ -1,7 +1,6 @@
 //! Shared fixtures: a slipway command in an isolated environment and small
 //! projects written on the fly.
 
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 
