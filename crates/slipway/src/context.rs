@@ -75,9 +75,12 @@ impl Context {
         self.format == Format::Json
     }
 
-    /// The default output folder: `dist/` beside the configuration file.
-    pub fn default_out(project: &slipway_config::Project) -> PathBuf {
-        project.root.join("dist")
+    /// The output folder: `--out` (against the current folder), else
+    /// `dist/` beside the configuration file.
+    pub fn out_dir(project: &slipway_config::Project, given: Option<&Path>) -> PathBuf {
+        given
+            .map(Context::user_path)
+            .unwrap_or_else(|| project.root.join("dist"))
     }
 
     /// Resolves a user-given path against the current folder.

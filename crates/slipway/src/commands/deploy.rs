@@ -166,11 +166,7 @@ impl Render for DeployReport {
 pub fn run(ctx: &Context, args: DeployArgs) -> Result<Status, Failure> {
     let project = ctx.project()?;
     let functions = project.select(&args.functions)?;
-    let out = args
-        .out
-        .as_deref()
-        .map(Context::user_path)
-        .unwrap_or_else(|| Context::default_out(&project));
+    let out = Context::out_dir(&project, args.out.as_deref());
 
     // Local checks first: nothing leaves the machine unless every artifact is sound.
     let trusted = trusted_keys(&args.trusted_keys)?;
@@ -359,11 +355,7 @@ impl Render for DriftReport {
 
 pub fn run_drift(ctx: &Context, args: DriftArgs) -> Result<Status, Failure> {
     let project = ctx.project()?;
-    let out = args
-        .out
-        .as_deref()
-        .map(Context::user_path)
-        .unwrap_or_else(|| Context::default_out(&project));
+    let out = Context::out_dir(&project, args.out.as_deref());
     let deployed_args = DeployedArgs {
         deployed: true,
         aws: args.aws.clone(),

@@ -223,21 +223,16 @@ fn region_of(project: &slipway_config::Project, given: &Option<String>) -> Strin
         .unwrap_or_else(|| "us-east-1".into())
 }
 
-fn dist_root(project: &slipway_config::Project, given: &Option<PathBuf>) -> PathBuf {
-    given
-        .as_deref()
-        .map(Context::user_path)
-        .unwrap_or_else(|| Context::default_out(project))
-}
-
 /// The built function and the environment it runs with.
 fn prepare(
     project: &slipway_config::Project,
     function: &slipway_config::Function,
     options: &RuntimeOptions,
 ) -> Result<(BuiltFunction, FunctionSpec), Failure> {
-    let dist =
-        slipway_artifact::function_dist_dir(&dist_root(project, &options.dist), &function.name);
+    let dist = slipway_artifact::function_dist_dir(
+        &Context::out_dir(project, options.dist.as_deref()),
+        &function.name,
+    );
     let built = BuiltFunction::open(&dist)?;
     let python = options.python.as_deref().map(Context::user_path);
     let interpreter = slipway_local::python::discover(built.python_minor(), python.as_deref())?;
@@ -516,7 +511,7 @@ pub fn run_serve(ctx: &Context, args: ServeArgs) -> Result<Status, Failure> {
     if !args.no_watch {
         let rebuild = rebuild_with_this_binary(
             project.file.path.clone(),
-            dist_root(&project, &args.runtime.dist),
+            Context::out_dir(&project, args.runtime.dist.as_deref()),
         );
         let quiet = ctx.quiet;
         let report: Arc<dyn Fn(ReloadEvent) + Send + Sync> = Arc::new(move |e| {

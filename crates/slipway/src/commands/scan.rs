@@ -126,11 +126,7 @@ pub fn run(ctx: &Context, args: ScanArgs) -> Result<Status, Failure> {
     let start = time::OffsetDateTime::now_utc();
     let project = ctx.project()?;
     let functions = project.select(&args.functions)?;
-    let out_dir = args
-        .out
-        .as_deref()
-        .map(Context::user_path)
-        .unwrap_or_else(|| Context::default_out(&project));
+    let out_dir = Context::out_dir(&project, args.out.as_deref());
     let progress = Progress::new(ctx);
     let mut warnings = Vec::new();
 

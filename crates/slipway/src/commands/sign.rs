@@ -193,11 +193,7 @@ impl Render for SignReport {
 pub fn run(ctx: &Context, args: SignArgs) -> Result<Status, Failure> {
     let project = ctx.project()?;
     let functions = project.select(&args.functions)?;
-    let out = args
-        .out
-        .as_deref()
-        .map(Context::user_path)
-        .unwrap_or_else(|| Context::default_out(&project));
+    let out = Context::out_dir(&project, args.out.as_deref());
     let key = load_key(args.key.as_deref())?;
     // Every manifest is read before anything is signed, so a function that
     // was never built stops the command before it writes a signature.

@@ -97,11 +97,7 @@ impl Render for VerifyReport {
 pub fn run(ctx: &Context, args: VerifyArgs) -> Result<Status, Failure> {
     let project = ctx.project()?;
     let functions = project.select(&args.functions)?;
-    let out = args
-        .out
-        .as_deref()
-        .map(Context::user_path)
-        .unwrap_or_else(|| Context::default_out(&project));
+    let out = Context::out_dir(&project, args.out.as_deref());
     let trusted = if args.trusted_keys.is_empty() {
         None
     } else {

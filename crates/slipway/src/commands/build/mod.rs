@@ -149,11 +149,7 @@ fn human_size(bytes: u64) -> String {
 pub fn run(ctx: &Context, args: BuildArgs) -> Result<Status, Failure> {
     let project = ctx.project()?;
     let functions = project.select(&args.functions)?;
-    let out = args
-        .out
-        .as_deref()
-        .map(Context::user_path)
-        .unwrap_or_else(|| Context::default_out(&project));
+    let out = Context::out_dir(&project, args.out.as_deref());
     let explicit_epoch = source_date_epoch()?;
     let progress = Progress::new(ctx);
     let mut reports = Vec::new();
