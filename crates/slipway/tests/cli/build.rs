@@ -4,23 +4,7 @@
 use std::path::Path;
 use std::process::Command as Process;
 
-use crate::support::{Project, json_stdout};
-
-fn build_json(p: &Project, args: &[&str]) -> serde_json::Value {
-    let out = p
-        .slipway()
-        .args(["--format", "json", "build"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "build failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    json_stdout(&out)
-}
+use crate::support::{Project, build_json, json_stdout};
 
 /// Runs a failing build and returns (exit code, stderr).
 fn build_fails(p: &Project, args: &[&str]) -> (i32, String) {

@@ -5,16 +5,7 @@ use std::process::Command as Process;
 
 use slipway_python::testing::{LocalIndex, WheelSpec};
 
-use crate::support::{Project, json_stdout};
-
-/// Index settings of the machine must not leak into these tests.
-fn slipway(p: &Project) -> assert_cmd::Command {
-    let mut cmd = p.slipway();
-    for var in slipway_python::sources::INDEX_VARS {
-        cmd.env_remove(var);
-    }
-    cmd
-}
+use crate::support::{Project, build_json};
 
 fn index_with_app_dependencies() -> LocalIndex {
     let index = LocalIndex::start();
@@ -63,21 +54,6 @@ fn project(index: &LocalIndex, extra: &str) -> Project {
     p
 }
 
-fn build(p: &Project, args: &[&str]) -> serde_json::Value {
-    let out = slipway(p)
-        .args(["--format", "json", "build"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "build failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    json_stdout(&out)
-}
-
 fn manifest(p: &Project) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(p.join("dist/api/manifest.json")).unwrap()).unwrap()
 }
@@ -105,7 +81,7 @@ fn zip_names(zip: &std::path::Path) -> Vec<String> {
 fn build_installs_dependencies_into_the_zip_writes_the_lock_and_the_inventory() {
     let index = index_with_app_dependencies();
     let p = project(&index, "exclude_packages = [\"runtime-sdk\"]\n");
-    let report = build(&p, &[]);
+    let report = build_json(&p, &[]);
     assert_eq!(report["functions"][0]["dependencies"], 2, "{report}");
 
     let names = zip_names(&p.join("dist/api/api.zip"));
@@ -193,9 +169,9 @@ fn build_installs_dependencies_into_the_zip_writes_the_lock_and_the_inventory() 
 fn a_nothing_changed_rebuild_does_not_touch_the_index_and_the_same_inputs_give_the_same_bytes() {
     let index = index_with_app_dependencies();
     let p = project(&index, "");
-    let first = build(&p, &[]);
+    let first = build_json(&p, &[]);
     let requests = index.requests();
-    let again = build(&p, &[]);
+    let again = build_json(&p, &[]);
     assert_eq!(again["functions"][0]["status"], "up_to_date");
     assert_eq!(
         index.requests(),
@@ -204,7 +180,7 @@ fn a_nothing_changed_rebuild_does_not_touch_the_index_and_the_same_inputs_give_t
     );
 
     // A forced rebuild from the (now cached) files writes the same bytes.
-    let forced = build(&p, &["--force"]);
+    let forced = build_json(&p, &["--force"]);
     assert_eq!(
         forced["functions"][0]["artifact"]["sha256"],
         first["functions"][0]["artifact"]["sha256"]
@@ -212,7 +188,7 @@ fn a_nothing_changed_rebuild_does_not_touch_the_index_and_the_same_inputs_give_t
 
     // Changing the requirements is noticed.
     p.write("requirements.txt", "greeting>=1\nwordlist<2\n");
-    let changed = build(&p, &[]);
+    let changed = build_json(&p, &[]);
     assert_eq!(changed["functions"][0]["status"], "built");
     let m = manifest(&p);
     let wordlist = m["dependencies"]
@@ -229,7 +205,7 @@ fn a_nothing_changed_rebuild_does_not_touch_the_index_and_the_same_inputs_give_t
 fn layer_builds_put_dependencies_under_python_in_their_own_zip() {
     let index = index_with_app_dependencies();
     let p = project(&index, "layer = true\n");
-    build(&p, &[]);
+    build_json(&p, &[]);
     let function = zip_names(&p.join("dist/api/api.zip"));
     assert!(
         function.iter().all(|n| !n.starts_with("greeting")),
@@ -254,7 +230,7 @@ fn layer_builds_put_dependencies_under_python_in_their_own_zip() {
 fn verbose_builds_explain_each_choice() {
     let index = index_with_app_dependencies();
     let p = project(&index, "");
-    let out = slipway(&p).args(["-v", "build"]).output().unwrap();
+    let out = p.slipway().args(["-v", "build"]).output().unwrap();
     assert!(
         out.status.success(),
         "{}",
@@ -274,7 +250,7 @@ fn conflicts_and_bad_requirements_are_input_errors() {
     let index = index_with_app_dependencies();
     let p = project(&index, "");
     p.write("requirements.txt", "greeting>=1\nwordlist<1\n");
-    let out = slipway(&p).arg("build").output().unwrap();
+    let out = p.slipway().arg("build").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -283,7 +259,7 @@ fn conflicts_and_bad_requirements_are_input_errors() {
     );
 
     p.write("requirements.txt", "greeting>=1\n\n-e ./local\n");
-    let out = slipway(&p).arg("build").output().unwrap();
+    let out = p.slipway().arg("build").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -316,7 +292,7 @@ fn a_wheel_that_needs_a_newer_glibc_than_the_runtime_fails_the_build() {
             .replace("python3.12", "python3.11"),
     );
     p.write("requirements.txt", "native-ext\n");
-    let out = slipway(&p).arg("build").output().unwrap();
+    let out = p.slipway().arg("build").output().unwrap();
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -346,7 +322,8 @@ fn the_index_comes_from_pip_index_url_and_credentials_from_netrc() {
             .unwrap()
             .replace(&format!("index_url = \"{}\"", index.url()), ""),
     );
-    let without = slipway(&p)
+    let without = p
+        .slipway()
         .env("PIP_INDEX_URL", index.url())
         .env("NETRC", p.join("no-netrc"))
         .arg("build")
@@ -356,7 +333,8 @@ fn the_index_comes_from_pip_index_url_and_credentials_from_netrc() {
     assert!(String::from_utf8_lossy(&without.stderr).contains("401"));
 
     p.write("netrc", "machine 127.0.0.1 login deploy password t0ken\n");
-    let out = slipway(&p)
+    let out = p
+        .slipway()
         .env("PIP_INDEX_URL", index.url())
         .env("NETRC", p.join("netrc"))
         .args(["-v", "build"])
@@ -393,8 +371,8 @@ fn the_same_project_in_another_folder_has_the_same_input_hash() {
     let b = project(&index, "");
     extra(&a);
     extra(&b);
-    let ha = build(&a, &[])["functions"][0]["input_hash"].clone();
-    let hb = build(&b, &[])["functions"][0]["input_hash"].clone();
+    let ha = build_json(&a, &[])["functions"][0]["input_hash"].clone();
+    let hb = build_json(&b, &[])["functions"][0]["input_hash"].clone();
     assert_eq!(ha, hb);
     assert_eq!(
         manifest(&a)["artifact"]["sha256"],
@@ -418,12 +396,12 @@ fn index_flags_override_slipway_toml_and_offline_builds_from_the_cache_only() {
             .unwrap()
             .replace(&index.url(), &format!("http://127.0.0.1:{dead}/simple/")),
     );
-    let first = build(&p, &["--index-url", &index.url()]);
+    let first = build_json(&p, &["--index-url", &index.url()]);
     assert_eq!(first["functions"][0]["dependencies"], 3, "{first}");
 
     // --offline: the same build again from the cache, without one request.
     let requests = index.requests();
-    let offline = build(&p, &["--force", "--offline", "--index-url", &index.url()]);
+    let offline = build_json(&p, &["--force", "--offline", "--index-url", &index.url()]);
     assert_eq!(
         index.requests(),
         requests,
@@ -435,7 +413,8 @@ fn index_flags_override_slipway_toml_and_offline_builds_from_the_cache_only() {
     );
 
     // With an empty cache, --offline is an input error that says what is missing.
-    let out = slipway(&p)
+    let out = p
+        .slipway()
         .env("SLIPWAY_CACHE_DIR", p.join("empty-cache"))
         .args(["build", "--force", "--offline", "--index-url", &index.url()])
         .output()
@@ -446,7 +425,7 @@ fn index_flags_override_slipway_toml_and_offline_builds_from_the_cache_only() {
     assert_eq!(index.requests(), requests);
 
     // Without the flag, slipway.toml's (dead) index is used and reported.
-    let out = slipway(&p).args(["build", "--force"]).output().unwrap();
+    let out = p.slipway().args(["build", "--force"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains(&format!("127.0.0.1:{dead}")), "{err}");
@@ -461,7 +440,8 @@ fn find_links_on_the_command_line_is_relative_to_the_working_folder() {
         &WheelSpec::new("local-extra", "1.0", "py3-none-any"),
     );
     p.write("requirements.txt", "greeting>=1\nlocal-extra\n");
-    let out = slipway(&p)
+    let out = p
+        .slipway()
         .current_dir(p.join("vendor"))
         .args([
             "--config",

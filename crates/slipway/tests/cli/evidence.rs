@@ -922,16 +922,7 @@ mod with_dependencies {
         let index = index();
         let p = project(&index);
         let key = keygen(&p, "release", "ecdsa-p256");
-        let mut cmd = p.slipway();
-        for var in [
-            "PIP_INDEX_URL",
-            "UV_DEFAULT_INDEX",
-            "UV_INDEX_URL",
-            "PIP_EXTRA_INDEX_URL",
-        ] {
-            cmd.env_remove(var);
-        }
-        ok(cmd
+        ok(p.slipway()
             .args(["build", "--sign", "--key"])
             .arg(&key)
             .output()
@@ -1075,16 +1066,7 @@ mod with_dependencies {
                 "def handler(event, context):\n    return 1\n",
             );
             p.write("requirements.txt", "greeting>=1\n");
-            let mut cmd = p.slipway();
-            for var in [
-                "PIP_INDEX_URL",
-                "UV_DEFAULT_INDEX",
-                "UV_INDEX_URL",
-                "PIP_EXTRA_INDEX_URL",
-            ] {
-                cmd.env_remove(var);
-            }
-            ok(cmd
+            ok(p.slipway()
                 .args(["--config", "app/slipway.toml", "build"])
                 .output()
                 .unwrap());

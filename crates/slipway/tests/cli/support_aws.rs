@@ -2,7 +2,6 @@
 //! a fault-injecting HTTP proxy between slipway and moto, the AWS CLI, and
 //! built artifacts written with slipway's own zip writer.
 
-
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};

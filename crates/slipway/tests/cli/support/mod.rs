@@ -1,13 +1,12 @@
 //! Shared fixtures: a slipway command in an isolated environment and small
 //! projects written on the fly.
 
-
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
 /// `slipway` with an environment that cannot leak from the developer's machine:
-/// its own cache folder, no index or AWS settings inherited.
+/// its own cache folder, no index, signing or AWS settings inherited.
 pub fn slipway(cwd: &Path) -> Command {
     let mut cmd = Command::cargo_bin("slipway").expect("binary built");
     cmd.current_dir(cwd);
@@ -20,8 +19,28 @@ pub fn slipway(cwd: &Path) -> Command {
     ] {
         cmd.env_remove(var);
     }
+    for var in slipway_python::sources::INDEX_VARS {
+        cmd.env_remove(var);
+    }
     cmd.env("SLIPWAY_CACHE_DIR", cwd.join(".test-cache"));
     cmd
+}
+
+/// `slipway --format json build ARGS…` in `p`, which must succeed; its JSON report.
+pub fn build_json(p: &Project, args: &[&str]) -> serde_json::Value {
+    let out = p
+        .slipway()
+        .args(["--format", "json", "build"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "build failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json_stdout(&out)
 }
 
 /// A temporary project folder.
