@@ -360,7 +360,7 @@ pub fn run_drift(ctx: &Context, args: DriftArgs) -> Result<Status, Failure> {
         deployed: true,
         aws: args.aws.clone(),
     };
-    let drift = verify_deployed(ctx, &project, &args.functions, &out, &deployed_args)?;
+    let drift = verify_deployed(&project, &args.functions, &out, &deployed_args)?;
     let mut fixed = Vec::new();
     if args.fix && !drift.ok() {
         let trusted = trusted_keys(&args.trusted_keys)?;

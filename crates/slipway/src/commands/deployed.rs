@@ -9,7 +9,6 @@ use serde::Serialize;
 use slipway_aws::{Artifact, ConnectOptions, FunctionDrift};
 use slipway_config::Project;
 
-use crate::context::Context;
 use crate::output::{Failure, Render};
 
 /// Where to reach AWS; each flag overrides slipway.toml's `[aws]` table.
@@ -105,7 +104,6 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
 /// calls this with its own `DeployedArgs`; the caller renders the report and
 /// exits 1 when `report.ok()` is false.
 pub fn verify_deployed(
-    _ctx: &Context,
     project: &Project,
     names: &[String],
     out: &Path,

@@ -125,7 +125,6 @@ pub fn run(ctx: &Context, args: VerifyArgs) -> Result<Status, Failure> {
     let deployed = if args.deployed.deployed {
         progress.stage("comparing the live functions", None);
         Some(verify_deployed(
-            ctx,
             &project,
             &args.functions,
             &out,
