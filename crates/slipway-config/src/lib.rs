@@ -262,6 +262,24 @@ pub fn is_reserved_environment_variable(name: &str) -> bool {
     RESERVED_ENVIRONMENT_VARIABLES.contains(&name)
 }
 
+/// The inverse of [`resolve_path`]: `path` as written relative to the
+/// configuration folder, `/`-separated, with `..` when it lies outside.
+/// Reports and evidence name files this way, never by absolute path.
+pub fn relative_path(root: &Path, path: &Path) -> String {
+    use std::path::Component;
+    let path: Vec<Component> = path.components().collect();
+    let root: Vec<Component> = root.components().collect();
+    let common = path.iter().zip(&root).take_while(|(a, b)| a == b).count();
+    let ups = root[common..]
+        .iter()
+        .filter(|c| matches!(c, Component::Normal(_)))
+        .map(|_| "..".to_string());
+    let downs = path[common..]
+        .iter()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned());
+    ups.chain(downs).collect::<Vec<_>>().join("/")
+}
+
 /// Resolves `path` (as written in the file) against the configuration folder.
 pub fn resolve_path(root: &Path, path: &str) -> PathBuf {
     let p = Path::new(path);
@@ -269,5 +287,28 @@ pub fn resolve_path(root: &Path, path: &str) -> PathBuf {
         p.to_path_buf()
     } else {
         root.join(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::relative_path;
+    use std::path::Path;
+
+    #[test]
+    fn paths_are_relative_even_outside_the_root() {
+        let root = Path::new("/work/project");
+        assert_eq!(
+            relative_path(root, Path::new("/work/project/requirements.txt")),
+            "requirements.txt"
+        );
+        assert_eq!(
+            relative_path(root, Path::new("/work/project/fn/req.txt")),
+            "fn/req.txt"
+        );
+        assert_eq!(
+            relative_path(root, Path::new("/work/shared/req.txt")),
+            "../shared/req.txt"
+        );
     }
 }

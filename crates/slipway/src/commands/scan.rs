@@ -162,7 +162,7 @@ pub fn run(ctx: &Context, args: ScanArgs) -> Result<Status, Failure> {
             .unwrap_or(&manifest_path);
         artifact_files.insert(
             function.name.clone(),
-            relative_to(&project.root, reported_file),
+            slipway_config::relative_path(&project.root, reported_file),
         );
         targets.push(ScanTarget {
             function: function.name.clone(),
@@ -397,13 +397,6 @@ fn write_json(path: &Path, value: &serde_json::Value) -> Result<(), Failure> {
             source,
         })
     })
-}
-
-fn relative_to(root: &Path, path: &Path) -> String {
-    path.strip_prefix(root)
-        .unwrap_or(path)
-        .to_string_lossy()
-        .replace('\\', "/")
 }
 
 #[derive(Serialize)]

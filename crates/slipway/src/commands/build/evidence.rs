@@ -74,7 +74,7 @@ pub fn write(
         dependency_file: function
             .requirements
             .as_deref()
-            .map(|p| relative_to(p, &project.root)),
+            .map(|p| slipway_config::relative_path(&project.root, p)),
         entry_sha1,
     };
     let lock_path = dist_dir.join(super::LOCK_FILE_NAME);
@@ -160,7 +160,7 @@ fn external_parameters(function: &Function, project: &Project) -> serde_json::Va
         "handler": function.handler,
         "runtime": function.runtime.id,
         "architecture": function.architecture.to_string(),
-        "requirements": function.requirements.as_deref().map(|p| relative_to(p, &project.root)),
+        "requirements": function.requirements.as_deref().map(|p| slipway_config::relative_path(&project.root, p)),
         "include": function.include,
         "exclude": function.exclude,
         "exclude_packages": function.exclude_packages,
@@ -170,45 +170,4 @@ fn external_parameters(function: &Function, project: &Project) -> serde_json::Va
         "timeout": function.timeout,
         "layers": function.layers,
     })
-}
-
-/// `path` relative to `root`, `/`-separated, with `..` where it lies
-/// outside: never absolute, so the evidence does not depend on where the
-/// project is checked out.
-fn relative_to(path: &Path, root: &Path) -> String {
-    use std::path::Component;
-    let path: Vec<Component> = path.components().collect();
-    let root: Vec<Component> = root.components().collect();
-    let common = path.iter().zip(&root).take_while(|(a, b)| a == b).count();
-    let ups = root[common..]
-        .iter()
-        .filter(|c| matches!(c, Component::Normal(_)))
-        .map(|_| "..".to_string());
-    let downs = path[common..]
-        .iter()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned());
-    ups.chain(downs).collect::<Vec<_>>().join("/")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::relative_to;
-    use std::path::Path;
-
-    #[test]
-    fn paths_are_relative_even_outside_the_root() {
-        let root = Path::new("/work/project");
-        assert_eq!(
-            relative_to(Path::new("/work/project/requirements.txt"), root),
-            "requirements.txt"
-        );
-        assert_eq!(
-            relative_to(Path::new("/work/project/fn/req.txt"), root),
-            "fn/req.txt"
-        );
-        assert_eq!(
-            relative_to(Path::new("/work/shared/req.txt"), root),
-            "../shared/req.txt"
-        );
-    }
 }
