@@ -30,14 +30,10 @@ pub enum LocalError {
     )]
     UnsupportedRuntime { function: String, runtime: String },
 
-    #[error("no Python {version} interpreter found (looked on PATH, in {searched})")]
-    #[diagnostic(
-        code(slipway::local::no_python),
-        help(
-            "install it (`pyenv install {version}` or `uv python install {version}`), or name one with `--python PATH`"
-        )
-    )]
-    NoPython { version: String, searched: String },
+    /// No interpreter of the runtime's version could be found or used.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Interpreter(#[from] slipway_python::interpreter::InterpreterError),
 
     #[error("{} is Python {found}, but the function runs on python{wanted}", path.display())]
     #[diagnostic(

@@ -18,7 +18,8 @@ pub mod events;
 pub mod function_url;
 pub mod instance;
 pub mod pool;
-pub mod python;
+/// Interpreter discovery is slipway-python's: the dependency stage needs it too.
+pub use slipway_python::interpreter as python;
 pub mod runtime_api;
 pub mod serve;
 pub mod sqs;

@@ -11,6 +11,7 @@ pub mod elf;
 mod error;
 pub mod index;
 pub mod install;
+pub mod interpreter;
 pub mod metadata;
 pub mod requirements;
 pub mod resolve;
@@ -565,24 +566,4 @@ fn exact(
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
-}
-
-/// Lists the interpreters under pyenv's folder for CPython `3.minor`, newest first.
-pub fn find_python(minor: u32) -> Option<PathBuf> {
-    let root = std::env::var_os("PYENV_ROOT")
-        .map(PathBuf::from)
-        .or_else(|| dirs::home_dir().map(|h| h.join(".pyenv")))?;
-    let mut found: Vec<PathBuf> = std::fs::read_dir(root.join("versions"))
-        .ok()?
-        .flatten()
-        .filter(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .starts_with(&format!("3.{minor}."))
-        })
-        .map(|e| e.path().join("bin").join(format!("python3.{minor}")))
-        .filter(|p| p.is_file())
-        .collect();
-    found.sort();
-    found.pop()
 }

@@ -42,7 +42,11 @@ pub fn build_pure_wheel(
 ) -> Result<DistFile, PythonError> {
     let python = python
         .map(Path::to_path_buf)
-        .or_else(|| crate::find_python(target.python_minor))
+        .or_else(|| {
+            crate::interpreter::discover(target.python_minor, None)
+                .ok()
+                .map(|i| i.path)
+        })
         .unwrap_or_else(|| "python3".into());
     let out =
         tempfile::tempdir_in(cache.temp_dir()?).map_err(PythonError::io("create", cache.root()))?;

@@ -79,7 +79,9 @@ fn extract(outcome: &Outcome, dir: &Path) {
 }
 
 fn import_with(minor: u32, dir: &Path, modules: &str) {
-    let python = slipway_python::find_python(minor)
+    let python = slipway_python::interpreter::discover(minor, None)
+        .ok()
+        .map(|i| i.path)
         .unwrap_or_else(|| panic!("python3.{minor} not found under pyenv's versions folder"));
     let out = Command::new(&python)
         .args(["-S", "-c", &format!("import {modules}; print('imported')")])

@@ -8,7 +8,36 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::LocalError;
+/// Why no interpreter could be used.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum InterpreterError {
+    #[error("no Python {version} interpreter found (looked on PATH, in {searched})")]
+    #[diagnostic(
+        code(slipway::python::no_interpreter),
+        help(
+            "install it (`pyenv install {version}` or `uv python install {version}`), or name one with `--python PATH`"
+        )
+    )]
+    NoPython { version: String, searched: String },
+
+    #[error("{} is Python {found}, but the function runs on python{wanted}", path.display())]
+    #[diagnostic(
+        code(slipway::python::interpreter_version),
+        help("give `--python` an interpreter of version {wanted}")
+    )]
+    PythonVersion {
+        path: PathBuf,
+        found: String,
+        wanted: String,
+    },
+
+    #[error("cannot run {}: {source}", path.display())]
+    #[diagnostic(code(slipway::python::interpreter_run))]
+    Spawn {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
 
 /// The interpreter a function will run under.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,12 +50,12 @@ pub struct Interpreter {
 /// (pyenv's shims skipped: they resolve through pyenv's folder, searched
 /// next), in pyenv's versions, in uv's managed interpreters, and finally a
 /// `python3` on `PATH` whose version matches.
-pub fn discover(minor: u32, explicit: Option<&Path>) -> Result<Interpreter, LocalError> {
+pub fn discover(minor: u32, explicit: Option<&Path>) -> Result<Interpreter, InterpreterError> {
     let wanted = format!("3.{minor}");
     if let Some(path) = explicit {
         let found = probe_version(path)?;
         if found != wanted {
-            return Err(LocalError::PythonVersion {
+            return Err(InterpreterError::PythonVersion {
                 path: path.to_path_buf(),
                 found,
                 wanted,
@@ -83,7 +112,7 @@ pub fn discover(minor: u32, explicit: Option<&Path>) -> Result<Interpreter, Loca
             });
         }
     }
-    Err(LocalError::NoPython {
+    Err(InterpreterError::NoPython {
         version: wanted,
         searched: format!("{} and {}", pyenv.join("versions").display(), uv.display()),
     })
@@ -158,16 +187,16 @@ fn version_key(s: &str) -> Vec<u32> {
         .collect()
 }
 
-fn probe_version(path: &Path) -> Result<String, LocalError> {
+fn probe_version(path: &Path) -> Result<String, InterpreterError> {
     let out = Command::new(path)
         .args(["-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
         .output()
-        .map_err(|source| LocalError::Spawn {
+        .map_err(|source| InterpreterError::Spawn {
             path: path.to_path_buf(),
             source,
         })?;
     if !out.status.success() {
-        return Err(LocalError::Spawn {
+        return Err(InterpreterError::Spawn {
             path: path.to_path_buf(),
             source: std::io::Error::other(String::from_utf8_lossy(&out.stderr).trim().to_owned()),
         });
@@ -207,7 +236,10 @@ mod tests {
         let actual = probe_version(&python).unwrap();
         let minor: u32 = actual.split('.').nth(1).unwrap().parse().unwrap();
         let err = discover(minor + 1, Some(&python)).unwrap_err();
-        assert!(matches!(err, LocalError::PythonVersion { .. }), "{err}");
+        assert!(
+            matches!(err, InterpreterError::PythonVersion { .. }),
+            "{err}"
+        );
         assert_eq!(discover(minor, Some(&python)).unwrap().minor, minor);
     }
 
