@@ -188,8 +188,8 @@ pub(crate) async fn prepare(
     })? {
         hasher.update(&chunk);
     }
-    use base64::Engine;
-    let signed_code_sha256 = base64::engine::general_purpose::STANDARD.encode(hasher.finalize());
+    let signed_code_sha256 =
+        slipway_artifact::digest::digest_to_code_sha256(&hasher.finalize().into());
     Ok(Some(Signed {
         bucket: signed_bucket,
         key: signed_key,
