@@ -15,16 +15,18 @@ pub struct EntryDigest {
     pub size: u64,
     /// Unix mode bits (permissions only) when the zip records them.
     pub mode: Option<u32>,
+    /// Empty unless asked for (verification needs it).
     pub sha256: String,
-    /// Empty unless asked for (SPDX needs it; verification does not).
+    /// Empty unless asked for (SPDX needs it; the manifest has the SHA-256s).
     pub sha1: String,
 }
 
-/// Which digests to compute besides SHA-256.
+/// The one digest to compute per entry: each caller needs one, and hashing
+/// every entry twice on every build is what this avoids.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WithSha1 {
-    Yes,
-    No,
+pub enum EntryHash {
+    Sha256,
+    Sha1,
 }
 
 /// Decompresses every file entry of a zip in memory and hashes it, in zip
@@ -33,7 +35,7 @@ pub enum WithSha1 {
 pub fn entry_digests_of_bytes(
     bytes: &[u8],
     path: &Path,
-    with_sha1: WithSha1,
+    hash: EntryHash,
 ) -> Result<Vec<EntryDigest>, AttestError> {
     let reader = std::io::Cursor::new(bytes);
     let malformed = |reason: String| AttestError::ZipMalformed {
@@ -66,19 +68,22 @@ pub fn entry_digests_of_bytes(
                 break;
             }
             size += n as u64;
-            sha256.update(&buf[..n]);
-            if with_sha1 == WithSha1::Yes {
-                sha1.update(&buf[..n]);
+            match hash {
+                EntryHash::Sha256 => sha256.update(&buf[..n]),
+                EntryHash::Sha1 => sha1.update(&buf[..n]),
             }
         }
         out.push(EntryDigest {
             path: name,
             size,
             mode,
-            sha256: hex::encode(sha256.finalize()),
-            sha1: match with_sha1 {
-                WithSha1::Yes => hex::encode(sha1.finalize()),
-                WithSha1::No => String::new(),
+            sha256: match hash {
+                EntryHash::Sha256 => hex::encode(sha256.finalize()),
+                EntryHash::Sha1 => String::new(),
+            },
+            sha1: match hash {
+                EntryHash::Sha1 => hex::encode(sha1.finalize()),
+                EntryHash::Sha256 => String::new(),
             },
         });
     }

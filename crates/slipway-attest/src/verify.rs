@@ -181,7 +181,7 @@ fn check_artifact(
 
 fn check_entries(path: &Path, bytes: &[u8], artifact: &ArtifactRecord) -> Check {
     let target = artifact.file.as_str();
-    let actual = match archive::entry_digests_of_bytes(bytes, path, archive::WithSha1::No) {
+    let actual = match archive::entry_digests_of_bytes(bytes, path, archive::EntryHash::Sha256) {
         Ok(entries) => entries,
         Err(e) => return Check::from_error("entries", target, &e),
     };

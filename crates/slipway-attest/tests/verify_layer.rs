@@ -79,7 +79,7 @@ fn build(dir: &Path, key: &SigningKey) -> Manifest {
         let digests = archive::entry_digests_of_bytes(
             &std::fs::read(&path).unwrap(),
             &path,
-            archive::WithSha1::Yes,
+            archive::EntryHash::Sha1,
         )
         .unwrap();
         input.entry_sha1.insert(

@@ -1174,3 +1174,41 @@ fn sign_stops_before_writing_when_a_function_was_never_built() {
     assert!(!dist(&p, "hello.zip.sig").exists(), "nothing signed");
     assert!(!dist(&p, "provenance.dsse.json").exists());
 }
+
+/// Every file SPDX lists carries the SHA-1 and SHA-256 of the zip entry it
+/// names, as Python's zipfile and hashlib compute them.
+#[test]
+fn spdx_file_checksums_match_the_zip_entries() {
+    let p = Project::hello();
+    p.write("src/lib/data.json", "{\"a\": [1, 2, 3]}\n".repeat(100));
+    assert!(p.slipway().arg("build").output().unwrap().status.success());
+    let script = r#"
+import hashlib, json, sys, zipfile
+doc = json.load(open(sys.argv[1]))
+z = zipfile.ZipFile(sys.argv[2])
+checked = 0
+for f in doc["files"]:
+    data = z.read(f["fileName"].removeprefix("./"))
+    sums = {c["algorithm"]: c["checksumValue"] for c in f["checksums"]}
+    assert sums["SHA1"] == hashlib.sha1(data).hexdigest(), f
+    assert sums["SHA256"] == hashlib.sha256(data).hexdigest(), f
+    checked += 1
+print(checked)
+"#;
+    let out = Process::new("python3")
+        .args(["-c", script])
+        .arg(p.join("dist/hello/sbom.spdx.json"))
+        .arg(p.join("dist/hello/hello.zip"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "2",
+        "both files checked"
+    );
+}

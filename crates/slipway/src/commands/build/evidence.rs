@@ -61,7 +61,7 @@ pub fn write(
         let digests = slipway_attest::archive::entry_digests_of_bytes(
             &bytes,
             &path,
-            slipway_attest::archive::WithSha1::Yes,
+            slipway_attest::archive::EntryHash::Sha1,
         )
         .map_err(Failure::failed)?;
         entry_sha1.insert(
