@@ -241,6 +241,14 @@ impl Environment {
 /// pip's config files, lowest precedence first (pip's own order: site-wide,
 /// user, then the file named by PIP_CONFIG_FILE).
 fn pip_config_files(env: &Environment) -> Vec<PathBuf> {
+    // pip's own rule: PIP_CONFIG_FILE=/dev/null turns every config file off.
+    if env
+        .vars
+        .get("PIP_CONFIG_FILE")
+        .is_some_and(|f| f == "/dev/null")
+    {
+        return Vec::new();
+    }
     let mut files = vec![
         PathBuf::from("/etc/xdg/pip/pip.conf"),
         PathBuf::from("/etc/pip.conf"),
@@ -500,6 +508,18 @@ impl Netrc {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pip_config_file_dev_null_turns_every_config_file_off_as_in_pip() {
+        let off = env(&[("PIP_CONFIG_FILE", "/dev/null")], &[]);
+        assert!(pip_config_files(&off).is_empty());
+        let one = env(&[("PIP_CONFIG_FILE", "/tmp/pip.conf")], &[]);
+        assert_eq!(
+            pip_config_files(&one).last(),
+            Some(&PathBuf::from("/tmp/pip.conf"))
+        );
+        assert!(pip_config_files(&one).contains(&PathBuf::from("/etc/pip.conf")));
+    }
 
     fn env(vars: &[(&str, &str)], pip: &[(&str, &str)]) -> Environment {
         Environment {
