@@ -115,7 +115,9 @@ pub(crate) fn today() -> time::Date {
     time::OffsetDateTime::now_utc().date()
 }
 
-/// Deploys one function. `artifact` must already have passed [`Artifact::check`].
+/// Deploys one function. `artifact` must already have passed [`Artifact::check`]
+/// and `slipway verify`'s checks: its zips are not hashed again here, and the
+/// proof at the end compares what Lambda runs with the manifest.
 pub async fn deploy(
     aws: &Aws,
     function: &Function,

@@ -48,19 +48,6 @@ pub enum AwsError {
     #[diagnostic(transparent)]
     Manifest(#[from] slipway_artifact::ManifestError),
 
-    #[error("`{function}`: {} does not match its manifest: {detail}", path.display())]
-    #[diagnostic(
-        code(slipway::aws::artifact_mismatch),
-        help(
-            "the artifact changed after it was built; rebuild with `slipway build {function}` and do not edit dist/ by hand"
-        )
-    )]
-    ArtifactMismatch {
-        function: String,
-        path: PathBuf,
-        detail: String,
-    },
-
     #[error(
         "`{function}`: the manifest was built for {field} `{built}` but slipway.toml now says `{configured}`"
     )]

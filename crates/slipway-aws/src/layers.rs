@@ -72,22 +72,8 @@ pub(crate) async fn ensure(
     if let Some(arn) = find(aws, function, record).await? {
         return Ok(Some(arn));
     }
+    // Its bytes were checked with the function's before the deploy began.
     let zip = artifact.dir.join(&record.file);
-    let actual =
-        slipway_artifact::digest::file_sha256_hex(&zip).map_err(|source| AwsError::Read {
-            path: zip.clone(),
-            source,
-        })?;
-    if actual != record.sha256 {
-        return Err(AwsError::ArtifactMismatch {
-            function: function.name.clone(),
-            path: zip,
-            detail: format!(
-                "its SHA-256 is {actual}, the manifest says {}",
-                record.sha256
-            ),
-        });
-    }
     let content = match &function.s3_bucket {
         Some(bucket) => {
             let key = crate::deploy::s3_key(function, &format!("layer-{}", record.sha256));

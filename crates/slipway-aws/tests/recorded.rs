@@ -609,3 +609,28 @@ async fn updates_carry_the_revision_id_that_was_read() {
     assert_eq!(body["RevisionId"], "rev-1");
     assert!(body["ZipFile"].as_str().is_some_and(|z| !z.is_empty()));
 }
+
+/// The manifest must describe the function as slipway.toml does now: a
+/// changed handler is refused before any call, as the user's to fix.
+#[test]
+fn an_artifact_built_for_another_handler_is_refused_as_stale() {
+    let mut fx = fixture();
+    fx.function.handler = "other.handler".into();
+    let err = fx.artifact.check(&fx.function).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            slipway_aws::AwsError::StaleArtifact {
+                field: "handler",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("built for handler `app.handler` but slipway.toml now says `other.handler`"),
+        "{err}"
+    );
+    assert!(err.is_input());
+}

@@ -225,9 +225,10 @@ pub fn run(ctx: &Context, args: DeployArgs) -> Result<Status, Failure> {
     Ok(Status::Ok)
 }
 
-/// The check before any upload: the same checks as `slipway verify` (zip and
-/// entries against the manifest, SHA256SUMS, SBOMs, provenance, and with
-/// trusted keys the signatures). A failed check, or an unsigned artifact
+/// The check before any upload: the manifest still matches slipway.toml, and
+/// the same checks as `slipway verify` pass (zips hashed and their entries
+/// against the manifest, SHA256SUMS, SBOMs, provenance, and with trusted keys
+/// the signatures); each zip is read and hashed once, here. A failed check, or an unsigned artifact
 /// when slipway.toml sets `require_signature`, stops the deploy before any
 /// call to AWS.
 fn check_artifact(

@@ -506,6 +506,10 @@ fn a_tampered_zip_never_leaves_the_machine() {
         err.contains("does not match its manifest") || err.contains("failed verification"),
         "{err}"
     );
+    // The one check that hashes the zip names it and what it found.
+    let flat = err.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("failed verification"), "{err}");
+    assert!(flat.contains("hello.zip has SHA-256"), "{err}");
     assert!(proxy.seen().is_empty());
 }
 
