@@ -15,7 +15,7 @@ use aws_sdk_lambda::types::{
 use serde::Serialize;
 use slipway_config::{Function, LifecycleStatus, limits};
 
-use crate::error::code_of;
+use crate::error::{code_of, revision_checked, unless_code};
 use crate::live::{self, LiveFunction};
 use crate::retry::{BUSY, retrying};
 use crate::settings::{Difference, Settings};
@@ -583,16 +583,7 @@ async fn update(
             call.send()
         })
         .await;
-        match result {
-            Ok(_) => {}
-            Err(e) if code_of(&e) == Some("PreconditionFailedException") => {
-                return Err(AwsError::ConcurrentChange {
-                    function: name.to_string(),
-                    operation: "UpdateFunctionCode",
-                });
-            }
-            Err(e) => return Err(AwsError::api("UpdateFunctionCode", name, e)),
-        }
+        revision_checked(result, "UpdateFunctionCode", name)?;
         outcome.changes.push(format!(
             "updated the code from {} to {expected_code}",
             current.code_sha256().unwrap_or("nothing")
@@ -635,16 +626,7 @@ async fn update(
             call.send()
         })
         .await;
-        match result {
-            Ok(_) => {}
-            Err(e) if code_of(&e) == Some("PreconditionFailedException") => {
-                return Err(AwsError::ConcurrentChange {
-                    function: name.to_string(),
-                    operation: "UpdateFunctionConfiguration",
-                });
-            }
-            Err(e) => return Err(AwsError::api("UpdateFunctionConfiguration", name, e)),
-        }
+        revision_checked(result, "UpdateFunctionConfiguration", name)?;
         outcome
             .changes
             .push(format!("updated {}", fields.join(", ")));
@@ -787,16 +769,7 @@ async fn publish(
             .send()
     })
     .await;
-    let published = match published {
-        Ok(p) => p,
-        Err(e) if code_of(&e) == Some("PreconditionFailedException") => {
-            return Err(AwsError::ConcurrentChange {
-                function: name.to_string(),
-                operation: "PublishVersion",
-            });
-        }
-        Err(e) => return Err(AwsError::api("PublishVersion", name, e)),
-    };
+    let published = revision_checked(published, "PublishVersion", name)?;
     let version = published.version().unwrap_or_default().to_string();
     changes.push(format!("published version {version}"));
     Ok(version)
@@ -830,22 +803,18 @@ async fn point_alias(
                 .send()
         })
         .await;
-        match result {
-            Ok(_) => {}
-            // Created by an attempt whose answer was lost: point it again below.
-            Err(e) if code_of(&e) == Some("ResourceConflictException") => {
-                return Box::pin(point_alias(
-                    aws,
-                    name,
-                    alias,
-                    target,
-                    canary_percent,
-                    changes,
-                    steps,
-                ))
-                .await;
-            }
-            Err(e) => return Err(AwsError::api("CreateAlias", name, e)),
+        // Created by an attempt whose answer was lost: point it again.
+        if unless_code(result, "ResourceConflictException", "CreateAlias", name)?.is_none() {
+            return Box::pin(point_alias(
+                aws,
+                name,
+                alias,
+                target,
+                canary_percent,
+                changes,
+                steps,
+            ))
+            .await;
         }
         changes.push(format!("created alias {alias} → {target}"));
         return Ok(Some(AliasMove {
@@ -898,16 +867,7 @@ async fn point_alias(
             .send()
     })
     .await;
-    match result {
-        Ok(_) => {}
-        Err(e) if code_of(&e) == Some("PreconditionFailedException") => {
-            return Err(AwsError::ConcurrentChange {
-                function: name.to_string(),
-                operation: "UpdateAlias",
-            });
-        }
-        Err(e) => return Err(AwsError::api("UpdateAlias", name, e)),
-    }
+    revision_checked(result, "UpdateAlias", name)?;
     changes.push(description);
     Ok(Some(AliasMove {
         previous_version: (on != target).then_some(on).filter(|v| v != "$LATEST"),

@@ -267,6 +267,49 @@ where
     err.as_service_error().and_then(ProvideErrorMetadata::code)
 }
 
+/// `Ok(None)` when AWS answered `code` (the thing is absent, or already
+/// there); otherwise the value, or the error as an [`AwsError::Api`].
+pub(crate) fn unless_code<T, E, R>(
+    result: Result<T, aws_sdk_lambda::error::SdkError<E, R>>,
+    code: &str,
+    operation: &'static str,
+    function: &str,
+) -> Result<Option<T>, AwsError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if code_of(&e) == Some(code) => Ok(None),
+        Err(e) => Err(AwsError::api(operation, function, e)),
+    }
+}
+
+/// The answer to a write with a precondition (the `RevisionId` slipway read,
+/// or `PublishVersion`'s `CodeSha256`): Lambda's `PreconditionFailedException`
+/// means someone else changed the function since slipway read it.
+pub(crate) fn revision_checked<T, E, R>(
+    result: Result<T, aws_sdk_lambda::error::SdkError<E, R>>,
+    operation: &'static str,
+    function: &str,
+) -> Result<T, AwsError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match result {
+        Ok(v) => Ok(v),
+        Err(e) if code_of(&e) == Some("PreconditionFailedException") => {
+            Err(AwsError::ConcurrentChange {
+                function: function.to_string(),
+                operation,
+            })
+        }
+        Err(e) => Err(AwsError::api(operation, function, e)),
+    }
+}
+
 impl AwsError {
     /// True when the fault is in the user's input (configuration, flags,
     /// missing build) rather than in what AWS did: exit code 2, not 1.

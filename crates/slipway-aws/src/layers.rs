@@ -7,7 +7,8 @@ use slipway_artifact::ArtifactRecord;
 use slipway_config::{Function, limits};
 
 use crate::deploy::Steps;
-use crate::error::code_of;
+use crate::error::unless_code;
+use crate::live::NOT_FOUND;
 use crate::retry::{BUSY, retrying};
 use crate::{Artifact, Aws, AwsError};
 
@@ -39,10 +40,8 @@ pub(crate) async fn find(
                 .send()
         })
         .await;
-        let page = match page {
-            Ok(p) => p,
-            Err(e) if code_of(&e) == Some("ResourceNotFoundException") => return Ok(None),
-            Err(e) => return Err(AwsError::api("ListLayerVersions", &function.name, e)),
+        let Some(page) = unless_code(page, NOT_FOUND, "ListLayerVersions", &function.name)? else {
+            return Ok(None);
         };
         if let Some(v) = page
             .layer_versions()
