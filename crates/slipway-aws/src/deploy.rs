@@ -17,7 +17,7 @@ use slipway_config::{Function, LifecycleStatus, limits};
 
 use crate::error::{code_of, revision_checked, unless_code};
 use crate::live::{self, LiveFunction};
-use crate::retry::{BUSY, retrying};
+use crate::retry::{BUSY, Backoff, LONGEST_POLL_PAUSE, POLL_LIMIT, retrying};
 use crate::settings::{Difference, Settings};
 use crate::{Artifact, Aws, AwsError, layers, roles, signing, triggers};
 
@@ -671,38 +671,16 @@ pub(crate) async fn wait_ready(
     name: &str,
     steps: Steps<'_>,
 ) -> Result<FunctionConfiguration, AwsError> {
-    let mut pause = Duration::from_millis(200);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(600);
+    let mut backoff = Backoff::new(Duration::from_millis(200), LONGEST_POLL_PAUSE);
+    let deadline = tokio::time::Instant::now() + POLL_LIMIT;
     let mut announced = false;
     loop {
-        let config = retrying("GetFunctionConfiguration", BUSY, || {
-            aws.lambda
-                .get_function_configuration()
-                .function_name(name)
-                .send()
-        })
-        .await
-        .map_err(|e| AwsError::api("GetFunctionConfiguration", name, e))?;
-        let config = FunctionConfiguration::builder()
-            .set_function_name(config.function_name)
-            .set_function_arn(config.function_arn)
-            .set_runtime(config.runtime)
-            .set_role(config.role)
-            .set_handler(config.handler)
-            .set_description(config.description)
-            .set_timeout(config.timeout)
-            .set_memory_size(config.memory_size)
-            .set_code_sha256(config.code_sha256)
-            .set_version(config.version)
-            .set_environment(config.environment)
-            .set_revision_id(config.revision_id)
-            .set_layers(config.layers)
-            .set_state(config.state)
-            .set_state_reason(config.state_reason)
-            .set_last_update_status(config.last_update_status)
-            .set_last_update_status_reason(config.last_update_status_reason)
-            .set_architectures(config.architectures)
-            .build();
+        let config = live::get_function(aws, name, None)
+            .await?
+            .ok_or_else(|| AwsError::NotDeployed {
+                function: name.to_string(),
+            })?
+            .config;
         if matches!(config.state(), Some(State::Failed)) {
             return Err(AwsError::UpdateFailed {
                 function: name.to_string(),
@@ -737,8 +715,7 @@ pub(crate) async fn wait_ready(
             steps(&format!("{name}: waiting for Lambda to finish the update"));
             announced = true;
         }
-        tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(Duration::from_secs(5));
+        backoff.wait().await;
     }
 }
 

@@ -22,6 +22,37 @@ const ATTEMPTS: u32 = 8;
 const FIRST_PAUSE: Duration = Duration::from_millis(250);
 const LONGEST_PAUSE: Duration = Duration::from_secs(8);
 
+/// How long slipway polls for something AWS does in the background (an
+/// update settling, a signing job) before giving up.
+pub(crate) const POLL_LIMIT: Duration = Duration::from_secs(600);
+/// The longest pause between two polls.
+pub(crate) const LONGEST_POLL_PAUSE: Duration = Duration::from_secs(5);
+
+/// Pauses that double after each wait, up to a ceiling: for retries and polls alike.
+pub(crate) struct Backoff {
+    next: Duration,
+    longest: Duration,
+}
+
+impl Backoff {
+    pub(crate) fn new(first: Duration, longest: Duration) -> Backoff {
+        Backoff {
+            next: first,
+            longest,
+        }
+    }
+
+    /// The pause the next [`Backoff::wait`] takes.
+    pub(crate) fn next(&self) -> Duration {
+        self.next
+    }
+
+    pub(crate) async fn wait(&mut self) {
+        tokio::time::sleep(self.next).await;
+        self.next = (self.next * 2).min(self.longest);
+    }
+}
+
 /// Runs `call` until it succeeds, fails with a code not in `retry_on`, or
 /// runs out of attempts; pauses grow exponentially between attempts.
 pub(crate) async fn retrying<T, E, R, F, Fut>(
@@ -34,7 +65,7 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, SdkError<E, R>>>,
 {
-    let mut pause = FIRST_PAUSE;
+    let mut backoff = Backoff::new(FIRST_PAUSE, LONGEST_PAUSE);
     let mut attempt = 1;
     loop {
         match call().await {
@@ -45,10 +76,10 @@ where
                     return Err(e);
                 }
                 tracing::debug!(
-                    "{operation}: {code}; attempt {attempt} of {ATTEMPTS}, retrying in {pause:?}"
+                    "{operation}: {code}; attempt {attempt} of {ATTEMPTS}, retrying in {:?}",
+                    backoff.next()
                 );
-                tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(LONGEST_PAUSE);
+                backoff.wait().await;
                 attempt += 1;
             }
         }

@@ -232,11 +232,11 @@ async fn a_signed_deploy_runs_a_signer_job_deploys_the_signed_object_and_attache
             ),
         ),
         event(
-            "https://lambda/2015-03-31/functions/hello/configuration",
+            "https://lambda/2015-03-31/functions/hello",
             response(
                 200,
                 &[("content-type", "application/json")],
-                function_json(&signed_digest),
+                format!("{{\"Configuration\":{}}}", function_json(&signed_digest)),
             ),
         ),
         event(
@@ -563,8 +563,12 @@ async fn updates_carry_the_revision_id_that_was_read() {
             response(200, json, with_revision(&digest, "rev-2")),
         ),
         event(
-            "https://lambda/2015-03-31/functions/hello/configuration",
-            response(200, json, with_revision(&digest, "rev-2")),
+            "https://lambda/2015-03-31/functions/hello",
+            response(
+                200,
+                json,
+                format!("{{\"Configuration\":{}}}", with_revision(&digest, "rev-2")),
+            ),
         ),
         event(
             "https://lambda/2015-03-31/event-source-mappings",
