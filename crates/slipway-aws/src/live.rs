@@ -83,34 +83,6 @@ pub async fn latest_version(
     Ok(best.map(|(_, v)| v))
 }
 
-/// Every published version number, ascending.
-pub async fn published_versions(aws: &Aws, name: &str) -> Result<Vec<u64>, AwsError> {
-    let mut marker: Option<String> = None;
-    let mut out = Vec::new();
-    loop {
-        let page = retrying("ListVersionsByFunction", BUSY, || {
-            aws.lambda
-                .list_versions_by_function()
-                .function_name(name)
-                .set_marker(marker.clone())
-                .send()
-        })
-        .await
-        .map_err(|e| AwsError::api("ListVersionsByFunction", name, e))?;
-        out.extend(
-            page.versions()
-                .iter()
-                .filter_map(|v| v.version().and_then(|s| s.parse::<u64>().ok())),
-        );
-        marker = page.next_marker().map(str::to_string);
-        if marker.is_none() {
-            break;
-        }
-    }
-    out.sort_unstable();
-    Ok(out)
-}
-
 pub async fn get_alias(
     aws: &Aws,
     name: &str,
