@@ -206,15 +206,7 @@ pub(crate) async fn attach_config(
         return Ok(());
     };
     let name = function.name.as_str();
-    let current = retrying("GetFunctionCodeSigningConfig", BUSY, || {
-        aws.lambda
-            .get_function_code_signing_config()
-            .function_name(name)
-            .send()
-    })
-    .await
-    .map_err(|e| AwsError::api("GetFunctionCodeSigningConfig", name, e))?;
-    if current.code_signing_config_arn() == arn {
+    if attached_config(aws, name).await? == *arn {
         return Ok(());
     }
     steps(&format!("{name}: attaching code signing config {arn}"));
@@ -229,4 +221,17 @@ pub(crate) async fn attach_config(
     .map_err(|e| AwsError::api("PutFunctionCodeSigningConfig", name, e))?;
     changes.push(format!("attached code signing config {arn}"));
     Ok(())
+}
+
+/// The ARN of the code signing config attached to the function (empty when none).
+pub(crate) async fn attached_config(aws: &Aws, name: &str) -> Result<String, AwsError> {
+    let current = retrying("GetFunctionCodeSigningConfig", BUSY, || {
+        aws.lambda
+            .get_function_code_signing_config()
+            .function_name(name)
+            .send()
+    })
+    .await
+    .map_err(|e| AwsError::api("GetFunctionCodeSigningConfig", name, e))?;
+    Ok(current.code_signing_config_arn().to_string())
 }
