@@ -10,7 +10,6 @@
 use aws_sdk_lambda::config::http::{HttpRequest, HttpResponse};
 use aws_smithy_runtime::client::http::test_util::{ReplayEvent, StaticReplayClient};
 use aws_smithy_types::body::SdkBody;
-use base64::Engine;
 use slipway_artifact::{EntryOrigin, MANIFEST_SCHEMA_VERSION, Manifest};
 use slipway_aws::{Artifact, Aws, DeployOptions};
 use slipway_package::{EntryData, ZipEntry, ZipOptions, write_zip};
@@ -44,6 +43,36 @@ fn lambda_error(status: u16, code: &'static str) -> HttpResponse {
         ],
         format!("{{\"Type\":\"User\",\"Message\":\"{code}\"}}"),
     )
+}
+
+const JSON: &[(&str, &str)] = &[("content-type", "application/json")];
+
+/// GetFunction's answer for a function whose configuration is `configuration`.
+fn get_function(configuration: &str) -> ReplayEvent {
+    event(
+        "https://lambda/2015-03-31/functions/hello",
+        response(200, JSON, format!("{{\"Configuration\":{configuration}}}")),
+    )
+}
+
+/// What every deploy reads last: its triggers (none here), then the live
+/// function for the proof, which reports `configuration`.
+fn triggers_and_proof(configuration: &str) -> Vec<ReplayEvent> {
+    vec![
+        event(
+            "https://lambda/2015-03-31/event-source-mappings",
+            response(200, JSON, "{\"EventSourceMappings\":[]}"),
+        ),
+        event(
+            "https://lambda/2015-03-31/functions/hello/policy",
+            lambda_error(404, "ResourceNotFoundException"),
+        ),
+        event(
+            "https://lambda/2021-10-31/functions/hello/url",
+            lambda_error(404, "ResourceNotFoundException"),
+        ),
+        get_function(configuration),
+    ]
 }
 
 fn function_json(code_sha256: &str) -> String {
@@ -123,155 +152,73 @@ fn fixture() -> Fixture {
     }
 }
 
+/// One service client answering from `http`, with throwaway credentials.
+macro_rules! client {
+    ($sdk:ident, $http:expr) => {
+        $sdk::Client::from_conf(
+            $sdk::Config::builder()
+                .behavior_version($sdk::config::BehaviorVersion::latest())
+                .region($sdk::config::Region::new(REGION))
+                .credentials_provider($sdk::config::Credentials::new(
+                    "AKIDREPLAY",
+                    "replay-secret",
+                    None,
+                    None,
+                    "replay",
+                ))
+                .http_client($http)
+                .build(),
+        )
+    };
+}
+
 fn clients(
     lambda: &StaticReplayClient,
     s3: &StaticReplayClient,
     signer: &StaticReplayClient,
 ) -> Aws {
-    let creds = aws_sdk_lambda::config::Credentials::new(
-        "AKIDREPLAY",
-        "replay-secret",
-        None,
-        None,
-        "replay",
-    );
-    let region = aws_sdk_lambda::config::Region::new(REGION);
-    let lambda = aws_sdk_lambda::Client::from_conf(
-        aws_sdk_lambda::Config::builder()
-            .behavior_version(aws_sdk_lambda::config::BehaviorVersion::latest())
-            .region(region.clone())
-            .credentials_provider(creds.clone())
-            .http_client(lambda.clone())
-            .build(),
-    );
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::Config::builder()
-            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-            .region(aws_sdk_s3::config::Region::new(REGION))
-            .credentials_provider(aws_sdk_s3::config::Credentials::new(
-                "AKIDREPLAY",
-                "replay-secret",
-                None,
-                None,
-                "replay",
-            ))
-            .http_client(s3.clone())
-            .build(),
-    );
-    let signer = aws_sdk_signer::Client::from_conf(
-        aws_sdk_signer::Config::builder()
-            .behavior_version(aws_sdk_signer::config::BehaviorVersion::latest())
-            .region(aws_sdk_signer::config::Region::new(REGION))
-            .credentials_provider(aws_sdk_signer::config::Credentials::new(
-                "AKIDREPLAY",
-                "replay-secret",
-                None,
-                None,
-                "replay",
-            ))
-            .http_client(signer.clone())
-            .build(),
-    );
-    let sqs = aws_sdk_sqs::Client::from_conf(
-        aws_sdk_sqs::Config::builder()
-            .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
-            .region(aws_sdk_sqs::config::Region::new(REGION))
-            .credentials_provider(aws_sdk_sqs::config::Credentials::new(
-                "AKIDREPLAY",
-                "replay-secret",
-                None,
-                None,
-                "replay",
-            ))
-            .http_client(StaticReplayClient::new(vec![]))
-            .build(),
-    );
-    let iam = aws_sdk_iam::Client::from_conf(
-        aws_sdk_iam::Config::builder()
-            .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
-            .region(aws_sdk_iam::config::Region::new(REGION))
-            .credentials_provider(aws_sdk_iam::config::Credentials::new(
-                "AKIDREPLAY",
-                "replay-secret",
-                None,
-                None,
-                "replay",
-            ))
-            .http_client(StaticReplayClient::new(vec![]))
-            .build(),
-    );
-    Aws::from_parts(lambda, s3, sqs, signer, iam, REGION)
-}
-
-fn code_sha256(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(bytes))
+    Aws::from_parts(
+        client!(aws_sdk_lambda, lambda.clone()),
+        client!(aws_sdk_s3, s3.clone()),
+        client!(aws_sdk_sqs, StaticReplayClient::new(vec![])),
+        client!(aws_sdk_signer, signer.clone()),
+        client!(aws_sdk_iam, StaticReplayClient::new(vec![])),
+        REGION,
+    )
 }
 
 #[tokio::test]
 async fn a_signed_deploy_runs_a_signer_job_deploys_the_signed_object_and_attaches_the_config() {
     let fx = fixture();
     let signed_zip = b"PK\x03\x04 the zip with a signature block added by AWS Signer".to_vec();
-    let signed_digest = code_sha256(&signed_zip);
+    let signed_digest = slipway_artifact::digest::code_sha256(&signed_zip);
     let key = format!(
         "releases/hello/{}.zip",
         fx.artifact.manifest.artifact.sha256
     );
 
-    let lambda = StaticReplayClient::new(vec![
+    let created = function_json(&signed_digest);
+    let mut lambda = vec![
         event(
             "https://lambda/2015-03-31/functions/hello",
             lambda_error(404, "ResourceNotFoundException"),
         ),
         event(
             "https://lambda/2015-03-31/functions",
-            response(
-                201,
-                &[("content-type", "application/json")],
-                function_json(&signed_digest),
-            ),
+            response(201, JSON, created.clone()),
         ),
-        event(
-            "https://lambda/2015-03-31/functions/hello",
-            response(
-                200,
-                &[("content-type", "application/json")],
-                format!("{{\"Configuration\":{}}}", function_json(&signed_digest)),
-            ),
-        ),
+        get_function(&created),
         event(
             "https://lambda/2020-06-30/functions/hello/code-signing-config",
             response(
                 200,
-                &[("content-type", "application/json")],
+                JSON,
                 format!("{{\"CodeSigningConfigArn\":\"{CSC}\",\"FunctionName\":\"hello\"}}"),
             ),
         ),
-        event(
-            "https://lambda/2015-03-31/event-source-mappings",
-            response(
-                200,
-                &[("content-type", "application/json")],
-                "{\"EventSourceMappings\":[]}",
-            ),
-        ),
-        event(
-            "https://lambda/2015-03-31/functions/hello/policy",
-            lambda_error(404, "ResourceNotFoundException"),
-        ),
-        event(
-            "https://lambda/2021-10-31/functions/hello/url",
-            lambda_error(404, "ResourceNotFoundException"),
-        ),
-        event(
-            "https://lambda/2015-03-31/functions/hello",
-            response(
-                200,
-                &[("content-type", "application/json")],
-                format!("{{\"Configuration\":{}}}", function_json(&signed_digest)),
-            ),
-        ),
-    ]);
+    ];
+    lambda.extend(triggers_and_proof(&created));
+    let lambda = StaticReplayClient::new(lambda);
     let s3 = StaticReplayClient::new(vec![
         event(
             &format!("https://builds.s3/{key}"),
@@ -302,23 +249,19 @@ async fn a_signed_deploy_runs_a_signer_job_deploys_the_signed_object_and_attache
             "https://signer/signing-jobs",
             response(
                 200,
-                &[("content-type", "application/json")],
+                JSON,
                 "{\"jobId\":\"job-1\",\"jobOwner\":\"123456789012\"}",
             ),
         ),
         event(
             "https://signer/signing-jobs/job-1",
-            response(
-                200,
-                &[("content-type", "application/json")],
-                "{\"jobId\":\"job-1\",\"status\":\"InProgress\"}",
-            ),
+            response(200, JSON, "{\"jobId\":\"job-1\",\"status\":\"InProgress\"}"),
         ),
         event(
             "https://signer/signing-jobs/job-1",
             response(
                 200,
-                &[("content-type", "application/json")],
+                JSON,
                 format!(
                     "{{\"jobId\":\"job-1\",\"status\":\"Succeeded\",\"signedObject\":{{\"s3\":{{\"bucketName\":\"builds\",\"key\":\"{SIGNED_KEY}\"}}}}}}"
                 ),
@@ -394,20 +337,14 @@ async fn an_existing_function_gets_the_code_signing_config_attached() {
     fx.function.signing_profile = None;
     fx.function.s3_bucket = None;
     let digest = fx.artifact.manifest.artifact.code_sha256.clone();
-    let lambda = StaticReplayClient::new(vec![
-        event(
-            "https://lambda/2015-03-31/functions/hello",
-            response(
-                200,
-                &[("content-type", "application/json")],
-                format!("{{\"Configuration\":{}}}", function_json(&digest)),
-            ),
-        ),
+    let live = function_json(&digest);
+    let mut lambda = vec![
+        get_function(&live),
         event(
             "https://lambda/2020-06-30/functions/hello/code-signing-config",
             response(
                 200,
-                &[("content-type", "application/json")],
+                JSON,
                 "{\"CodeSigningConfigArn\":\"\",\"FunctionName\":\"hello\"}",
             ),
         ),
@@ -415,35 +352,13 @@ async fn an_existing_function_gets_the_code_signing_config_attached() {
             "https://lambda/2020-06-30/functions/hello/code-signing-config",
             response(
                 200,
-                &[("content-type", "application/json")],
+                JSON,
                 format!("{{\"CodeSigningConfigArn\":\"{CSC}\",\"FunctionName\":\"hello\"}}"),
             ),
         ),
-        event(
-            "https://lambda/2015-03-31/event-source-mappings",
-            response(
-                200,
-                &[("content-type", "application/json")],
-                "{\"EventSourceMappings\":[]}",
-            ),
-        ),
-        event(
-            "https://lambda/2015-03-31/functions/hello/policy",
-            lambda_error(404, "ResourceNotFoundException"),
-        ),
-        event(
-            "https://lambda/2021-10-31/functions/hello/url",
-            lambda_error(404, "ResourceNotFoundException"),
-        ),
-        event(
-            "https://lambda/2015-03-31/functions/hello",
-            response(
-                200,
-                &[("content-type", "application/json")],
-                format!("{{\"Configuration\":{}}}", function_json(&digest)),
-            ),
-        ),
-    ]);
+    ];
+    lambda.extend(triggers_and_proof(&live));
+    let lambda = StaticReplayClient::new(lambda);
     let none = StaticReplayClient::new(vec![]);
     let aws = clients(&lambda, &none, &none);
     let outcome = slipway_aws::deploy(
@@ -495,17 +410,13 @@ async fn a_failed_signing_job_fails_the_deploy_before_lambda_is_touched() {
     let signer = StaticReplayClient::new(vec![
         event(
             "https://signer/signing-jobs",
-            response(
-                200,
-                &[("content-type", "application/json")],
-                "{\"jobId\":\"job-2\"}",
-            ),
+            response(200, JSON, "{\"jobId\":\"job-2\"}"),
         ),
         event(
             "https://signer/signing-jobs/job-2",
             response(
                 200,
-                &[("content-type", "application/json")],
+                JSON,
                 "{\"jobId\":\"job-2\",\"status\":\"Failed\",\"statusReason\":\"profile slipway_test is revoked\"}",
             ),
         ),
@@ -545,52 +456,17 @@ async fn updates_carry_the_revision_id_that_was_read() {
         v["RevisionId"] = revision.into();
         v.to_string()
     };
-    let json = &[("content-type", "application/json")];
-    let lambda = StaticReplayClient::new(vec![
-        event(
-            "https://lambda/2015-03-31/functions/hello",
-            response(
-                200,
-                json,
-                format!(
-                    "{{\"Configuration\":{}}}",
-                    with_revision("b2xkIGNvZGU=", "rev-1")
-                ),
-            ),
-        ),
+    let updated = with_revision(&digest, "rev-2");
+    let mut lambda = vec![
+        get_function(&with_revision("b2xkIGNvZGU=", "rev-1")),
         event(
             "https://lambda/2015-03-31/functions/hello/code",
-            response(200, json, with_revision(&digest, "rev-2")),
+            response(200, JSON, updated.clone()),
         ),
-        event(
-            "https://lambda/2015-03-31/functions/hello",
-            response(
-                200,
-                json,
-                format!("{{\"Configuration\":{}}}", with_revision(&digest, "rev-2")),
-            ),
-        ),
-        event(
-            "https://lambda/2015-03-31/event-source-mappings",
-            response(200, json, "{\"EventSourceMappings\":[]}"),
-        ),
-        event(
-            "https://lambda/2015-03-31/functions/hello/policy",
-            lambda_error(404, "ResourceNotFoundException"),
-        ),
-        event(
-            "https://lambda/2021-10-31/functions/hello/url",
-            lambda_error(404, "ResourceNotFoundException"),
-        ),
-        event(
-            "https://lambda/2015-03-31/functions/hello",
-            response(
-                200,
-                json,
-                format!("{{\"Configuration\":{}}}", with_revision(&digest, "rev-2")),
-            ),
-        ),
-    ]);
+        get_function(&updated),
+    ];
+    lambda.extend(triggers_and_proof(&updated));
+    let lambda = StaticReplayClient::new(lambda);
     let none = StaticReplayClient::new(vec![]);
     let aws = clients(&lambda, &none, &none);
     slipway_aws::deploy(
