@@ -514,3 +514,74 @@ fn an_artifact_built_for_another_handler_is_refused_as_stale() {
     );
     assert!(err.is_input());
 }
+
+/// `signing_profile` needs a bucket for Signer to read and write: refused
+/// after the first read, before any upload or write.
+#[tokio::test]
+async fn signing_without_a_bucket_is_refused_before_any_write() {
+    let mut fx = fixture();
+    fx.function.s3_bucket = None;
+    let lambda = StaticReplayClient::new(vec![event(
+        "https://lambda/2015-03-31/functions/hello",
+        lambda_error(404, "ResourceNotFoundException"),
+    )]);
+    let none = StaticReplayClient::new(vec![]);
+    let aws = clients(&lambda, &none, &none);
+    let err = slipway_aws::deploy(
+        &aws,
+        &fx.function,
+        &fx.artifact,
+        &DeployOptions::default(),
+        &|_| {},
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("`signing_profile` is set but `s3_bucket` is not"),
+        "{err}"
+    );
+    assert_eq!(lambda.actual_requests().count(), 1, "only the first read");
+    assert_eq!(
+        none.actual_requests().count(),
+        0,
+        "nothing reached S3 or Signer"
+    );
+}
+
+/// Over Lambda's 50 MB direct-upload limit, a zip must go through S3: without
+/// `s3_bucket` the deploy stops before CreateFunction, as the user's to fix.
+#[tokio::test]
+async fn a_zip_over_the_direct_upload_limit_needs_a_bucket() {
+    let mut fx = fixture();
+    fx.function.signing_profile = None;
+    fx.function.s3_bucket = None;
+    fx.artifact.manifest.artifact.zipped_size = 60_000_000;
+    let lambda = StaticReplayClient::new(vec![event(
+        "https://lambda/2015-03-31/functions/hello",
+        lambda_error(404, "ResourceNotFoundException"),
+    )]);
+    let none = StaticReplayClient::new(vec![]);
+    let aws = clients(&lambda, &none, &none);
+    let err = slipway_aws::deploy(
+        &aws,
+        &fx.function,
+        &fx.artifact,
+        &DeployOptions::default(),
+        &|_| {},
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            slipway_aws::AwsError::NeedsBucket {
+                size: 60_000_000,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.is_input());
+    assert_eq!(lambda.actual_requests().count(), 1, "no CreateFunction");
+}
