@@ -4,7 +4,7 @@
 #[path = "support_aws.rs"]
 mod support_aws;
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 use support_aws::*;
@@ -519,6 +519,21 @@ fn triggers_toml(queue_arn: &str) -> String {
     )
 }
 
+fn assert_no_lambda_notification(moto: &Moto, bucket: &str) {
+    let n = moto.aws(&[
+        "s3api",
+        "get-bucket-notification-configuration",
+        "--bucket",
+        bucket,
+    ]);
+    assert!(
+        n["LambdaFunctionConfigurations"]
+            .as_array()
+            .is_none_or(|l| l.is_empty()),
+        "{n}"
+    );
+}
+
 fn alias_arn() -> String {
     format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:hello:live")
 }
@@ -681,57 +696,28 @@ fn triggers_are_created_checked_and_removed_with_the_file() {
         0,
         "{mappings}"
     );
-    let n = moto.aws(&[
-        "s3api",
-        "get-bucket-notification-configuration",
-        "--bucket",
-        "slipway-uploads",
+    assert_no_lambda_notification(&moto, "slipway-uploads");
+    let (_, policy) = moto.aws_succeeds(&[
+        "lambda",
+        "get-policy",
+        "--function-name",
+        "hello",
+        "--qualifier",
+        "live",
     ]);
     assert!(
-        n["LambdaFunctionConfigurations"]
-            .as_array()
-            .is_none_or(|l| l.is_empty()),
-        "{n}"
+        !policy.contains("s3.amazonaws.com"),
+        "permission left behind: {policy}"
     );
-    let policy = Command::new("aws")
-        .args([
-            "lambda",
-            "get-policy",
-            "--function-name",
-            "hello",
-            "--qualifier",
-            "live",
-            "--endpoint-url",
-            &moto.url,
-            "--region",
-            REGION,
-        ])
-        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-        .output()
-        .unwrap();
-    assert!(
-        !String::from_utf8_lossy(&policy.stdout).contains("s3.amazonaws.com"),
-        "permission left behind"
-    );
-    let url = Command::new("aws")
-        .args([
-            "lambda",
-            "get-function-url-config",
-            "--function-name",
-            "hello",
-            "--qualifier",
-            "live",
-            "--endpoint-url",
-            &moto.url,
-            "--region",
-            REGION,
-        ])
-        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-        .output()
-        .unwrap();
-    assert!(!url.status.success(), "the Function URL is still there");
+    let (url_left, _) = moto.aws_succeeds(&[
+        "lambda",
+        "get-function-url-config",
+        "--function-name",
+        "hello",
+        "--qualifier",
+        "live",
+    ]);
+    assert!(!url_left, "the Function URL is still there");
     run(
         slipway_aws(&p, &moto.url).args(["drift"]),
         0,
@@ -808,40 +794,15 @@ fn remove_asks_first_then_deletes_the_function_and_its_triggers() {
         &mut transcript,
     );
     assert_eq!(json_stdout(&out)["existed"], true);
-    let gone = Command::new("aws")
-        .args([
-            "lambda",
-            "get-function",
-            "--function-name",
-            "hello",
-            "--endpoint-url",
-            &moto.url,
-            "--region",
-            REGION,
-        ])
-        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-        .output()
-        .unwrap();
-    assert!(!gone.status.success());
+    let (exists, _) = moto.aws_succeeds(&["lambda", "get-function", "--function-name", "hello"]);
+    assert!(!exists, "the function is still there");
     let mappings = moto.aws(&["lambda", "list-event-source-mappings"]);
     assert_eq!(
         mappings["EventSourceMappings"].as_array().unwrap().len(),
         0,
         "{mappings}"
     );
-    let n = moto.aws(&[
-        "s3api",
-        "get-bucket-notification-configuration",
-        "--bucket",
-        "slipway-uploads",
-    ]);
-    assert!(
-        n["LambdaFunctionConfigurations"]
-            .as_array()
-            .is_none_or(|l| l.is_empty()),
-        "{n}"
-    );
+    assert_no_lambda_notification(&moto, "slipway-uploads");
     // A second remove has nothing to do.
     let out = run(
         slipway_aws(&p, &moto.url).args(["remove", "hello", "--yes", "--format", "json"]),

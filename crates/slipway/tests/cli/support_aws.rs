@@ -88,6 +88,12 @@ impl Moto {
 
     /// moto checks that the execution role exists, as Lambda does.
     pub fn with_role(self) -> Moto {
+        self.create_role();
+        self
+    }
+
+    /// Creates [`ROLE`], trusted by Lambda.
+    fn create_role(&self) {
         let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
         self.aws(&[
             "iam",
@@ -97,12 +103,21 @@ impl Moto {
             "--assume-role-policy-document",
             trust,
         ]);
-        self
     }
 
     /// The AWS CLI against this server, answering JSON.
     pub fn aws(&self, args: &[&str]) -> serde_json::Value {
         aws_cli(&self.url, args)
+    }
+
+    /// Whether the AWS CLI call succeeds against this server (a read of
+    /// something that may be gone), and what it printed.
+    pub fn aws_succeeds(&self, args: &[&str]) -> (bool, String) {
+        let out = aws_command(&self.url, args);
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
     }
 }
 
@@ -113,9 +128,8 @@ impl Drop for Moto {
     }
 }
 
-/// Runs the AWS CLI (`aws … --endpoint-url URL`) with the fake credentials.
-pub fn aws_cli(url: &str, args: &[&str]) -> serde_json::Value {
-    let out = Command::new("aws")
+fn aws_command(url: &str, args: &[&str]) -> std::process::Output {
+    Command::new("aws")
         .args(args)
         .args([
             "--endpoint-url",
@@ -129,7 +143,12 @@ pub fn aws_cli(url: &str, args: &[&str]) -> serde_json::Value {
         .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
         .env_remove("AWS_PROFILE")
         .output()
-        .expect("the AWS CLI runs");
+        .expect("the AWS CLI runs")
+}
+
+/// Runs the AWS CLI (`aws … --endpoint-url URL`) with the fake credentials.
+pub fn aws_cli(url: &str, args: &[&str]) -> serde_json::Value {
+    let out = aws_command(url, args);
     assert!(
         out.status.success(),
         "aws {args:?} failed:\n{}",
@@ -574,14 +593,6 @@ impl Moto {
             answer.starts_with("HTTP/1.1 200") || answer.starts_with("HTTP/1.0 200"),
             "{answer}"
         );
-        let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
-        self.aws(&[
-            "iam",
-            "create-role",
-            "--role-name",
-            "slipway-test-exec",
-            "--assume-role-policy-document",
-            trust,
-        ]);
+        self.create_role();
     }
 }
