@@ -471,6 +471,25 @@ fn a_retired_runtime_is_refused_before_any_call() {
 }
 
 #[test]
+fn a_canary_must_be_a_share_strictly_between_0_and_100() {
+    let p = project("");
+    for bad in ["0", "100", "150", "ten"] {
+        let out = slipway_aws(&p, "http://127.0.0.1:9")
+            .args(["deploy", "--canary", bad])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "--canary {bad}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        let why = if bad == "ten" {
+            "`ten` is not a number"
+        } else {
+            "strictly between 0 and 100"
+        };
+        assert!(err.contains(why), "--canary {bad}: {err}");
+    }
+}
+
+#[test]
 fn a_missing_region_is_an_error_not_a_default() {
     let p = project("");
     build(&p, APP_V1);
@@ -1262,13 +1281,16 @@ fn require_signature_deploys_only_artifacts_signed_by_a_trusted_key() {
         );
     };
     sign(&intruder);
-    run(
+    let out = run(
         slipway_aws(&p, &proxy.url)
             .args(["deploy", "--trusted-keys"])
             .arg(&trusted),
         1,
         &mut transcript,
     );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("failed verification"), "{err}");
+    assert!(err.contains("nothing was deployed"), "{err}");
     assert!(
         proxy.seen().is_empty(),
         "AWS was called: {:?}",
