@@ -17,7 +17,9 @@ use slipway_config::{Function, LifecycleStatus, limits};
 
 use crate::error::{code_of, revision_checked, unless_code};
 use crate::live::{self, LiveFunction};
-use crate::retry::{BUSY, Backoff, LONGEST_POLL_PAUSE, POLL_LIMIT, retrying};
+use crate::retry::{
+    BUSY, BUSY_BUT_NOT_CONFLICT, Backoff, LONGEST_POLL_PAUSE, POLL_LIMIT, retrying,
+};
 use crate::settings::{Difference, Settings};
 use crate::{Artifact, Aws, AwsError, layers, roles, signing, triggers};
 
@@ -472,7 +474,7 @@ async fn create(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let result = retrying("CreateFunction", &BUSY[1..], || {
+        let result = retrying("CreateFunction", BUSY_BUT_NOT_CONFLICT, || {
             aws.lambda
                 .create_function()
                 .function_name(name)
@@ -771,7 +773,7 @@ async fn point_alias(
     let current = live::get_alias(aws, name, alias).await?;
     let Some(current) = current else {
         steps(&format!("{name}: creating alias {alias} → {target}"));
-        let result = retrying("CreateAlias", &BUSY[1..], || {
+        let result = retrying("CreateAlias", BUSY_BUT_NOT_CONFLICT, || {
             aws.lambda
                 .create_alias()
                 .function_name(name)

@@ -10,6 +10,7 @@ use crate::error::code_of;
 
 /// Codes worth another try after a pause: the function is busy or AWS is shedding load.
 pub(crate) const BUSY: &[&str] = &[
+    // First, so BUSY_BUT_NOT_CONFLICT can leave it out.
     "ResourceConflictException",
     "ResourceNotReadyException",
     "TooManyRequestsException",
@@ -17,6 +18,13 @@ pub(crate) const BUSY: &[&str] = &[
     "Throttling",
     "ServiceException",
 ];
+
+/// [`BUSY`] but for `ResourceConflictException`, for creates: there a
+/// conflict means the thing already exists, which the caller handles.
+pub(crate) const BUSY_BUT_NOT_CONFLICT: &[&str] = match BUSY.split_first() {
+    Some((_, rest)) => rest,
+    None => &[],
+};
 
 const ATTEMPTS: u32 = 8;
 const FIRST_PAUSE: Duration = Duration::from_millis(250);
