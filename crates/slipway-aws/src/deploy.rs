@@ -379,7 +379,9 @@ async fn code_for(
 }
 
 /// Puts the zip at its content-addressed key unless an object of the same
-/// digest is already there. Returns the object's version ID on versioned buckets.
+/// size is already there (the key names the digest; the proof after deploy
+/// catches an object that is not the zip). Returns the object's version ID on
+/// versioned buckets.
 pub(crate) async fn upload(
     aws: &Aws,
     function: &Function,
