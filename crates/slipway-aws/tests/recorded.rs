@@ -11,7 +11,7 @@ use aws_sdk_lambda::config::http::{HttpRequest, HttpResponse};
 use aws_smithy_runtime::client::http::test_util::{ReplayEvent, StaticReplayClient};
 use aws_smithy_types::body::SdkBody;
 use slipway_artifact::{EntryOrigin, MANIFEST_SCHEMA_VERSION, Manifest};
-use slipway_aws::{Artifact, Aws, DeployOptions};
+use slipway_aws::{Artifact, Aws, AwsError, DeployOptions, DeployOutcome};
 use slipway_package::{EntryData, ZipEntry, ZipOptions, write_zip};
 
 const REGION: &str = "us-east-1";
@@ -52,6 +52,14 @@ fn get_function(configuration: &str) -> ReplayEvent {
     event(
         "https://lambda/2015-03-31/functions/hello",
         response(200, JSON, format!("{{\"Configuration\":{configuration}}}")),
+    )
+}
+
+/// GetFunction's answer while the function does not exist.
+fn no_function() -> ReplayEvent {
+    event(
+        "https://lambda/2015-03-31/functions/hello",
+        lambda_error(404, "ResourceNotFoundException"),
     )
 }
 
@@ -187,6 +195,23 @@ fn clients(
     )
 }
 
+/// Deploys the fixture's function, each client answering from its replay.
+async fn deploy(
+    fx: &Fixture,
+    lambda: &StaticReplayClient,
+    s3: &StaticReplayClient,
+    signer: &StaticReplayClient,
+) -> Result<DeployOutcome, AwsError> {
+    slipway_aws::deploy(
+        &clients(lambda, s3, signer),
+        &fx.function,
+        &fx.artifact,
+        &DeployOptions::default(),
+        &|_| {},
+    )
+    .await
+}
+
 #[tokio::test]
 async fn a_signed_deploy_runs_a_signer_job_deploys_the_signed_object_and_attaches_the_config() {
     let fx = fixture();
@@ -199,10 +224,7 @@ async fn a_signed_deploy_runs_a_signer_job_deploys_the_signed_object_and_attache
 
     let created = function_json(&signed_digest);
     let mut lambda = vec![
-        event(
-            "https://lambda/2015-03-31/functions/hello",
-            lambda_error(404, "ResourceNotFoundException"),
-        ),
+        no_function(),
         event(
             "https://lambda/2015-03-31/functions",
             response(201, JSON, created.clone()),
@@ -268,16 +290,7 @@ async fn a_signed_deploy_runs_a_signer_job_deploys_the_signed_object_and_attache
             ),
         ),
     ]);
-    let aws = clients(&lambda, &s3, &signer);
-    let outcome = slipway_aws::deploy(
-        &aws,
-        &fx.function,
-        &fx.artifact,
-        &DeployOptions::default(),
-        &|_| {},
-    )
-    .await
-    .unwrap();
+    let outcome = deploy(&fx, &lambda, &s3, &signer).await.unwrap();
 
     assert_eq!(
         outcome.signed_code_sha256.as_deref(),
@@ -360,16 +373,7 @@ async fn an_existing_function_gets_the_code_signing_config_attached() {
     lambda.extend(triggers_and_proof(&live));
     let lambda = StaticReplayClient::new(lambda);
     let none = StaticReplayClient::new(vec![]);
-    let aws = clients(&lambda, &none, &none);
-    let outcome = slipway_aws::deploy(
-        &aws,
-        &fx.function,
-        &fx.artifact,
-        &DeployOptions::default(),
-        &|_| {},
-    )
-    .await
-    .unwrap();
+    let outcome = deploy(&fx, &lambda, &none, &none).await.unwrap();
     assert_eq!(
         outcome.changes,
         [format!("attached code signing config {CSC}")]
@@ -393,10 +397,7 @@ async fn a_failed_signing_job_fails_the_deploy_before_lambda_is_touched() {
         "releases/hello/{}.zip",
         fx.artifact.manifest.artifact.sha256
     );
-    let lambda = StaticReplayClient::new(vec![event(
-        "https://lambda/2015-03-31/functions/hello",
-        lambda_error(404, "ResourceNotFoundException"),
-    )]);
+    let lambda = StaticReplayClient::new(vec![no_function()]);
     let s3 = StaticReplayClient::new(vec![
         event(
             &format!("https://builds.s3/{key}"),
@@ -421,16 +422,7 @@ async fn a_failed_signing_job_fails_the_deploy_before_lambda_is_touched() {
             ),
         ),
     ]);
-    let aws = clients(&lambda, &s3, &signer);
-    let err = slipway_aws::deploy(
-        &aws,
-        &fx.function,
-        &fx.artifact,
-        &DeployOptions::default(),
-        &|_| {},
-    )
-    .await
-    .unwrap_err();
+    let err = deploy(&fx, &lambda, &s3, &signer).await.unwrap_err();
     assert!(
         err.to_string().contains("profile slipway_test is revoked"),
         "{err}"
@@ -468,16 +460,7 @@ async fn updates_carry_the_revision_id_that_was_read() {
     lambda.extend(triggers_and_proof(&updated));
     let lambda = StaticReplayClient::new(lambda);
     let none = StaticReplayClient::new(vec![]);
-    let aws = clients(&lambda, &none, &none);
-    slipway_aws::deploy(
-        &aws,
-        &fx.function,
-        &fx.artifact,
-        &DeployOptions::default(),
-        &|_| {},
-    )
-    .await
-    .unwrap();
+    deploy(&fx, &lambda, &none, &none).await.unwrap();
     let update = lambda.actual_requests().nth(1).unwrap();
     assert_eq!(update.method(), "PUT");
     assert!(
@@ -500,7 +483,7 @@ fn an_artifact_built_for_another_handler_is_refused_as_stale() {
     assert!(
         matches!(
             err,
-            slipway_aws::AwsError::StaleArtifact {
+            AwsError::StaleArtifact {
                 field: "handler",
                 ..
             }
@@ -521,21 +504,9 @@ fn an_artifact_built_for_another_handler_is_refused_as_stale() {
 async fn signing_without_a_bucket_is_refused_before_any_write() {
     let mut fx = fixture();
     fx.function.s3_bucket = None;
-    let lambda = StaticReplayClient::new(vec![event(
-        "https://lambda/2015-03-31/functions/hello",
-        lambda_error(404, "ResourceNotFoundException"),
-    )]);
+    let lambda = StaticReplayClient::new(vec![no_function()]);
     let none = StaticReplayClient::new(vec![]);
-    let aws = clients(&lambda, &none, &none);
-    let err = slipway_aws::deploy(
-        &aws,
-        &fx.function,
-        &fx.artifact,
-        &DeployOptions::default(),
-        &|_| {},
-    )
-    .await
-    .unwrap_err();
+    let err = deploy(&fx, &lambda, &none, &none).await.unwrap_err();
     assert!(
         err.to_string()
             .contains("`signing_profile` is set but `s3_bucket` is not"),
@@ -557,25 +528,13 @@ async fn a_zip_over_the_direct_upload_limit_needs_a_bucket() {
     fx.function.signing_profile = None;
     fx.function.s3_bucket = None;
     fx.artifact.manifest.artifact.zipped_size = 60_000_000;
-    let lambda = StaticReplayClient::new(vec![event(
-        "https://lambda/2015-03-31/functions/hello",
-        lambda_error(404, "ResourceNotFoundException"),
-    )]);
+    let lambda = StaticReplayClient::new(vec![no_function()]);
     let none = StaticReplayClient::new(vec![]);
-    let aws = clients(&lambda, &none, &none);
-    let err = slipway_aws::deploy(
-        &aws,
-        &fx.function,
-        &fx.artifact,
-        &DeployOptions::default(),
-        &|_| {},
-    )
-    .await
-    .unwrap_err();
+    let err = deploy(&fx, &lambda, &none, &none).await.unwrap_err();
     assert!(
         matches!(
             err,
-            slipway_aws::AwsError::NeedsBucket {
+            AwsError::NeedsBucket {
                 size: 60_000_000,
                 ..
             }
