@@ -561,7 +561,7 @@ fn alias_arn() -> String {
 fn triggers_are_created_checked_and_removed_with_the_file() {
     let moto = Moto::start().with_role();
     let proxy = Proxy::start(moto.port);
-    let queue = moto.aws(&[
+    moto.aws(&[
         "sqs",
         "create-queue",
         "--queue-name",
@@ -569,7 +569,6 @@ fn triggers_are_created_checked_and_removed_with_the_file() {
         "--attributes",
         "VisibilityTimeout=60",
     ]);
-    let queue_url = queue["QueueUrl"].as_str().unwrap().to_string();
     let queue_arn = format!("arn:aws:sqs:{REGION}:{ACCOUNT}:orders");
     moto.aws(&["s3api", "create-bucket", "--bucket", "slipway-uploads"]);
     let p = project(&triggers_toml(&queue_arn));
@@ -742,7 +741,6 @@ fn triggers_are_created_checked_and_removed_with_the_file() {
         0,
         &mut transcript,
     );
-    let _ = queue_url;
     assert_no_credentials(&transcript, &p);
 }
 
@@ -933,7 +931,7 @@ fn a_canary_splits_traffic_until_promoted_or_rolled_back() {
 
 /// Kills `slipway deploy` with SIGKILL right after request `index` reached
 /// moto (its answer never arrives), then deploys again.
-fn kill_at(moto: &Moto, proxy: &Proxy, p: &Project, index: usize) -> bool {
+fn kill_at(proxy: &Proxy, p: &Project, index: usize) -> bool {
     proxy.hold_at(index);
     let mut child = slipway_aws_process(p, &proxy.url)
         .arg("deploy")
@@ -950,7 +948,6 @@ fn kill_at(moto: &Moto, proxy: &Proxy, p: &Project, index: usize) -> bool {
         );
         return false;
     }
-    let _ = moto;
     true
 }
 
@@ -1018,7 +1015,7 @@ fn a_deploy_killed_at_any_call_converges_on_rerun_without_duplicate_versions() {
     for index in 0..create_calls {
         moto.reset();
         proxy.clear();
-        if kill_at(&moto, &proxy, &p, index) {
+        if kill_at(&proxy, &p, index) {
             killed += 1;
         }
         assert_converged(&moto, &p, &proxy, &["1"], &v1.artifact.code_sha256);
@@ -1054,10 +1051,7 @@ fn a_deploy_killed_at_any_call_converges_on_rerun_without_duplicate_versions() {
         );
         build(&p, APP_V2);
         proxy.clear();
-        assert!(
-            kill_at(&moto, &proxy, &p, index),
-            "stage {index} not reached"
-        );
+        assert!(kill_at(&proxy, &p, index), "stage {index} not reached");
         assert_converged(&moto, &p, &proxy, &["1", "2"], &v2.artifact.code_sha256);
     }
 }

@@ -161,17 +161,26 @@ pub fn aws_cli(url: &str, args: &[&str]) -> serde_json::Value {
     }
 }
 
+/// What slipway under test gets from the environment: fake credentials, a
+/// region and an endpoint, and none of the developer's own AWS settings.
+fn aws_env(endpoint: &str) -> [(&'static str, String); 5] {
+    [
+        ("AWS_ACCESS_KEY_ID", ACCESS_KEY.into()),
+        ("AWS_SECRET_ACCESS_KEY", SECRET_KEY.into()),
+        ("AWS_REGION", REGION.into()),
+        ("AWS_ENDPOINT_URL", endpoint.into()),
+        ("AWS_EC2_METADATA_DISABLED", "true".into()),
+    ]
+}
+const AWS_ENV_REMOVED: [&str; 3] = ["AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_MAX_ATTEMPTS"];
+
 /// `slipway` set up for a region, fake credentials and an endpoint.
 pub fn slipway_aws(project: &Project, endpoint: &str) -> assert_cmd::Command {
     let mut cmd = project.slipway();
-    cmd.env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-        .env("AWS_REGION", REGION)
-        .env("AWS_ENDPOINT_URL", endpoint)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("AWS_MAX_ATTEMPTS");
+    cmd.envs(aws_env(endpoint));
+    for var in AWS_ENV_REMOVED {
+        cmd.env_remove(var);
+    }
     cmd
 }
 
@@ -568,16 +577,12 @@ pub fn slipway_aws_process(project: &Project, endpoint: &str) -> Command {
     cmd.current_dir(project.path())
         .env_remove("SLIPWAY_CONFIG")
         .env("SLIPWAY_CACHE_DIR", project.join(".test-cache"))
-        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-        .env("AWS_REGION", REGION)
-        .env("AWS_ENDPOINT_URL", endpoint)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("AWS_MAX_ATTEMPTS")
+        .envs(aws_env(endpoint))
         .stdout(Stdio::null())
         .stderr(Stdio::null());
+    for var in AWS_ENV_REMOVED {
+        cmd.env_remove(var);
+    }
     cmd
 }
 
