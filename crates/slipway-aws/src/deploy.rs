@@ -198,7 +198,7 @@ pub async fn deploy(
             created
         }
         Some(live) => {
-            let updated = update(
+            update(
                 aws,
                 function,
                 artifact,
@@ -208,11 +208,7 @@ pub async fn deploy(
                 &mut outcome,
                 steps,
             )
-            .await?;
-            if !outcome.changes.is_empty() {
-                outcome.action = Action::Updated;
-            }
-            updated
+            .await?
         }
     };
     outcome.function_arn = current
@@ -279,6 +275,7 @@ pub async fn deploy(
             rollback,
         });
     }
+    // Any write to an existing function, its alias or its triggers is an update.
     if outcome.action == Action::UpToDate && !outcome.changes.is_empty() {
         outcome.action = Action::Updated;
     }
