@@ -1,9 +1,9 @@
 //! The built artifact a deploy ships: `dist/<function>/manifest.json` and the
-//! zip it describes, checked against each other and against slipway.toml.
+//! zip it describes, checked against slipway.toml.
 
 use std::path::{Path, PathBuf};
 
-use slipway_artifact::{MANIFEST_FILE_NAME, Manifest, digest, function_dist_dir};
+use slipway_artifact::{MANIFEST_FILE_NAME, Manifest, function_dist_dir};
 use slipway_config::Function;
 
 use crate::AwsError;
@@ -33,11 +33,11 @@ impl Artifact {
         Ok(Artifact { manifest, zip, dir })
     }
 
-    /// The small local check before any upload: the zip hashes to what the
-    /// manifest says, and the manifest was built from the function as
-    /// slipway.toml describes it now. `slipway verify` checks far more
-    /// (entries, SBOMs, provenance, signatures); deploy calls this seam so a
-    /// tampered or stale zip never leaves the machine.
+    /// The check only slipway.toml can make: the manifest was built from the
+    /// function as slipway.toml describes it now. The zip's bytes are checked
+    /// against the manifest by `slipway verify`'s checks
+    /// (`slipway_attest::verify::verify_function`), which the binary runs
+    /// before any deploy; they read each zip once, so this does not hash it again.
     pub fn check(&self, function: &Function) -> Result<(), AwsError> {
         let stale = |field: &'static str, built: &str, configured: &str| {
             (built != configured).then(|| AwsError::StaleArtifact {
@@ -48,7 +48,7 @@ impl Artifact {
             })
         };
         let m = &self.manifest;
-        if let Some(e) = stale("function", &m.function, &function.name)
+        match stale("function", &m.function, &function.name)
             .or_else(|| stale("runtime", &m.runtime, function.runtime.id))
             .or_else(|| stale("handler", &m.handler, &function.handler))
             .or_else(|| {
@@ -57,40 +57,10 @@ impl Artifact {
                     &m.architecture,
                     function.architecture.lambda_name(),
                 )
-            })
-        {
-            return Err(e);
+            }) {
+            Some(e) => Err(e),
+            None => Ok(()),
         }
-        if !self.zip.is_file() {
-            return Err(AwsError::NotBuilt {
-                function: function.name.clone(),
-                path: self.zip.clone(),
-            });
-        }
-        let actual = digest::file_sha256_hex(&self.zip).map_err(|source| AwsError::Read {
-            path: self.zip.clone(),
-            source,
-        })?;
-        if actual != m.artifact.sha256 {
-            return Err(AwsError::ArtifactMismatch {
-                function: function.name.clone(),
-                path: self.zip.clone(),
-                detail: format!(
-                    "its SHA-256 is {actual}, the manifest says {}",
-                    m.artifact.sha256
-                ),
-            });
-        }
-        if digest::hex_to_code_sha256(&m.artifact.sha256).as_deref()
-            != Some(m.artifact.code_sha256.as_str())
-        {
-            return Err(AwsError::ArtifactMismatch {
-                function: function.name.clone(),
-                path: self.zip.clone(),
-                detail: "the manifest's code_sha256 is not the base64 form of its sha256".into(),
-            });
-        }
-        Ok(())
     }
 
     pub fn code_sha256(&self) -> &str {

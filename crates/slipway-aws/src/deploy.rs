@@ -15,9 +15,11 @@ use aws_sdk_lambda::types::{
 use serde::Serialize;
 use slipway_config::{Function, LifecycleStatus, limits};
 
-use crate::error::code_of;
+use crate::error::{code_of, revision_checked, unless_code};
 use crate::live::{self, LiveFunction};
-use crate::retry::{BUSY, retrying};
+use crate::retry::{
+    BUSY, BUSY_BUT_NOT_CONFLICT, Backoff, LONGEST_POLL_PAUSE, POLL_LIMIT, retrying,
+};
 use crate::settings::{Difference, Settings};
 use crate::{Artifact, Aws, AwsError, layers, roles, signing, triggers};
 
@@ -115,7 +117,9 @@ pub(crate) fn today() -> time::Date {
     time::OffsetDateTime::now_utc().date()
 }
 
-/// Deploys one function. `artifact` must already have passed [`Artifact::check`].
+/// Deploys one function. `artifact` must already have passed [`Artifact::check`]
+/// and `slipway verify`'s checks: its zips are not hashed again here, and the
+/// proof at the end compares what Lambda runs with the manifest.
 pub async fn deploy(
     aws: &Aws,
     function: &Function,
@@ -194,7 +198,7 @@ pub async fn deploy(
             created
         }
         Some(live) => {
-            let updated = update(
+            update(
                 aws,
                 function,
                 artifact,
@@ -204,11 +208,7 @@ pub async fn deploy(
                 &mut outcome,
                 steps,
             )
-            .await?;
-            if !outcome.changes.is_empty() {
-                outcome.action = Action::Updated;
-            }
-            updated
+            .await?
         }
     };
     outcome.function_arn = current
@@ -275,6 +275,7 @@ pub async fn deploy(
             rollback,
         });
     }
+    // Any write to an existing function, its alias or its triggers is an update.
     if outcome.action == Action::UpToDate && !outcome.changes.is_empty() {
         outcome.action = Action::Updated;
     }
@@ -375,7 +376,9 @@ async fn code_for(
 }
 
 /// Puts the zip at its content-addressed key unless an object of the same
-/// digest is already there. Returns the object's version ID on versioned buckets.
+/// size is already there (the key names the digest; the proof after deploy
+/// catches an object that is not the zip). Returns the object's version ID on
+/// versioned buckets.
 pub(crate) async fn upload(
     aws: &Aws,
     function: &Function,
@@ -470,7 +473,7 @@ async fn create(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let result = retrying("CreateFunction", &BUSY[1..], || {
+        let result = retrying("CreateFunction", BUSY_BUT_NOT_CONFLICT, || {
             aws.lambda
                 .create_function()
                 .function_name(name)
@@ -581,16 +584,7 @@ async fn update(
             call.send()
         })
         .await;
-        match result {
-            Ok(_) => {}
-            Err(e) if code_of(&e) == Some("PreconditionFailedException") => {
-                return Err(AwsError::ConcurrentChange {
-                    function: name.to_string(),
-                    operation: "UpdateFunctionCode",
-                });
-            }
-            Err(e) => return Err(AwsError::api("UpdateFunctionCode", name, e)),
-        }
+        revision_checked(result, "UpdateFunctionCode", name)?;
         outcome.changes.push(format!(
             "updated the code from {} to {expected_code}",
             current.code_sha256().unwrap_or("nothing")
@@ -633,16 +627,7 @@ async fn update(
             call.send()
         })
         .await;
-        match result {
-            Ok(_) => {}
-            Err(e) if code_of(&e) == Some("PreconditionFailedException") => {
-                return Err(AwsError::ConcurrentChange {
-                    function: name.to_string(),
-                    operation: "UpdateFunctionConfiguration",
-                });
-            }
-            Err(e) => return Err(AwsError::api("UpdateFunctionConfiguration", name, e)),
-        }
+        revision_checked(result, "UpdateFunctionConfiguration", name)?;
         outcome
             .changes
             .push(format!("updated {}", fields.join(", ")));
@@ -687,38 +672,16 @@ pub(crate) async fn wait_ready(
     name: &str,
     steps: Steps<'_>,
 ) -> Result<FunctionConfiguration, AwsError> {
-    let mut pause = Duration::from_millis(200);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(600);
+    let mut backoff = Backoff::new(Duration::from_millis(200), LONGEST_POLL_PAUSE);
+    let deadline = tokio::time::Instant::now() + POLL_LIMIT;
     let mut announced = false;
     loop {
-        let config = retrying("GetFunctionConfiguration", BUSY, || {
-            aws.lambda
-                .get_function_configuration()
-                .function_name(name)
-                .send()
-        })
-        .await
-        .map_err(|e| AwsError::api("GetFunctionConfiguration", name, e))?;
-        let config = FunctionConfiguration::builder()
-            .set_function_name(config.function_name)
-            .set_function_arn(config.function_arn)
-            .set_runtime(config.runtime)
-            .set_role(config.role)
-            .set_handler(config.handler)
-            .set_description(config.description)
-            .set_timeout(config.timeout)
-            .set_memory_size(config.memory_size)
-            .set_code_sha256(config.code_sha256)
-            .set_version(config.version)
-            .set_environment(config.environment)
-            .set_revision_id(config.revision_id)
-            .set_layers(config.layers)
-            .set_state(config.state)
-            .set_state_reason(config.state_reason)
-            .set_last_update_status(config.last_update_status)
-            .set_last_update_status_reason(config.last_update_status_reason)
-            .set_architectures(config.architectures)
-            .build();
+        let config = live::get_function(aws, name, None)
+            .await?
+            .ok_or_else(|| AwsError::NotDeployed {
+                function: name.to_string(),
+            })?
+            .config;
         if matches!(config.state(), Some(State::Failed)) {
             return Err(AwsError::UpdateFailed {
                 function: name.to_string(),
@@ -753,8 +716,7 @@ pub(crate) async fn wait_ready(
             steps(&format!("{name}: waiting for Lambda to finish the update"));
             announced = true;
         }
-        tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(Duration::from_secs(5));
+        backoff.wait().await;
     }
 }
 
@@ -785,16 +747,7 @@ async fn publish(
             .send()
     })
     .await;
-    let published = match published {
-        Ok(p) => p,
-        Err(e) if code_of(&e) == Some("PreconditionFailedException") => {
-            return Err(AwsError::ConcurrentChange {
-                function: name.to_string(),
-                operation: "PublishVersion",
-            });
-        }
-        Err(e) => return Err(AwsError::api("PublishVersion", name, e)),
-    };
+    let published = revision_checked(published, "PublishVersion", name)?;
     let version = published.version().unwrap_or_default().to_string();
     changes.push(format!("published version {version}"));
     Ok(version)
@@ -819,7 +772,7 @@ async fn point_alias(
     let current = live::get_alias(aws, name, alias).await?;
     let Some(current) = current else {
         steps(&format!("{name}: creating alias {alias} → {target}"));
-        let result = retrying("CreateAlias", &BUSY[1..], || {
+        let result = retrying("CreateAlias", BUSY_BUT_NOT_CONFLICT, || {
             aws.lambda
                 .create_alias()
                 .function_name(name)
@@ -828,22 +781,18 @@ async fn point_alias(
                 .send()
         })
         .await;
-        match result {
-            Ok(_) => {}
-            // Created by an attempt whose answer was lost: point it again below.
-            Err(e) if code_of(&e) == Some("ResourceConflictException") => {
-                return Box::pin(point_alias(
-                    aws,
-                    name,
-                    alias,
-                    target,
-                    canary_percent,
-                    changes,
-                    steps,
-                ))
-                .await;
-            }
-            Err(e) => return Err(AwsError::api("CreateAlias", name, e)),
+        // Created by an attempt whose answer was lost: point it again.
+        if unless_code(result, "ResourceConflictException", "CreateAlias", name)?.is_none() {
+            return Box::pin(point_alias(
+                aws,
+                name,
+                alias,
+                target,
+                canary_percent,
+                changes,
+                steps,
+            ))
+            .await;
         }
         changes.push(format!("created alias {alias} → {target}"));
         return Ok(Some(AliasMove {
@@ -896,16 +845,7 @@ async fn point_alias(
             .send()
     })
     .await;
-    match result {
-        Ok(_) => {}
-        Err(e) if code_of(&e) == Some("PreconditionFailedException") => {
-            return Err(AwsError::ConcurrentChange {
-                function: name.to_string(),
-                operation: "UpdateAlias",
-            });
-        }
-        Err(e) => return Err(AwsError::api("UpdateAlias", name, e)),
-    }
+    revision_checked(result, "UpdateAlias", name)?;
     changes.push(description);
     Ok(Some(AliasMove {
         previous_version: (on != target).then_some(on).filter(|v| v != "$LATEST"),

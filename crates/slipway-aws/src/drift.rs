@@ -5,9 +5,8 @@ use serde::Serialize;
 use slipway_config::Function;
 
 use crate::live;
-use crate::retry::{BUSY, retrying};
 use crate::settings::{Difference, Settings};
-use crate::{Artifact, Aws, AwsError, DeployRecord, layers, triggers};
+use crate::{Artifact, Aws, AwsError, DeployRecord, layers, signing, triggers};
 
 /// How one live function compares with its desired state.
 #[derive(Debug, Clone, Serialize)]
@@ -91,19 +90,12 @@ pub async fn compare(
     }
 
     if let Some(want) = &function.code_signing_config_arn {
-        let have = retrying("GetFunctionCodeSigningConfig", BUSY, || {
-            aws.lambda
-                .get_function_code_signing_config()
-                .function_name(name)
-                .send()
-        })
-        .await
-        .map_err(|e| AwsError::api("GetFunctionCodeSigningConfig", name, e))?;
-        if have.code_signing_config_arn() != want {
+        let have = signing::attached_config(aws, name).await?;
+        if have != *want {
             diffs.push(Difference::new(
                 "code_signing_config_arn",
                 want.clone(),
-                have.code_signing_config_arn(),
+                have,
             ));
         }
     }

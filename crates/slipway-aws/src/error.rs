@@ -48,19 +48,6 @@ pub enum AwsError {
     #[diagnostic(transparent)]
     Manifest(#[from] slipway_artifact::ManifestError),
 
-    #[error("`{function}`: {} does not match its manifest: {detail}", path.display())]
-    #[diagnostic(
-        code(slipway::aws::artifact_mismatch),
-        help(
-            "the artifact changed after it was built; rebuild with `slipway build {function}` and do not edit dist/ by hand"
-        )
-    )]
-    ArtifactMismatch {
-        function: String,
-        path: PathBuf,
-        detail: String,
-    },
-
     #[error(
         "`{function}`: the manifest was built for {field} `{built}` but slipway.toml now says `{configured}`"
     )]
@@ -278,6 +265,49 @@ where
     E: ProvideErrorMetadata,
 {
     err.as_service_error().and_then(ProvideErrorMetadata::code)
+}
+
+/// `Ok(None)` when AWS answered `code` (the thing is absent, or already
+/// there); otherwise the value, or the error as an [`AwsError::Api`].
+pub(crate) fn unless_code<T, E, R>(
+    result: Result<T, aws_sdk_lambda::error::SdkError<E, R>>,
+    code: &str,
+    operation: &'static str,
+    function: &str,
+) -> Result<Option<T>, AwsError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if code_of(&e) == Some(code) => Ok(None),
+        Err(e) => Err(AwsError::api(operation, function, e)),
+    }
+}
+
+/// The answer to a write with a precondition (the `RevisionId` slipway read,
+/// or `PublishVersion`'s `CodeSha256`): Lambda's `PreconditionFailedException`
+/// means someone else changed the function since slipway read it.
+pub(crate) fn revision_checked<T, E, R>(
+    result: Result<T, aws_sdk_lambda::error::SdkError<E, R>>,
+    operation: &'static str,
+    function: &str,
+) -> Result<T, AwsError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match result {
+        Ok(v) => Ok(v),
+        Err(e) if code_of(&e) == Some("PreconditionFailedException") => {
+            Err(AwsError::ConcurrentChange {
+                function: function.to_string(),
+                operation,
+            })
+        }
+        Err(e) => Err(AwsError::api(operation, function, e)),
+    }
 }
 
 impl AwsError {

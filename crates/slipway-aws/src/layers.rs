@@ -7,7 +7,8 @@ use slipway_artifact::ArtifactRecord;
 use slipway_config::{Function, limits};
 
 use crate::deploy::Steps;
-use crate::error::code_of;
+use crate::error::unless_code;
+use crate::live::NOT_FOUND;
 use crate::retry::{BUSY, retrying};
 use crate::{Artifact, Aws, AwsError};
 
@@ -39,10 +40,8 @@ pub(crate) async fn find(
                 .send()
         })
         .await;
-        let page = match page {
-            Ok(p) => p,
-            Err(e) if code_of(&e) == Some("ResourceNotFoundException") => return Ok(None),
-            Err(e) => return Err(AwsError::api("ListLayerVersions", &function.name, e)),
+        let Some(page) = unless_code(page, NOT_FOUND, "ListLayerVersions", &function.name)? else {
+            return Ok(None);
         };
         if let Some(v) = page
             .layer_versions()
@@ -72,22 +71,8 @@ pub(crate) async fn ensure(
     if let Some(arn) = find(aws, function, record).await? {
         return Ok(Some(arn));
     }
+    // Its bytes were checked with the function's before the deploy began.
     let zip = artifact.dir.join(&record.file);
-    let actual =
-        slipway_artifact::digest::file_sha256_hex(&zip).map_err(|source| AwsError::Read {
-            path: zip.clone(),
-            source,
-        })?;
-    if actual != record.sha256 {
-        return Err(AwsError::ArtifactMismatch {
-            function: function.name.clone(),
-            path: zip,
-            detail: format!(
-                "its SHA-256 is {actual}, the manifest says {}",
-                record.sha256
-            ),
-        });
-    }
     let content = match &function.s3_bucket {
         Some(bucket) => {
             let key = crate::deploy::s3_key(function, &format!("layer-{}", record.sha256));

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use aws_sdk_lambda::types::{AliasConfiguration, FunctionConfiguration};
 
-use crate::error::code_of;
+use crate::error::unless_code;
 use crate::retry::{BUSY, retrying};
 use crate::{Aws, AwsError};
 
@@ -25,7 +25,7 @@ impl LiveFunction {
     }
 }
 
-const NOT_FOUND: &str = "ResourceNotFoundException";
+pub(crate) const NOT_FOUND: &str = "ResourceNotFoundException";
 
 /// The function (or one version of it), or `None` when it does not exist.
 pub async fn get_function(
@@ -41,14 +41,14 @@ pub async fn get_function(
             .send()
     })
     .await;
-    match result {
-        Ok(out) => Ok(out.configuration.map(|config| LiveFunction {
-            config,
-            tags: out.tags.unwrap_or_default(),
-        })),
-        Err(e) if code_of(&e) == Some(NOT_FOUND) => Ok(None),
-        Err(e) => Err(AwsError::api("GetFunction", name, e)),
-    }
+    Ok(
+        unless_code(result, NOT_FOUND, "GetFunction", name)?.and_then(|out| {
+            out.configuration.map(|config| LiveFunction {
+                config,
+                tags: out.tags.unwrap_or_default(),
+            })
+        }),
+    )
 }
 
 /// The highest-numbered published version, if any.
@@ -83,34 +83,6 @@ pub async fn latest_version(
     Ok(best.map(|(_, v)| v))
 }
 
-/// Every published version number, ascending.
-pub async fn published_versions(aws: &Aws, name: &str) -> Result<Vec<u64>, AwsError> {
-    let mut marker: Option<String> = None;
-    let mut out = Vec::new();
-    loop {
-        let page = retrying("ListVersionsByFunction", BUSY, || {
-            aws.lambda
-                .list_versions_by_function()
-                .function_name(name)
-                .set_marker(marker.clone())
-                .send()
-        })
-        .await
-        .map_err(|e| AwsError::api("ListVersionsByFunction", name, e))?;
-        out.extend(
-            page.versions()
-                .iter()
-                .filter_map(|v| v.version().and_then(|s| s.parse::<u64>().ok())),
-        );
-        marker = page.next_marker().map(str::to_string);
-        if marker.is_none() {
-            break;
-        }
-    }
-    out.sort_unstable();
-    Ok(out)
-}
-
 pub async fn get_alias(
     aws: &Aws,
     name: &str,
@@ -124,19 +96,17 @@ pub async fn get_alias(
             .send()
     })
     .await;
-    match result {
-        Ok(out) => Ok(Some(
+    Ok(
+        unless_code(result, NOT_FOUND, "GetAlias", name)?.map(|out| {
             AliasConfiguration::builder()
                 .set_alias_arn(out.alias_arn)
                 .set_name(out.name)
                 .set_function_version(out.function_version)
                 .set_routing_config(out.routing_config)
                 .set_revision_id(out.revision_id)
-                .build(),
-        )),
-        Err(e) if code_of(&e) == Some(NOT_FOUND) => Ok(None),
-        Err(e) => Err(AwsError::api("GetAlias", name, e)),
-    }
+                .build()
+        }),
+    )
 }
 
 /// The canary weights of an alias: version → share of traffic.

@@ -3,6 +3,8 @@
 use serde::Serialize;
 use slipway_config::Function;
 
+use crate::error::unless_code;
+use crate::live::NOT_FOUND;
 use crate::retry::{BUSY, retrying};
 use crate::{Aws, AwsError, live, triggers};
 
@@ -31,11 +33,7 @@ pub async fn remove(aws: &Aws, function: &Function) -> Result<RemoveOutcome, Aws
         aws.lambda.delete_function().function_name(name).send()
     })
     .await;
-    match result {
-        Ok(_) => {}
-        Err(e) if crate::error::code_of(&e) == Some("ResourceNotFoundException") => {}
-        Err(e) => return Err(AwsError::api("DeleteFunction", name, e)),
-    }
+    unless_code(result, NOT_FOUND, "DeleteFunction", name)?;
     outcome
         .changes
         .push("deleted the function, its versions and aliases".into());

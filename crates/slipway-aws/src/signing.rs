@@ -14,7 +14,7 @@ use slipway_config::Function;
 
 use crate::deploy::{Steps, s3_key, upload};
 use crate::live::LiveFunction;
-use crate::retry::{BUSY, retrying};
+use crate::retry::{BUSY, Backoff, LONGEST_POLL_PAUSE, POLL_LIMIT, retrying};
 use crate::{Artifact, Aws, AwsError, DeployRecord};
 
 /// The signed object a Signer job wrote, ready for Lambda.
@@ -121,8 +121,8 @@ pub(crate) async fn prepare(
     .map_err(|e| AwsError::api("StartSigningJob", name, e))?;
     let job_id = started.job_id().unwrap_or_default().to_string();
 
-    let mut pause = Duration::from_millis(500);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(600);
+    let mut backoff = Backoff::new(Duration::from_millis(500), LONGEST_POLL_PAUSE);
+    let deadline = tokio::time::Instant::now() + POLL_LIMIT;
     let signed_object = loop {
         let job = retrying("DescribeSigningJob", BUSY, || {
             aws.signer.describe_signing_job().job_id(&job_id).send()
@@ -160,10 +160,7 @@ pub(crate) async fn prepare(
                     "look at the job in the AWS Signer console",
                 ));
             }
-            _ => {
-                tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(Duration::from_secs(5));
-            }
+            _ => backoff.wait().await,
         }
     };
 
@@ -209,15 +206,7 @@ pub(crate) async fn attach_config(
         return Ok(());
     };
     let name = function.name.as_str();
-    let current = retrying("GetFunctionCodeSigningConfig", BUSY, || {
-        aws.lambda
-            .get_function_code_signing_config()
-            .function_name(name)
-            .send()
-    })
-    .await
-    .map_err(|e| AwsError::api("GetFunctionCodeSigningConfig", name, e))?;
-    if current.code_signing_config_arn() == arn {
+    if attached_config(aws, name).await? == *arn {
         return Ok(());
     }
     steps(&format!("{name}: attaching code signing config {arn}"));
@@ -232,4 +221,17 @@ pub(crate) async fn attach_config(
     .map_err(|e| AwsError::api("PutFunctionCodeSigningConfig", name, e))?;
     changes.push(format!("attached code signing config {arn}"));
     Ok(())
+}
+
+/// The ARN of the code signing config attached to the function (empty when none).
+pub(crate) async fn attached_config(aws: &Aws, name: &str) -> Result<String, AwsError> {
+    let current = retrying("GetFunctionCodeSigningConfig", BUSY, || {
+        aws.lambda
+            .get_function_code_signing_config()
+            .function_name(name)
+            .send()
+    })
+    .await
+    .map_err(|e| AwsError::api("GetFunctionCodeSigningConfig", name, e))?;
+    Ok(current.code_signing_config_arn().to_string())
 }

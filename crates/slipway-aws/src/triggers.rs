@@ -18,8 +18,8 @@ use aws_sdk_s3::types::{
 use slipway_config::{Cors, Function, FunctionUrl, S3Trigger, SqsTrigger, UrlAuth};
 
 use crate::deploy::Steps;
-use crate::error::code_of;
-use crate::live::{account_of, partition_of};
+use crate::error::{code_of, unless_code};
+use crate::live::{NOT_FOUND, account_of, partition_of};
 use crate::retry::{BUSY, retrying};
 use crate::settings::Difference;
 use crate::{Aws, AwsError};
@@ -35,6 +35,7 @@ pub(crate) fn target_arn(function: &Function, function_arn: &str) -> String {
 /// Statement IDs slipway owns in the function's resource policy.
 const S3_SID_PREFIX: &str = "slipway-s3-";
 const URL_PUBLIC_SID: &str = "slipway-url-public";
+const CONFLICT: &str = "ResourceConflictException";
 
 enum Step {
     CreateMapping(SqsTrigger),
@@ -346,11 +347,10 @@ async fn policy_statements(
             .send()
     })
     .await;
-    let policy = match result {
-        Ok(p) => p.policy.unwrap_or_default(),
-        Err(e) if code_of(&e) == Some("ResourceNotFoundException") => return Ok(Vec::new()),
-        Err(e) => return Err(AwsError::api("GetPolicy", target.name(), e)),
+    let Some(answer) = unless_code(result, NOT_FOUND, "GetPolicy", target.name())? else {
+        return Ok(Vec::new());
     };
+    let policy = answer.policy.unwrap_or_default();
     let doc: serde_json::Value = serde_json::from_str(&policy).unwrap_or_default();
     Ok(doc["Statement"].as_array().cloned().unwrap_or_default())
 }
@@ -659,18 +659,15 @@ async fn plan_url(
             .send()
     })
     .await;
-    let live = match result {
-        Ok(u) => Some(UrlShape {
+    let live =
+        unless_code(result, NOT_FOUND, "GetFunctionUrlConfig", target.name())?.map(|u| UrlShape {
             auth: if u.auth_type() == &FunctionUrlAuthType::None {
                 "NONE"
             } else {
                 "AWS_IAM"
             },
             cors: u.cors().map(live_cors).filter(|c| c != &Cors::default()),
-        }),
-        Err(e) if code_of(&e) == Some("ResourceNotFoundException") => None,
-        Err(e) => return Err(AwsError::api("GetFunctionUrlConfig", target.name(), e)),
-    };
+        });
     let want_config = target.function.triggers.url.clone();
     let want = want_config.as_ref().map(|u| UrlShape {
         auth: auth_name(u.auth),
@@ -783,11 +780,7 @@ async fn run(aws: &Aws, target: &Target<'_>, step: Step) -> Result<(), AwsError>
                 aws.lambda.delete_event_source_mapping().uuid(&uuid).send()
             })
             .await;
-            match result {
-                Ok(_) => {}
-                Err(e) if code_of(&e) == Some("ResourceNotFoundException") => {}
-                Err(e) => return Err(AwsError::api("DeleteEventSourceMapping", name, e)),
-            }
+            unless_code(result, NOT_FOUND, "DeleteEventSourceMapping", name)?;
         }
         Step::AddS3Permission { bucket, sid } => {
             let partition = partition_of(target.function_arn);
@@ -805,12 +798,8 @@ async fn run(aws: &Aws, target: &Target<'_>, step: Step) -> Result<(), AwsError>
                     .send()
             })
             .await;
-            match result {
-                Ok(_) => {}
-                // Added by an attempt whose answer was lost.
-                Err(e) if code_of(&e) == Some("ResourceConflictException") => {}
-                Err(e) => return Err(AwsError::api("AddPermission", name, e)),
-            }
+            // Added by an attempt whose answer was lost.
+            unless_code(result, CONFLICT, "AddPermission", name)?;
         }
         Step::AddUrlPermission => {
             let result = retrying("AddPermission", BUSY, || {
@@ -825,11 +814,7 @@ async fn run(aws: &Aws, target: &Target<'_>, step: Step) -> Result<(), AwsError>
                     .send()
             })
             .await;
-            match result {
-                Ok(_) => {}
-                Err(e) if code_of(&e) == Some("ResourceConflictException") => {}
-                Err(e) => return Err(AwsError::api("AddPermission", name, e)),
-            }
+            unless_code(result, CONFLICT, "AddPermission", name)?;
         }
         Step::RemovePermission { sid } => {
             let result = retrying("RemovePermission", BUSY, || {
@@ -841,11 +826,7 @@ async fn run(aws: &Aws, target: &Target<'_>, step: Step) -> Result<(), AwsError>
                     .send()
             })
             .await;
-            match result {
-                Ok(_) => {}
-                Err(e) if code_of(&e) == Some("ResourceNotFoundException") => {}
-                Err(e) => return Err(AwsError::api("RemovePermission", name, e)),
-            }
+            unless_code(result, NOT_FOUND, "RemovePermission", name)?;
         }
         Step::PutNotifications { bucket, config } => {
             aws.s3
@@ -867,12 +848,9 @@ async fn run(aws: &Aws, target: &Target<'_>, step: Step) -> Result<(), AwsError>
                     .send()
             })
             .await;
-            match result {
-                Ok(_) => {}
-                Err(e) if code_of(&e) == Some("ResourceConflictException") => {
-                    Box::pin(run(aws, target, Step::UpdateUrl(u))).await?;
-                }
-                Err(e) => return Err(AwsError::api("CreateFunctionUrlConfig", name, e)),
+            // Made by an attempt whose answer was lost: make it match.
+            if unless_code(result, CONFLICT, "CreateFunctionUrlConfig", name)?.is_none() {
+                Box::pin(run(aws, target, Step::UpdateUrl(u))).await?;
             }
         }
         Step::UpdateUrl(u) => {
@@ -902,11 +880,7 @@ async fn run(aws: &Aws, target: &Target<'_>, step: Step) -> Result<(), AwsError>
                     .send()
             })
             .await;
-            match result {
-                Ok(_) => {}
-                Err(e) if code_of(&e) == Some("ResourceNotFoundException") => {}
-                Err(e) => return Err(AwsError::api("DeleteFunctionUrlConfig", name, e)),
-            }
+            unless_code(result, NOT_FOUND, "DeleteFunctionUrlConfig", name)?;
         }
     }
     Ok(())

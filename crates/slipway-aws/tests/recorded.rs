@@ -10,9 +10,8 @@
 use aws_sdk_lambda::config::http::{HttpRequest, HttpResponse};
 use aws_smithy_runtime::client::http::test_util::{ReplayEvent, StaticReplayClient};
 use aws_smithy_types::body::SdkBody;
-use base64::Engine;
 use slipway_artifact::{EntryOrigin, MANIFEST_SCHEMA_VERSION, Manifest};
-use slipway_aws::{Artifact, Aws, DeployOptions};
+use slipway_aws::{Artifact, Aws, AwsError, DeployOptions, DeployOutcome};
 use slipway_package::{EntryData, ZipEntry, ZipOptions, write_zip};
 
 const REGION: &str = "us-east-1";
@@ -44,6 +43,44 @@ fn lambda_error(status: u16, code: &'static str) -> HttpResponse {
         ],
         format!("{{\"Type\":\"User\",\"Message\":\"{code}\"}}"),
     )
+}
+
+const JSON: &[(&str, &str)] = &[("content-type", "application/json")];
+
+/// GetFunction's answer for a function whose configuration is `configuration`.
+fn get_function(configuration: &str) -> ReplayEvent {
+    event(
+        "https://lambda/2015-03-31/functions/hello",
+        response(200, JSON, format!("{{\"Configuration\":{configuration}}}")),
+    )
+}
+
+/// GetFunction's answer while the function does not exist.
+fn no_function() -> ReplayEvent {
+    event(
+        "https://lambda/2015-03-31/functions/hello",
+        lambda_error(404, "ResourceNotFoundException"),
+    )
+}
+
+/// What every deploy reads last: its triggers (none here), then the live
+/// function for the proof, which reports `configuration`.
+fn triggers_and_proof(configuration: &str) -> Vec<ReplayEvent> {
+    vec![
+        event(
+            "https://lambda/2015-03-31/event-source-mappings",
+            response(200, JSON, "{\"EventSourceMappings\":[]}"),
+        ),
+        event(
+            "https://lambda/2015-03-31/functions/hello/policy",
+            lambda_error(404, "ResourceNotFoundException"),
+        ),
+        event(
+            "https://lambda/2021-10-31/functions/hello/url",
+            lambda_error(404, "ResourceNotFoundException"),
+        ),
+        get_function(configuration),
+    ]
 }
 
 fn function_json(code_sha256: &str) -> String {
@@ -123,155 +160,87 @@ fn fixture() -> Fixture {
     }
 }
 
+/// One service client answering from `http`, with throwaway credentials.
+macro_rules! client {
+    ($sdk:ident, $http:expr) => {
+        $sdk::Client::from_conf(
+            $sdk::Config::builder()
+                .behavior_version($sdk::config::BehaviorVersion::latest())
+                .region($sdk::config::Region::new(REGION))
+                .credentials_provider($sdk::config::Credentials::new(
+                    "AKIDREPLAY",
+                    "replay-secret",
+                    None,
+                    None,
+                    "replay",
+                ))
+                .http_client($http)
+                .build(),
+        )
+    };
+}
+
 fn clients(
     lambda: &StaticReplayClient,
     s3: &StaticReplayClient,
     signer: &StaticReplayClient,
 ) -> Aws {
-    let creds = aws_sdk_lambda::config::Credentials::new(
-        "AKIDREPLAY",
-        "replay-secret",
-        None,
-        None,
-        "replay",
-    );
-    let region = aws_sdk_lambda::config::Region::new(REGION);
-    let lambda = aws_sdk_lambda::Client::from_conf(
-        aws_sdk_lambda::Config::builder()
-            .behavior_version(aws_sdk_lambda::config::BehaviorVersion::latest())
-            .region(region.clone())
-            .credentials_provider(creds.clone())
-            .http_client(lambda.clone())
-            .build(),
-    );
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::Config::builder()
-            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-            .region(aws_sdk_s3::config::Region::new(REGION))
-            .credentials_provider(aws_sdk_s3::config::Credentials::new(
-                "AKIDREPLAY",
-                "replay-secret",
-                None,
-                None,
-                "replay",
-            ))
-            .http_client(s3.clone())
-            .build(),
-    );
-    let signer = aws_sdk_signer::Client::from_conf(
-        aws_sdk_signer::Config::builder()
-            .behavior_version(aws_sdk_signer::config::BehaviorVersion::latest())
-            .region(aws_sdk_signer::config::Region::new(REGION))
-            .credentials_provider(aws_sdk_signer::config::Credentials::new(
-                "AKIDREPLAY",
-                "replay-secret",
-                None,
-                None,
-                "replay",
-            ))
-            .http_client(signer.clone())
-            .build(),
-    );
-    let sqs = aws_sdk_sqs::Client::from_conf(
-        aws_sdk_sqs::Config::builder()
-            .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
-            .region(aws_sdk_sqs::config::Region::new(REGION))
-            .credentials_provider(aws_sdk_sqs::config::Credentials::new(
-                "AKIDREPLAY",
-                "replay-secret",
-                None,
-                None,
-                "replay",
-            ))
-            .http_client(StaticReplayClient::new(vec![]))
-            .build(),
-    );
-    let iam = aws_sdk_iam::Client::from_conf(
-        aws_sdk_iam::Config::builder()
-            .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
-            .region(aws_sdk_iam::config::Region::new(REGION))
-            .credentials_provider(aws_sdk_iam::config::Credentials::new(
-                "AKIDREPLAY",
-                "replay-secret",
-                None,
-                None,
-                "replay",
-            ))
-            .http_client(StaticReplayClient::new(vec![]))
-            .build(),
-    );
-    Aws::from_parts(lambda, s3, sqs, signer, iam, REGION)
+    Aws::from_parts(
+        client!(aws_sdk_lambda, lambda.clone()),
+        client!(aws_sdk_s3, s3.clone()),
+        client!(aws_sdk_sqs, StaticReplayClient::new(vec![])),
+        client!(aws_sdk_signer, signer.clone()),
+        client!(aws_sdk_iam, StaticReplayClient::new(vec![])),
+        REGION,
+    )
 }
 
-fn code_sha256(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(bytes))
+/// Deploys the fixture's function, each client answering from its replay.
+async fn deploy(
+    fx: &Fixture,
+    lambda: &StaticReplayClient,
+    s3: &StaticReplayClient,
+    signer: &StaticReplayClient,
+) -> Result<DeployOutcome, AwsError> {
+    slipway_aws::deploy(
+        &clients(lambda, s3, signer),
+        &fx.function,
+        &fx.artifact,
+        &DeployOptions::default(),
+        &|_| {},
+    )
+    .await
 }
 
 #[tokio::test]
 async fn a_signed_deploy_runs_a_signer_job_deploys_the_signed_object_and_attaches_the_config() {
     let fx = fixture();
     let signed_zip = b"PK\x03\x04 the zip with a signature block added by AWS Signer".to_vec();
-    let signed_digest = code_sha256(&signed_zip);
+    let signed_digest = slipway_artifact::digest::code_sha256(&signed_zip);
     let key = format!(
         "releases/hello/{}.zip",
         fx.artifact.manifest.artifact.sha256
     );
 
-    let lambda = StaticReplayClient::new(vec![
-        event(
-            "https://lambda/2015-03-31/functions/hello",
-            lambda_error(404, "ResourceNotFoundException"),
-        ),
+    let created = function_json(&signed_digest);
+    let mut lambda = vec![
+        no_function(),
         event(
             "https://lambda/2015-03-31/functions",
-            response(
-                201,
-                &[("content-type", "application/json")],
-                function_json(&signed_digest),
-            ),
+            response(201, JSON, created.clone()),
         ),
-        event(
-            "https://lambda/2015-03-31/functions/hello/configuration",
-            response(
-                200,
-                &[("content-type", "application/json")],
-                function_json(&signed_digest),
-            ),
-        ),
+        get_function(&created),
         event(
             "https://lambda/2020-06-30/functions/hello/code-signing-config",
             response(
                 200,
-                &[("content-type", "application/json")],
+                JSON,
                 format!("{{\"CodeSigningConfigArn\":\"{CSC}\",\"FunctionName\":\"hello\"}}"),
             ),
         ),
-        event(
-            "https://lambda/2015-03-31/event-source-mappings",
-            response(
-                200,
-                &[("content-type", "application/json")],
-                "{\"EventSourceMappings\":[]}",
-            ),
-        ),
-        event(
-            "https://lambda/2015-03-31/functions/hello/policy",
-            lambda_error(404, "ResourceNotFoundException"),
-        ),
-        event(
-            "https://lambda/2021-10-31/functions/hello/url",
-            lambda_error(404, "ResourceNotFoundException"),
-        ),
-        event(
-            "https://lambda/2015-03-31/functions/hello",
-            response(
-                200,
-                &[("content-type", "application/json")],
-                format!("{{\"Configuration\":{}}}", function_json(&signed_digest)),
-            ),
-        ),
-    ]);
+    ];
+    lambda.extend(triggers_and_proof(&created));
+    let lambda = StaticReplayClient::new(lambda);
     let s3 = StaticReplayClient::new(vec![
         event(
             &format!("https://builds.s3/{key}"),
@@ -302,39 +271,26 @@ async fn a_signed_deploy_runs_a_signer_job_deploys_the_signed_object_and_attache
             "https://signer/signing-jobs",
             response(
                 200,
-                &[("content-type", "application/json")],
+                JSON,
                 "{\"jobId\":\"job-1\",\"jobOwner\":\"123456789012\"}",
             ),
         ),
         event(
             "https://signer/signing-jobs/job-1",
-            response(
-                200,
-                &[("content-type", "application/json")],
-                "{\"jobId\":\"job-1\",\"status\":\"InProgress\"}",
-            ),
+            response(200, JSON, "{\"jobId\":\"job-1\",\"status\":\"InProgress\"}"),
         ),
         event(
             "https://signer/signing-jobs/job-1",
             response(
                 200,
-                &[("content-type", "application/json")],
+                JSON,
                 format!(
                     "{{\"jobId\":\"job-1\",\"status\":\"Succeeded\",\"signedObject\":{{\"s3\":{{\"bucketName\":\"builds\",\"key\":\"{SIGNED_KEY}\"}}}}}}"
                 ),
             ),
         ),
     ]);
-    let aws = clients(&lambda, &s3, &signer);
-    let outcome = slipway_aws::deploy(
-        &aws,
-        &fx.function,
-        &fx.artifact,
-        &DeployOptions::default(),
-        &|_| {},
-    )
-    .await
-    .unwrap();
+    let outcome = deploy(&fx, &lambda, &s3, &signer).await.unwrap();
 
     assert_eq!(
         outcome.signed_code_sha256.as_deref(),
@@ -394,20 +350,14 @@ async fn an_existing_function_gets_the_code_signing_config_attached() {
     fx.function.signing_profile = None;
     fx.function.s3_bucket = None;
     let digest = fx.artifact.manifest.artifact.code_sha256.clone();
-    let lambda = StaticReplayClient::new(vec![
-        event(
-            "https://lambda/2015-03-31/functions/hello",
-            response(
-                200,
-                &[("content-type", "application/json")],
-                format!("{{\"Configuration\":{}}}", function_json(&digest)),
-            ),
-        ),
+    let live = function_json(&digest);
+    let mut lambda = vec![
+        get_function(&live),
         event(
             "https://lambda/2020-06-30/functions/hello/code-signing-config",
             response(
                 200,
-                &[("content-type", "application/json")],
+                JSON,
                 "{\"CodeSigningConfigArn\":\"\",\"FunctionName\":\"hello\"}",
             ),
         ),
@@ -415,46 +365,15 @@ async fn an_existing_function_gets_the_code_signing_config_attached() {
             "https://lambda/2020-06-30/functions/hello/code-signing-config",
             response(
                 200,
-                &[("content-type", "application/json")],
+                JSON,
                 format!("{{\"CodeSigningConfigArn\":\"{CSC}\",\"FunctionName\":\"hello\"}}"),
             ),
         ),
-        event(
-            "https://lambda/2015-03-31/event-source-mappings",
-            response(
-                200,
-                &[("content-type", "application/json")],
-                "{\"EventSourceMappings\":[]}",
-            ),
-        ),
-        event(
-            "https://lambda/2015-03-31/functions/hello/policy",
-            lambda_error(404, "ResourceNotFoundException"),
-        ),
-        event(
-            "https://lambda/2021-10-31/functions/hello/url",
-            lambda_error(404, "ResourceNotFoundException"),
-        ),
-        event(
-            "https://lambda/2015-03-31/functions/hello",
-            response(
-                200,
-                &[("content-type", "application/json")],
-                format!("{{\"Configuration\":{}}}", function_json(&digest)),
-            ),
-        ),
-    ]);
+    ];
+    lambda.extend(triggers_and_proof(&live));
+    let lambda = StaticReplayClient::new(lambda);
     let none = StaticReplayClient::new(vec![]);
-    let aws = clients(&lambda, &none, &none);
-    let outcome = slipway_aws::deploy(
-        &aws,
-        &fx.function,
-        &fx.artifact,
-        &DeployOptions::default(),
-        &|_| {},
-    )
-    .await
-    .unwrap();
+    let outcome = deploy(&fx, &lambda, &none, &none).await.unwrap();
     assert_eq!(
         outcome.changes,
         [format!("attached code signing config {CSC}")]
@@ -478,10 +397,7 @@ async fn a_failed_signing_job_fails_the_deploy_before_lambda_is_touched() {
         "releases/hello/{}.zip",
         fx.artifact.manifest.artifact.sha256
     );
-    let lambda = StaticReplayClient::new(vec![event(
-        "https://lambda/2015-03-31/functions/hello",
-        lambda_error(404, "ResourceNotFoundException"),
-    )]);
+    let lambda = StaticReplayClient::new(vec![no_function()]);
     let s3 = StaticReplayClient::new(vec![
         event(
             &format!("https://builds.s3/{key}"),
@@ -495,31 +411,18 @@ async fn a_failed_signing_job_fails_the_deploy_before_lambda_is_touched() {
     let signer = StaticReplayClient::new(vec![
         event(
             "https://signer/signing-jobs",
-            response(
-                200,
-                &[("content-type", "application/json")],
-                "{\"jobId\":\"job-2\"}",
-            ),
+            response(200, JSON, "{\"jobId\":\"job-2\"}"),
         ),
         event(
             "https://signer/signing-jobs/job-2",
             response(
                 200,
-                &[("content-type", "application/json")],
+                JSON,
                 "{\"jobId\":\"job-2\",\"status\":\"Failed\",\"statusReason\":\"profile slipway_test is revoked\"}",
             ),
         ),
     ]);
-    let aws = clients(&lambda, &s3, &signer);
-    let err = slipway_aws::deploy(
-        &aws,
-        &fx.function,
-        &fx.artifact,
-        &DeployOptions::default(),
-        &|_| {},
-    )
-    .await
-    .unwrap_err();
+    let err = deploy(&fx, &lambda, &s3, &signer).await.unwrap_err();
     assert!(
         err.to_string().contains("profile slipway_test is revoked"),
         "{err}"
@@ -545,59 +448,19 @@ async fn updates_carry_the_revision_id_that_was_read() {
         v["RevisionId"] = revision.into();
         v.to_string()
     };
-    let json = &[("content-type", "application/json")];
-    let lambda = StaticReplayClient::new(vec![
-        event(
-            "https://lambda/2015-03-31/functions/hello",
-            response(
-                200,
-                json,
-                format!(
-                    "{{\"Configuration\":{}}}",
-                    with_revision("b2xkIGNvZGU=", "rev-1")
-                ),
-            ),
-        ),
+    let updated = with_revision(&digest, "rev-2");
+    let mut lambda = vec![
+        get_function(&with_revision("b2xkIGNvZGU=", "rev-1")),
         event(
             "https://lambda/2015-03-31/functions/hello/code",
-            response(200, json, with_revision(&digest, "rev-2")),
+            response(200, JSON, updated.clone()),
         ),
-        event(
-            "https://lambda/2015-03-31/functions/hello/configuration",
-            response(200, json, with_revision(&digest, "rev-2")),
-        ),
-        event(
-            "https://lambda/2015-03-31/event-source-mappings",
-            response(200, json, "{\"EventSourceMappings\":[]}"),
-        ),
-        event(
-            "https://lambda/2015-03-31/functions/hello/policy",
-            lambda_error(404, "ResourceNotFoundException"),
-        ),
-        event(
-            "https://lambda/2021-10-31/functions/hello/url",
-            lambda_error(404, "ResourceNotFoundException"),
-        ),
-        event(
-            "https://lambda/2015-03-31/functions/hello",
-            response(
-                200,
-                json,
-                format!("{{\"Configuration\":{}}}", with_revision(&digest, "rev-2")),
-            ),
-        ),
-    ]);
+        get_function(&updated),
+    ];
+    lambda.extend(triggers_and_proof(&updated));
+    let lambda = StaticReplayClient::new(lambda);
     let none = StaticReplayClient::new(vec![]);
-    let aws = clients(&lambda, &none, &none);
-    slipway_aws::deploy(
-        &aws,
-        &fx.function,
-        &fx.artifact,
-        &DeployOptions::default(),
-        &|_| {},
-    )
-    .await
-    .unwrap();
+    deploy(&fx, &lambda, &none, &none).await.unwrap();
     let update = lambda.actual_requests().nth(1).unwrap();
     assert_eq!(update.method(), "PUT");
     assert!(
@@ -608,4 +471,76 @@ async fn updates_carry_the_revision_id_that_was_read() {
     let body: serde_json::Value = serde_json::from_slice(update.body().bytes().unwrap()).unwrap();
     assert_eq!(body["RevisionId"], "rev-1");
     assert!(body["ZipFile"].as_str().is_some_and(|z| !z.is_empty()));
+}
+
+/// The manifest must describe the function as slipway.toml does now: a
+/// changed handler is refused before any call, as the user's to fix.
+#[test]
+fn an_artifact_built_for_another_handler_is_refused_as_stale() {
+    let mut fx = fixture();
+    fx.function.handler = "other.handler".into();
+    let err = fx.artifact.check(&fx.function).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            AwsError::StaleArtifact {
+                field: "handler",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("built for handler `app.handler` but slipway.toml now says `other.handler`"),
+        "{err}"
+    );
+    assert!(err.is_input());
+}
+
+/// `signing_profile` needs a bucket for Signer to read and write: refused
+/// after the first read, before any upload or write.
+#[tokio::test]
+async fn signing_without_a_bucket_is_refused_before_any_write() {
+    let mut fx = fixture();
+    fx.function.s3_bucket = None;
+    let lambda = StaticReplayClient::new(vec![no_function()]);
+    let none = StaticReplayClient::new(vec![]);
+    let err = deploy(&fx, &lambda, &none, &none).await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("`signing_profile` is set but `s3_bucket` is not"),
+        "{err}"
+    );
+    assert_eq!(lambda.actual_requests().count(), 1, "only the first read");
+    assert_eq!(
+        none.actual_requests().count(),
+        0,
+        "nothing reached S3 or Signer"
+    );
+}
+
+/// Over Lambda's 50 MB direct-upload limit, a zip must go through S3: without
+/// `s3_bucket` the deploy stops before CreateFunction, as the user's to fix.
+#[tokio::test]
+async fn a_zip_over_the_direct_upload_limit_needs_a_bucket() {
+    let mut fx = fixture();
+    fx.function.signing_profile = None;
+    fx.function.s3_bucket = None;
+    fx.artifact.manifest.artifact.zipped_size = 60_000_000;
+    let lambda = StaticReplayClient::new(vec![no_function()]);
+    let none = StaticReplayClient::new(vec![]);
+    let err = deploy(&fx, &lambda, &none, &none).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            AwsError::NeedsBucket {
+                size: 60_000_000,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.is_input());
+    assert_eq!(lambda.actual_requests().count(), 1, "no CreateFunction");
 }

@@ -7,9 +7,7 @@ use clap::Args;
 use serde::Serialize;
 use slipway_aws::{Action, AliasOutcome, Artifact, DeployOptions, DeployOutcome, DeployRecord};
 
-use super::deployed::{
-    AwsArgs, DeployedArgs, DeployedReport, aws_failure, runtime, verify_deployed,
-};
+use super::deployed::{AwsArgs, DeployedReport, aws_failure, compare_deployed, runtime};
 use slipway_attest::TrustedKeys;
 use slipway_attest::verify::{CheckStatus, verify_function};
 
@@ -221,9 +219,10 @@ pub fn run(ctx: &Context, args: DeployArgs) -> Result<Status, Failure> {
     Ok(Status::Ok)
 }
 
-/// The check before any upload: the same checks as `slipway verify` (zip and
-/// entries against the manifest, SHA256SUMS, SBOMs, provenance, and with
-/// trusted keys the signatures). A failed check, or an unsigned artifact
+/// The check before any upload: the manifest still matches slipway.toml, and
+/// the same checks as `slipway verify` pass (zips hashed and their entries
+/// against the manifest, SHA256SUMS, SBOMs, provenance, and with trusted keys
+/// the signatures); each zip is read and hashed once, here. A failed check, or an unsigned artifact
 /// when slipway.toml sets `require_signature`, stops the deploy before any
 /// call to AWS.
 fn check_artifact(
@@ -356,43 +355,36 @@ impl Render for DriftReport {
 pub fn run_drift(ctx: &Context, args: DriftArgs) -> Result<Status, Failure> {
     let project = ctx.project()?;
     let out = Context::out_dir(&project, args.out.as_deref());
-    let deployed_args = DeployedArgs {
-        deployed: true,
-        aws: args.aws.clone(),
-    };
-    let drift = verify_deployed(&project, &args.functions, &out, &deployed_args)?;
-    let mut fixed = Vec::new();
-    if args.fix && !drift.ok() {
+    // One runtime and one set of clients (one credential exchange) for the
+    // comparison and the fix.
+    let rt = runtime()?;
+    let (drift, fixed) = rt.block_on(async {
+        let aws = slipway_aws::connect(&args.aws.options(&project))
+            .await
+            .map_err(aws_failure)?;
+        let drift = compare_deployed(&aws, &project, &args.functions, &out).await?;
+        let mut fixed = Vec::new();
+        if !args.fix || drift.ok() {
+            return Ok::<_, Failure>((drift, fixed));
+        }
         let trusted = trusted_keys(&args.trusted_keys)?;
         let progress = Progress::new(ctx);
         let steps = |m: &str| progress.stage(m, None);
-        let rt = runtime()?;
-        fixed = rt.block_on(async {
-            let aws = slipway_aws::connect(&args.aws.options(&project))
-                .await
-                .map_err(aws_failure)?;
-            let mut fixed = Vec::new();
-            for f in drift.functions.iter().filter(|f| !f.in_sync()) {
-                let function = &project.functions[&f.function];
-                let artifact = Artifact::load(function, &out).map_err(aws_failure)?;
-                check_artifact(function, &artifact, trusted.as_ref())?;
-                let outcome = slipway_aws::deploy(
-                    &aws,
-                    function,
-                    &artifact,
-                    &DeployOptions::default(),
-                    &steps,
-                )
-                .await
-                .map_err(aws_failure)?;
-                DeployRecord::new(&outcome, env!("CARGO_PKG_VERSION"))
-                    .write(&artifact.dir)
+        for f in drift.functions.iter().filter(|f| !f.in_sync()) {
+            let function = &project.functions[&f.function];
+            let artifact = Artifact::load(function, &out).map_err(aws_failure)?;
+            check_artifact(function, &artifact, trusted.as_ref())?;
+            let outcome =
+                slipway_aws::deploy(&aws, function, &artifact, &DeployOptions::default(), &steps)
+                    .await
                     .map_err(aws_failure)?;
-                fixed.push(outcome);
-            }
-            Ok::<_, Failure>(fixed)
-        })?;
-    }
+            DeployRecord::new(&outcome, env!("CARGO_PKG_VERSION"))
+                .write(&artifact.dir)
+                .map_err(aws_failure)?;
+            fixed.push(outcome);
+        }
+        Ok((drift, fixed))
+    })?;
     let ok = drift.ok() || args.fix;
     let report = DriftReport {
         ok,

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use clap::Args;
 use serde::Serialize;
-use slipway_aws::{Artifact, ConnectOptions, FunctionDrift};
+use slipway_aws::{Artifact, Aws, ConnectOptions, FunctionDrift};
 use slipway_config::Project;
 
 use crate::output::{Failure, Render};
@@ -109,29 +109,39 @@ pub fn verify_deployed(
     out: &Path,
     args: &DeployedArgs,
 ) -> Result<DeployedReport, Failure> {
-    let functions = project.select(names)?;
     let rt = runtime()?;
     rt.block_on(async {
         let aws = slipway_aws::connect(&args.aws.options(project))
             .await
             .map_err(aws_failure)?;
-        let mut report = Vec::new();
-        for f in functions {
-            let artifact = match Artifact::load(f, out) {
-                Ok(a) => Some(a),
-                Err(slipway_aws::AwsError::NotBuilt { .. }) => None,
-                Err(e) => return Err(aws_failure(e)),
-            };
-            report.push(
-                slipway_aws::compare(&aws, f, artifact.as_ref())
-                    .await
-                    .map_err(aws_failure)?,
-            );
-        }
-        Ok(DeployedReport {
-            ok: report.iter().all(FunctionDrift::in_sync),
-            functions: report,
-        })
+        compare_deployed(&aws, project, names, out).await
+    })
+}
+
+/// [`verify_deployed`] with clients already made, for a caller that goes on
+/// using them (`slipway drift --fix`).
+pub async fn compare_deployed(
+    aws: &Aws,
+    project: &Project,
+    names: &[String],
+    out: &Path,
+) -> Result<DeployedReport, Failure> {
+    let mut report = Vec::new();
+    for f in project.select(names)? {
+        let artifact = match Artifact::load(f, out) {
+            Ok(a) => Some(a),
+            Err(slipway_aws::AwsError::NotBuilt { .. }) => None,
+            Err(e) => return Err(aws_failure(e)),
+        };
+        report.push(
+            slipway_aws::compare(aws, f, artifact.as_ref())
+                .await
+                .map_err(aws_failure)?,
+        );
+    }
+    Ok(DeployedReport {
+        ok: report.iter().all(FunctionDrift::in_sync),
+        functions: report,
     })
 }
 

@@ -1,10 +1,11 @@
 //! `slipway deploy`, `drift`, `promote`, `rollback` and `remove` against a real
 //! moto server, with a fault-injecting proxy in between where the test says so.
 
-use std::process::{Command, Output};
+use std::process::Output;
+
+use serde_json::Value;
 
 use crate::support_aws::*;
-use serde_json::Value;
 
 use crate::support::{Project, json_stdout};
 
@@ -468,6 +469,25 @@ fn a_retired_runtime_is_refused_before_any_call() {
 }
 
 #[test]
+fn a_canary_must_be_a_share_strictly_between_0_and_100() {
+    let p = project("");
+    for bad in ["0", "100", "150", "ten"] {
+        let out = slipway_aws(&p, "http://127.0.0.1:9")
+            .args(["deploy", "--canary", bad])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "--canary {bad}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        let why = if bad == "ten" {
+            "`ten` is not a number"
+        } else {
+            "strictly between 0 and 100"
+        };
+        assert!(err.contains(why), "--canary {bad}: {err}");
+    }
+}
+
+#[test]
 fn a_missing_region_is_an_error_not_a_default() {
     let p = project("");
     build(&p, APP_V1);
@@ -503,6 +523,10 @@ fn a_tampered_zip_never_leaves_the_machine() {
         err.contains("does not match its manifest") || err.contains("failed verification"),
         "{err}"
     );
+    // The one check that hashes the zip names it and what it found.
+    let flat = err.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("failed verification"), "{err}");
+    assert!(flat.contains("hello.zip has SHA-256"), "{err}");
     assert!(proxy.seen().is_empty());
 }
 
@@ -510,6 +534,21 @@ fn triggers_toml(queue_arn: &str) -> String {
     format!(
         "\n[[functions.hello.sqs]]\nqueue_arn = \"{queue_arn}\"\nbatch_size = 5\nreport_batch_item_failures = true\nmaximum_concurrency = 4\n\n[[functions.hello.s3]]\nbucket = \"slipway-uploads\"\nevents = [\"s3:ObjectCreated:*\"]\nprefix = \"incoming/\"\nsuffix = \".csv\"\n\n[functions.hello.url]\ncors = {{ allow_origins = [\"https://example.test\"] }}\n"
     )
+}
+
+fn assert_no_lambda_notification(moto: &Moto, bucket: &str) {
+    let n = moto.aws(&[
+        "s3api",
+        "get-bucket-notification-configuration",
+        "--bucket",
+        bucket,
+    ]);
+    assert!(
+        n["LambdaFunctionConfigurations"]
+            .as_array()
+            .is_none_or(|l| l.is_empty()),
+        "{n}"
+    );
 }
 
 fn alias_arn() -> String {
@@ -520,7 +559,7 @@ fn alias_arn() -> String {
 fn triggers_are_created_checked_and_removed_with_the_file() {
     let moto = Moto::start().with_role();
     let proxy = Proxy::start(moto.port);
-    let queue = moto.aws(&[
+    moto.aws(&[
         "sqs",
         "create-queue",
         "--queue-name",
@@ -528,7 +567,6 @@ fn triggers_are_created_checked_and_removed_with_the_file() {
         "--attributes",
         "VisibilityTimeout=60",
     ]);
-    let queue_url = queue["QueueUrl"].as_str().unwrap().to_string();
     let queue_arn = format!("arn:aws:sqs:{REGION}:{ACCOUNT}:orders");
     moto.aws(&["s3api", "create-bucket", "--bucket", "slipway-uploads"]);
     let p = project(&triggers_toml(&queue_arn));
@@ -674,63 +712,33 @@ fn triggers_are_created_checked_and_removed_with_the_file() {
         0,
         "{mappings}"
     );
-    let n = moto.aws(&[
-        "s3api",
-        "get-bucket-notification-configuration",
-        "--bucket",
-        "slipway-uploads",
+    assert_no_lambda_notification(&moto, "slipway-uploads");
+    let (_, policy) = moto.aws_succeeds(&[
+        "lambda",
+        "get-policy",
+        "--function-name",
+        "hello",
+        "--qualifier",
+        "live",
     ]);
     assert!(
-        n["LambdaFunctionConfigurations"]
-            .as_array()
-            .is_none_or(|l| l.is_empty()),
-        "{n}"
+        !policy.contains("s3.amazonaws.com"),
+        "permission left behind: {policy}"
     );
-    let policy = Command::new("aws")
-        .args([
-            "lambda",
-            "get-policy",
-            "--function-name",
-            "hello",
-            "--qualifier",
-            "live",
-            "--endpoint-url",
-            &moto.url,
-            "--region",
-            REGION,
-        ])
-        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-        .output()
-        .unwrap();
-    assert!(
-        !String::from_utf8_lossy(&policy.stdout).contains("s3.amazonaws.com"),
-        "permission left behind"
-    );
-    let url = Command::new("aws")
-        .args([
-            "lambda",
-            "get-function-url-config",
-            "--function-name",
-            "hello",
-            "--qualifier",
-            "live",
-            "--endpoint-url",
-            &moto.url,
-            "--region",
-            REGION,
-        ])
-        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-        .output()
-        .unwrap();
-    assert!(!url.status.success(), "the Function URL is still there");
+    let (url_left, _) = moto.aws_succeeds(&[
+        "lambda",
+        "get-function-url-config",
+        "--function-name",
+        "hello",
+        "--qualifier",
+        "live",
+    ]);
+    assert!(!url_left, "the Function URL is still there");
     run(
         slipway_aws(&p, &moto.url).args(["drift"]),
         0,
         &mut transcript,
     );
-    let _ = queue_url;
     assert_no_credentials(&transcript, &p);
 }
 
@@ -801,40 +809,15 @@ fn remove_asks_first_then_deletes_the_function_and_its_triggers() {
         &mut transcript,
     );
     assert_eq!(json_stdout(&out)["existed"], true);
-    let gone = Command::new("aws")
-        .args([
-            "lambda",
-            "get-function",
-            "--function-name",
-            "hello",
-            "--endpoint-url",
-            &moto.url,
-            "--region",
-            REGION,
-        ])
-        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-        .output()
-        .unwrap();
-    assert!(!gone.status.success());
+    let (exists, _) = moto.aws_succeeds(&["lambda", "get-function", "--function-name", "hello"]);
+    assert!(!exists, "the function is still there");
     let mappings = moto.aws(&["lambda", "list-event-source-mappings"]);
     assert_eq!(
         mappings["EventSourceMappings"].as_array().unwrap().len(),
         0,
         "{mappings}"
     );
-    let n = moto.aws(&[
-        "s3api",
-        "get-bucket-notification-configuration",
-        "--bucket",
-        "slipway-uploads",
-    ]);
-    assert!(
-        n["LambdaFunctionConfigurations"]
-            .as_array()
-            .is_none_or(|l| l.is_empty()),
-        "{n}"
-    );
+    assert_no_lambda_notification(&moto, "slipway-uploads");
     // A second remove has nothing to do.
     let out = run(
         slipway_aws(&p, &moto.url).args(["remove", "hello", "--yes", "--format", "json"]),
@@ -946,7 +929,7 @@ fn a_canary_splits_traffic_until_promoted_or_rolled_back() {
 
 /// Kills `slipway deploy` with SIGKILL right after request `index` reached
 /// moto (its answer never arrives), then deploys again.
-fn kill_at(moto: &Moto, proxy: &Proxy, p: &Project, index: usize) -> bool {
+fn kill_at(proxy: &Proxy, p: &Project, index: usize) -> bool {
     proxy.hold_at(index);
     let mut child = slipway_aws_process(p, &proxy.url)
         .arg("deploy")
@@ -963,7 +946,6 @@ fn kill_at(moto: &Moto, proxy: &Proxy, p: &Project, index: usize) -> bool {
         );
         return false;
     }
-    let _ = moto;
     true
 }
 
@@ -1031,7 +1013,7 @@ fn a_deploy_killed_at_any_call_converges_on_rerun_without_duplicate_versions() {
     for index in 0..create_calls {
         moto.reset();
         proxy.clear();
-        if kill_at(&moto, &proxy, &p, index) {
+        if kill_at(&proxy, &p, index) {
             killed += 1;
         }
         assert_converged(&moto, &p, &proxy, &["1"], &v1.artifact.code_sha256);
@@ -1067,10 +1049,7 @@ fn a_deploy_killed_at_any_call_converges_on_rerun_without_duplicate_versions() {
         );
         build(&p, APP_V2);
         proxy.clear();
-        assert!(
-            kill_at(&moto, &proxy, &p, index),
-            "stage {index} not reached"
-        );
+        assert!(kill_at(&proxy, &p, index), "stage {index} not reached");
         assert_converged(&moto, &p, &proxy, &["1", "2"], &v2.artifact.code_sha256);
     }
 }
@@ -1294,13 +1273,16 @@ fn require_signature_deploys_only_artifacts_signed_by_a_trusted_key() {
         );
     };
     sign(&intruder);
-    run(
+    let out = run(
         slipway_aws(&p, &proxy.url)
             .args(["deploy", "--trusted-keys"])
             .arg(&trusted),
         1,
         &mut transcript,
     );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("failed verification"), "{err}");
+    assert!(err.contains("nothing was deployed"), "{err}");
     assert!(
         proxy.seen().is_empty(),
         "AWS was called: {:?}",

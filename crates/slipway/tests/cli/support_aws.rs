@@ -86,6 +86,12 @@ impl Moto {
 
     /// moto checks that the execution role exists, as Lambda does.
     pub fn with_role(self) -> Moto {
+        self.create_role();
+        self
+    }
+
+    /// Creates [`ROLE`], trusted by Lambda.
+    fn create_role(&self) {
         let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
         self.aws(&[
             "iam",
@@ -95,12 +101,21 @@ impl Moto {
             "--assume-role-policy-document",
             trust,
         ]);
-        self
     }
 
     /// The AWS CLI against this server, answering JSON.
     pub fn aws(&self, args: &[&str]) -> serde_json::Value {
         aws_cli(&self.url, args)
+    }
+
+    /// Whether the AWS CLI call succeeds against this server (a read of
+    /// something that may be gone), and what it printed.
+    pub fn aws_succeeds(&self, args: &[&str]) -> (bool, String) {
+        let out = aws_command(&self.url, args);
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
     }
 }
 
@@ -111,9 +126,8 @@ impl Drop for Moto {
     }
 }
 
-/// Runs the AWS CLI (`aws … --endpoint-url URL`) with the fake credentials.
-pub fn aws_cli(url: &str, args: &[&str]) -> serde_json::Value {
-    let out = Command::new("aws")
+fn aws_command(url: &str, args: &[&str]) -> std::process::Output {
+    Command::new("aws")
         .args(args)
         .args([
             "--endpoint-url",
@@ -127,7 +141,12 @@ pub fn aws_cli(url: &str, args: &[&str]) -> serde_json::Value {
         .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
         .env_remove("AWS_PROFILE")
         .output()
-        .expect("the AWS CLI runs");
+        .expect("the AWS CLI runs")
+}
+
+/// Runs the AWS CLI (`aws … --endpoint-url URL`) with the fake credentials.
+pub fn aws_cli(url: &str, args: &[&str]) -> serde_json::Value {
+    let out = aws_command(url, args);
     assert!(
         out.status.success(),
         "aws {args:?} failed:\n{}",
@@ -140,17 +159,26 @@ pub fn aws_cli(url: &str, args: &[&str]) -> serde_json::Value {
     }
 }
 
+/// What slipway under test gets from the environment: fake credentials, a
+/// region and an endpoint, and none of the developer's own AWS settings.
+fn aws_env(endpoint: &str) -> [(&'static str, String); 5] {
+    [
+        ("AWS_ACCESS_KEY_ID", ACCESS_KEY.into()),
+        ("AWS_SECRET_ACCESS_KEY", SECRET_KEY.into()),
+        ("AWS_REGION", REGION.into()),
+        ("AWS_ENDPOINT_URL", endpoint.into()),
+        ("AWS_EC2_METADATA_DISABLED", "true".into()),
+    ]
+}
+const AWS_ENV_REMOVED: [&str; 3] = ["AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_MAX_ATTEMPTS"];
+
 /// `slipway` set up for a region, fake credentials and an endpoint.
 pub fn slipway_aws(project: &Project, endpoint: &str) -> assert_cmd::Command {
     let mut cmd = project.slipway();
-    cmd.env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-        .env("AWS_REGION", REGION)
-        .env("AWS_ENDPOINT_URL", endpoint)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("AWS_MAX_ATTEMPTS");
+    cmd.envs(aws_env(endpoint));
+    for var in AWS_ENV_REMOVED {
+        cmd.env_remove(var);
+    }
     cmd
 }
 
@@ -547,16 +575,12 @@ pub fn slipway_aws_process(project: &Project, endpoint: &str) -> Command {
     cmd.current_dir(project.path())
         .env_remove("SLIPWAY_CONFIG")
         .env("SLIPWAY_CACHE_DIR", project.join(".test-cache"))
-        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-        .env("AWS_REGION", REGION)
-        .env("AWS_ENDPOINT_URL", endpoint)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("AWS_MAX_ATTEMPTS")
+        .envs(aws_env(endpoint))
         .stdout(Stdio::null())
         .stderr(Stdio::null());
+    for var in AWS_ENV_REMOVED {
+        cmd.env_remove(var);
+    }
     cmd
 }
 
@@ -572,14 +596,6 @@ impl Moto {
             answer.starts_with("HTTP/1.1 200") || answer.starts_with("HTTP/1.0 200"),
             "{answer}"
         );
-        let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
-        self.aws(&[
-            "iam",
-            "create-role",
-            "--role-name",
-            "slipway-test-exec",
-            "--assume-role-policy-document",
-            trust,
-        ]);
+        self.create_role();
     }
 }
