@@ -10,6 +10,7 @@ pub mod fs;
 mod manifest;
 
 pub use manifest::{
-    ArtifactRecord, Distribution, EntryOrigin, EntryRecord, MANIFEST_FILE_NAME,
+    ArtifactRecord, Distribution, Ecosystem, EntryOrigin, EntryRecord, MANIFEST_FILE_NAME,
     MANIFEST_SCHEMA_VERSION, Manifest, ManifestError, SHA256SUMS_FILE_NAME, function_dist_dir,
+    normalize_pypi_name,
 };

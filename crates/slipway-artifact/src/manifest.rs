@@ -81,16 +81,92 @@ pub enum EntryOrigin {
     Dependency { distribution: String },
 }
 
-/// One installed Python distribution: the inventory SBOMs and scans read.
+/// The package ecosystem a distribution comes from. It decides the purl type,
+/// the OSV ecosystem an advisory must name, and how versions are ordered, so
+/// SBOM, scan, sign and verify never care which installer wrote the record.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+pub enum Ecosystem {
+    /// Python wheels from a package index.
+    #[default]
+    #[serde(rename = "PyPI")]
+    PyPI,
+    /// npm packages from a registry (Node.js functions).
+    #[serde(rename = "npm")]
+    Npm,
+    /// NuGet packages (.NET functions, read from `deps.json`).
+    #[serde(rename = "NuGet")]
+    NuGet,
+    /// Rust crates (custom runtimes, read from `Cargo.lock`).
+    #[serde(rename = "crates.io")]
+    CratesIo,
+}
+
+impl Ecosystem {
+    /// The ecosystem's name in OSV records (`affected[].package.ecosystem`).
+    pub fn osv_name(self) -> &'static str {
+        match self {
+            Ecosystem::PyPI => "PyPI",
+            Ecosystem::Npm => "npm",
+            Ecosystem::NuGet => "NuGet",
+            Ecosystem::CratesIo => "crates.io",
+        }
+    }
+
+    /// The package-URL type (`pkg:<type>/…`).
+    pub fn purl_type(self) -> &'static str {
+        match self {
+            Ecosystem::PyPI => "pypi",
+            Ecosystem::Npm => "npm",
+            Ecosystem::NuGet => "nuget",
+            Ecosystem::CratesIo => "cargo",
+        }
+    }
+
+    /// The ecosystem named by an OSV record, when slipway knows it.
+    pub fn from_osv_name(name: &str) -> Option<Ecosystem> {
+        [
+            Ecosystem::PyPI,
+            Ecosystem::Npm,
+            Ecosystem::NuGet,
+            Ecosystem::CratesIo,
+        ]
+        .into_iter()
+        .find(|e| e.osv_name() == name)
+    }
+
+    /// Manifests leave the field out for PyPI, the only ecosystem before
+    /// others existed, so earlier manifests and their bytes stay valid.
+    pub fn is_pypi(&self) -> bool {
+        *self == Ecosystem::PyPI
+    }
+}
+
+/// One installed distribution (a wheel, an npm package, a NuGet package, a
+/// crate): the inventory SBOMs and scans read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Distribution {
-    /// The name as the distribution spells it.
+    /// The ecosystem it comes from; absent in the JSON means PyPI.
+    #[serde(default, skip_serializing_if = "Ecosystem::is_pypi")]
+    pub ecosystem: Ecosystem,
+    /// The name as the distribution spells it (npm: with its `@scope/`).
     pub name: String,
     pub version: String,
-    /// The wheel's file name.
+    /// The file it was distributed as: the wheel's file name, the npm
+    /// tarball's, the `.nupkg`'s.
     pub wheel: String,
-    /// SHA-256 of the wheel file, hex.
+    /// SHA-256 of that file, hex; empty when the only digest slipway has is
+    /// the ecosystem's own (see `integrity`).
     pub wheel_sha256: String,
+    /// The ecosystem's own integrity string in Subresource Integrity form
+    /// (`sha512-<base64>`): npm lockfiles' `integrity`, `deps.json`'s `sha512`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub integrity: Option<String>,
+    /// Where the package sits in the installed tree when one name can be
+    /// installed more than once (npm: `node_modules/a/node_modules/b`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub install_path: Option<String>,
     /// Where the wheel was downloaded from, credentials removed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wheel_url: Option<String>,
@@ -110,6 +186,62 @@ pub struct Distribution {
     pub requires: Vec<String>,
     /// `function` or `layer`: which zip holds it.
     pub installed_in: String,
+}
+
+impl Distribution {
+    /// The package URL (purl spec) of this distribution: PyPI names
+    /// normalised (PEP 503), an npm scope's `@` percent-encoded, and the
+    /// characters purl reserves percent-encoded in the version (a PEP 440
+    /// local version's `+`, a SemVer build's `+`).
+    pub fn purl(&self) -> String {
+        let name = match self.ecosystem {
+            Ecosystem::PyPI => normalize_pypi_name(&self.name),
+            Ecosystem::Npm => match self.name.strip_prefix('@') {
+                Some(scoped) => format!("%40{scoped}"),
+                None => self.name.clone(),
+            },
+            Ecosystem::NuGet | Ecosystem::CratesIo => self.name.clone(),
+        };
+        format!(
+            "pkg:{}/{}@{}",
+            self.ecosystem.purl_type(),
+            name,
+            percent_encode_purl(&self.version)
+        )
+    }
+}
+
+/// PEP 503: lower case, runs of `-`, `_` and `.` become one `-`.
+pub fn normalize_pypi_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut pending_dash = false;
+    for c in name.trim().chars() {
+        if matches!(c, '-' | '_' | '.') {
+            pending_dash = true;
+        } else {
+            if pending_dash && !out.is_empty() {
+                out.push('-');
+            }
+            pending_dash = false;
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
+}
+
+fn percent_encode_purl(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '~') {
+            out.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    out
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -180,5 +312,83 @@ impl Manifest {
         self.artifacts()
             .map(|a| format!("{}  {}\n", a.sha256, a.file))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dist(ecosystem: Ecosystem, name: &str, version: &str) -> Distribution {
+        Distribution {
+            ecosystem,
+            name: name.into(),
+            version: version.into(),
+            wheel: String::new(),
+            wheel_sha256: String::new(),
+            wheel_url: None,
+            integrity: None,
+            install_path: None,
+            license_expression: None,
+            license: None,
+            license_classifiers: Vec::new(),
+            direct: true,
+            requires: Vec::new(),
+            installed_in: "function".into(),
+        }
+    }
+
+    #[test]
+    fn purls_follow_each_ecosystem_rules() {
+        let cases = [
+            (
+                Ecosystem::PyPI,
+                "Jinja2_Ext",
+                "1.0+local",
+                "pkg:pypi/jinja2-ext@1.0%2Blocal",
+            ),
+            (
+                Ecosystem::Npm,
+                "@img/sharp-linux-x64",
+                "0.33.5",
+                "pkg:npm/%40img/sharp-linux-x64@0.33.5",
+            ),
+            (
+                Ecosystem::Npm,
+                "left-pad",
+                "1.3.0",
+                "pkg:npm/left-pad@1.3.0",
+            ),
+            (
+                Ecosystem::NuGet,
+                "Amazon.Lambda.Core",
+                "2.5.0",
+                "pkg:nuget/Amazon.Lambda.Core@2.5.0",
+            ),
+            (
+                Ecosystem::CratesIo,
+                "serde",
+                "1.0.210",
+                "pkg:cargo/serde@1.0.210",
+            ),
+        ];
+        for (ecosystem, name, version, purl) in cases {
+            assert_eq!(dist(ecosystem, name, version).purl(), purl);
+        }
+    }
+
+    #[test]
+    fn pypi_is_left_out_of_the_json_and_read_back_as_default() {
+        let json = serde_json::to_value(dist(Ecosystem::PyPI, "a", "1")).unwrap();
+        assert!(json.get("ecosystem").is_none());
+        let back: Distribution = serde_json::from_value(json).unwrap();
+        assert_eq!(back.ecosystem, Ecosystem::PyPI);
+        let npm = serde_json::to_value(dist(Ecosystem::Npm, "a", "1")).unwrap();
+        assert_eq!(npm["ecosystem"], "npm");
+        assert_eq!(
+            Ecosystem::from_osv_name("crates.io"),
+            Some(Ecosystem::CratesIo)
+        );
+        assert_eq!(Ecosystem::from_osv_name("Go"), None);
     }
 }

@@ -299,6 +299,9 @@ mod tests {
             entries: vec![],
         };
         let dist = |name: &str, version: &str| slipway_artifact::Distribution {
+            ecosystem: slipway_artifact::Ecosystem::PyPI,
+            integrity: None,
+            install_path: None,
             name: name.into(),
             version: version.into(),
             wheel: format!("{name}-{version}-py3-none-any.whl"),

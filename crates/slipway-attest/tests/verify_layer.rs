@@ -57,6 +57,9 @@ fn build(dir: &Path, key: &SigningKey) -> Manifest {
         source_date_epoch: options.source_date_epoch,
         evidence_time: None,
         dependencies: vec![Distribution {
+            ecosystem: slipway_artifact::Ecosystem::PyPI,
+            integrity: None,
+            install_path: None,
             name: "six".into(),
             version: "1.16.0".into(),
             wheel: "six-1.16.0-py2.py3-none-any.whl".into(),

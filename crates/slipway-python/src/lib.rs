@@ -328,6 +328,9 @@ pub fn install(request: &Request, reporter: &dyn Reporter) -> Result<Outcome, Py
 fn distribution(r: &Resolved, sha: &str, installed: &BTreeSet<&PackageName>) -> Distribution {
     let m: &CoreMetadata = &r.metadata;
     Distribution {
+        ecosystem: slipway_artifact::Ecosystem::PyPI,
+        integrity: None,
+        install_path: None,
         name: if m.name.is_empty() {
             r.name.to_string()
         } else {

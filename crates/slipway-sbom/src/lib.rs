@@ -64,43 +64,11 @@ fn timestamp(epoch: i64) -> String {
 /// The PEP 503 normalised name: lowercase, runs of `-_.` as one `-`, so
 /// that `Jinja2`, `jinja2` and `JINJA_2`-style spellings of one project
 /// compare equal. The scan (slipway-vuln) matches advisories by it too.
-pub fn normalize_name(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut pending_dash = false;
-    for c in name.trim().chars() {
-        if matches!(c, '-' | '_' | '.') {
-            pending_dash = true;
-        } else {
-            if pending_dash && !out.is_empty() {
-                out.push('-');
-            }
-            pending_dash = false;
-            out.extend(c.to_lowercase());
-        }
-    }
-    out
-}
+pub use slipway_artifact::normalize_pypi_name as normalize_name;
 
-/// `pkg:pypi/<name>@<version>` as the purl spec writes PyPI packages: the
-/// normalised name, and the version with the characters purl reserves
-/// percent-encoded (a local version's `+` is the one that occurs).
+/// The distribution's package URL; see [`Distribution::purl`].
 pub fn purl(distribution: &Distribution) -> String {
-    let mut version = String::new();
-    for c in distribution.version.chars() {
-        if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '~') {
-            version.push(c);
-        } else {
-            let mut buf = [0u8; 4];
-            for b in c.encode_utf8(&mut buf).bytes() {
-                version.push_str(&format!("%{b:02X}"));
-            }
-        }
-    }
-    format!(
-        "pkg:pypi/{}@{}",
-        normalize_name(&distribution.name),
-        version
-    )
+    distribution.purl()
 }
 
 /// The distributions sorted by normalised name then version, so documents do

@@ -168,6 +168,9 @@ mod tests {
 
     fn dist(expr: Option<&str>, license: Option<&str>, classifiers: &[&str]) -> Distribution {
         Distribution {
+            ecosystem: slipway_artifact::Ecosystem::PyPI,
+            integrity: None,
+            install_path: None,
             name: "x".into(),
             version: "1".into(),
             wheel: "x-1-py3-none-any.whl".into(),

@@ -49,6 +49,9 @@ struct Dist<'a> {
 
 fn distribution(d: &Dist, installed_in: &str) -> Distribution {
     Distribution {
+        ecosystem: slipway_artifact::Ecosystem::PyPI,
+        integrity: None,
+        install_path: None,
         name: d.name.into(),
         version: d.version.into(),
         wheel: format!(

@@ -387,6 +387,9 @@ pub(crate) mod tests {
 
     pub(crate) fn dist(name: &str, version: &str) -> Distribution {
         Distribution {
+            ecosystem: slipway_artifact::Ecosystem::PyPI,
+            integrity: None,
+            install_path: None,
             name: name.into(),
             version: version.into(),
             wheel: format!("{name}-{version}-py3-none-any.whl"),

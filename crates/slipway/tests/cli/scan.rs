@@ -53,6 +53,9 @@ const PATCHED: [(&str, &str); 4] = [
 
 fn dist(name: &str, version: &str, direct: bool, requires: &[&str]) -> Distribution {
     Distribution {
+        ecosystem: slipway_artifact::Ecosystem::PyPI,
+        integrity: None,
+        install_path: None,
         name: name.into(),
         version: version.into(),
         wheel: format!("{}-{version}-py3-none-any.whl", name.replace('-', "_")),
