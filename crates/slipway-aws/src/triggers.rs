@@ -1,5 +1,6 @@
 //! Triggers from slipway.toml, reconciled: SQS event source mappings, S3
-//! notifications with their invoke permission, and the Function URL.
+//! notifications with their invoke permission, the Function URL, and the
+//! Alexa Skills Kit permission scoped to a skill id.
 //!
 //! One planner serves both deploy and drift: it reads the live triggers and
 //! lists the steps that would make them match slipway.toml. Drift reports the
@@ -35,6 +36,8 @@ pub(crate) fn target_arn(function: &Function, function_arn: &str) -> String {
 /// Statement IDs slipway owns in the function's resource policy.
 const S3_SID_PREFIX: &str = "slipway-s3-";
 const URL_PUBLIC_SID: &str = "slipway-url-public";
+const ALEXA_SID_PREFIX: &str = "slipway-alexa-";
+const ALEXA_PRINCIPAL: &str = "alexa-appkit.amazon.com";
 const CONFLICT: &str = "ResourceConflictException";
 
 enum Step {
@@ -61,6 +64,10 @@ enum Step {
     UpdateUrl(FunctionUrl),
     DeleteUrl,
     AddUrlPermission,
+    AddAlexaPermission {
+        skill_id: String,
+        sid: String,
+    },
 }
 
 struct Planned {
@@ -170,6 +177,7 @@ async fn plan(aws: &Aws, target: &Target<'_>) -> Result<Vec<Planned>, AwsError> 
     let policy = policy_statements(aws, target).await?;
     out.extend(plan_s3(aws, target, &policy).await?);
     out.extend(plan_url(aws, target, &policy).await?);
+    out.extend(plan_alexa(target, &policy));
     Ok(out)
 }
 
@@ -370,8 +378,12 @@ fn statement_bucket(statement: &serde_json::Value) -> Option<String> {
 }
 
 fn s3_sid(bucket: &str) -> String {
-    let safe: String = bucket
-        .chars()
+    format!("{S3_SID_PREFIX}{}", sid_safe(bucket))
+}
+
+/// Statement ids allow letters, digits, `-` and `_`.
+fn sid_safe(text: &str) -> String {
+    text.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
                 c
@@ -379,8 +391,7 @@ fn s3_sid(bucket: &str) -> String {
                 '_'
             }
         })
-        .collect();
-    format!("{S3_SID_PREFIX}{safe}")
+        .collect()
 }
 
 // ---- S3 ----------------------------------------------------------------------
@@ -723,6 +734,81 @@ async fn plan_url(
     Ok(out)
 }
 
+// ---- Alexa Skills Kit ----------------------------------------------------------
+
+fn alexa_sid(skill_id: &str) -> String {
+    format!(
+        "{ALEXA_SID_PREFIX}{}",
+        sid_safe(skill_id.trim_start_matches("amzn1.ask.skill."))
+    )
+}
+
+/// The skill a statement is scoped to. Lambda writes the token as a
+/// `StringEquals` condition; an emulator that drops it (moto does) leaves the
+/// statement id as the only record, which names the skill too.
+fn statement_skill(statement: &serde_json::Value) -> Option<&str> {
+    statement["Condition"]["StringEquals"]["lambda:EventSourceToken"].as_str()
+}
+
+fn plan_alexa(target: &Target<'_>, policy: &[serde_json::Value]) -> Vec<Planned> {
+    let wanted = &target.function.triggers.alexa;
+    let mut out = Vec::new();
+    for want in wanted {
+        let sid = alexa_sid(&want.skill_id);
+        let field = format!("alexa {}", want.skill_id);
+        match policy.iter().find(|s| sid_of(s) == sid) {
+            None => out.push(planned(
+                Step::AddAlexaPermission {
+                    skill_id: want.skill_id.clone(),
+                    sid,
+                },
+                field,
+                "lambda:InvokeFunction for alexa-appkit.amazon.com from this skill",
+                "missing",
+            )),
+            Some(statement) => {
+                if let Some(live) = statement_skill(statement)
+                    && live != want.skill_id
+                {
+                    // The token is fixed at creation: replace the statement.
+                    out.push(planned(
+                        Step::RemovePermission { sid: sid.clone() },
+                        format!("alexa {live}"),
+                        "none",
+                        "permission for another skill",
+                    ));
+                    out.push(planned(
+                        Step::AddAlexaPermission {
+                            skill_id: want.skill_id.clone(),
+                            sid,
+                        },
+                        field,
+                        "lambda:InvokeFunction for alexa-appkit.amazon.com from this skill",
+                        format!("scoped to {live}"),
+                    ));
+                }
+            }
+        }
+    }
+    for statement in policy {
+        let sid = sid_of(statement);
+        if sid.starts_with(ALEXA_SID_PREFIX)
+            && !wanted.iter().any(|w| alexa_sid(&w.skill_id) == sid)
+        {
+            let skill = statement_skill(statement).unwrap_or(sid);
+            out.push(planned(
+                Step::RemovePermission {
+                    sid: sid.to_string(),
+                },
+                format!("alexa {skill}"),
+                "none (skill not in slipway.toml)",
+                "lambda:InvokeFunction for alexa-appkit.amazon.com",
+            ));
+        }
+    }
+    out
+}
+
 // ---- running steps -----------------------------------------------------------
 
 async fn run(aws: &Aws, target: &Target<'_>, step: Step) -> Result<(), AwsError> {
@@ -811,6 +897,21 @@ async fn run(aws: &Aws, target: &Target<'_>, step: Step) -> Result<(), AwsError>
                     .action("lambda:InvokeFunctionUrl")
                     .principal("*")
                     .function_url_auth_type(FunctionUrlAuthType::None)
+                    .send()
+            })
+            .await;
+            unless_code(result, CONFLICT, "AddPermission", name)?;
+        }
+        Step::AddAlexaPermission { skill_id, sid } => {
+            let result = retrying("AddPermission", BUSY, || {
+                aws.lambda
+                    .add_permission()
+                    .function_name(name)
+                    .set_qualifier(target.qualifier())
+                    .statement_id(&sid)
+                    .action("lambda:InvokeFunction")
+                    .principal(ALEXA_PRINCIPAL)
+                    .event_source_token(&skill_id)
                     .send()
             })
             .await;

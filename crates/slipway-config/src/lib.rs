@@ -8,6 +8,7 @@ pub mod init;
 mod load;
 pub mod runtime;
 pub mod schema;
+pub mod settings;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -15,6 +16,7 @@ use std::path::{Path, PathBuf};
 pub use error::ConfigError;
 pub use load::{find_config, load_file, parse};
 pub use runtime::{Architecture, LifecycleStatus, Runtime, RuntimeFamily};
+pub use settings::{DEPLOYMENT_SETTINGS_FILE_NAME, DeploymentSettings};
 
 /// The file name slipway looks for.
 pub const CONFIG_FILE_NAME: &str = "slipway.toml";
@@ -159,6 +161,14 @@ pub struct Triggers {
     pub sqs: Vec<SqsTrigger>,
     pub s3: Vec<S3Trigger>,
     pub url: Option<FunctionUrl>,
+    pub alexa: Vec<AlexaTrigger>,
+}
+
+/// An Alexa Skills Kit trigger: only this skill may invoke the function.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlexaTrigger {
+    /// `amzn1.ask.skill.<uuid>`, the skill's id in the Alexa developer console.
+    pub skill_id: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]

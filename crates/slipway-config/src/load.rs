@@ -6,9 +6,9 @@ use toml::Spanned;
 
 use crate::schema::{RawFile, RawFunction};
 use crate::{
-    AwsSettings, CONFIG_FILE_NAME, ConfigError, Cors, Function, FunctionUrl, IgnoreEntry, Project,
-    PythonSettings, Runtime, S3Trigger, ScanSettings, SourceFile, SqsTrigger, Triggers, UrlAuth,
-    limits, resolve_path,
+    AlexaTrigger, AwsSettings, CONFIG_FILE_NAME, ConfigError, Cors, Function, FunctionUrl,
+    IgnoreEntry, Project, PythonSettings, Runtime, S3Trigger, ScanSettings, SourceFile, SqsTrigger,
+    Triggers, UrlAuth, limits, resolve_path,
 };
 
 /// Finds `slipway.toml` in `start` or the nearest folder above it.
@@ -525,6 +525,26 @@ impl Validator<'_> {
             });
             triggers.url = Some(FunctionUrl { auth, cors });
         }
+        for t in own.alexa.iter().flatten() {
+            let skill_id = &t.get_ref().skill_id;
+            if !is_alexa_skill_id(skill_id) {
+                return Err(self.err(
+                    Some(t.span()),
+                    format!("`functions.{name}.alexa.skill_id`: `{skill_id}` is not an Alexa skill id"),
+                    Some("copy it from the Alexa developer console: `amzn1.ask.skill.` followed by a UUID".into()),
+                ));
+            }
+            if triggers.alexa.iter().any(|a| &a.skill_id == skill_id) {
+                return Err(self.err(
+                    Some(t.span()),
+                    format!("`functions.{name}.alexa`: skill `{skill_id}` is listed twice"),
+                    None,
+                ));
+            }
+            triggers.alexa.push(AlexaTrigger {
+                skill_id: skill_id.clone(),
+            });
+        }
         Ok(triggers)
     }
 
@@ -644,6 +664,18 @@ pub(crate) fn is_iam_role_arn(arn: &str) -> bool {
         && name_ok
 }
 
+/// `amzn1.ask.skill.` and a UUID, as the Alexa developer console shows it.
+fn is_alexa_skill_id(id: &str) -> bool {
+    let Some(uuid) = id.strip_prefix("amzn1.ask.skill.") else {
+        return false;
+    };
+    let groups: Vec<&str> = uuid.split('-').collect();
+    groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
+        && groups
+            .iter()
+            .all(|g| g.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
 /// `arn:PARTITION:lambda:REGION:ACCOUNT:layer:NAME:VERSION`.
 fn is_layer_version_arn(arn: &str) -> bool {
     let parts: Vec<&str> = arn.split(':').collect();
@@ -755,6 +787,18 @@ environment = { TABLE = "orders" }
             (
                 "[[functions.orders.s3]]\nbucket = \"b\"\nevents = [\"ObjectCreated\"]\n",
                 "is not an S3 event type",
+            ),
+            (
+                "[[functions.orders.alexa]]\nskill_id = \"my-skill\"\n",
+                "is not an Alexa skill id",
+            ),
+            (
+                "[[functions.orders.alexa]]\nskill_id = \"amzn1.ask.skill.0a1b2c3d-0000-4000-8000-00000000000g\"\n",
+                "is not an Alexa skill id",
+            ),
+            (
+                "[[functions.orders.alexa]]\nskill_id = \"amzn1.ask.skill.0a1b2c3d-0000-4000-8000-000000000001\"\n[[functions.orders.alexa]]\nskill_id = \"amzn1.ask.skill.0a1b2c3d-0000-4000-8000-000000000001\"\n",
+                "is listed twice",
             ),
             (
                 "[functions.orders.url]\nauth = \"PUBLIC\"\n",

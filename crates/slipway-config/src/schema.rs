@@ -55,6 +55,13 @@ pub struct RawFunction {
     pub sqs: Option<Vec<Spanned<RawSqsTrigger>>>,
     pub s3: Option<Vec<Spanned<RawS3Trigger>>>,
     pub url: Option<Spanned<RawFunctionUrl>>,
+    pub alexa: Option<Vec<Spanned<RawAlexaTrigger>>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAlexaTrigger {
+    pub skill_id: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

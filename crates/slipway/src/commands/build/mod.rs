@@ -155,6 +155,13 @@ pub fn run(ctx: &Context, args: BuildArgs) -> Result<Status, Failure> {
     let mut reports = Vec::new();
     for function in functions {
         let report = build_function(&project, function, &out, explicit_epoch, &args, &progress)?;
+        // Outside the input hash: a memory or trigger change rewrites only this file.
+        write_file(
+            &report
+                .dist_dir
+                .join(slipway_config::DEPLOYMENT_SETTINGS_FILE_NAME),
+            &slipway_config::DeploymentSettings::from(function).to_json(),
+        )?;
         for w in &report.warnings {
             progress.warn(&format!("{}: {w}", report.name));
         }
