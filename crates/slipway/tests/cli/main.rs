@@ -15,3 +15,4 @@ mod evidence;
 mod init;
 mod local;
 mod scan;
+mod terraform;
