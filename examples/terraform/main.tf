@@ -26,11 +26,21 @@ resource "aws_sqs_queue" "orders" {
   # Longer than the function's timeout, as Lambda requires (6x, as AWS advises).
   visibility_timeout_seconds = 60
   sqs_managed_sse_enabled    = true
+  tags                       = local.tags
+
+  lifecycle {
+    # Owned by aws_sqs_queue_redrive_policy.orders below.
+    ignore_changes = [redrive_policy]
+  }
+}
+
+# Failed messages go to the dead-letter queue after three receives.
+resource "aws_sqs_queue_redrive_policy" "orders" {
+  queue_url = aws_sqs_queue.orders.id
   redrive_policy = jsonencode({
     deadLetterTargetArn = aws_sqs_queue.orders_dlq.arn
     maxReceiveCount     = 3
   })
-  tags = local.tags
 }
 
 resource "aws_dynamodb_table" "orders" {

@@ -46,7 +46,8 @@ impl StateServer {
     pub fn start(user: &str, password: &str) -> StateServer {
         let shared = Shared {
             store: Arc::new((Mutex::new(Store::default()), Condvar::new())),
-            credentials: base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")),
+            credentials: base64::engine::general_purpose::STANDARD
+                .encode(format!("{user}:{password}")),
         };
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
         listener.set_nonblocking(true).unwrap();
@@ -142,7 +143,13 @@ fn lock_id(info: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-async fn handle(shared: Shared, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn handle(
+    shared: Shared,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let authorised = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -164,9 +171,9 @@ async fn handle(shared: Shared, method: Method, uri: Uri, headers: HeaderMap, bo
             },
             ("POST", false) => {
                 // Terraform names its lock in `?ID=`; a write by anyone else is refused.
-                let id = uri.query().and_then(|q| {
-                    form_pairs(q).find(|(k, _)| k == "ID").map(|(_, v)| v)
-                });
+                let id = uri
+                    .query()
+                    .and_then(|q| form_pairs(q).find(|(k, _)| k == "ID").map(|(_, v)| v));
                 if let Some(holder) = s.lock.as_deref().and_then(lock_id)
                     && id.as_deref() != Some(holder.as_str())
                 {
@@ -188,10 +195,10 @@ async fn handle(shared: Shared, method: Method, uri: Uri, headers: HeaderMap, bo
             }
             ("LOCK", false) | ("POST", true) => {
                 let info = String::from_utf8_lossy(&body).into_owned();
-                match &s.lock {
+                match s.lock.clone() {
                     Some(held) => {
                         s.refused_locks += 1;
-                        (StatusCode::LOCKED, held.clone()).into_response()
+                        (StatusCode::LOCKED, held).into_response()
                     }
                     None => {
                         s.lock = Some(info);
@@ -204,7 +211,8 @@ async fn handle(shared: Shared, method: Method, uri: Uri, headers: HeaderMap, bo
                 let holder = s.lock.as_deref().and_then(lock_id);
                 // Terraform's `force-unlock` sends no body.
                 if id.is_some() && holder.is_some() && id != holder {
-                    return (StatusCode::CONFLICT, s.lock.clone().unwrap_or_default()).into_response();
+                    return (StatusCode::CONFLICT, s.lock.clone().unwrap_or_default())
+                        .into_response();
                 }
                 s.lock = None;
                 StatusCode::OK.into_response()
@@ -229,7 +237,9 @@ fn percent_decode(text: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%'
-            && let Some(b) = text.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok())
+            && let Some(b) = text
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
         {
             out.push(b);
             i += 3;
