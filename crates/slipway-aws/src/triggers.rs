@@ -657,6 +657,21 @@ fn live_cors(c: &LambdaCors) -> Cors {
     }
 }
 
+/// CORS lists are sets to Lambda: the Terraform provider sends them in its
+/// own (sorted) order, so the order written in slipway.toml is not drift.
+fn unordered(mut c: Cors) -> Cors {
+    for list in [
+        &mut c.allow_origins,
+        &mut c.allow_methods,
+        &mut c.allow_headers,
+        &mut c.expose_headers,
+    ] {
+        list.sort();
+        list.dedup();
+    }
+    c
+}
+
 async fn plan_url(
     aws: &Aws,
     target: &Target<'_>,
@@ -677,12 +692,20 @@ async fn plan_url(
             } else {
                 "AWS_IAM"
             },
-            cors: u.cors().map(live_cors).filter(|c| c != &Cors::default()),
+            cors: u
+                .cors()
+                .map(live_cors)
+                .map(unordered)
+                .filter(|c| c != &Cors::default()),
         });
     let want_config = target.function.triggers.url.clone();
     let want = want_config.as_ref().map(|u| UrlShape {
         auth: auth_name(u.auth),
-        cors: u.cors.clone().filter(|c| c != &Cors::default()),
+        cors: u
+            .cors
+            .clone()
+            .map(unordered)
+            .filter(|c| c != &Cors::default()),
     });
     let mut out = Vec::new();
     let field = "url";

@@ -541,6 +541,17 @@ fn the_example_deploys_stays_empty_on_another_checkout_and_sees_what_terraform_c
         "publish = true in slipway.toml"
     );
 
+    // After terraform apply, slipway proves the live code is the built one
+    // (for the examples whose settings Terraform takes unchanged).
+    for dir in ["function-url-api", "alexa-skill"] {
+        let out = slipway_aws(&Project::new(), &moto.url)
+            .current_dir(a.join("examples").join(dir))
+            .args(["verify", "--deployed"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{dir}: {}", text(&out));
+    }
+
     // ---- the same sources on another machine: another path, umask, mtimes
     let b = tf.path().join("elsewhere/checkout-b");
     copy_tree(&repo().join("examples"), &b.join("examples"));
@@ -1034,4 +1045,39 @@ fn slipway_deploy_adds_checks_and_removes_the_alexa_permission() {
     let (has_policy, policy) =
         moto.aws_succeeds(&["lambda", "get-policy", "--function-name", "skill"]);
     assert!(!has_policy || !policy.contains("alexa"), "{policy}");
+}
+
+#[test]
+fn build_writes_the_settings_and_rewrites_them_when_only_settings_change() {
+    let p = hello_project();
+    slipway_build(&p);
+    let read = || -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(p.join("dist/hello/function.json")).unwrap()).unwrap()
+    };
+    let settings = read();
+    assert_eq!(settings["function"], "hello");
+    assert_eq!(settings["memory"], 256);
+    assert_eq!(settings["triggers"]["sqs"][0]["batch_size"], 20);
+    assert_eq!(settings["triggers"]["url"]["auth"], "AWS_IAM");
+    assert_eq!(
+        settings["triggers"]["alexa"][0]["skill_id"],
+        "amzn1.ask.skill.0a1b2c3d-0000-4000-8000-000000000001"
+    );
+    let zip = std::fs::read(p.join("dist/hello/hello.zip")).unwrap();
+
+    // Memory is not an input of the package: the build is up to date, the
+    // settings file still follows slipway.toml.
+    p.write(
+        "slipway.toml",
+        HELLO_TOML.replace("memory = 256", "memory = 512"),
+    );
+    let out = p
+        .slipway()
+        .args(["build", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(json_stdout(&out)["functions"][0]["status"], "up_to_date");
+    assert_eq!(read()["memory"], 512);
+    assert_eq!(std::fs::read(p.join("dist/hello/hello.zip")).unwrap(), zip);
 }
