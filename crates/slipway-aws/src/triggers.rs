@@ -1009,3 +1009,75 @@ async fn run(aws: &Aws, target: &Target<'_>, step: Step) -> Result<(), AwsError>
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SKILL: &str = "amzn1.ask.skill.0a1b2c3d-0000-4000-8000-000000000001";
+    const OTHER: &str = "amzn1.ask.skill.0a1b2c3d-0000-4000-8000-000000000002";
+
+    fn function(skills: &[&str]) -> Function {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("src")).unwrap();
+        let mut text =
+            "[functions.skill]\nsource = \"src\"\nhandler = \"app.handler\"\nruntime = \"python3.12\"\n"
+                .to_string();
+        for s in skills {
+            text.push_str(&format!("[[functions.skill.alexa]]\nskill_id = \"{s}\"\n"));
+        }
+        let project = slipway_config::parse(&text, &dir.path().join("slipway.toml")).unwrap();
+        project.functions["skill"].clone()
+    }
+
+    /// A statement as Lambda returns it, the skill in its condition.
+    fn statement(sid: &str, token: &str) -> serde_json::Value {
+        serde_json::json!({
+            "Sid": sid,
+            "Effect": "Allow",
+            "Principal": {"Service": ALEXA_PRINCIPAL},
+            "Action": "lambda:InvokeFunction",
+            "Condition": {"StringEquals": {"lambda:EventSourceToken": token}},
+        })
+    }
+
+    fn steps(skills: &[&str], policy: &[serde_json::Value]) -> Vec<String> {
+        let f = function(skills);
+        let target = Target {
+            function: &f,
+            function_arn: "arn:aws:lambda:us-east-1:123456789012:function:skill",
+            invoke_arn: "arn:aws:lambda:us-east-1:123456789012:function:skill".into(),
+        };
+        plan_alexa(&target, policy)
+            .into_iter()
+            .map(|p| match p.step {
+                Step::AddAlexaPermission { skill_id, sid } => format!("add {sid} {skill_id}"),
+                Step::RemovePermission { sid } => format!("remove {sid}"),
+                _ => "other".into(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn alexa_permissions_are_added_kept_replaced_and_removed() {
+        let sid = alexa_sid(SKILL);
+        assert_eq!(sid, "slipway-alexa-0a1b2c3d-0000-4000-8000-000000000001");
+        assert_eq!(steps(&[SKILL], &[]), [format!("add {sid} {SKILL}")]);
+        assert!(steps(&[SKILL], &[statement(&sid, SKILL)]).is_empty());
+        // An emulator that drops the condition: the statement id decides.
+        let mut bare = statement(&sid, SKILL);
+        bare["Condition"] = serde_json::Value::Null;
+        assert!(steps(&[SKILL], &[bare]).is_empty());
+        // The statement id names this skill but the token another: replaced.
+        assert_eq!(
+            steps(&[SKILL], &[statement(&sid, OTHER)]),
+            [format!("remove {sid}"), format!("add {sid} {SKILL}")]
+        );
+        // A skill no longer in slipway.toml, and statements slipway does not own.
+        let foreign = statement("console-added", OTHER);
+        assert_eq!(
+            steps(&[], &[statement(&sid, SKILL), foreign]),
+            [format!("remove {sid}")]
+        );
+    }
+}
