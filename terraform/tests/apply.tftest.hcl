@@ -49,3 +49,36 @@ run "apply_deploys_the_build" {
     error_message = "the Function URL exists and needs signed requests"
   }
 }
+
+run "uploads_through_s3_at_a_content_addressed_key" {
+  variables {
+    role_arn  = run.setup.role_arn
+    s3_bucket = run.setup.bucket
+    s3_prefix = "lambda/"
+  }
+
+  assert {
+    condition     = aws_s3_object.package[0].key == "lambda/hello/${jsondecode(file("tests/build/hello/manifest.json")).artifact.sha256}.zip"
+    error_message = "the object's key is the package's SHA-256"
+  }
+  assert {
+    condition     = aws_lambda_function.this.s3_key == aws_s3_object.package[0].key && aws_lambda_function.this.code_sha256 == output.code_sha256
+    error_message = "the function's code comes from the object, with the same CodeSha256"
+  }
+}
+
+run "publishes_the_dependencies_layer" {
+  variables {
+    build_dir = "tests/build/with-layer"
+    role_arn  = run.setup.role_arn
+  }
+
+  assert {
+    condition     = aws_lambda_layer_version.dependencies[0].source_code_hash == jsondecode(file("tests/build/with-layer/manifest.json")).layer.code_sha256
+    error_message = "the layer version carries the manifest's hash"
+  }
+  assert {
+    condition     = aws_lambda_function.this.layers[0] == aws_lambda_layer_version.dependencies[0].arn && output.layer_version_arn == aws_lambda_layer_version.dependencies[0].arn
+    error_message = "the function uses the layer version"
+  }
+}
