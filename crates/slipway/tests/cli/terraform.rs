@@ -445,7 +445,8 @@ fn the_example_deploys_stays_empty_on_another_checkout_and_sees_what_terraform_c
         })
         .collect();
     assert_eq!(ours.len(), 1, "{mappings}");
-    let mapping = ours[0];
+    let mapping = ours[0].clone();
+    let mapping_uuid = mapping["UUID"].as_str().unwrap().to_string();
     assert!(
         mapping["EventSourceArn"]
             .as_str()
@@ -665,10 +666,18 @@ fn the_example_deploys_stays_empty_on_another_checkout_and_sees_what_terraform_c
         "--environment",
         "Variables={MAX_BYTES=1}",
     ]);
+    moto.aws(&[
+        "lambda",
+        "update-event-source-mapping",
+        "--uuid",
+        &mapping_uuid,
+        "--batch-size",
+        "5",
+    ]);
     let (code, out) = plan_exit(&tf, &example_b, &moto, &[]);
     assert_eq!(code, 2, "{out}");
     assert!(
-        out.contains("memory_size") && out.contains("MAX_BYTES"),
+        out.contains("memory_size") && out.contains("MAX_BYTES") && out.contains("batch_size"),
         "{out}"
     );
     tf_moto(
@@ -684,6 +693,16 @@ fn the_example_deploys_stays_empty_on_another_checkout_and_sees_what_terraform_c
         "orders-consumer",
     ]);
     assert_eq!(orders["MemorySize"], 256);
+    let mapping = moto.aws(&[
+        "lambda",
+        "get-event-source-mapping",
+        "--uuid",
+        &mapping_uuid,
+    ]);
+    assert_eq!(
+        mapping["BatchSize"], 10,
+        "the trigger is back to slipway.toml's"
+    );
     let (code, out) = plan_exit(&tf, &example_b, &moto, &[]);
     assert_eq!(code, 0, "converged:\n{out}");
 
