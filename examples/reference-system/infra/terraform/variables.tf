@@ -1,0 +1,47 @@
+variable "region" {
+  description = "The AWS region to deploy to."
+  type        = string
+  default     = "eu-west-1"
+}
+
+variable "dist" {
+  description = "The reference system's build output (`slipway build` writes dist/<function>/ there), relative to this folder."
+  type        = string
+  default     = "../../dist"
+}
+
+variable "uploads_bucket" {
+  description = "The bucket whose `incoming/` uploads are ingested (bucket names are global: pick your own)."
+  type        = string
+  default     = "reference-uploads"
+}
+
+variable "reports_bucket" {
+  description = "The bucket the stock report writes to."
+  type        = string
+  default     = "reference-reports"
+}
+
+variable "alexa_skill_id" {
+  description = "The Alexa skill allowed to invoke the assistant."
+  type        = string
+  default     = "amzn1.ask.skill.00000000-0000-0000-0000-000000000000"
+}
+
+variable "llm_base_url" {
+  description = "The OpenAI-compatible endpoint the assistant asks (its base URL, ending in /v1)."
+  type        = string
+  default     = "http://127.0.0.1:8089/v1"
+}
+
+variable "llm_api_key_secret_arn" {
+  description = "The Secrets Manager secret holding the model API key. The assistant reads it at run time; the key is never in the package or the state."
+  type        = string
+  default     = null
+}
+
+variable "max_receive_count" {
+  description = "Deliveries of a change request before it goes to the dead-letter queue."
+  type        = number
+  default     = 3
+}
