@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 
 pub use error::ConfigError;
 pub use load::{find_config, load_file, parse};
+/// The value checks `slipway.toml` applies, for other configuration sources (SAM templates).
+pub use load::{is_iam_role_arn, is_layer_version_arn, valid_python_handler};
 pub use runtime::{Architecture, LifecycleStatus, Runtime, RuntimeFamily};
 
 /// The file name slipway looks for.
