@@ -17,20 +17,9 @@ pub enum SamError {
         source: std::io::Error,
     },
 
-    #[error("{}{}: not a YAML document: {message}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
-    #[diagnostic(
-        code(slipway::sam::not_yaml),
-        help("a SAM template is YAML (or JSON); `cfn-lint` points at syntax errors too")
-    )]
-    NotYaml {
-        path: PathBuf,
-        line: Option<usize>,
-        message: String,
-        #[source_code]
-        src: NamedSource<String>,
-        #[label("here")]
-        span: Option<SourceSpan>,
-    },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    NotYaml(Box<NotYaml>),
 
     #[error("{}: not a SAM template: {reason}", path.display())]
     #[diagnostic(
@@ -42,19 +31,9 @@ pub enum SamError {
     NotATemplate { path: PathBuf, reason: String },
 
     /// A property slipway needs is missing, unresolvable or unsupported.
-    #[error("{}{}: {logical_id}.{property}: {message}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
-    #[diagnostic(code(slipway::sam::property))]
-    Property {
-        path: PathBuf,
-        /// The line of the resource, when found.
-        line: Option<usize>,
-        logical_id: String,
-        /// The property as SAM names it, e.g. `CodeUri` or `Metadata.slipway.layer`.
-        property: String,
-        message: String,
-        #[help]
-        help: Option<String>,
-    },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Property(Box<PropertyError>),
 
     #[error("{logical_id} has no build in {}", dist.display())]
     #[diagnostic(
@@ -76,15 +55,42 @@ pub enum SamError {
     },
 }
 
+#[derive(Debug, Error, Diagnostic)]
+#[error("{}{}: not a YAML document: {message}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
+#[diagnostic(
+    code(slipway::sam::not_yaml),
+    help("a SAM template is YAML (or JSON); `cfn-lint` points at syntax errors too")
+)]
+pub struct NotYaml {
+    pub path: PathBuf,
+    pub line: Option<usize>,
+    pub message: String,
+    #[source_code]
+    pub src: NamedSource<String>,
+    #[label("here")]
+    pub span: Option<SourceSpan>,
+}
+
+#[derive(Debug, Error, Diagnostic)]
+#[error("{}{}: {logical_id}.{property}: {message}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
+#[diagnostic(code(slipway::sam::property))]
+pub struct PropertyError {
+    pub path: PathBuf,
+    /// The line of the resource, when found.
+    pub line: Option<usize>,
+    pub logical_id: String,
+    /// The property as SAM names it, e.g. `CodeUri` or `Metadata.slipway.layer`.
+    pub property: String,
+    pub message: String,
+    #[help]
+    pub help: Option<String>,
+}
+
 impl SamError {
     /// The logical id and property at fault, for errors that point at one.
     pub fn property(&self) -> Option<(&str, &str)> {
         match self {
-            SamError::Property {
-                logical_id,
-                property,
-                ..
-            } => Some((logical_id, property)),
+            SamError::Property(e) => Some((&e.logical_id, &e.property)),
             _ => None,
         }
     }

@@ -17,7 +17,7 @@ mod read;
 use std::collections::BTreeMap;
 use std::fmt;
 
-pub use error::SamError;
+pub use error::{NotYaml, PropertyError, SamError};
 pub use output::{BUILD_DIR, BUILD_TEMPLATE, BuildTemplate, BuiltFunction, write_build_template};
 pub use read::{Options, load, load_str, merge_globals};
 

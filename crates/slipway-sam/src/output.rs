@@ -77,14 +77,14 @@ pub fn write_build_template(sam: &SamProject, dist: &Path) -> Result<BuildTempla
         });
         if let Some((layer_id, content_uri)) = &layer {
             if resources.contains_key(layer_id.as_str()) {
-                return Err(SamError::Property {
+                return Err(SamError::Property(Box::new(crate::error::PropertyError {
                     path: sam.project.file.path.clone(),
                     line: None,
                     logical_id: layer_id.clone(),
                     property: "(logical id)".into(),
                     message: format!("is taken; slipway names {id}'s dependencies layer so"),
                     help: Some(format!("rename the resource `{layer_id}`")),
-                });
+                })));
             }
             let mut props = Mapping::new();
             props.insert("ContentUri".into(), content_uri.as_str().into());

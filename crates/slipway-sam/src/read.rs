@@ -42,13 +42,13 @@ pub fn load_str(text: &str, path: &Path, options: &Options) -> Result<SamProject
     };
     let template: Value = serde_norway::from_str(text).map_err(|e| {
         let location = e.location();
-        SamError::NotYaml {
+        SamError::NotYaml(Box::new(crate::error::NotYaml {
             path: path.to_path_buf(),
             line: location.as_ref().map(|l| l.line()),
             message: e.to_string(),
             src: miette::NamedSource::new(path.display().to_string(), text.to_string()),
             span: location.map(|l| miette::SourceSpan::from(l.index()..l.index())),
-        }
+        }))
     })?;
     let not_template = |reason: &str| SamError::NotATemplate {
         path: path.to_path_buf(),
@@ -195,14 +195,14 @@ impl Reader<'_> {
         message: impl Into<String>,
         help: Option<&str>,
     ) -> SamError {
-        SamError::Property {
+        SamError::Property(Box::new(crate::error::PropertyError {
             path: self.file.path.clone(),
             line: self.line_of(id),
             logical_id: id.to_string(),
             property: property.to_string(),
             message: message.into(),
             help: help.map(str::to_string),
-        }
+        }))
     }
 
     /// The line where resource `id` starts, for messages (the YAML model keeps no positions).
@@ -1163,7 +1163,10 @@ Resources:
     fn files_that_are_not_sam_templates() {
         let d = Dir::new();
         let e = error(&d, "Resources:\n  A: [unclosed\n");
-        assert!(matches!(e, SamError::NotYaml { line: Some(_), .. }), "{e}");
+        assert!(
+            matches!(&e, SamError::NotYaml(y) if y.line.is_some()),
+            "{e}"
+        );
         let e = error(&d, "just text");
         assert!(matches!(e, SamError::NotATemplate { .. }), "{e}");
         let e = error(&d, "Resources:\n  Q: { Type: AWS::SQS::Queue }\n");
