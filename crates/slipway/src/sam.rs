@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::cli::Command;
 use crate::context::Context;
 use crate::output::Failure;
 use crate::progress::Progress;
@@ -55,5 +56,28 @@ pub fn after_build(
         }
         Err(e @ slipway_sam::SamError::Write { .. }) => Err(Failure::failed(e)),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// A SAM application is deployed by CloudFormation, which names the functions;
+/// the Lambda API commands would create or compare functions named by logical
+/// id beside the stack, so they refuse a template.
+pub fn check_command(ctx: &Context, command: &Command) -> Result<(), Failure> {
+    let name = match command {
+        Command::Deploy(_) => "deploy",
+        Command::Promote(_) => "promote",
+        Command::Rollback(_) => "rollback",
+        Command::Drift(_) => "drift",
+        Command::Remove(_) => "remove",
+        _ => return Ok(()),
+    };
+    match ctx.sam_template() {
+        None => Ok(()),
+        Some(template) => Err(Failure::input(miette::miette!(
+            code = "slipway::sam::deploy",
+            help = "deploy with `sam deploy` (it reads .aws-sam/build/template.yaml that `slipway --sam TEMPLATE build` wrote and uploads the zips unchanged), then `slipway verify --deployed` against a slipway.toml naming the deployed functions",
+            "`slipway {name}` works through the Lambda API with slipway.toml; {} is deployed by CloudFormation",
+            template.display()
+        ))),
     }
 }

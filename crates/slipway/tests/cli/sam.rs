@@ -394,6 +394,19 @@ fn templates_slipway_cannot_build_are_input_errors_naming_the_resource_and_prope
         assert!(!p.join(".aws-sam").exists(), "nothing written");
     }
 
+    template(&p, GOOD);
+    let out = p
+        .slipway()
+        .args(["--sam", "template.yaml", "deploy"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "the Lambda API path refuses a SAM template"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("sam deploy"));
+
     p.write("template.yaml", "Resources:\n  Fn: {Type: [\n");
     let out = p
         .slipway()
