@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 
 pub use error::ConfigError;
 pub use load::{find_config, load_file, parse};
+/// The value checks `slipway.toml` applies, for other configuration sources (SAM templates).
+pub use load::{is_iam_role_arn, is_layer_version_arn, valid_python_handler};
 pub use runtime::{Architecture, LifecycleStatus, Runtime, RuntimeFamily};
 pub use settings::{DEPLOYMENT_SETTINGS_FILE_NAME, DeploymentSettings};
 

@@ -630,7 +630,7 @@ fn merged_map(
     out
 }
 
-fn valid_python_handler(handler: &str) -> bool {
+pub fn valid_python_handler(handler: &str) -> bool {
     let Some((module, function)) = handler.rsplit_once('.') else {
         return false;
     };
@@ -644,7 +644,7 @@ fn valid_python_handler(handler: &str) -> bool {
 }
 
 /// `arn:PARTITION:iam::ACCOUNT:role/PATH/NAME`.
-pub(crate) fn is_iam_role_arn(arn: &str) -> bool {
+pub fn is_iam_role_arn(arn: &str) -> bool {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     let [arn_lit, partition, service, region, account, resource] = parts[..] else {
         return false;
@@ -677,7 +677,7 @@ fn is_alexa_skill_id(id: &str) -> bool {
 }
 
 /// `arn:PARTITION:lambda:REGION:ACCOUNT:layer:NAME:VERSION`.
-fn is_layer_version_arn(arn: &str) -> bool {
+pub fn is_layer_version_arn(arn: &str) -> bool {
     let parts: Vec<&str> = arn.split(':').collect();
     parts.len() == 8
         && parts[0] == "arn"

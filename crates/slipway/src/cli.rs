@@ -33,6 +33,11 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "PATH", env = "SLIPWAY_CONFIG")]
     pub config: Option<PathBuf>,
 
+    /// Read the functions from an AWS SAM template instead of slipway.toml;
+    /// `build` then also writes .aws-sam/build/template.yaml for `sam deploy`
+    #[arg(long, global = true, value_name = "TEMPLATE", env = "SLIPWAY_SAM")]
+    pub sam: Option<PathBuf>,
+
     /// How results are printed: `human` for people, `json` for machines
     #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
     pub format: Format,

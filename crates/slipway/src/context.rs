@@ -10,6 +10,7 @@ pub struct Context {
     pub verbose: u8,
     pub quiet: bool,
     config: Option<PathBuf>,
+    sam: Option<PathBuf>,
 }
 
 impl Context {
@@ -19,6 +20,7 @@ impl Context {
             verbose: global.verbose,
             quiet: global.quiet,
             config: global.config.clone(),
+            sam: global.sam.clone(),
         }
     }
 
@@ -67,8 +69,16 @@ impl Context {
     }
 
     pub fn project(&self) -> Result<slipway_config::Project, Failure> {
+        if let Some(template) = &self.sam {
+            return Ok(crate::sam::load(template)?.project);
+        }
         let path = self.config_path()?;
         Ok(slipway_config::load_file(&path)?)
+    }
+
+    /// The SAM template given with `--sam`, which then stands in for slipway.toml.
+    pub fn sam_template(&self) -> Option<&Path> {
+        self.sam.as_deref()
     }
 
     pub fn json(&self) -> bool {

@@ -412,14 +412,17 @@ impl Render for Listening {
 
 /// Rebuilds a function by running this slipway's own `build` command, so
 /// `serve` picks up whatever `slipway build` does.
-fn rebuild_with_this_binary(config: PathBuf, dist: PathBuf) -> slipway_local::serve::Rebuild {
+fn rebuild_with_this_binary(
+    config: (&'static str, PathBuf),
+    dist: PathBuf,
+) -> slipway_local::serve::Rebuild {
     Arc::new(move |function: &str| {
         let exe = std::env::current_exe().map_err(|e| e.to_string())?;
         let out = std::process::Command::new(exe)
             .arg("build")
             .arg(function)
-            .arg("--config")
-            .arg(&config)
+            .arg(config.0)
+            .arg(&config.1)
             .arg("--out")
             .arg(&dist)
             .arg("--quiet")
@@ -509,8 +512,13 @@ pub fn run_serve(ctx: &Context, args: ServeArgs) -> Result<Status, Failure> {
         },
     )?;
     if !args.no_watch {
+        let config_flag = if ctx.sam_template().is_some() {
+            "--sam"
+        } else {
+            "--config"
+        };
         let rebuild = rebuild_with_this_binary(
-            project.file.path.clone(),
+            (config_flag, project.file.path.clone()),
             Context::out_dir(&project, args.runtime.dist.as_deref()),
         );
         let quiet = ctx.quiet;

@@ -15,6 +15,7 @@ use crate::context::Context;
 use crate::output::{Failure, Status};
 
 pub fn run(ctx: &Context, command: Command) -> Result<Status, Failure> {
+    crate::sam::check_command(ctx, &command)?;
     match command {
         Command::Init(args) => init::run(ctx, args),
         Command::Build(args) => build::run(ctx, args),

@@ -14,5 +14,6 @@ mod deploy;
 mod evidence;
 mod init;
 mod local;
+mod sam;
 mod scan;
 mod terraform;

@@ -54,6 +54,9 @@ pub const LOCK_FILE_NAME: &str = "requirements.lock.txt";
 struct BuildReport {
     out: PathBuf,
     functions: Vec<FunctionReport>,
+    /// `.aws-sam/build/template.yaml`, when built from a SAM template.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sam: Option<slipway_sam::BuildTemplate>,
 }
 
 /// What `build` did for one function.
@@ -127,6 +130,9 @@ impl Render for BuildReport {
                 writeln!(out, "           {} dependencies installed", f.dependencies)?;
             }
         }
+        if let Some(sam) = &self.sam {
+            writeln!(out, "{:>10} {}", "wrote", sam.path.display())?;
+        }
         Ok(())
     }
 }
@@ -167,12 +173,14 @@ pub fn run(ctx: &Context, args: BuildArgs) -> Result<Status, Failure> {
         }
         reports.push(report);
     }
+    let sam = crate::sam::after_build(ctx, &out, &progress)?;
     drop(progress);
     emit(
         ctx,
         &BuildReport {
             out,
             functions: reports,
+            sam,
         },
     )?;
     Ok(Status::Ok)

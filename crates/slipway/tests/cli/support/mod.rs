@@ -12,6 +12,7 @@ pub fn slipway(cwd: &Path) -> Command {
     cmd.current_dir(cwd);
     for var in [
         "SLIPWAY_CONFIG",
+        "SLIPWAY_SAM",
         "SOURCE_DATE_EPOCH",
         "SLIPWAY_SIGNING_KEY",
         "AWS_PROFILE",

@@ -1,0 +1,617 @@
+//! `--sam TEMPLATE`: a SAM template as the configuration, the build template
+//! SAM deploys unchanged, checked with SAM's own translator, cfn-lint, the
+//! AWS CLI and a moto server.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use slipway_python::testing::{LocalIndex, WheelSpec};
+
+use crate::support::{Project, json_stdout, slipway};
+use crate::support_aws::{ACCESS_KEY, Moto, REGION, SECRET_KEY};
+
+/// The repository's SAM example, copied into a fresh folder (a checkout of its own).
+fn sam_app() -> Project {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/sam-app");
+    let p = Project::new();
+    copy_tree(&example, p.path());
+    p
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        // Only what a clone holds: no earlier build output.
+        if [".aws-sam", "dist"].contains(&name.to_str().unwrap()) {
+            continue;
+        }
+        let target = to.join(&name);
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+fn build_sam(p: &Project, extra: &[&str]) -> serde_json::Value {
+    let out = p
+        .slipway()
+        .args(["--format", "json", "--sam", "template.yaml", "build"])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "build failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json_stdout(&out)
+}
+
+fn read(p: &Project, rel: &str) -> Vec<u8> {
+    std::fs::read(p.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+fn manifest(p: &Project, id: &str) -> serde_json::Value {
+    serde_json::from_slice(&read(p, &format!("dist/{id}/manifest.json"))).unwrap()
+}
+
+const FUNCTIONS: [&str; 4] = ["AskSkill", "ItemsApi", "OrdersConsumer", "UploadInspector"];
+
+fn run(mut cmd: impl std::borrow::BorrowMut<Command>) -> String {
+    let cmd = cmd.borrow_mut();
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The AWS CLI against moto, S3 uploads included (`aws cloudformation
+/// package` takes its S3 endpoint from the environment only).
+fn aws(moto: &Moto, cwd: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new("aws");
+    cmd.current_dir(cwd)
+        .args(args)
+        .args(["--region", REGION])
+        .env("AWS_ENDPOINT_URL", &moto.url)
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+        .env_remove("AWS_PROFILE");
+    cmd
+}
+
+/// The SAM transform as `sam deploy` runs it, offline: SAM's own translator
+/// with a managed-policy loader that names AWS's policies without calling IAM.
+const TRANSFORM: &str = r#"
+import json, sys
+from samtranslator.translator.transform import transform
+from samtranslator.yaml_helper import yaml_parse
+
+class Names(dict):
+    def get(self, name, default=None):
+        path = "service-role/" if name.startswith("AWSLambda") else ""
+        return f"arn:aws:iam::aws:policy/{path}{name}"
+    def __contains__(self, name):
+        return True
+    def __getitem__(self, name):
+        return self.get(name)
+
+class OfflineManagedPolicies:
+    def load(self):
+        return Names()
+
+template = yaml_parse(open(sys.argv[1]).read())
+out = transform(template, {}, OfflineManagedPolicies())
+# moto's CloudFormation has no AWS::Lambda::Url or AWS::Lambda::Alias: leave
+# them out and point what used the alias at the function itself.
+resources = out["Resources"]
+aliases = {k: v["Properties"]["FunctionName"] for k, v in resources.items() if v["Type"] == "AWS::Lambda::Alias"}
+for k in [k for k, v in resources.items() if v["Type"] in ("AWS::Lambda::Url", "AWS::Lambda::Alias")]:
+    del resources[k]
+for k, v in list(out.get("Outputs", {}).items()):
+    if "ItemsApiUrl" in json.dumps(v):
+        del out["Outputs"][k]
+def unalias(v):
+    if isinstance(v, dict):
+        if len(v) == 1 and v.get("Ref") in aliases:
+            return aliases[v["Ref"]]
+        return {k: unalias(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [unalias(x) for x in v]
+    return v
+out = unalias(out)
+open(sys.argv[2], "w").write(json.dumps(out, indent=1, sort_keys=True))
+print(json.dumps(sorted(v["Type"] for v in out["Resources"].values())))
+"#;
+
+#[test]
+fn the_build_template_is_reproducible_passes_cfn_lint_and_deploys_the_bytes_slipway_built() {
+    let a = sam_app();
+    let report = build_sam(&a, &[]);
+    let sam = &report["sam"];
+    assert_eq!(
+        sam["path"].as_str().map(PathBuf::from),
+        Some(a.join(".aws-sam/build/template.yaml"))
+    );
+    let template = String::from_utf8(read(&a, ".aws-sam/build/template.yaml")).unwrap();
+    for id in FUNCTIONS {
+        let m = manifest(&a, id);
+        assert!(
+            template.contains(&format!("CodeUri: {id}/{id}.zip")),
+            "{id} in\n{template}"
+        );
+        assert_eq!(
+            read(&a, &format!(".aws-sam/build/{id}/{id}.zip")),
+            read(&a, &format!("dist/{id}/{id}.zip")),
+            "SAM uploads the zip slipway built"
+        );
+        assert_eq!(m["architecture"], "arm64", "Globals.Function.Architectures");
+    }
+    let orders = manifest(&a, "OrdersConsumer");
+    assert!(
+        template.contains(&format!(
+            "AutoPublishCodeSha256: {}",
+            orders["artifact"]["code_sha256"].as_str().unwrap()
+        )),
+        "AutoPublishAlias gets the package's CodeSha256:\n{template}"
+    );
+    assert!(
+        template.contains("AWSTemplateFormatVersion: '2010-09-09'"),
+        "YAML 1.1 readers must not see a date:\n{template}"
+    );
+
+    // Another checkout, another path, later mtimes: the same bytes.
+    let b = sam_app();
+    for f in ["orders/app.py", "template.yaml"] {
+        filetime::set_file_mtime(
+            b.join(f),
+            filetime::FileTime::from_unix_time(2_000_000_000, 0),
+        )
+        .unwrap();
+    }
+    build_sam(&b, &[]);
+    for rel in std::iter::once(".aws-sam/build/template.yaml".to_string()).chain(
+        FUNCTIONS
+            .iter()
+            .map(|id| format!(".aws-sam/build/{id}/{id}.zip")),
+    ) {
+        assert_eq!(
+            read(&a, &rel),
+            read(&b, &rel),
+            "{rel} differs between checkouts"
+        );
+    }
+
+    let lint = Command::new("cfn-lint")
+        .arg(a.join(".aws-sam/build/template.yaml"))
+        .output()
+        .expect("cfn-lint runs (pip install cfn-lint)");
+    assert!(
+        lint.status.success(),
+        "cfn-lint:\n{}{}",
+        String::from_utf8_lossy(&lint.stdout),
+        String::from_utf8_lossy(&lint.stderr)
+    );
+
+    // sam deploy's path: package (upload the zips as they are), transform, deploy.
+    let moto = Moto::start();
+    let build_dir = a.join(".aws-sam/build");
+    run(aws(&moto, &build_dir, &["s3", "mb", "s3://artifacts"]).arg("--output=json"));
+    run(aws(
+        &moto,
+        &build_dir,
+        &[
+            "cloudformation",
+            "package",
+            "--template-file",
+            "template.yaml",
+            "--s3-bucket",
+            "artifacts",
+            "--output-template-file",
+            "packaged.yaml",
+        ],
+    ));
+    let transformed = run(Command::new("python3")
+        .current_dir(&build_dir)
+        .env("AWS_DEFAULT_REGION", REGION)
+        .args(["-c", TRANSFORM, "packaged.yaml", "transformed.json"]));
+    for resource in [
+        "AWS::Lambda::EventSourceMapping",
+        "AWS::Lambda::Version",
+        "AWS::Lambda::Permission",
+    ] {
+        assert!(
+            transformed.contains(resource),
+            "{resource} in {transformed}"
+        );
+    }
+    let deploy = |cwd: &Path| {
+        aws(
+            &moto,
+            cwd,
+            &[
+                "cloudformation",
+                "deploy",
+                "--template-file",
+                "transformed.json",
+                "--stack-name",
+                "sam-app",
+                "--capabilities",
+                "CAPABILITY_IAM",
+                "--no-fail-on-empty-changeset",
+            ],
+        )
+    };
+    run(deploy(&build_dir));
+    let physical: serde_json::Value = serde_json::from_str(&run(aws(
+        &moto,
+        &build_dir,
+        &[
+            "cloudformation",
+            "describe-stack-resources",
+            "--stack-name",
+            "sam-app",
+            "--output",
+            "json",
+        ],
+    )))
+    .unwrap();
+    let mut checked = 0;
+    for r in physical["StackResources"].as_array().unwrap() {
+        if r["ResourceType"] != "AWS::Lambda::Function" {
+            continue;
+        }
+        let id = r["LogicalResourceId"].as_str().unwrap();
+        let live: serde_json::Value = serde_json::from_str(&run(aws(
+            &moto,
+            &build_dir,
+            &[
+                "lambda",
+                "get-function",
+                "--function-name",
+                r["PhysicalResourceId"].as_str().unwrap(),
+                "--output",
+                "json",
+            ],
+        )))
+        .unwrap();
+        assert_eq!(
+            live["Configuration"]["CodeSha256"],
+            manifest(&a, id)["artifact"]["code_sha256"],
+            "{id}: the live code is the built code"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, FUNCTIONS.len());
+
+    // Nothing changed: rebuild from the other checkout, package, transform, deploy again.
+    let b_build = b.join(".aws-sam/build");
+    run(aws(
+        &moto,
+        &b_build,
+        &[
+            "cloudformation",
+            "package",
+            "--template-file",
+            "template.yaml",
+            "--s3-bucket",
+            "artifacts",
+            "--output-template-file",
+            "packaged.yaml",
+        ],
+    ));
+    assert_eq!(
+        std::fs::read(build_dir.join("packaged.yaml")).unwrap(),
+        std::fs::read(b_build.join("packaged.yaml")).unwrap(),
+        "the same zips give the same S3 keys"
+    );
+    run(Command::new("python3")
+        .current_dir(&b_build)
+        .env("AWS_DEFAULT_REGION", REGION)
+        .args(["-c", TRANSFORM, "packaged.yaml", "transformed.json"]));
+    // CloudFormation answers an empty change set with "No changes to deploy";
+    // moto refuses the change set with the message of an empty stack update.
+    let second = deploy(&b_build).output().unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&second.stdout),
+        String::from_utf8_lossy(&second.stderr)
+    );
+    assert!(
+        said.contains("No changes to deploy") || said.contains("No updates are to be performed"),
+        "a second deploy changes nothing: {said}"
+    );
+}
+
+/// A one-function template in `p`, `Fn`, with `properties` indented for it.
+fn template(p: &Project, properties: &str) {
+    p.write(
+        "template.yaml",
+        format!(
+            "Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n{properties}"
+        ),
+    );
+}
+
+const GOOD: &str = "      CodeUri: src/\n      Handler: app.handler\n      Runtime: python3.11\n";
+
+#[test]
+fn templates_slipway_cannot_build_are_input_errors_naming_the_resource_and_property() {
+    let p = Project::new();
+    p.write("src/app.py", "def handler(e, c):\n    return e\n");
+    let cases = [
+        (
+            GOOD.replace("CodeUri: src/", "CodeUri: !GetAtt Bucket.Arn"),
+            "Fn.CodeUri",
+            "!GetAtt Bucket.Arn",
+        ),
+        (
+            GOOD.replace("python3.11", "!If [IsNew, python3.12, python3.11]"),
+            "Fn.Runtime",
+            "!If",
+        ),
+        (
+            GOOD.replace("CodeUri: src/", "CodeUri: ../"),
+            "Fn.CodeUri",
+            "outside the project",
+        ),
+        (
+            format!("{GOOD}      PackageType: Image\n"),
+            "Fn.PackageType",
+            "Zip packages only",
+        ),
+        (
+            GOOD.replace("python3.11", "java21"),
+            "Fn.Runtime",
+            "not a runtime slipway builds for",
+        ),
+        (
+            format!("{GOOD}      Architectures: [!Ref Arch]\n"),
+            "Fn.Architectures",
+            "!Ref Arch",
+        ),
+    ];
+    for (properties, property, needle) in cases {
+        template(&p, &properties);
+        let out = p
+            .slipway()
+            .args(["--sam", "template.yaml", "build"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{properties}\n{stderr}");
+        assert!(stderr.contains(property), "{property} in {stderr}");
+        assert!(stderr.contains(needle), "{needle} in {stderr}");
+        assert!(stderr.contains("help:"), "{stderr}");
+        assert!(!p.join(".aws-sam").exists(), "nothing written");
+    }
+
+    template(&p, GOOD);
+    let out = p
+        .slipway()
+        .args(["--sam", "template.yaml", "deploy"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "the Lambda API path refuses a SAM template"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("sam deploy"));
+
+    p.write("template.yaml", "Resources:\n  Fn: {Type: [\n");
+    let out = p
+        .slipway()
+        .args(["--format", "json", "--sam", "template.yaml", "build"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let error = json_stdout(&out);
+    assert_eq!(error["error"]["code"], "slipway::sam::not_yaml", "{error}");
+}
+
+#[test]
+fn dependencies_come_from_requirements_txt_in_code_uri_for_both_architectures_and_a_layer() {
+    let index = LocalIndex::start();
+    for tag in [
+        "cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64",
+        "cp312-cp312-manylinux_2_17_aarch64.manylinux2014_aarch64",
+    ] {
+        index.add_wheel(
+            &WheelSpec::new("fastjson", "3.10.0", tag)
+                .file("fastjson/__init__.py", format!("TAG = {tag:?}\n")),
+        );
+    }
+    let p = Project::new();
+    p.write(
+        "template.yaml",
+        r#"Transform: AWS::Serverless-2016-10-31
+Parameters:
+  Arch: { Type: String, Default: arm64 }
+Globals:
+  Function: { Runtime: python3.12, Handler: app.handler, CodeUri: src/ }
+Resources:
+  Arm:
+    Type: AWS::Serverless::Function
+    Properties: { Architectures: [!Ref Arch] }
+  Intel:
+    Type: AWS::Serverless::Function
+    Metadata: { slipway: { layer: true } }
+    Properties: { Architectures: [x86_64], AutoPublishAlias: live }
+"#,
+    );
+    p.write(
+        "src/app.py",
+        "import fastjson\n\ndef handler(e, c):\n    return fastjson.TAG\n",
+    );
+    p.write("src/requirements.txt", "fastjson==3.10.0\n");
+    build_sam(&p, &["--index-url", &index.url()]);
+
+    let arm = manifest(&p, "Arm");
+    assert_eq!(arm["dependencies"][0]["name"], "fastjson");
+    assert!(
+        arm["dependencies"][0]["wheel"]
+            .as_str()
+            .unwrap()
+            .contains("aarch64"),
+        "{arm}"
+    );
+    let intel = manifest(&p, "Intel");
+    assert!(intel["layer"]["file"].is_string(), "layer = true: {intel}");
+    let template = String::from_utf8(read(&p, ".aws-sam/build/template.yaml")).unwrap();
+    for expected in [
+        "IntelDependenciesLayer:\n    Type: AWS::Serverless::LayerVersion",
+        "ContentUri: Intel/Intel-layer.zip",
+        "CompatibleArchitectures:\n      - x86_64",
+        "- !Ref IntelDependenciesLayer",
+    ] {
+        assert!(template.contains(expected), "{expected} in\n{template}");
+    }
+    assert_eq!(
+        read(&p, ".aws-sam/build/Intel/Intel-layer.zip"),
+        read(&p, "dist/Intel/Intel-layer.zip")
+    );
+    let lint = Command::new("cfn-lint")
+        .arg(p.join(".aws-sam/build/template.yaml"))
+        .output()
+        .unwrap();
+    assert!(
+        lint.status.success(),
+        "{}",
+        String::from_utf8_lossy(&lint.stdout)
+    );
+}
+
+#[test]
+fn invoke_runs_a_template_function_with_its_resolved_environment() {
+    let p = Project::new();
+    p.write(
+        "template.yaml",
+        r#"Transform: AWS::Serverless-2016-10-31
+Parameters:
+  Stage: { Type: String, Default: test }
+Resources:
+  Hello:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: hello/
+      Handler: app.handler
+      Runtime: python3.11
+      Environment:
+        Variables: { GREETING: !Sub "hello-${Stage}", TABLE: !Ref Table }
+"#,
+    );
+    p.write(
+        "hello/app.py",
+        "import os\n\ndef handler(event, context):\n    return {'greeting': os.environ['GREETING'], 'table': os.environ.get('TABLE'), 'name': event['name']}\n",
+    );
+    build_sam(&p, &[]);
+    p.write("event.json", r#"{"name": "Ada"}"#);
+    let out = slipway(p.path())
+        .args([
+            "--sam",
+            "template.yaml",
+            "invoke",
+            "Hello",
+            "--event",
+            "event.json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        result,
+        serde_json::json!({"greeting": "hello-test", "table": null, "name": "Ada"})
+    );
+}
+
+/// A C-extension dependency from the real index, for both architectures,
+/// and the x86_64 package imported by CPython of the runtime's version.
+/// Runs only with `SLIPWAY_LIVE_TESTS=1`.
+#[test]
+fn live_c_extension_dependencies_build_for_arm64_and_x86_64_without_docker() {
+    if !std::env::var("SLIPWAY_LIVE_TESTS").is_ok_and(|v| v == "1") {
+        eprintln!("skipped: set SLIPWAY_LIVE_TESTS=1 to run the live index tests");
+        return;
+    }
+    let p = Project::new();
+    p.write(
+        "template.yaml",
+        r#"Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function: { Runtime: python3.12, Handler: app.handler, CodeUri: src/ }
+Resources:
+  Arm:
+    Type: AWS::Serverless::Function
+    Properties: { Architectures: [arm64] }
+  Intel:
+    Type: AWS::Serverless::Function
+    Properties: { Architectures: [x86_64] }
+"#,
+    );
+    p.write(
+        "src/app.py",
+        "import orjson\n\ndef handler(e, c):\n    return orjson.dumps(e).decode()\n",
+    );
+    p.write("src/requirements.txt", "orjson\n");
+    // The machine's own pip configuration names the index; slipway reads it.
+    let out = Command::new(env!("CARGO_BIN_EXE_slipway"))
+        .current_dir(p.path())
+        .args(["--format", "json", "--sam", "template.yaml", "build"])
+        .env("SLIPWAY_CACHE_DIR", p.join(".test-cache"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for (id, machine) in [("Arm", "aarch64"), ("Intel", "x86_64")] {
+        let m = manifest(&p, id);
+        let wheel = m["dependencies"][0]["wheel"].as_str().unwrap().to_string();
+        assert!(
+            wheel.starts_with("orjson-") && wheel.contains(machine),
+            "{id}: {wheel}"
+        );
+        assert!(
+            m["artifact"]["entries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["path"].as_str().unwrap().ends_with(".so")),
+            "{id} holds the compiled extension"
+        );
+    }
+    let root =
+        String::from_utf8(Command::new("pyenv").arg("root").output().unwrap().stdout).unwrap();
+    let python = std::fs::read_dir(Path::new(root.trim()).join("versions"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path().join("bin/python3.12"))
+        .find(|p| p.is_file())
+        .expect("pyenv's python3.12");
+    let unpacked = p.join("unpacked");
+    run(Command::new("unzip")
+        .args(["-q", "-d"])
+        .arg(&unpacked)
+        .arg(p.join("dist/Intel/Intel.zip")));
+    let imported = run(Command::new(python).current_dir(&unpacked).args([
+        "-I",
+        "-c",
+        "import sys; sys.path.insert(0, '.'); import app; print(app.handler({'ok': 1}, None))",
+    ]));
+    assert_eq!(imported.trim(), r#"{"ok":1}"#);
+}
