@@ -812,10 +812,20 @@ impl Reader<'_> {
                         ),
                     }
                 }
-                "AlexaSkill" => alexa.push(AlexaEvent {
-                    event: name.clone(),
-                    skill_id: known(p.get("SkillId")),
-                }),
+                "AlexaSkill" => {
+                    let skill_id = known(p.get("SkillId"));
+                    // The same trigger slipway.toml's `[[functions.X.alexa]]`
+                    // declares, so function.json and drift see it too.
+                    if let Some(skill_id) = &skill_id {
+                        triggers.alexa.push(slipway_config::AlexaTrigger {
+                            skill_id: skill_id.clone(),
+                        });
+                    }
+                    alexa.push(AlexaEvent {
+                        event: name.clone(),
+                        skill_id,
+                    })
+                }
                 _ => {}
             }
             events.push((name, kind));
@@ -1008,6 +1018,7 @@ Resources:
         assert_eq!(url.cors.as_ref().unwrap().max_age, Some(300));
         let s = &sam.functions["Orders"];
         assert_eq!(s.alexa[0].skill_id.as_deref(), Some("amzn1.ask.skill.1"));
+        assert_eq!(f.triggers.alexa[0].skill_id, "amzn1.ask.skill.1");
         assert_eq!(s.auto_publish_alias.as_deref(), Some("live"));
         let notes: Vec<String> = sam.notes.iter().map(ToString::to_string).collect();
         for expected in [
