@@ -1,154 +1,137 @@
-//! The dependency stage of `slipway build`: resolve, fetch and install the
-//! function's Python dependencies for its runtime and architecture.
+//! The dependency stage: resolve, fetch and install the function's
+//! dependencies for its runtime and architecture.
 //!
-//! The work is slipway-python's; this file maps flags and slipway.toml onto
-//! its request and its errors onto exit codes. The build calls exactly
-//! [`fingerprint`] and [`install`].
+//! [`for_function`] is the one place that picks an ecosystem by the runtime's
+//! family; every ecosystem hands back the same [`Installed`] record, so the
+//! rest of the build never asks which one did the work.
 
 use std::path::PathBuf;
 
-use clap::Args;
 use slipway_artifact::Distribution;
-use slipway_config::{Function, Project};
+use slipway_config::{Function, Project, RuntimeFamily};
 use slipway_package::ZipEntry;
-use slipway_python::{Cache, PythonError, Reporter, Request, SourceSettings, Target};
+use slipway_python::{PythonError, Request, SourceSettings, Target};
 
-use crate::output::Failure;
-use crate::progress::Progress;
-
-/// Flags of `slipway build` that shape dependency resolution.
-#[derive(Debug, Clone, Default, Args)]
-pub struct DependencyOptions {
-    /// The package index (overrides slipway.toml, PIP_INDEX_URL, UV_DEFAULT_INDEX and pip's config)
-    #[arg(long, value_name = "URL")]
-    pub index_url: Option<String>,
-    /// An additional package index, searched after the main one
-    #[arg(long, value_name = "URL")]
-    pub extra_index_url: Vec<String>,
-    /// A folder of wheels to use besides the index
-    #[arg(long, value_name = "DIR")]
-    pub find_links: Vec<PathBuf>,
-    /// Use only the local cache; never touch the network
-    #[arg(long)]
-    pub offline: bool,
-    /// Never build source distributions (by default a pure-Python sdist is
-    /// built when a version has no wheel; native code is always refused)
-    #[arg(long)]
-    pub no_build: bool,
-    /// The Python that builds pure-Python sdists [default: the target's version from pyenv, else python3]
-    #[arg(long, value_name = "PATH")]
-    pub python: Option<PathBuf>,
-}
+use crate::error::Failure;
+use crate::settings::DependencySettings;
+use crate::{Reporter, Shared};
 
 /// What the dependency stage installed.
 #[derive(Debug, Default)]
 pub struct Installed {
     /// Files for the package, paths relative to the package root (the build adds
-    /// the `python/` prefix itself when the dependencies go into a layer).
+    /// the layer prefix itself when the dependencies go into a layer).
     pub entries: Vec<ZipEntry>,
     /// Every installed distribution, sorted by name.
     pub distributions: Vec<Distribution>,
-    /// The lock in hashed requirements.txt form, written to `requirements.lock.txt`.
+    /// The lock, written to `requirements.lock.txt`.
     pub lock: Option<String>,
 }
 
-fn request(
+/// One ecosystem's installer for one function, prepared once per build of it.
+pub trait Dependencies {
+    /// A digest of everything that decides what gets installed (the
+    /// dependency file and what it includes, index settings, target). Cheap,
+    /// never touches the network: it feeds the input hash.
+    fn fingerprint(&self) -> Result<String, Failure>;
+    /// Resolves and installs.
+    fn install(&self, reporter: &dyn Reporter) -> Result<Installed, Failure>;
+}
+
+/// The function's installer, chosen by its runtime's family; `None` when it
+/// declares no dependencies.
+pub(crate) fn for_function(
     function: &Function,
     project: &Project,
-    options: &DependencyOptions,
+    shared: &Shared,
+) -> Result<Option<Box<dyn Dependencies>>, Failure> {
+    let Some(file) = &function.requirements else {
+        return Ok(None);
+    };
+    match function.runtime.family {
+        RuntimeFamily::Python { .. } => Ok(Some(Box::new(Python {
+            request: python_request(
+                function,
+                project,
+                &shared.settings.dependencies,
+                shared,
+                file.clone(),
+            )?,
+            function: function.name.clone(),
+        }))),
+        // No installer for these families yet: slipway-python's target refuses
+        // them with its own message, as before there was a choice to make.
+        RuntimeFamily::NodeJs { .. } | RuntimeFamily::OsOnly => {
+            Target::for_runtime(function.runtime, function.architecture).map_err(failure)?;
+            Ok(None)
+        }
+    }
+}
+
+fn python_request(
+    function: &Function,
+    project: &Project,
+    settings: &DependencySettings,
+    shared: &Shared,
     file: PathBuf,
 ) -> Result<Request, Failure> {
-    let target = Target::for_runtime(function.runtime, function.architecture)?;
+    let target = Target::for_runtime(function.runtime, function.architecture).map_err(failure)?;
     Ok(Request {
         dependency_file: file,
         target,
         settings: SourceSettings {
-            cli_index_url: options.index_url.clone(),
-            cli_extra_index_urls: options.extra_index_url.clone(),
-            cli_find_links: options
-                .find_links
-                .iter()
-                .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
-                .collect(),
+            cli_index_url: settings.index_url.clone(),
+            cli_extra_index_urls: settings.extra_index_urls.clone(),
+            cli_find_links: settings.find_links.clone(),
             config_index_url: project.python.index_url.clone(),
             config_extra_index_urls: project.python.extra_index_urls.clone(),
             config_find_links: project.python.find_links.clone(),
             ..Default::default()
         },
-        environment: slipway_python::sources::Environment::capture(),
-        offline: options.offline,
-        cache: Cache::from_env(),
+        environment: shared.python_environment.clone(),
+        offline: settings.offline,
+        cache: shared.python_cache.clone(),
         exclude_packages: function.exclude_packages.clone(),
-        python: options.python.clone(),
-        build_sdists: !options.no_build,
+        python: settings.python.clone(),
+        build_sdists: settings.build_sdists,
     })
 }
 
-/// A digest of everything that decides the installed dependencies (the
-/// dependency file and the files it includes, index settings, target).
-/// Cheap and never touches the network: it feeds the input hash that lets a
-/// nothing-changed rebuild skip all work.
-pub fn fingerprint(
-    function: &Function,
-    project: &Project,
-    options: &DependencyOptions,
-) -> Result<String, Failure> {
-    let Some(file) = &function.requirements else {
-        return Ok("no-dependencies".into());
-    };
-    let mut text = slipway_python::fingerprint(&request(function, project, options, file.clone())?)
-        .map_err(failure)?;
-    // `--offline` and `--python` change where files come from, not which: left out on purpose.
-    text.push_str(if function.dependencies_layer {
-        "|layer"
-    } else {
-        "|function"
-    });
-    Ok(text)
+struct Python {
+    request: Request,
+    function: String,
 }
 
-/// Resolves and installs the function's dependencies.
-pub fn install(
-    function: &Function,
-    project: &Project,
-    options: &DependencyOptions,
-    progress: &Progress,
-) -> Result<Installed, Failure> {
-    let Some(file) = &function.requirements else {
-        return Ok(Installed::default());
-    };
-    let request = request(function, project, options, file.clone())?;
-    let reporter = ProgressReporter {
-        progress,
-        function: &function.name,
-    };
-    let outcome = slipway_python::install(&request, &reporter).map_err(failure)?;
-    let installed_in = if function.dependencies_layer && !outcome.entries.is_empty() {
-        "layer"
-    } else {
-        "function"
-    };
-    let mut distributions = outcome.distributions;
-    for d in &mut distributions {
-        d.installed_in = installed_in.into();
+impl Dependencies for Python {
+    fn fingerprint(&self) -> Result<String, Failure> {
+        slipway_python::fingerprint(&self.request).map_err(failure)
     }
-    if outcome.files_downloaded > 0 {
-        tracing::info!(
-            "{}: downloaded {} files, {} bytes",
-            function.name,
-            outcome.files_downloaded,
-            outcome.bytes_downloaded
-        );
+
+    fn install(&self, reporter: &dyn Reporter) -> Result<Installed, Failure> {
+        let reporter = PythonReporter {
+            reporter,
+            function: &self.function,
+        };
+        let outcome = slipway_python::install(&self.request, &reporter).map_err(failure)?;
+        if outcome.files_downloaded > 0 {
+            tracing::info!(
+                "{}: downloaded {} files, {} bytes",
+                self.function,
+                outcome.files_downloaded,
+                outcome.bytes_downloaded
+            );
+        }
+        Ok(Installed {
+            entries: outcome.entries,
+            distributions: outcome.distributions,
+            lock: Some(outcome.lock),
+        })
     }
-    Ok(Installed {
-        entries: outcome.entries,
-        distributions,
-        lock: Some(outcome.lock),
-    })
 }
 
-/// Input problems (the file, the requirements, what the index offers) exit 2;
-/// failed checks (hashes, ELF, broken wheels) and the network exit 1.
+/// Input problems (the file, the requirements, what the index offers) are
+/// the user's; failed checks (hashes, ELF, broken wheels) and the network
+/// fail the build.
 fn failure(e: PythonError) -> Failure {
     match e {
         PythonError::NotPython { .. }
@@ -163,19 +146,19 @@ fn failure(e: PythonError) -> Failure {
     }
 }
 
-/// Stages on the progress line; `-v` explanations through the log.
-struct ProgressReporter<'a> {
-    progress: &'a Progress,
+/// The build's reporter as slipway-python's, each line prefixed with the function.
+struct PythonReporter<'a> {
+    reporter: &'a dyn Reporter,
     function: &'a str,
 }
 
-impl Reporter for ProgressReporter<'_> {
+impl slipway_python::Reporter for PythonReporter<'_> {
     fn stage(&self, message: &str, total: Option<u64>) {
-        self.progress
+        self.reporter
             .stage(&format!("{}: {message}", self.function), total);
     }
     fn advance(&self, n: u64) {
-        self.progress.advance(n);
+        self.reporter.advance(n);
     }
     fn explain(&self, line: &str) {
         tracing::info!("{}: {line}", self.function);

@@ -85,4 +85,6 @@ pub enum Command {
     Serve(commands::local::ServeArgs),
     /// Print a sample Lambda event (sqs, s3-put, function-url, apigw-http, …)
     Event(commands::local::EventArgs),
+    /// Print each function's input hash and whether dist/ holds an up-to-date build
+    Plan(commands::build::PlanArgs),
 }

@@ -31,5 +31,6 @@ pub fn run(ctx: &Context, command: Command) -> Result<Status, Failure> {
         Command::Invoke(args) => local::run_invoke(ctx, args),
         Command::Serve(args) => local::run_serve(ctx, args),
         Command::Event(args) => local::run_event(ctx, args),
+        Command::Plan(args) => build::run_plan(ctx, args),
     }
 }
