@@ -88,4 +88,6 @@ pub enum Command {
     /// Write the CI pipeline that builds, tests, scans, deploys and watches the functions
     #[command(subcommand)]
     Ci(commands::ci::CiCommand),
+    /// Print each function's input hash and whether dist/ holds an up-to-date build
+    Plan(commands::build::PlanArgs),
 }

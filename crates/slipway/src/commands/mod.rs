@@ -33,5 +33,6 @@ pub fn run(ctx: &Context, command: Command) -> Result<Status, Failure> {
         Command::Serve(args) => local::run_serve(ctx, args),
         Command::Event(args) => local::run_event(ctx, args),
         Command::Ci(cmd) => ci::run(ctx, cmd),
+        Command::Plan(args) => build::run_plan(ctx, args),
     }
 }
