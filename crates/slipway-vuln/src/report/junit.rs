@@ -27,9 +27,9 @@ pub fn render(outcome: &ScanOutcome) -> String {
         for f in &findings {
             let name = format!("{} in {} {}", f.id, f.package, f.version);
             let classname = format!("{function}.{}", f.package);
-            let _ = write!(
+            let _ = writeln!(
                 cases,
-                "    <testcase name=\"{}\" classname=\"{}\" file=\"{}\">\n",
+                "    <testcase name=\"{}\" classname=\"{}\" file=\"{}\">",
                 escape(&name),
                 escape(&classname),
                 escape(function)

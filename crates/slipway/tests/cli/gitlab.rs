@@ -321,7 +321,7 @@ fn templates_and_generated_pipelines_validate_and_check_reports_staleness() {
         String::from_utf8_lossy(&out.stderr).contains("deploy_with is one of slipway, terraform")
     );
     // gitlab-ci-local reads the generated file and the included template.
-    if let Some(_) = glci {
+    if glci.is_some() {
         generate(&repo, &[]);
         repo.commit();
         let (ok, log) = repo.pipeline(&[("CI_COMMIT_REF_PROTECTED", "true")], &["--list"]);
