@@ -503,6 +503,23 @@ fn an_artifact_changed_between_build_and_deploy_stops_the_deploy_before_aws() {
         .into_iter()
         .filter(|(k, _)| *k != "SLIPWAY_SIGNING_KEY")
         .collect();
+    // A merge request from a fork: its build job never signs, whatever the variables hold.
+    let key = signing_key(&repo);
+    let mut fork = vars.clone();
+    fork.extend([
+        ("SLIPWAY_SIGNING_KEY", key.as_str()),
+        ("CI_PIPELINE_SOURCE", "merge_request_event"),
+        ("CI_MERGE_REQUEST_SOURCE_PROJECT_ID", "424242"),
+    ]);
+    let (ok, log) = repo.pipeline(&fork, &["slipway-build"]);
+    assert!(ok, "{log}");
+    assert!(
+        !repo
+            .artifact("slipway-build", "dist/api/api.zip.sig")
+            .exists(),
+        "a fork's build was signed"
+    );
+    assert_no_secrets(&log, &[&key, ID_TOKEN]);
     let (ok, log) = repo.pipeline(&vars, &["slipway-build", "slipway-test", "slipway-scan"]);
     assert!(ok, "{log}");
     // The build job's artifact is altered where the deploy job will take it from.
