@@ -7,6 +7,7 @@
 
 pub mod digest;
 pub mod fs;
+pub mod layout;
 mod manifest;
 
 pub use manifest::{

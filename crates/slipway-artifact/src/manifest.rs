@@ -2,15 +2,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-pub const MANIFEST_FILE_NAME: &str = "manifest.json";
-pub const SHA256SUMS_FILE_NAME: &str = "SHA256SUMS";
+pub use crate::layout::{MANIFEST_FILE_NAME, SHA256SUMS_FILE_NAME, function_dist_dir};
 /// Bumped whenever a field changes meaning or goes away; new optional fields do not bump it.
 pub const MANIFEST_SCHEMA_VERSION: u32 = 1;
-
-/// `dist/<function>/`: where one function's artifacts live.
-pub fn function_dist_dir(out: &Path, function: &str) -> PathBuf {
-    out.join(function)
-}
 
 /// `manifest.json`: what was built for one function, and from what.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

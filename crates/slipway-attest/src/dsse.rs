@@ -12,7 +12,7 @@ use crate::AttestError;
 use crate::keys::{SigningKey, TrustedKey, TrustedKeys};
 
 pub const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
-pub const ENVELOPE_FILE_NAME: &str = "provenance.dsse.json";
+pub use slipway_artifact::layout::ENVELOPE_FILE_NAME;
 
 /// `PAE(type, body) = "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body`,
 /// lengths as ASCII decimal byte counts.

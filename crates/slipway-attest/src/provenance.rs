@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 use slipway_artifact::Manifest;
 
-pub const STATEMENT_FILE_NAME: &str = "provenance.intoto.json";
+pub use slipway_artifact::layout::STATEMENT_FILE_NAME;
 pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
 pub const SLSA_PROVENANCE_V1: &str = "https://slsa.dev/provenance/v1";
 /// slipway's build type: how to read `externalParameters`. A name, never fetched.

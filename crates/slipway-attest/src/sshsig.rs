@@ -13,9 +13,7 @@ use crate::keys::{SigningKey, TrustedKey, TrustedKeys, keyid};
 pub const SSHSIG_NAMESPACE: &str = "slipway";
 
 /// `<zip>.sig` beside the zip.
-pub fn signature_file_name(artifact_file: &str) -> String {
-    format!("{artifact_file}.sig")
-}
+pub use slipway_artifact::layout::signature_file_name;
 
 /// The armored signature of `message` in the `slipway` namespace.
 pub fn sign(key: &SigningKey, message: &[u8]) -> Result<String, AttestError> {

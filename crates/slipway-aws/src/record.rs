@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{AwsError, DeployOutcome};
 
-pub const DEPLOY_RECORD_FILE_NAME: &str = "deploy.json";
+pub use slipway_artifact::layout::DEPLOY_RECORD_FILE_NAME;
 
 /// What `dist/<function>/deploy.json` holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -23,7 +23,7 @@ use crate::select::{FileStamp, SelectedFile, Selector};
 use crate::{EntryData, PackageError, ZipEntry};
 
 /// The state file written beside each function's artifacts.
-pub const BUILD_STATE_FILE_NAME: &str = ".build-state.json";
+pub use slipway_artifact::layout::BUILD_STATE_FILE_NAME;
 const BUILD_STATE_VERSION: u32 = 2;
 
 /// What the previous build saw.

@@ -20,8 +20,7 @@ pub use cyclonedx::cyclonedx;
 pub use license::DeclaredLicense;
 pub use spdx_doc::spdx_document;
 
-pub const CYCLONEDX_FILE_NAME: &str = "sbom.cdx.json";
-pub const SPDX_FILE_NAME: &str = "sbom.spdx.json";
+pub use slipway_artifact::layout::{CYCLONEDX_FILE_NAME, SPDX_FILE_NAME};
 
 /// Identifies slipway's documents; a name, never fetched.
 const SLIPWAY_URI: &str = "https://slipway.dev/";

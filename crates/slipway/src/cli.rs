@@ -90,4 +90,9 @@ pub enum Command {
     Serve(commands::local::ServeArgs),
     /// Print a sample Lambda event (sqs, s3-put, function-url, apigw-http, …)
     Event(commands::local::EventArgs),
+    /// Write the CI pipeline that builds, tests, scans, deploys and watches the functions
+    #[command(subcommand)]
+    Ci(commands::ci::CiCommand),
+    /// Print each function's input hash and whether dist/ holds an up-to-date build
+    Plan(commands::build::PlanArgs),
 }

@@ -16,6 +16,8 @@ pub enum Status {
     CheckFailed = 1,
     /// The command line, the configuration or another input is wrong.
     InputError = 2,
+    /// The machine failed the command: disk full, permission denied, network down.
+    Environment = 3,
 }
 
 impl From<Status> for ExitCode {
@@ -24,35 +26,19 @@ impl From<Status> for ExitCode {
     }
 }
 
-/// A command that could not finish: the diagnostic and the exit code it earns.
-pub struct Failure {
-    pub report: miette::Report,
-    pub status: Status,
-}
-
-impl Failure {
-    /// A failure caused by the user's input (exit 2).
-    pub fn input(e: impl Into<miette::Report>) -> Failure {
-        Failure {
-            report: e.into(),
-            status: Status::InputError,
-        }
-    }
-
-    /// A failure found while doing the work (exit 1).
-    pub fn failed(e: impl Into<miette::Report>) -> Failure {
-        Failure {
-            report: e.into(),
-            status: Status::CheckFailed,
+impl From<Kind> for Status {
+    fn from(kind: Kind) -> Status {
+        match kind {
+            Kind::CheckFailed => Status::CheckFailed,
+            Kind::Input => Status::InputError,
+            Kind::Environment => Status::Environment,
         }
     }
 }
 
-impl<E: miette::Diagnostic + Send + Sync + 'static> From<E> for Failure {
-    fn from(e: E) -> Failure {
-        Failure::input(miette::Report::new(e))
-    }
-}
+/// A command that could not finish: one type for every command and the
+/// build engine, so the exit code is decided in one place.
+pub use slipway_build::{Failure, Kind};
 
 /// Something a command reports: readable text for people, JSON for machines.
 pub trait Render: Serialize {
@@ -81,15 +67,20 @@ pub fn emit(ctx: &Context, value: &impl Render) -> Result<(), Failure> {
 /// Prints a failure: a miette diagnostic on stderr, and in JSON mode also a
 /// JSON error object on stdout so machines always get parseable output.
 pub fn report_failure(ctx: &Context, failure: Failure) -> Status {
+    let kind = failure.kind();
+    let status = Status::from(kind);
+    let cause = failure.environment_cause();
     if ctx.json() {
         let diag: &dyn miette::Diagnostic = failure.report.as_ref();
         let body = serde_json::json!({
             "ok": false,
-            "exit_code": failure.status as u8,
+            "exit_code": status as u8,
             "error": {
+                "kind": kind,
                 "message": failure.report.to_string(),
-                "code": diag.code().map(|c| c.to_string()),
+                "code": failure.code(),
                 "help": diag.help().map(|h| h.to_string()),
+                "environment": cause,
                 "causes": failure.report.chain().skip(1).map(|c| c.to_string()).collect::<Vec<_>>(),
             }
         });
@@ -99,5 +90,10 @@ pub fn report_failure(ctx: &Context, failure: Failure) -> Status {
         );
     }
     eprintln!("{:?}", failure.report);
-    failure.status
+    if let Some(cause) = cause {
+        eprintln!(
+            "error: the environment, not the input, stopped slipway: {cause}. Fix the machine (free disk space, permissions, network) and run it again."
+        );
+    }
+    status
 }

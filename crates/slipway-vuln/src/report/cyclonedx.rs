@@ -24,7 +24,7 @@ use slipway_sbom::normalize_name as normalize;
 /// The SBOM file name inside `dist/<function>/`.
 pub const SBOM_FILE_NAME: &str = slipway_sbom::CYCLONEDX_FILE_NAME;
 /// The SBOM-with-findings written beside it.
-pub const VEX_FILE_NAME: &str = "vex.cdx.json";
+pub use slipway_artifact::layout::VEX_FILE_NAME;
 
 /// The `vulnerabilities` array for `findings`, whose `affects` point at the
 /// matching components of `bom` (by purl or name and version).

@@ -1,11 +1,12 @@
 //! The scan outcome in the formats people and tools read: a table, SARIF
-//! 2.1.0, a GitLab dependency-scanning report, and CycloneDX
+//! 2.1.0, a GitLab dependency-scanning report, JUnit XML, and CycloneDX
 //! `vulnerabilities` merged into the function's SBOM (VEX).
 //!
 //! JSON for machines is the serde form of [`crate::ScanOutcome`] itself.
 
 pub mod cyclonedx;
 pub mod gitlab;
+pub mod junit;
 pub mod sarif;
 pub mod table;
 

@@ -2,6 +2,7 @@
 //! library crates, and hands back a value for `output` to render.
 
 pub mod build;
+pub mod ci;
 pub mod deploy;
 pub mod deployed;
 pub mod init;
@@ -32,5 +33,7 @@ pub fn run(ctx: &Context, command: Command) -> Result<Status, Failure> {
         Command::Invoke(args) => local::run_invoke(ctx, args),
         Command::Serve(args) => local::run_serve(ctx, args),
         Command::Event(args) => local::run_event(ctx, args),
+        Command::Ci(cmd) => ci::run(ctx, cmd),
+        Command::Plan(args) => build::run_plan(ctx, args),
     }
 }

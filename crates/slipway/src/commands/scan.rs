@@ -14,7 +14,7 @@ use slipway_artifact::Manifest;
 use slipway_vuln::db::{self, Database, DbKind};
 use slipway_vuln::ignore::{IGNORE_FILE_NAME, IgnoreRule};
 use slipway_vuln::index::redact;
-use slipway_vuln::report::{cyclonedx, gitlab, sarif, table};
+use slipway_vuln::report::{cyclonedx, gitlab, junit, sarif, table};
 use slipway_vuln::{Finding, ScanOutcome, ScanTarget, Severity};
 
 use crate::context::Context;
@@ -63,6 +63,11 @@ pub struct ScanArgs {
     /// (GitLab reads `gl-dependency-scanning-report.json`)
     #[arg(long, value_name = "PATH")]
     pub gitlab_report: Option<PathBuf>,
+
+    /// Also write a JUnit XML report to this file: one test case per finding,
+    /// failed when it blocks the gate (GitLab shows `reports: junit` on every tier)
+    #[arg(long, value_name = "PATH")]
+    pub junit: Option<PathBuf>,
 
     /// Do not write dist/<function>/vex.cdx.json (the function's CycloneDX
     /// SBOM with the findings as `vulnerabilities`)
@@ -312,6 +317,18 @@ pub fn run(ctx: &Context, args: ScanArgs) -> Result<Status, Failure> {
         write_json(
             &path,
             &gitlab::render(&outcome, start, end, &artifact_for, &warnings),
+        )?;
+        reports.push(path);
+    }
+    if let Some(path) = &args.junit {
+        let path = Context::user_path(path);
+        slipway_artifact::fs::write_atomic(&path, junit::render(&outcome).as_bytes()).map_err(
+            |source| {
+                Failure::input(slipway_vuln::VulnError::Write {
+                    path: path.clone(),
+                    source,
+                })
+            },
         )?;
         reports.push(path);
     }

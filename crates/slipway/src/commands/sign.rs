@@ -6,7 +6,9 @@ use clap::{Args, ValueEnum};
 use serde::Serialize;
 use slipway_artifact::{MANIFEST_FILE_NAME, Manifest};
 use slipway_attest::keys::{SIGNING_KEY_ENV, allowed_signers_line};
-use slipway_attest::{KeyKind, SigningKey, dsse, provenance, sshsig};
+use slipway_attest::{KeyKind, SigningKey, provenance};
+
+use slipway_build::evidence::{write_file, write_signatures};
 
 use crate::context::Context;
 use crate::output::{Failure, Render, Status, emit};
@@ -136,34 +138,6 @@ pub(crate) fn sign_function(
         &statement_bytes,
         key,
     )
-}
-
-/// Signs zips and a statement the caller has checked (or just made) and
-/// holds in memory: an sshsig per zip (`(file name, bytes)`) and the DSSE
-/// envelope. Every signature is computed before anything is written.
-pub(crate) fn write_signatures<'a>(
-    dir: &Path,
-    zips: impl Iterator<Item = (&'a str, &'a [u8])>,
-    statement: &[u8],
-    key: &SigningKey,
-) -> Result<Vec<PathBuf>, Failure> {
-    let mut outputs = Vec::new();
-    for (file, bytes) in zips {
-        outputs.push((
-            dir.join(sshsig::signature_file_name(file)),
-            sshsig::sign(key, bytes)?.into_bytes(),
-        ));
-    }
-    outputs.push((
-        dir.join(dsse::ENVELOPE_FILE_NAME),
-        dsse::sign(statement, key).to_json(),
-    ));
-    let mut written = Vec::new();
-    for (path, bytes) in outputs {
-        write_file(&path, &bytes)?;
-        written.push(path);
-    }
-    Ok(written)
 }
 
 #[derive(Serialize)]
@@ -316,12 +290,6 @@ pub fn run_keygen(ctx: &Context, args: KeygenArgs) -> Result<Status, Failure> {
         },
     )?;
     Ok(Status::Ok)
-}
-
-/// Writes a shareable artifact atomically (never a private key: see `write_private`).
-pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
-    slipway_artifact::fs::write_atomic(path, bytes)
-        .map_err(|e| Failure::failed(miette::miette!("cannot write {}: {e}", path.display())))
 }
 
 /// Writes the private key readable by its owner only, atomically.

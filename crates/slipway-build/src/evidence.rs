@@ -1,63 +1,46 @@
-//! The evidence stage of `slipway build`: SBOMs, provenance and (with
-//! `--sign`) signatures, written beside the manifest.
-//!
-//! Owned by the evidence work (slipway-sbom, slipway-attest); the build calls
-//! exactly this function after the zip(s) and manifest.json are written.
+//! The evidence stage: SBOMs, provenance and (when signing) signatures,
+//! written beside the manifest from what the build holds in memory.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use clap::Args;
 use slipway_artifact::Manifest;
 use slipway_attest::provenance::{self, BuildEnvironment, ProvenanceInput};
+use slipway_attest::{SigningKey, dsse, sshsig};
 use slipway_config::{Function, Project};
 use slipway_sbom::SbomInput;
 
-use crate::output::Failure;
+use crate::error::{Failure, Kind};
+use crate::layout;
 
-/// Flags of `slipway build` for evidence.
-#[derive(Debug, Clone, Default, Args)]
-pub struct EvidenceOptions {
-    /// Sign the provenance (DSSE) and the zips (OpenSSH sshsig) with --key or SLIPWAY_SIGNING_KEY
-    #[arg(long)]
-    pub sign: bool,
-    /// The private signing key (OpenSSH or PKCS#8 PEM, Ed25519 or ECDSA P-256); implies --sign.
-    /// Without it, --sign reads the key itself from SLIPWAY_SIGNING_KEY
-    #[arg(long, value_name = "PATH")]
-    pub key: Option<PathBuf>,
+/// What the evidence stage needs from the build besides the manifest.
+pub(crate) struct EvidenceInput<'a> {
+    pub function: &'a Function,
+    pub project: &'a Project,
+    pub manifest: &'a Manifest,
+    /// The lock the dependency stage produced, as written beside the zip.
+    pub lock: Option<&'a str>,
+    pub environment: &'a BuildEnvironment,
+    pub key: Option<&'a SigningKey>,
 }
 
-impl EvidenceOptions {
-    fn wants_signature(&self) -> bool {
-        self.sign || self.key.is_some()
-    }
-}
-
-/// Writes the evidence files for one built function into `dist_dir` and
-/// returns their paths.
-pub fn write(
-    function: &Function,
-    project: &Project,
-    manifest: &Manifest,
-    dist_dir: &Path,
-    options: &EvidenceOptions,
-) -> Result<Vec<PathBuf>, Failure> {
-    // Load the key before writing anything: a bad key fails the build
-    // without leaving unsigned evidence that looks complete.
-    let key = if options.wants_signature() {
-        Some(crate::commands::sign::load_key(options.key.as_deref())?)
-    } else {
-        None
-    };
-
+/// Writes the evidence files for one built function into `dir` and returns
+/// their paths.
+pub(crate) fn write(input: &EvidenceInput<'_>, dir: &Path) -> Result<Vec<PathBuf>, Failure> {
+    let EvidenceInput {
+        function,
+        project,
+        manifest,
+        ..
+    } = input;
     // Each zip the build just wrote is read once: unpacked for the SHA-1s
     // SPDX needs (the manifest records SHA-256 only), then signed.
     let mut zips = Vec::new();
     let mut entry_sha1 = BTreeMap::new();
     for artifact in manifest.artifacts() {
-        let path = dist_dir.join(&artifact.file);
-        let bytes = std::fs::read(&path)
-            .map_err(|e| Failure::failed(miette::miette!("cannot read {}: {e}", path.display())))?;
+        let path = dir.join(&artifact.file);
+        let bytes =
+            std::fs::read(&path).map_err(|e| Failure::io("read", &path, e, Kind::CheckFailed))?;
         let digests = slipway_attest::archive::entry_digests_of_bytes(
             &bytes,
             &path,
@@ -77,21 +60,19 @@ pub fn write(
             .map(|p| slipway_config::relative_path(&project.root, p)),
         entry_sha1,
     };
-    let lock_path = dist_dir.join(super::LOCK_FILE_NAME);
-    let lock_file = match std::fs::read(&lock_path) {
-        Ok(bytes) => Some((
-            super::LOCK_FILE_NAME.to_string(),
-            slipway_artifact::digest::sha256_hex(&bytes),
-        )),
-        Err(_) => None,
-    };
+    let lock_file = input.lock.map(|lock| {
+        (
+            layout::LOCK_FILE_NAME.to_string(),
+            slipway_artifact::digest::sha256_hex(lock.as_bytes()),
+        )
+    });
     let sboms = [
         (
-            slipway_sbom::CYCLONEDX_FILE_NAME,
+            layout::CYCLONEDX_FILE_NAME,
             slipway_sbom::to_bytes(&slipway_sbom::cyclonedx(manifest, &sbom_input)),
         ),
         (
-            slipway_sbom::SPDX_FILE_NAME,
+            layout::SPDX_FILE_NAME,
             slipway_sbom::to_bytes(&slipway_sbom::spdx_document(manifest, &sbom_input)),
         ),
     ];
@@ -109,7 +90,7 @@ pub fn write(
                     )
                 })
                 .collect(),
-            environment: BuildEnvironment::detect(|name| std::env::var(name).ok()),
+            environment: input.environment.clone(),
         },
     );
 
@@ -118,15 +99,15 @@ pub fn write(
     for (name, bytes) in sboms
         .iter()
         .map(|(name, bytes)| (*name, bytes.as_slice()))
-        .chain([(provenance::STATEMENT_FILE_NAME, statement_bytes.as_slice())])
+        .chain([(layout::STATEMENT_FILE_NAME, statement_bytes.as_slice())])
     {
-        let path = dist_dir.join(name);
-        crate::commands::sign::write_file(&path, bytes)?;
+        let path = dir.join(name);
+        write_file(&path, bytes)?;
         written.push(path);
     }
-    if let Some(key) = &key {
-        written.extend(crate::commands::sign::write_signatures(
-            dist_dir,
+    if let Some(key) = input.key {
+        written.extend(write_signatures(
+            dir,
             zips.iter().map(|(file, bytes)| (*file, bytes.as_slice())),
             &statement_bytes,
             key,
@@ -135,17 +116,47 @@ pub fn write(
     Ok(written)
 }
 
-/// What of the evidence options changes the build's outputs (for the input
-/// hash): a build with `--sign` must not be skipped as up to date after one without.
-pub fn fingerprint(options: &EvidenceOptions) -> String {
-    if !options.wants_signature() {
-        return String::new();
+/// Signs zips and a statement the caller has checked (or just made) and
+/// holds in memory: an sshsig per zip (`(file name, bytes)`) and the DSSE
+/// envelope. Every signature is computed before anything is written.
+pub fn write_signatures<'a>(
+    dir: &Path,
+    zips: impl Iterator<Item = (&'a str, &'a [u8])>,
+    statement: &[u8],
+    key: &SigningKey,
+) -> Result<Vec<PathBuf>, Failure> {
+    let mut outputs = Vec::new();
+    for (file, bytes) in zips {
+        outputs.push((
+            dir.join(sshsig::signature_file_name(file)),
+            sshsig::sign(key, bytes)?.into_bytes(),
+        ));
     }
-    // The key's public fingerprint, so a new key re-signs; a key that does not
-    // load fails later in `write` with its own message.
-    match crate::commands::sign::load_key(options.key.as_deref()) {
-        Ok(key) => format!("signed-by:{}", key.keyid()),
-        Err(_) => "signed-by:unloadable".into(),
+    outputs.push((
+        dir.join(dsse::ENVELOPE_FILE_NAME),
+        dsse::sign(statement, key).to_json(),
+    ));
+    let mut written = Vec::new();
+    for (path, bytes) in outputs {
+        write_file(&path, &bytes)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// Writes a shareable artifact atomically.
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    slipway_artifact::fs::write_atomic(path, bytes)
+        .map_err(|e| Failure::io("write", path, e, Kind::CheckFailed))
+}
+
+/// What of the signing changes the build's outputs (for the input hash): a
+/// build that signs must not be skipped as up to date after one that did
+/// not, and a new key re-signs.
+pub(crate) fn fingerprint(key: Option<&SigningKey>) -> String {
+    match key {
+        None => String::new(),
+        Some(key) => format!("signed-by:{}", key.keyid()),
     }
 }
 

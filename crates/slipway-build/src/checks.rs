@@ -5,7 +5,7 @@ use slipway_config::{Function, LifecycleStatus, RuntimeFamily, limits};
 use slipway_package::input_hash::HashedFile;
 use slipway_package::{EntryData, ZipEntry};
 
-use crate::output::Failure;
+use crate::error::Failure;
 
 /// A warning when the runtime is deprecated or blocked, naming its successor.
 pub fn runtime_lifecycle(function: &Function) -> Vec<String> {

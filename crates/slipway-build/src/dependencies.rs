@@ -1,0 +1,166 @@
+//! The dependency stage: resolve, fetch and install the function's
+//! dependencies for its runtime and architecture.
+//!
+//! [`for_function`] is the one place that picks an ecosystem by the runtime's
+//! family; every ecosystem hands back the same [`Installed`] record, so the
+//! rest of the build never asks which one did the work.
+
+use std::path::PathBuf;
+
+use slipway_artifact::Distribution;
+use slipway_config::{Function, Project, RuntimeFamily};
+use slipway_package::ZipEntry;
+use slipway_python::{PythonError, Request, SourceSettings, Target};
+
+use crate::error::Failure;
+use crate::settings::DependencySettings;
+use crate::{Reporter, Shared};
+
+/// What the dependency stage installed.
+#[derive(Debug, Default)]
+pub struct Installed {
+    /// Files for the package, paths relative to the package root (the build adds
+    /// the layer prefix itself when the dependencies go into a layer).
+    pub entries: Vec<ZipEntry>,
+    /// Every installed distribution, sorted by name.
+    pub distributions: Vec<Distribution>,
+    /// The lock, written to `requirements.lock.txt`.
+    pub lock: Option<String>,
+}
+
+/// One ecosystem's installer for one function, prepared once per build of it.
+pub trait Dependencies {
+    /// A digest of everything that decides what gets installed (the
+    /// dependency file and what it includes, index settings, target). Cheap,
+    /// never touches the network: it feeds the input hash.
+    fn fingerprint(&self) -> Result<String, Failure>;
+    /// Resolves and installs.
+    fn install(&self, reporter: &dyn Reporter) -> Result<Installed, Failure>;
+}
+
+/// The function's installer, chosen by its runtime's family; `None` when it
+/// declares no dependencies.
+pub(crate) fn for_function(
+    function: &Function,
+    project: &Project,
+    shared: &Shared,
+) -> Result<Option<Box<dyn Dependencies>>, Failure> {
+    let Some(file) = &function.requirements else {
+        return Ok(None);
+    };
+    match function.runtime.family {
+        RuntimeFamily::Python { .. } => Ok(Some(Box::new(Python {
+            request: python_request(
+                function,
+                project,
+                &shared.settings.dependencies,
+                shared,
+                file.clone(),
+            )?,
+            function: function.name.clone(),
+        }))),
+        // No installer for these families yet: slipway-python's target refuses
+        // them with its own message, as before there was a choice to make.
+        RuntimeFamily::NodeJs { .. } | RuntimeFamily::OsOnly => {
+            Target::for_runtime(function.runtime, function.architecture).map_err(failure)?;
+            Ok(None)
+        }
+    }
+}
+
+fn python_request(
+    function: &Function,
+    project: &Project,
+    settings: &DependencySettings,
+    shared: &Shared,
+    file: PathBuf,
+) -> Result<Request, Failure> {
+    let target = Target::for_runtime(function.runtime, function.architecture).map_err(failure)?;
+    Ok(Request {
+        dependency_file: file,
+        target,
+        settings: SourceSettings {
+            cli_index_url: settings.index_url.clone(),
+            cli_extra_index_urls: settings.extra_index_urls.clone(),
+            cli_find_links: settings.find_links.clone(),
+            config_index_url: project.python.index_url.clone(),
+            config_extra_index_urls: project.python.extra_index_urls.clone(),
+            config_find_links: project.python.find_links.clone(),
+            ..Default::default()
+        },
+        environment: shared.python_environment.clone(),
+        offline: settings.offline,
+        cache: shared.python_cache.clone(),
+        exclude_packages: function.exclude_packages.clone(),
+        python: settings.python.clone(),
+        build_sdists: settings.build_sdists,
+    })
+}
+
+struct Python {
+    request: Request,
+    function: String,
+}
+
+impl Dependencies for Python {
+    fn fingerprint(&self) -> Result<String, Failure> {
+        slipway_python::fingerprint(&self.request).map_err(failure)
+    }
+
+    fn install(&self, reporter: &dyn Reporter) -> Result<Installed, Failure> {
+        let reporter = PythonReporter {
+            reporter,
+            function: &self.function,
+        };
+        let outcome = slipway_python::install(&self.request, &reporter).map_err(failure)?;
+        if outcome.files_downloaded > 0 {
+            tracing::info!(
+                "{}: downloaded {} files, {} bytes",
+                self.function,
+                outcome.files_downloaded,
+                outcome.bytes_downloaded
+            );
+        }
+        Ok(Installed {
+            entries: outcome.entries,
+            distributions: outcome.distributions,
+            lock: Some(outcome.lock),
+        })
+    }
+}
+
+/// Input problems (the file, the requirements, what the index offers) are
+/// the user's; failed checks (hashes, ELF, broken wheels) and the network
+/// fail the build.
+fn failure(e: PythonError) -> Failure {
+    match e {
+        PythonError::NotPython { .. }
+        | PythonError::Requirements { .. }
+        | PythonError::DependencyFile { .. }
+        | PythonError::NotFound { .. }
+        | PythonError::Conflict { .. }
+        | PythonError::NoUsableWheel { .. }
+        | PythonError::Offline { .. }
+        | PythonError::Sdist { .. } => Failure::input(e),
+        _ => Failure::failed(miette::Report::new(e)),
+    }
+}
+
+/// The build's reporter as slipway-python's, each line prefixed with the function.
+struct PythonReporter<'a> {
+    reporter: &'a dyn Reporter,
+    function: &'a str,
+}
+
+impl slipway_python::Reporter for PythonReporter<'_> {
+    fn stage(&self, message: &str, total: Option<u64>) {
+        self.reporter
+            .stage(&format!("{}: {message}", self.function), total);
+    }
+    fn advance(&self, n: u64) {
+        self.reporter.advance(n);
+    }
+    fn explain(&self, line: &str) {
+        tracing::info!("{}: {line}", self.function);
+    }
+}
