@@ -565,3 +565,88 @@ fn manifest_hash(dir: &Path) -> Option<String> {
     let m: Value = serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).ok()?).ok()?;
     m["input_hash"].as_str().map(str::to_owned)
 }
+
+/// `kill -9` of `serve`: its runtime process dies with it (it cannot stop
+/// it itself), and the next `serve` removes the task folder it left.
+#[test]
+fn a_killed_serve_leaves_no_runtime_process_and_its_task_folder_is_swept() {
+    let p = Project::new();
+    p.write(
+        "slipway.toml",
+        "[functions.pid]\nsource = \"src\"\nhandler = \"app.handler\"\nruntime = \"python3.11\"\n",
+    );
+    p.write(
+        "src/app.py",
+        "import os\ndef handler(event, context):\n    return os.getpid()\n",
+    );
+    build_json(&p, &[]);
+    let start = || {
+        let mut child = process(p.path())
+            .args(["serve", "--port", "0", "--no-watch"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap()
+            .to_owned();
+        (child, url)
+    };
+    let invoke = |url: &str| -> i32 {
+        let out = Process::new("curl")
+            .args(["-sS", "-X", "POST", "-d", "{}"])
+            .arg(format!("{url}/2015-03-31/functions/pid/invocations"))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+    };
+    let (mut first, url) = start();
+    let runtime_pid = invoke(&url);
+    let serve_pid = first.id();
+    let task_roots = |pid: u32| -> Vec<PathBuf> {
+        std::fs::read_dir(std::env::temp_dir())
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(&format!("slipway-task-{pid}-"))
+            })
+            .map(|e| e.path())
+            .collect()
+    };
+    assert!(
+        !task_roots(serve_pid).is_empty(),
+        "serve names its task folders"
+    );
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    // Running, not a zombie waiting for a container's init to reap it.
+    let alive = |pid: i32| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|s| s.rsplit_once(") ").map(|(_, rest)| !rest.starts_with('Z')))
+            .unwrap_or(false)
+    };
+    while alive(runtime_pid) {
+        assert!(
+            Instant::now() < deadline,
+            "runtime {runtime_pid} outlived serve"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!task_roots(serve_pid).is_empty(), "left by the kill");
+
+    let (mut second, url) = start();
+    invoke(&url);
+    let _ = second.kill();
+    let _ = second.wait();
+    assert!(task_roots(serve_pid).is_empty(), "swept by the next serve");
+}
