@@ -2,8 +2,7 @@
 //! reads one of them takes its name from here.
 //!
 //! ```text
-//! dist/
-//!   .lock                          held while a build changes dist/
+//! dist/                            locked (flock) while a build changes it
 //!   .<function>.staging-XXXXXX/    a build in progress (swept when stale)
 //!   .old-XXXXXX/                   a replaced build being removed (swept when stale)
 //!   <function>/
@@ -35,8 +34,6 @@ pub const ENVELOPE_FILE_NAME: &str = "provenance.dsse.json";
 pub const DEPLOY_RECORD_FILE_NAME: &str = "deploy.json";
 /// The input hash's memory of the last build.
 pub const BUILD_STATE_FILE_NAME: &str = ".build-state.json";
-/// The lock file a build holds on `dist/` while it changes it.
-pub const DIST_LOCK_FILE_NAME: &str = ".lock";
 /// Prefix of a replaced build's folder while it is being removed.
 pub const OLD_PREFIX: &str = ".old-";
 

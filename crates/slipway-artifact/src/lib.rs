@@ -9,6 +9,9 @@ pub mod digest;
 pub mod fs;
 pub mod layout;
 mod manifest;
+mod severity;
+
+pub use severity::Severity;
 
 pub use manifest::{
     ArtifactRecord, Distribution, Ecosystem, EntryOrigin, EntryRecord, MANIFEST_FILE_NAME,

@@ -132,7 +132,7 @@ impl<E: miette::Diagnostic + Send + Sync + 'static> From<E> for Failure {
 
 /// An I/O failure with its cause kept (so [`Failure::kind`] can see it).
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
-#[error("{message}: {source}")]
+#[error("{message}")]
 #[diagnostic(code(slipway::io))]
 struct IoError {
     message: String,

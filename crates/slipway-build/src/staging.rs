@@ -18,7 +18,7 @@ use crate::error::{Failure, Kind};
 /// or SIGTERM by [`remove_in_progress`].
 static IN_PROGRESS: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
 
-/// An exclusive lock on one `dist/` folder, released when dropped (or when
+/// An exclusive lock (`flock`) on one `dist/` folder, released when dropped (or when
 /// the process dies, however it dies: the kernel drops `flock` locks).
 pub(crate) struct DistLock {
     _file: File,
@@ -29,19 +29,15 @@ impl DistLock {
     /// build holds it.
     pub(crate) fn acquire(out: &Path, waiting: impl FnOnce()) -> Result<DistLock, Failure> {
         std::fs::create_dir_all(out).map_err(|e| Failure::io("create", out, e, Kind::Input))?;
-        let path = out.join(layout::DIST_LOCK_FILE_NAME);
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| Failure::io("open", &path, e, Kind::Input))?;
+        // The folder itself is the lock: no lock file to leave behind or race on.
+        let path = out;
+        let file = File::open(out).map_err(|e| Failure::io("open", out, e, Kind::Input))?;
         let fd = file.as_raw_fd();
         // SAFETY: `fd` is open for the lifetime of `file`.
         if unsafe { libc::flock(fd, libc::LOCK_EX | libc::LOCK_NB) } != 0 {
             let e = std::io::Error::last_os_error();
             if e.raw_os_error() != Some(libc::EWOULDBLOCK) {
-                return Err(Failure::io("lock", &path, e, Kind::CheckFailed));
+                return Err(Failure::io("lock", path, e, Kind::CheckFailed));
             }
             waiting();
             loop {
@@ -51,7 +47,7 @@ impl DistLock {
                 }
                 let e = std::io::Error::last_os_error();
                 if e.kind() != std::io::ErrorKind::Interrupted {
-                    return Err(Failure::io("lock", &path, e, Kind::CheckFailed));
+                    return Err(Failure::io("lock", path, e, Kind::CheckFailed));
                 }
             }
         }
@@ -207,8 +203,17 @@ pub fn remove_staging_on_interrupt() {
 }
 
 static WAKE_FD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// True once SIGINT or SIGTERM arrived (with [`remove_staging_on_interrupt`]):
+/// the process is about to end with the signal, and a front end should not
+/// end it first with an exit code of its own.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
+}
 
 extern "C" fn on_signal(sig: libc::c_int) {
+    INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
     let fd = WAKE_FD.load(std::sync::atomic::Ordering::SeqCst);
     let byte = sig as u8;
     // SAFETY: write(2) is async-signal-safe; the byte lives on this stack.
@@ -235,7 +240,7 @@ mod tests {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         left.sort();
-        assert_eq!(left, [".hidden", ".lock", ".x.staging-file", "api"]);
+        assert_eq!(left, [".hidden", ".x.staging-file", "api"]);
     }
 
     #[test]

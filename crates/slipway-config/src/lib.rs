@@ -224,7 +224,7 @@ pub struct PythonSettings {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ScanSettings {
     pub db: Option<String>,
-    pub fail_on: Option<String>,
+    pub fail_on: Option<slipway_artifact::Severity>,
     pub max_db_age_days: Option<u32>,
     /// Findings without a severity score pass the gate.
     pub allow_unscored: bool,

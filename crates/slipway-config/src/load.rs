@@ -563,16 +563,24 @@ impl Validator<'_> {
     }
 
     fn scan(&self, raw: &RawFile) -> Result<ScanSettings, ConfigError> {
-        const SEVERITIES: &[&str] = &["none", "low", "medium", "high", "critical", "unknown"];
-        if let Some(f) = &raw.scan.fail_on
-            && !SEVERITIES.contains(&f.get_ref().as_str())
-        {
-            return Err(self.err(
-                Some(f.span()),
-                format!("`scan.fail_on`: `{}` is not a severity", f.get_ref()),
-                Some(format!("use one of {}", SEVERITIES.join(", "))),
-            ));
-        }
+        let fail_on =
+            match &raw.scan.fail_on {
+                None => None,
+                Some(f) => Some(f.get_ref().parse::<slipway_artifact::Severity>().map_err(
+                    |_| {
+                        self.err(
+                            Some(f.span()),
+                            format!("`scan.fail_on`: `{}` is not a severity", f.get_ref()),
+                            Some(format!(
+                                "use one of {}",
+                                slipway_artifact::Severity::ALL
+                                    .map(|s| s.as_str())
+                                    .join(", ")
+                            )),
+                        )
+                    },
+                )?),
+            };
         let mut ignore = Vec::new();
         for entry in &raw.scan.ignore {
             let r = entry.get_ref();
@@ -606,7 +614,7 @@ impl Validator<'_> {
         }
         Ok(ScanSettings {
             db: raw.scan.db.clone(),
-            fail_on: raw.scan.fail_on.as_ref().map(|f| f.get_ref().clone()),
+            fail_on,
             max_db_age_days: raw.scan.max_db_age_days.map(|d| d.max(0) as u32),
             allow_unscored: raw.scan.allow_unscored.unwrap_or(false),
             ignore,

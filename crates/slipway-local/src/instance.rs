@@ -295,6 +295,23 @@ impl Instance {
             .stderr(Stdio::from(writer_err))
             .process_group(0)
             .kill_on_drop(true);
+        let parent = std::process::id() as libc::pid_t;
+        // SAFETY: the closure runs between fork and exec and calls only
+        // async-signal-safe functions (prctl, getppid, _exit).
+        unsafe {
+            cmd.pre_exec(move || {
+                // The runtime dies with slipway, even a slipway killed with
+                // SIGKILL that had no chance to stop it.
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                // slipway died before the line above took effect.
+                if libc::getppid() != parent {
+                    libc::_exit(1);
+                }
+                Ok(())
+            });
+        }
         let started = Instant::now();
         let child = cmd.spawn().map_err(|source| LocalError::Spawn {
             path: python.clone(),

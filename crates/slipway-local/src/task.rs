@@ -61,6 +61,37 @@ fn python_minor(runtime: &str) -> Option<u32> {
     runtime.strip_prefix("python3.")?.parse().ok()
 }
 
+/// Task roots are named `slipway-task-<pid>-…` after the process that owns them.
+const TASK_ROOT_PREFIX: &str = "slipway-task-";
+
+/// Removes the task roots of slipway processes that no longer run (killed
+/// with SIGKILL, they could not remove their own). Once per process.
+fn sweep_stale_task_roots() {
+    static SWEPT: std::sync::Once = std::sync::Once::new();
+    SWEPT.call_once(|| {
+        let Ok(read) = std::fs::read_dir(std::env::temp_dir()) else {
+            return;
+        };
+        for entry in read.filter_map(Result::ok) {
+            let name = entry.file_name();
+            let Some(pid) = name
+                .to_str()
+                .and_then(|n| n.strip_prefix(TASK_ROOT_PREFIX))
+                .and_then(|rest| rest.split_once('-'))
+                .and_then(|(pid, _)| pid.parse::<libc::pid_t>().ok())
+            else {
+                continue;
+            };
+            // SAFETY: signal 0 only asks whether the process exists.
+            let gone = unsafe { libc::kill(pid, 0) } != 0
+                && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
+            if gone && entry.file_type().is_ok_and(|t| t.is_dir()) {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    });
+}
+
 /// An unpacked execution environment; removed when dropped.
 #[derive(Debug)]
 pub struct TaskRoot {
@@ -80,8 +111,9 @@ pub struct TaskRoot {
 impl TaskRoot {
     /// Unpacks the function zip and its layer into a new temporary folder.
     pub fn prepare(built: &BuiltFunction) -> Result<TaskRoot, LocalError> {
+        sweep_stale_task_roots();
         let dir = tempfile::Builder::new()
-            .prefix("slipway-task-")
+            .prefix(&format!("{TASK_ROOT_PREFIX}{}-", std::process::id()))
             .tempdir()
             .map_err(|e| LocalError::io("cannot create a temporary task root", e))?;
         let task = dir.path().join("task");

@@ -14,14 +14,33 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // Past a file-size limit (`ulimit -f`) a write then fails with EFBIG and
+    // is reported like a full disk, instead of SIGXFSZ killing the process
+    // mid-write without a word.
+    // SAFETY: setting a signal's disposition to ignore has no preconditions.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
     let cli = cli::Cli::parse();
     let ctx = context::Context::new(&cli.global);
     install_report_hook();
     ctx.init_logging();
-    match commands::run(&ctx, cli.command) {
-        Ok(status) => status.into(),
-        Err(failure) => output::report_failure(&ctx, failure).into(),
+    let status = match commands::run(&ctx, cli.command) {
+        Ok(status) => status,
+        Err(failure) if slipway_build::staging::interrupted() => {
+            // The failure is the interruption's doing (its staging folder
+            // vanished); the process ends with the signal, not a code.
+            drop(failure);
+            output::Status::CheckFailed
+        }
+        Err(failure) => output::report_failure(&ctx, failure),
+    };
+    while slipway_build::staging::interrupted() {
+        // The interrupt handler is removing staging folders and will end the
+        // process with the signal.
+        std::thread::park();
     }
+    status.into()
 }
 
 /// Diagnostics wrap to the terminal; in logs (CI, pipes) they keep whole lines

@@ -18,7 +18,6 @@ use serde_json::{Value, json};
 
 use crate::error::VulnError;
 use crate::scan::Finding;
-use crate::severity::Severity;
 use slipway_sbom::normalize_name as normalize;
 
 /// The SBOM file name inside `dist/<function>/`.
@@ -164,15 +163,8 @@ fn source(id: &str) -> Value {
 }
 
 fn rating(f: &Finding) -> Value {
-    let severity = match f.severity {
-        Severity::Unknown => "unknown",
-        Severity::None => "none",
-        Severity::Low => "low",
-        Severity::Medium => "medium",
-        Severity::High => "high",
-        Severity::Critical => "critical",
-    };
-    let mut r = json!({"severity": severity});
+    // CycloneDX's severity names are the scale's own.
+    let mut r = json!({"severity": f.severity.as_str()});
     if let (Some(score), Some(vector)) = (f.score, &f.vector) {
         r["score"] = json!(score);
         r["vector"] = json!(vector);

@@ -410,29 +410,30 @@ impl Render for Listening {
     }
 }
 
-/// Rebuilds a function by running this slipway's own `build` command, so
-/// `serve` picks up whatever `slipway build` does.
-fn rebuild_with_this_binary(
-    config: (&'static str, PathBuf),
+/// Rebuilds a function with the build engine, in this process: the same
+/// code path as `slipway build`, without the configuration being read again.
+fn rebuild_in_process(
+    project: &slipway_config::Project,
     dist: PathBuf,
-) -> slipway_local::serve::Rebuild {
-    Arc::new(move |function: &str| {
-        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-        let out = std::process::Command::new(exe)
-            .arg("build")
-            .arg(function)
-            .arg(config.0)
-            .arg(&config.1)
-            .arg("--out")
-            .arg(&dist)
-            .arg("--quiet")
-            .output()
-            .map_err(|e| e.to_string())?;
-        if !out.status.success() {
-            return Err(String::from_utf8_lossy(&out.stderr).trim().to_owned());
-        }
-        Ok(slipway_artifact::function_dist_dir(&dist, function))
-    })
+) -> Result<slipway_local::serve::Rebuild, Failure> {
+    let flags = slipway_build::BuildFlags {
+        out: Some(dist),
+        ..Default::default()
+    };
+    let settings =
+        slipway_build::BuildSettings::resolve(flags, project, |name| std::env::var(name).ok())?;
+    let engine = Arc::new(slipway_build::Engine::new(project.clone(), settings)?);
+    Ok(Arc::new(move |name: &str| {
+        let function = engine
+            .project()
+            .functions
+            .get(name)
+            .ok_or_else(|| format!("no function `{name}` in slipway.toml"))?;
+        engine
+            .build_function(function, &slipway_build::Silent)
+            .map(|report| report.dist_dir)
+            .map_err(|failure| format!("{:?}", failure.report))
+    }))
 }
 
 pub fn run_serve(ctx: &Context, args: ServeArgs) -> Result<Status, Failure> {
@@ -512,15 +513,10 @@ pub fn run_serve(ctx: &Context, args: ServeArgs) -> Result<Status, Failure> {
         },
     )?;
     if !args.no_watch {
-        let config_flag = if ctx.sam_template().is_some() {
-            "--sam"
-        } else {
-            "--config"
-        };
-        let rebuild = rebuild_with_this_binary(
-            (config_flag, project.file.path.clone()),
+        let rebuild = rebuild_in_process(
+            &project,
             Context::out_dir(&project, args.runtime.dist.as_deref()),
-        );
+        )?;
         let quiet = ctx.quiet;
         let report: Arc<dyn Fn(ReloadEvent) + Send + Sync> = Arc::new(move |e| {
             if quiet {

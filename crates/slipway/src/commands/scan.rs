@@ -272,15 +272,11 @@ pub fn run(ctx: &Context, args: ScanArgs) -> Result<Status, Failure> {
         ignores.extend(slipway_vuln::ignore::read_ignore_file(path)?);
     }
 
-    let fail_on = match args.fail_on {
-        Some(s) => s,
-        None => match &project.scan.fail_on {
-            Some(s) => s
-                .parse()
-                .map_err(|e: String| Failure::input(miette::miette!("{e}")))?,
-            None => Severity::High,
-        },
-    };
+    // One precedence rule: the flag, then slipway.toml, then `high`.
+    let fail_on = args
+        .fail_on
+        .or(project.scan.fail_on)
+        .unwrap_or(Severity::High);
     progress.stage(
         "matching",
         Some(targets.iter().map(|t| t.distributions.len() as u64).sum()),

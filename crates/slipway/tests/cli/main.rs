@@ -11,6 +11,7 @@ mod support_aws;
 mod build;
 mod dependencies;
 mod deploy;
+mod engine;
 mod evidence;
 mod gitlab;
 mod init;

@@ -8,7 +8,13 @@ use assert_cmd::Command;
 /// `slipway` with an environment that cannot leak from the developer's machine:
 /// its own cache folder, no index, signing or AWS settings inherited.
 pub fn slipway(cwd: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("slipway").expect("binary built");
+    Command::from_std(process(cwd))
+}
+
+/// [`slipway`] as a plain process, for tests that spawn, signal or limit it.
+pub fn process(cwd: &Path) -> std::process::Command {
+    #[allow(deprecated)]
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("slipway"));
     cmd.current_dir(cwd);
     for var in [
         "SLIPWAY_CONFIG",
