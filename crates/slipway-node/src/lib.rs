@@ -178,10 +178,10 @@ pub fn install(request: &Request) -> Result<Outcome, NodeError> {
         };
         if !(url.starts_with("https://") || url.starts_with("http://")) || !registries.allows(&url)
         {
-            return Err(NodeError::Registry {
-                package: name,
-                message: format!("`resolved` {} is outside the configured registries ({})", strip_credentials(&url), registries.all().join(", ")),
-                help: "slipway downloads only from the registries .npmrc / npm_config_registry name (git, file and other URLs are refused); configure the registry, or regenerate the lockfile against it".into(),
+            return Err(NodeError::OutsideRegistry {
+                package: format!("{name}@{version}"),
+                url: strip_credentials(&url),
+                registries: registries.all().join(", "),
             });
         }
         let integrity_text = e.integrity.clone().unwrap_or_default();

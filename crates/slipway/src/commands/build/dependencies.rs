@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use slipway_artifact::Distribution;
-use slipway_config::{Function, Project};
+use slipway_config::{Architecture, Function, Project, RuntimeFamily};
 use slipway_package::ZipEntry;
 use slipway_python::{Cache, PythonError, Reporter, Request, SourceSettings, Target};
 
@@ -93,6 +93,9 @@ pub fn fingerprint(
     project: &Project,
     options: &DependencyOptions,
 ) -> Result<String, Failure> {
+    if let RuntimeFamily::NodeJs { .. } = function.runtime.family {
+        return node_fingerprint(function, options);
+    }
     let Some(file) = &function.requirements else {
         return Ok("no-dependencies".into());
     };
@@ -114,6 +117,9 @@ pub fn install(
     options: &DependencyOptions,
     progress: &Progress,
 ) -> Result<Installed, Failure> {
+    if let RuntimeFamily::NodeJs { .. } = function.runtime.family {
+        return node_install(function, options, progress);
+    }
     let Some(file) = &function.requirements else {
         return Ok(Installed::default());
     };
@@ -179,5 +185,86 @@ impl Reporter for ProgressReporter<'_> {
     }
     fn explain(&self, line: &str) {
         tracing::info!("{}: {line}", self.function);
+    }
+}
+
+/// The Node.js arm: the function's source folder holds package.json and
+/// its npm lockfile.
+fn node_request(function: &Function, options: &DependencyOptions) -> slipway_node::Request {
+    slipway_node::Request {
+        source: function.source.clone(),
+        cpu: match function.architecture {
+            Architecture::X86_64 => slipway_node::Cpu::X64,
+            Architecture::Arm64 => slipway_node::Cpu::Arm64,
+        },
+        environment: slipway_node::Environment::capture(&function.source),
+        registries: None,
+        offline: options.offline,
+        cache: slipway_node::Cache::from_env(),
+        exclude_packages: function.exclude_packages.clone(),
+        accept_native: Vec::new(),
+    }
+}
+
+fn node_fingerprint(function: &Function, options: &DependencyOptions) -> Result<String, Failure> {
+    if !slipway_node::has_dependencies(&function.source) {
+        return Ok("no-dependencies".into());
+    }
+    let text = slipway_node::fingerprint(&node_request(function, options)).map_err(node_failure)?;
+    Ok(format!(
+        "{text}|{}",
+        if function.dependencies_layer { "layer" } else { "function" }
+    ))
+}
+
+fn node_install(
+    function: &Function,
+    options: &DependencyOptions,
+    progress: &Progress,
+) -> Result<Installed, Failure> {
+    if !slipway_node::has_dependencies(&function.source) {
+        return Ok(Installed::default());
+    }
+    progress.stage(&format!("{}: installing npm packages", function.name), None);
+    let outcome = slipway_node::install(&node_request(function, options)).map_err(node_failure)?;
+    let installed_in = if function.dependencies_layer && !outcome.entries.is_empty() {
+        "layer"
+    } else {
+        "function"
+    };
+    let mut distributions = outcome.distributions;
+    for d in &mut distributions {
+        d.installed_in = installed_in.into();
+    }
+    for skipped in &outcome.skipped_platform {
+        tracing::info!("{}: {skipped} is for another platform; left out", function.name);
+    }
+    if outcome.files_downloaded > 0 {
+        tracing::info!(
+            "{}: downloaded {} tarballs, {} bytes",
+            function.name,
+            outcome.files_downloaded,
+            outcome.bytes_downloaded
+        );
+    }
+    Ok(Installed {
+        entries: outcome.entries,
+        distributions,
+        lock: None,
+    })
+}
+
+/// The lockfile, package.json and configuration are input (exit 2); a
+/// failed integrity or safety check and the network exit 1.
+fn node_failure(e: slipway_node::NodeError) -> Failure {
+    use slipway_node::NodeError as E;
+    match e {
+        E::Lockfile { .. }
+        | E::OutOfSync { .. }
+        | E::OutsideRegistry { .. }
+        | E::Platform { .. }
+        | E::NativeAddon { .. }
+        | E::Offline { .. } => Failure::input(e),
+        _ => Failure::failed(miette::Report::new(e)),
     }
 }
