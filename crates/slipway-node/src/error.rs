@@ -39,6 +39,19 @@ pub enum NodeError {
         help: String,
     },
 
+    #[error("package `{package}`: `resolved` {url} is outside the configured registries ({registries})")]
+    #[diagnostic(
+        code(slipway::node::outside_registry),
+        help(
+            "slipway downloads only from the registries .npmrc / npm_config_registry name (git, file and other URLs are refused); configure that registry, or regenerate the lockfile against yours"
+        )
+    )]
+    OutsideRegistry {
+        package: String,
+        url: String,
+        registries: String,
+    },
+
     #[error(
         "package `{package}`: integrity mismatch for {url}: the lockfile says {expected}, the download is {actual}"
     )]
