@@ -361,11 +361,23 @@ mod tests {
     fn nodejs_runtimes_carry_aws_dates() {
         let n20 = Runtime::find("nodejs20.x").unwrap();
         assert_eq!(n20.family, RuntimeFamily::NodeJs { major: 20 });
-        assert_eq!(n20.status_on(date!(2026 - 05 - 01)), LifecycleStatus::Deprecated);
-        assert_eq!(n20.status_on(date!(2026 - 07 - 01)), LifecycleStatus::UpdateBlocked);
+        assert_eq!(
+            n20.status_on(date!(2026 - 05 - 01)),
+            LifecycleStatus::Deprecated
+        );
+        assert_eq!(
+            n20.status_on(date!(2026 - 07 - 01)),
+            LifecycleStatus::UpdateBlocked
+        );
         let n24 = Runtime::find("nodejs24.x").unwrap();
-        assert_eq!(n24.status_on(date!(2028 - 04 - 29)), LifecycleStatus::Supported);
-        assert_eq!(n24.status_on(date!(2028 - 06 - 01)), LifecycleStatus::CreateBlocked);
+        assert_eq!(
+            n24.status_on(date!(2028 - 04 - 29)),
+            LifecycleStatus::Supported
+        );
+        assert_eq!(
+            n24.status_on(date!(2028 - 06 - 01)),
+            LifecycleStatus::CreateBlocked
+        );
         assert!(n20.lifecycle_sentence().ends_with("move to nodejs24.x"));
         assert!(!n24.lifecycle_sentence().contains("move to"));
     }

@@ -26,7 +26,9 @@ pub enum LocalError {
     #[error("`{function}` was built for {runtime}, which slipway cannot run locally")]
     #[diagnostic(
         code(slipway::local::runtime),
-        help("slipway runs Python (python3.9 and later) and Node.js (nodejs20.x and later) runtimes locally")
+        help(
+            "slipway runs Python (python3.9 and later) and Node.js (nodejs20.x and later) runtimes locally"
+        )
     )]
     UnsupportedRuntime { function: String, runtime: String },
 

@@ -72,7 +72,11 @@ fn python_minor(runtime: &str) -> Option<u32> {
 
 /// The Node.js major version of a `nodejsNN.x` runtime.
 pub fn node_major(runtime: &str) -> Option<u32> {
-    runtime.strip_prefix("nodejs")?.strip_suffix(".x")?.parse().ok()
+    runtime
+        .strip_prefix("nodejs")?
+        .strip_suffix(".x")?
+        .parse()
+        .ok()
 }
 
 /// An unpacked execution environment; removed when dropped.

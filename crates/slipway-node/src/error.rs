@@ -39,7 +39,9 @@ pub enum NodeError {
         help: String,
     },
 
-    #[error("package `{package}`: `resolved` {url} is outside the configured registries ({registries})")]
+    #[error(
+        "package `{package}`: `resolved` {url} is outside the configured registries ({registries})"
+    )]
     #[diagnostic(
         code(slipway::node::outside_registry),
         help(

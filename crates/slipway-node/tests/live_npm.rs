@@ -58,7 +58,16 @@ fn npm_tree(root: &Path) -> BTreeMap<String, (bool, Vec<u8>)> {
 fn check(label: &str, package_json: &str, expect_some: &[&str]) {
     let project = tempfile::tempdir().unwrap();
     std::fs::write(project.path().join("package.json"), package_json).unwrap();
-    npm(project.path(), &["install", "--package-lock-only", "--ignore-scripts", "--no-audit", "--no-fund"]);
+    npm(
+        project.path(),
+        &[
+            "install",
+            "--package-lock-only",
+            "--ignore-scripts",
+            "--no-audit",
+            "--no-fund",
+        ],
+    );
     let cache = tempfile::tempdir().unwrap();
     for (cpu, npm_cpu) in [(Cpu::X64, "x64"), (Cpu::Arm64, "arm64")] {
         let copy = tempfile::tempdir().unwrap();
@@ -67,7 +76,15 @@ fn check(label: &str, package_json: &str, expect_some: &[&str]) {
         }
         npm(
             copy.path(),
-            &["ci", "--omit=dev", "--ignore-scripts", "--os=linux", &format!("--cpu={npm_cpu}"), "--no-audit", "--no-fund"],
+            &[
+                "ci",
+                "--omit=dev",
+                "--ignore-scripts",
+                "--os=linux",
+                &format!("--cpu={npm_cpu}"),
+                "--no-audit",
+                "--no-fund",
+            ],
         );
         let theirs = npm_tree(copy.path());
         let request = Request {
@@ -85,13 +102,26 @@ fn check(label: &str, package_json: &str, expect_some: &[&str]) {
             .entries
             .iter()
             .map(|e| {
-                let EntryData::Bytes(b) = &e.data else { panic!("bytes") };
+                let EntryData::Bytes(b) = &e.data else {
+                    panic!("bytes")
+                };
                 (e.path.clone(), (e.executable, b.clone()))
             })
             .collect();
-        let only_theirs: Vec<_> = theirs.keys().filter(|k| !ours.contains_key(*k)).take(5).collect();
-        let only_ours: Vec<_> = ours.keys().filter(|k| !theirs.contains_key(*k)).take(5).collect();
-        assert!(only_theirs.is_empty() && only_ours.is_empty(), "{label} {npm_cpu}: only npm {only_theirs:?}, only slipway {only_ours:?}");
+        let only_theirs: Vec<_> = theirs
+            .keys()
+            .filter(|k| !ours.contains_key(*k))
+            .take(5)
+            .collect();
+        let only_ours: Vec<_> = ours
+            .keys()
+            .filter(|k| !theirs.contains_key(*k))
+            .take(5)
+            .collect();
+        assert!(
+            only_theirs.is_empty() && only_ours.is_empty(),
+            "{label} {npm_cpu}: only npm {only_theirs:?}, only slipway {only_ours:?}"
+        );
         for (path, (exec, bytes)) in &theirs {
             let (our_exec, our_bytes) = &ours[path];
             assert!(bytes == our_bytes, "{label} {npm_cpu}: {path} differs");
@@ -104,7 +134,12 @@ fn check(label: &str, package_json: &str, expect_some: &[&str]) {
                 "{label} {npm_cpu}: expected {want} in the tree"
             );
         }
-        assert!(outcome.distributions.iter().all(|d| d.integrity.is_some() && !d.wheel_sha256.is_empty()));
+        assert!(
+            outcome
+                .distributions
+                .iter()
+                .all(|d| d.integrity.is_some() && !d.wheel_sha256.is_empty())
+        );
     }
 }
 
@@ -113,7 +148,11 @@ fn esbuild_tree_matches_npm_ci() {
     if !live() {
         return;
     }
-    check("esbuild", r#"{"name":"f","version":"1.0.0","dependencies":{"esbuild":"0.24.0"}}"#, &["node_modules/@esbuild/linux-{cpu}/bin/esbuild"]);
+    check(
+        "esbuild",
+        r#"{"name":"f","version":"1.0.0","dependencies":{"esbuild":"0.24.0"}}"#,
+        &["node_modules/@esbuild/linux-{cpu}/bin/esbuild"],
+    );
 }
 
 #[test]
@@ -121,7 +160,14 @@ fn sharp_tree_matches_npm_ci() {
     if !live() {
         return;
     }
-    check("sharp", r#"{"name":"f","version":"1.0.0","dependencies":{"sharp":"0.33.5"}}"#, &["node_modules/@img/sharp-linux-{cpu}/", "node_modules/@img/sharp-libvips-linux-{cpu}/"]);
+    check(
+        "sharp",
+        r#"{"name":"f","version":"1.0.0","dependencies":{"sharp":"0.33.5"}}"#,
+        &[
+            "node_modules/@img/sharp-linux-{cpu}/",
+            "node_modules/@img/sharp-libvips-linux-{cpu}/",
+        ],
+    );
 }
 
 #[test]
@@ -132,7 +178,10 @@ fn nested_duplicate_versions_match_npm_ci() {
     check(
         "nested",
         r#"{"name":"f","version":"1.0.0","dependencies":{"debug":"2.6.9","ms":"2.1.3","express":"4.21.2"},"devDependencies":{"is-number":"7.0.0"}}"#,
-        &["node_modules/debug/node_modules/ms/package.json", "node_modules/express/"],
+        &[
+            "node_modules/debug/node_modules/ms/package.json",
+            "node_modules/express/",
+        ],
     );
 }
 
@@ -144,6 +193,9 @@ fn scoped_packages_match_npm_ci() {
     check(
         "scoped",
         r#"{"name":"f","version":"1.0.0","dependencies":{"@sindresorhus/is":"4.6.0","@babel/code-frame":"7.26.2","@smithy/util-base64":"3.0.0"}}"#,
-        &["node_modules/@babel/helper-validator-identifier/", "node_modules/@sindresorhus/is/"],
+        &[
+            "node_modules/@babel/helper-validator-identifier/",
+            "node_modules/@sindresorhus/is/",
+        ],
     );
 }

@@ -61,7 +61,10 @@ pub fn advise(db: &Database, targets: &[ScanTarget], findings: &[Finding]) -> Ve
     let mut by_package: BTreeMap<(String, String), Vec<&Finding>> = BTreeMap::new();
     for f in findings {
         by_package
-            .entry((f.function.clone(), crate::ecosystem::key(f.ecosystem, &f.package)))
+            .entry((
+                f.function.clone(),
+                crate::ecosystem::key(f.ecosystem, &f.package),
+            ))
             .or_default()
             .push(f);
     }
@@ -126,10 +129,10 @@ fn advise_by_order(db: &Database, function: String, key: &str, fs: &[&Finding]) 
         if still.is_empty() {
             break;
         }
-        candidate = still
-            .into_iter()
-            .collect::<Option<Vec<_>>>()
-            .and_then(|v| v.into_iter().max_by(|a, b| crate::ecosystem::compare(e, a, b)));
+        candidate = still.into_iter().collect::<Option<Vec<_>>>().and_then(|v| {
+            v.into_iter()
+                .max_by(|a, b| crate::ecosystem::compare(e, a, b))
+        });
     }
     let lock = match &candidate {
         None => LockMove::NoFixKnown,

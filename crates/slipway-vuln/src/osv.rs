@@ -302,7 +302,10 @@ mod tests {
         assert_eq!(a.affected[0].key(), "npm:@Scope/Pkg.js");
         assert_eq!(a.affected[1].key(), "pkg-js");
         let json = serde_json::to_string(&a.affected).unwrap();
-        assert!(json.contains("\"ecosystem\":\"npm\"") && json.matches("ecosystem").count() == 1, "{json}");
+        assert!(
+            json.contains("\"ecosystem\":\"npm\"") && json.matches("ecosystem").count() == 1,
+            "{json}"
+        );
     }
 
     #[test]

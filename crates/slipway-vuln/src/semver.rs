@@ -46,7 +46,8 @@ impl Ord for Identifier {
 }
 
 fn numeric(s: &str) -> Option<u64> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0')) {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0'))
+    {
         return None;
     }
     s.parse().ok()
@@ -59,7 +60,11 @@ impl SemVer {
         let t = t.strip_prefix('v').unwrap_or(t);
         let (core_pre, _build) = match t.split_once('+') {
             Some((a, b)) => {
-                if b.is_empty() || b.split('.').any(|p| p.is_empty() || !p.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')) {
+                if b.is_empty()
+                    || b.split('.').any(|p| {
+                        p.is_empty() || !p.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
+                    })
+                {
                     return None;
                 }
                 (a, Some(b))
@@ -80,7 +85,8 @@ impl SemVer {
         let mut identifiers = Vec::new();
         if let Some(pre) = pre {
             for part in pre.split('.') {
-                if part.is_empty() || !part.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-') {
+                if part.is_empty() || !part.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
+                {
                     return None;
                 }
                 if part.bytes().all(|c| c.is_ascii_digit()) {
@@ -134,7 +140,8 @@ impl Ord for SemVer {
 pub fn matches(version: &str, affected: &AffectedPackage) -> Option<MatchedBy> {
     let v = SemVer::parse(version);
     let listed = affected.versions.iter().any(|l| {
-        l.trim() == version.trim() || matches!((&v, SemVer::parse(l)), (Some(a), Some(b)) if *a == b)
+        l.trim() == version.trim()
+            || matches!((&v, SemVer::parse(l)), (Some(a), Some(b)) if *a == b)
     });
     if listed {
         return Some(MatchedBy::Versions);
@@ -251,9 +258,15 @@ mod tests {
             Event::Fixed("4.17.21".into()),
         ];
         assert!(in_range(&v("4.17.20"), &r));
-        assert!(in_range(&v("4.17.21-rc.1"), &r), "a prerelease of the fix is affected");
+        assert!(
+            in_range(&v("4.17.21-rc.1"), &r),
+            "a prerelease of the fix is affected"
+        );
         assert!(!in_range(&v("4.17.21"), &r));
-        let last = [Event::Introduced("2.0.0-beta.1".into()), Event::LastAffected("2.1.0".into())];
+        let last = [
+            Event::Introduced("2.0.0-beta.1".into()),
+            Event::LastAffected("2.1.0".into()),
+        ];
         assert!(!in_range(&v("2.0.0-alpha"), &last));
         assert!(in_range(&v("2.0.0-beta.2"), &last));
         assert!(in_range(&v("2.1.0"), &last));

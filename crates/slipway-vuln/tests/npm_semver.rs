@@ -29,7 +29,15 @@ fn versions() -> Vec<String> {
         "0.0.0", "0.0.1", "0.1.0", "1.0.0", "1.0.1", "1.2.3", "1.10.0", "2.0.0", "10.0.0",
     ] {
         for pre in [
-            "", "-0", "-1", "-alpha", "-alpha.1", "-alpha.beta", "-beta.2", "-beta.11", "-rc.1",
+            "",
+            "-0",
+            "-1",
+            "-alpha",
+            "-alpha.1",
+            "-alpha.beta",
+            "-beta.2",
+            "-beta.11",
+            "-rc.1",
             "-rc.1.0",
         ] {
             out.push(format!("{core}{pre}"));
@@ -140,11 +148,7 @@ fn semver_ranges_agree_with_npm_semver() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("node on PATH");
-    std::io::Write::write_all(
-        child.stdin.as_mut().unwrap(),
-        input.to_string().as_bytes(),
-    )
-    .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), input.to_string().as_bytes()).unwrap();
     drop(child.stdin.take());
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
@@ -170,7 +174,5 @@ fn semver_ranges_agree_with_npm_semver() {
         disagreements[..disagreements.len().min(20)].join("\n")
     );
     assert_eq!(order, their_order, "ordering disagrees with semver.compare");
-    assert!(
-        sat.iter().filter(|s| **s).count() > 100 && sat.iter().filter(|s| !**s).count() > 100
-    );
+    assert!(sat.iter().filter(|s| **s).count() > 100 && sat.iter().filter(|s| !**s).count() > 100);
 }

@@ -252,7 +252,10 @@ fn prepare(
                 );
             }
             // The spec's interpreter is the process the runtime starts: `node` here.
-            slipway_local::python::Interpreter { path, minor: wanted }
+            slipway_local::python::Interpreter {
+                path,
+                minor: wanted,
+            }
         }
         None => {
             let python = options.python.as_deref().map(Context::user_path);

@@ -213,7 +213,11 @@ fn node_fingerprint(function: &Function, options: &DependencyOptions) -> Result<
     let text = slipway_node::fingerprint(&node_request(function, options)).map_err(node_failure)?;
     Ok(format!(
         "{text}|{}",
-        if function.dependencies_layer { "layer" } else { "function" }
+        if function.dependencies_layer {
+            "layer"
+        } else {
+            "function"
+        }
     ))
 }
 
@@ -237,7 +241,10 @@ fn node_install(
         d.installed_in = installed_in.into();
     }
     for skipped in &outcome.skipped_platform {
-        tracing::info!("{}: {skipped} is for another platform; left out", function.name);
+        tracing::info!(
+            "{}: {skipped} is for another platform; left out",
+            function.name
+        );
     }
     if outcome.files_downloaded > 0 {
         tracing::info!(
