@@ -196,7 +196,7 @@ pub fn read(package: &str, tgz: &[u8]) -> Result<Vec<TarFile>, NodeError> {
                 ));
             }
         }
-        let relative = package_relative(&name).map_err(|r| unsafe_entry(r))?;
+        let relative = package_relative(&name).map_err(unsafe_entry)?;
         let Some(relative) = relative else { continue };
         let mode = octal(&header[100..108]).unwrap_or(0o644);
         let file = TarFile {
