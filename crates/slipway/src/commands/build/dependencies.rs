@@ -94,7 +94,7 @@ pub fn fingerprint(
     options: &DependencyOptions,
 ) -> Result<String, Failure> {
     if let RuntimeFamily::NodeJs { .. } = function.runtime.family {
-        return node_fingerprint(function, options);
+        return node_fingerprint(function, project, options);
     }
     let Some(file) = &function.requirements else {
         return Ok("no-dependencies".into());
@@ -118,7 +118,7 @@ pub fn install(
     progress: &Progress,
 ) -> Result<Installed, Failure> {
     if let RuntimeFamily::NodeJs { .. } = function.runtime.family {
-        return node_install(function, options, progress);
+        return node_install(function, project, options, progress);
     }
     let Some(file) = &function.requirements else {
         return Ok(Installed::default());
@@ -190,7 +190,11 @@ impl Reporter for ProgressReporter<'_> {
 
 /// The Node.js arm: the function's source folder holds package.json and
 /// its npm lockfile.
-fn node_request(function: &Function, options: &DependencyOptions) -> slipway_node::Request {
+fn node_request(
+    function: &Function,
+    project: &Project,
+    options: &DependencyOptions,
+) -> slipway_node::Request {
     slipway_node::Request {
         source: function.source.clone(),
         cpu: match function.architecture {
@@ -202,15 +206,20 @@ fn node_request(function: &Function, options: &DependencyOptions) -> slipway_nod
         offline: options.offline,
         cache: slipway_node::Cache::from_env(),
         exclude_packages: function.exclude_packages.clone(),
-        accept_native: Vec::new(),
+        accept_native: project.nodejs.accept_native.clone(),
     }
 }
 
-fn node_fingerprint(function: &Function, options: &DependencyOptions) -> Result<String, Failure> {
+fn node_fingerprint(
+    function: &Function,
+    project: &Project,
+    options: &DependencyOptions,
+) -> Result<String, Failure> {
     if !slipway_node::has_dependencies(&function.source) {
         return Ok("no-dependencies".into());
     }
-    let text = slipway_node::fingerprint(&node_request(function, options)).map_err(node_failure)?;
+    let text = slipway_node::fingerprint(&node_request(function, project, options))
+        .map_err(node_failure)?;
     Ok(format!(
         "{text}|{}",
         if function.dependencies_layer {
@@ -223,6 +232,7 @@ fn node_fingerprint(function: &Function, options: &DependencyOptions) -> Result<
 
 fn node_install(
     function: &Function,
+    project: &Project,
     options: &DependencyOptions,
     progress: &Progress,
 ) -> Result<Installed, Failure> {
@@ -230,7 +240,8 @@ fn node_install(
         return Ok(Installed::default());
     }
     progress.stage(&format!("{}: installing npm packages", function.name), None);
-    let outcome = slipway_node::install(&node_request(function, options)).map_err(node_failure)?;
+    let outcome =
+        slipway_node::install(&node_request(function, project, options)).map_err(node_failure)?;
     let installed_in = if function.dependencies_layer && !outcome.entries.is_empty() {
         "layer"
     } else {
