@@ -652,3 +652,56 @@ fn scan_finds_exactly_the_npm_advisories_an_independent_matcher_finds() {
     assert_eq!(wl["fixed_in"], json!("2.0.1"));
     assert_eq!(wl["ecosystem"], json!("npm"));
 }
+
+/// The Node.js example, built from the registry npm is configured for and
+/// invoked with the machine's node. Live: runs with `SLIPWAY_LIVE_TESTS=1`.
+#[test]
+fn nodejs_example_builds_from_the_real_registry_and_invokes() {
+    if std::env::var("SLIPWAY_LIVE_TESTS").as_deref() != Ok("1") {
+        return;
+    }
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/nodejs-greeting");
+    let copies: Vec<Project> = (0..2)
+        .map(|_| {
+            let p = Project::new();
+            for f in [
+                "slipway.toml",
+                "src/index.mjs",
+                "src/package.json",
+                "src/package-lock.json",
+            ] {
+                p.write(f, std::fs::read(example.join(f)).unwrap());
+            }
+            p
+        })
+        .collect();
+    for p in &copies {
+        let out = p.slipway().args(["build"]).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(
+        std::fs::read(copies[0].join("dist/greeting/greeting.zip")).unwrap(),
+        std::fs::read(copies[1].join("dist/greeting/greeting.zip")).unwrap(),
+        "zips differ between checkouts"
+    );
+    let out = copies[0]
+        .slipway()
+        .args(["invoke", "greeting", "--event", "-"])
+        .write_stdin(r#"{"name": "Ada", "in": "2h", "at": "2026-01-01T10:00:00Z"}"#)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        result,
+        json!({"greeting": "Hello, Ada!", "remindAt": "2026-01-01T12:00:00.000Z"})
+    );
+}
