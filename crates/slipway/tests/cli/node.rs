@@ -705,3 +705,44 @@ fn nodejs_example_builds_from_the_real_registry_and_invokes() {
         json!({"greeting": "Hello, Ada!", "remindAt": "2026-01-01T12:00:00.000Z"})
     );
 }
+
+#[test]
+fn db_update_from_an_osv_npm_export_feeds_the_scan() {
+    let pkgs = packages();
+    let (registry, integrity) = serve(&pkgs, &[]);
+    let p = project(&registry, &integrity);
+    assert!(build(&p, &registry.url).status.success());
+    // An OSV export is a zip of one JSON record per file.
+    let zip = Process::new("python3")
+        .args([
+            "-c",
+            "import sys, zipfile, json\n\
+             with zipfile.ZipFile(sys.argv[1], 'w') as z:\n\
+             \x20   z.writestr('GHSA-sh02.json', json.dumps({'id': 'GHSA-sh02-0000-0001', 'modified': '2024-01-01T00:00:00Z',\n\
+             \x20       'affected': [{'package': {'ecosystem': 'npm', 'name': '@acme/shout'},\n\
+             \x20       'ranges': [{'type': 'SEMVER', 'events': [{'introduced': '0'}, {'fixed': '1.0.1'}]}]}]}))\n",
+        ])
+        .arg(p.join("all.zip"))
+        .status()
+        .unwrap();
+    assert!(zip.success());
+    let out = slipway(&p, &registry.url)
+        .args(["db", "update", "--from", "all.zip"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = slipway(&p, &registry.url)
+        .args(["scan", "--format", "json", "--fail-on", "critical"])
+        .output()
+        .unwrap();
+    let report = json_stdout(&out);
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0]["package"], json!("@acme/shout"));
+    assert_eq!(findings[0]["fixed_in"], json!("1.0.1"));
+    assert_eq!(report["db"]["kind"], json!("local_copy"));
+}
