@@ -746,3 +746,92 @@ fn db_update_from_an_osv_npm_export_feeds_the_scan() {
     assert_eq!(findings[0]["fixed_in"], json!("1.0.1"));
     assert_eq!(report["db"]["kind"], json!("local_copy"));
 }
+
+/// A dependency-free Node.js function in `src/` with the given files.
+fn plain_node(files: &[(&str, &str)], timeout: u32) -> Project {
+    let p = Project::new();
+    p.write(
+        "slipway.toml",
+        format!("[functions.f]\nsource = \"src\"\nhandler = \"app.handler\"\nruntime = \"nodejs20.x\"\ntimeout = {timeout}\n"),
+    );
+    for (path, text) in files {
+        p.write(&format!("src/{path}"), text);
+    }
+    p
+}
+
+#[test]
+fn commonjs_handlers_timeouts_and_missing_exports_behave_as_in_lambda() {
+    let p = plain_node(
+        &[
+            ("package.json", r#"{"name": "f", "type": "commonjs"}"#),
+            (
+                "app.js",
+                "exports.handler = async (event, context) => {\n  if (event.sleep) await new Promise((r) => setTimeout(r, event.sleep));\n  return { cjs: typeof require === 'function', left: context.getRemainingTimeInMillis() > 0 };\n};\n",
+            ),
+        ],
+        1,
+    );
+    let out = p.slipway().args(["build"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = p
+        .slipway()
+        .args(["invoke", "f", "--event", "-"])
+        .write_stdin("{}")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        serde_json::from_slice::<Value>(&out.stdout).unwrap(),
+        json!({"cjs": true, "left": true})
+    );
+    let out = p
+        .slipway()
+        .args(["invoke", "f", "--event", "-"])
+        .write_stdin(r#"{"sleep": 5000}"#)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("Task timed out after 1.00 seconds"),
+        "{stderr}"
+    );
+
+    // A module without the named export: Lambda's Runtime.HandlerNotFound.
+    p.write("src/app.js", "exports.other = () => 1;\n");
+    assert!(
+        p.slipway()
+            .args(["build"])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    let out = p
+        .slipway()
+        .args(["--format", "json", "invoke", "f", "--event", "-"])
+        .write_stdin("{}")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v = json_stdout(&out);
+    assert_eq!(v["error_type"], json!("Runtime.HandlerNotFound"), "{v}");
+}
+
+#[test]
+fn a_missing_handler_module_is_a_build_error_naming_the_candidates() {
+    let p = plain_node(&[("main.js", "exports.handler = () => 1;\n")], 3);
+    let out = p.slipway().args(["build"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("app.js, app.mjs, app.cjs"), "{stderr}");
+}
