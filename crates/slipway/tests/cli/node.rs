@@ -835,3 +835,47 @@ fn a_missing_handler_module_is_a_build_error_naming_the_candidates() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("app.js, app.mjs, app.cjs"), "{stderr}");
 }
+
+#[test]
+fn dependencies_layer_holds_nodejs_node_modules_and_invoke_resolves_through_node_path() {
+    let pkgs = packages();
+    let (registry, integrity) = serve(&pkgs, &[]);
+    let p = project(&registry, &integrity);
+    let toml = std::fs::read_to_string(p.join("slipway.toml")).unwrap();
+    p.write("slipway.toml", format!("{toml}layer = true\n"));
+    std::fs::remove_file(p.join("src/index.mjs")).unwrap();
+    p.write(
+        "src/index.js",
+        "const greeting = require('greeting');\nexports.handler = async (e) => greeting.greet(e.name);\n",
+    );
+    let out = build(&p, &registry.url);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let function = zip_names(&p.join("dist/api/api.zip"));
+    assert!(
+        function.iter().all(|n| !n.contains("node_modules")),
+        "{function:?}"
+    );
+    let layer = zip_names(&p.join("dist/api/api-layer.zip"));
+    assert!(
+        layer.contains("nodejs/node_modules/greeting/index.js"),
+        "{layer:?}"
+    );
+    let out = slipway(&p, &registry.url)
+        .args(["invoke", "api", "--event", "-"])
+        .write_stdin(r#"{"name": "Lin"}"#)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        serde_json::from_slice::<Value>(&out.stdout).unwrap(),
+        json!("hello, Lin")
+    );
+}
