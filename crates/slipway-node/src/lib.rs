@@ -61,6 +61,9 @@ pub struct Outcome {
     pub distributions: Vec<Distribution>,
     /// Optional packages left out because they are for another platform.
     pub skipped_platform: Vec<String>,
+    /// Installed packages whose install scripts npm would run and slipway
+    /// never does (as `npm ci --ignore-scripts`).
+    pub scripts_not_run: Vec<String>,
     pub files_downloaded: usize,
     pub bytes_downloaded: u64,
 }
@@ -299,6 +302,12 @@ pub fn install(request: &Request) -> Result<Outcome, NodeError> {
     outcome
         .distributions
         .sort_by(|a, b| (&a.name, &a.install_path).cmp(&(&b.name, &b.install_path)));
+    outcome.scripts_not_run = selection
+        .installed
+        .iter()
+        .filter(|p| lock.packages[p.as_str()].has_install_script)
+        .cloned()
+        .collect();
     outcome.entries = files.into_values().collect();
     outcome.skipped_platform = selection.skipped_platform.into_keys().collect();
     Ok(outcome)

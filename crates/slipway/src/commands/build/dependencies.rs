@@ -251,6 +251,9 @@ fn node_install(
     for d in &mut distributions {
         d.installed_in = installed_in.into();
     }
+    for path in &outcome.scripts_not_run {
+        tracing::info!("{}: {path} has install scripts; not run", function.name);
+    }
     for skipped in &outcome.skipped_platform {
         tracing::info!(
             "{}: {skipped} is for another platform; left out",
