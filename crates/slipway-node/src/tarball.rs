@@ -122,6 +122,7 @@ pub fn read(package: &str, tgz: &[u8]) -> Result<Vec<TarFile>, NodeError> {
         .read_to_end(&mut tar)
         .map_err(|e| bad(e.to_string()))?;
     let mut files: Vec<TarFile> = Vec::new();
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let mut pax_path: Option<String> = None;
     let mut pax_size: Option<u64> = None;
     let mut long_name: Option<String> = None;
@@ -204,10 +205,12 @@ pub fn read(package: &str, tgz: &[u8]) -> Result<Vec<TarFile>, NodeError> {
             executable: mode & 0o111 != 0,
             content: data.to_vec(),
         };
-        if let Some(existing) = files.iter_mut().find(|f| f.path == file.path) {
-            *existing = file;
-        } else {
-            files.push(file);
+        match index.get(&file.path) {
+            Some(&i) => files[i] = file,
+            None => {
+                index.insert(file.path.clone(), files.len());
+                files.push(file);
+            }
         }
     }
     Ok(files)
@@ -355,6 +358,18 @@ mod tests {
             let text = err.to_string();
             assert!(text.contains("evil") && text.contains(reason), "{text}");
         }
+    }
+
+    #[test]
+    fn a_later_entry_for_the_same_path_wins_as_when_npm_unpacks() {
+        let tgz = tarball(&[
+            TarEntry::file("package/a.js", b"first"),
+            TarEntry::file("package/b.js", b"b"),
+            TarEntry::file("package/a.js", b"second"),
+        ]);
+        let files = read("p", &tgz).unwrap();
+        assert_eq!(files.len(), 2);
+        assert_eq!(files[0].content, b"second");
     }
 
     #[test]
