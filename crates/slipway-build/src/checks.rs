@@ -30,6 +30,9 @@ pub fn runtime_lifecycle(function: &Function) -> Vec<String> {
 
 /// The handler's module is in the package and defines the handler function.
 pub fn handler(function: &Function, files: &[HashedFile]) -> Result<(), Failure> {
+    if let RuntimeFamily::NodeJs { .. } = function.runtime.family {
+        return node_handler(function, files);
+    }
     let RuntimeFamily::Python { .. } = function.runtime.family else {
         return Ok(());
     };
@@ -79,6 +82,28 @@ pub fn handler(function: &Function, files: &[HashedFile]) -> Result<(), Failure>
             file.file.disk_path.display(),
         )))
     }
+}
+
+/// A Node.js handler's module: `index.js`, `index.mjs` or `index.cjs`.
+fn node_handler(function: &Function, files: &[HashedFile]) -> Result<(), Failure> {
+    let paths: Vec<&str> = files.iter().map(|f| f.file.zip_path.as_str()).collect();
+    let found = slipway_node::handler::resolve(&function.handler, &paths, |_| None);
+    if found.is_some() {
+        return Ok(());
+    }
+    let tried = slipway_node::handler::candidates(&function.handler)
+        .map(|(c, _)| c.join(", "))
+        .unwrap_or_default();
+    Err(Failure::input(miette::miette!(
+        code = "slipway::build::handler_missing",
+        help = format!(
+            "`handler = \"{}\"` needs one of {tried} in the source folder {} (check `source`, `include` and `exclude`)",
+            function.handler,
+            function.source.display()
+        ),
+        "function `{}`: the handler's module ({tried}) is not in the package",
+        function.name,
+    )))
 }
 
 /// `def NAME(`, `async def NAME(`, `NAME =` or `NAME: … =` starting a line.

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 
 use slipway_artifact::Distribution;
-use slipway_config::{Function, Project, RuntimeFamily};
+use slipway_config::{Architecture, Function, Project, RuntimeFamily};
 use slipway_package::ZipEntry;
 use slipway_python::{PythonError, Request, SourceSettings, Target};
 
@@ -45,26 +45,121 @@ pub(crate) fn for_function(
     project: &Project,
     shared: &Shared,
 ) -> Result<Option<Box<dyn Dependencies>>, Failure> {
-    let Some(file) = &function.requirements else {
-        return Ok(None);
-    };
     match function.runtime.family {
-        RuntimeFamily::Python { .. } => Ok(Some(Box::new(Python {
-            request: python_request(
-                function,
-                project,
-                &shared.settings.dependencies,
-                shared,
-                file.clone(),
-            )?,
-            function: function.name.clone(),
-        }))),
-        // No installer for these families yet: slipway-python's target refuses
-        // them with its own message, as before there was a choice to make.
-        RuntimeFamily::NodeJs { .. } | RuntimeFamily::OsOnly => {
-            Target::for_runtime(function.runtime, function.architecture).map_err(failure)?;
+        RuntimeFamily::Python { .. } => {
+            let Some(file) = &function.requirements else {
+                return Ok(None);
+            };
+            Ok(Some(Box::new(Python {
+                request: python_request(
+                    function,
+                    project,
+                    &shared.settings.dependencies,
+                    shared,
+                    file.clone(),
+                )?,
+                function: function.name.clone(),
+            })))
+        }
+        // package.json and its lockfile in the source folder are the
+        // dependency declaration; `requirements` plays no part.
+        RuntimeFamily::NodeJs { .. } => {
+            if !slipway_node::has_dependencies(&function.source) {
+                return Ok(None);
+            }
+            Ok(Some(Box::new(Node {
+                request: node_request(function, project, &shared.settings.dependencies),
+                function: function.name.clone(),
+                layer: function.dependencies_layer,
+            })))
+        }
+        // No installer for this family: slipway-python's target refuses a
+        // dependency file with its own message.
+        RuntimeFamily::OsOnly => {
+            if function.requirements.is_some() {
+                Target::for_runtime(function.runtime, function.architecture).map_err(failure)?;
+            }
             Ok(None)
         }
+    }
+}
+
+fn node_request(
+    function: &Function,
+    project: &Project,
+    settings: &DependencySettings,
+) -> slipway_node::Request {
+    slipway_node::Request {
+        source: function.source.clone(),
+        cpu: match function.architecture {
+            Architecture::X86_64 => slipway_node::Cpu::X64,
+            Architecture::Arm64 => slipway_node::Cpu::Arm64,
+        },
+        environment: slipway_node::Environment::capture(&function.source),
+        registries: None,
+        offline: settings.offline,
+        cache: slipway_node::Cache::from_env(),
+        exclude_packages: function.exclude_packages.clone(),
+        accept_native: project.nodejs.accept_native.clone(),
+    }
+}
+
+/// A Node.js function's production tree from its npm lockfile.
+struct Node {
+    request: slipway_node::Request,
+    function: String,
+    layer: bool,
+}
+
+impl Dependencies for Node {
+    fn fingerprint(&self) -> Result<String, Failure> {
+        let text = slipway_node::fingerprint(&self.request).map_err(node_failure)?;
+        Ok(format!(
+            "{text}|{}",
+            if self.layer { "layer" } else { "function" }
+        ))
+    }
+
+    fn install(&self, reporter: &dyn Reporter) -> Result<Installed, Failure> {
+        reporter.stage(&format!("{}: installing npm packages", self.function), None);
+        let outcome = slipway_node::install(&self.request).map_err(node_failure)?;
+        for path in &outcome.scripts_not_run {
+            tracing::info!("{}: {path} has install scripts; not run", self.function);
+        }
+        for skipped in &outcome.skipped_platform {
+            tracing::info!(
+                "{}: {skipped} is for another platform; left out",
+                self.function
+            );
+        }
+        if outcome.files_downloaded > 0 {
+            tracing::info!(
+                "{}: downloaded {} tarballs, {} bytes",
+                self.function,
+                outcome.files_downloaded,
+                outcome.bytes_downloaded
+            );
+        }
+        Ok(Installed {
+            entries: outcome.entries,
+            distributions: outcome.distributions,
+            lock: None,
+        })
+    }
+}
+
+/// The lockfile, package.json and configuration are input (exit 2); a
+/// failed integrity or safety check and the network fail the build.
+fn node_failure(e: slipway_node::NodeError) -> Failure {
+    use slipway_node::NodeError as E;
+    match e {
+        E::Lockfile { .. }
+        | E::OutOfSync { .. }
+        | E::OutsideRegistry { .. }
+        | E::Platform { .. }
+        | E::NativeAddon { .. }
+        | E::Offline { .. } => Failure::input(e),
+        _ => Failure::failed(miette::Report::new(e)),
     }
 }
 

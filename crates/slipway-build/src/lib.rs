@@ -418,7 +418,13 @@ impl Engine {
                 .entries
                 .into_iter()
                 .map(|mut e| {
-                    e.path = format!("python/{}", e.path);
+                    // Lambda puts a layer's `python/` or `nodejs/node_modules` on the module path.
+                    e.path = match function.runtime.family {
+                        slipway_config::RuntimeFamily::NodeJs { .. } => {
+                            format!("nodejs/{}", e.path)
+                        }
+                        _ => format!("python/{}", e.path),
+                    };
                     e
                 })
                 .collect::<Vec<_>>();

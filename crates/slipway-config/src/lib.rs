@@ -67,6 +67,14 @@ pub struct Project {
     pub python: PythonSettings,
     pub scan: ScanSettings,
     pub aws: AwsSettings,
+    pub nodejs: NodejsSettings,
+}
+
+/// `[nodejs]`: settings of Node.js dependency installs.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NodejsSettings {
+    /// Native addons (`binding.gyp`, no prebuilt binary) accepted as they are.
+    pub accept_native: Vec<String>,
 }
 
 impl Project {

@@ -65,6 +65,9 @@ pub fn parse(text: &str, path: &Path) -> Result<Project, ConfigError> {
         functions.insert(f.name.clone(), f);
     }
     Ok(Project {
+        nodejs: crate::NodejsSettings {
+            accept_native: raw.nodejs.accept_native.clone().unwrap_or_default(),
+        },
         python: v.python(&raw)?,
         scan: v.scan(&raw)?,
         aws: AwsSettings {

@@ -98,7 +98,18 @@ const fn dates(
 }
 
 use AmazonLinux::{Al2, Al2023};
-use Month::{August, December, January, July, June, November, October};
+use Month::{April, August, December, January, July, June, November, October};
+
+/// Node.js runtimes all run on Amazon Linux 2023; AWS points each older one to nodejs24.x.
+const fn nodejs(id: &'static str, major: u32, lifecycle: Lifecycle) -> Runtime {
+    Runtime {
+        id,
+        family: RuntimeFamily::NodeJs { major },
+        os: Al2023,
+        lifecycle,
+        successor: if major < 24 { Some("nodejs24.x") } else { None },
+    }
+}
 
 /// Every runtime slipway accepts in `slipway.toml`.
 pub const RUNTIMES: &[Runtime] = &[
@@ -168,13 +179,33 @@ pub const RUNTIMES: &[Runtime] = &[
         ),
         "python3.14",
     ),
-    Runtime {
-        id: "nodejs22.x",
-        family: RuntimeFamily::NodeJs { major: 22 },
-        os: Al2023,
-        lifecycle: NONE_ANNOUNCED,
-        successor: None,
-    },
+    nodejs(
+        "nodejs20.x",
+        20,
+        dates(
+            date(2026, April, 30),
+            date(2026, June, 1),
+            date(2026, July, 1),
+        ),
+    ),
+    nodejs(
+        "nodejs22.x",
+        22,
+        dates(
+            date(2027, April, 30),
+            date(2027, June, 1),
+            date(2027, July, 1),
+        ),
+    ),
+    nodejs(
+        "nodejs24.x",
+        24,
+        dates(
+            date(2028, April, 30),
+            date(2028, June, 1),
+            date(2028, July, 1),
+        ),
+    ),
     Runtime {
         id: "provided.al2023",
         family: RuntimeFamily::OsOnly,
@@ -324,6 +355,31 @@ mod tests {
             Runtime::find("python3.14").unwrap().python_minor(),
             Some(14)
         );
+    }
+
+    #[test]
+    fn nodejs_runtimes_carry_aws_dates() {
+        let n20 = Runtime::find("nodejs20.x").unwrap();
+        assert_eq!(n20.family, RuntimeFamily::NodeJs { major: 20 });
+        assert_eq!(
+            n20.status_on(date!(2026 - 05 - 01)),
+            LifecycleStatus::Deprecated
+        );
+        assert_eq!(
+            n20.status_on(date!(2026 - 07 - 01)),
+            LifecycleStatus::UpdateBlocked
+        );
+        let n24 = Runtime::find("nodejs24.x").unwrap();
+        assert_eq!(
+            n24.status_on(date!(2028 - 04 - 29)),
+            LifecycleStatus::Supported
+        );
+        assert_eq!(
+            n24.status_on(date!(2028 - 06 - 01)),
+            LifecycleStatus::CreateBlocked
+        );
+        assert!(n20.lifecycle_sentence().ends_with("move to nodejs24.x"));
+        assert!(!n24.lifecycle_sentence().contains("move to"));
     }
 
     #[test]

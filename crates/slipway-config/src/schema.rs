@@ -22,6 +22,16 @@ pub struct RawFile {
     pub scan: RawScan,
     #[serde(default)]
     pub aws: RawAws,
+    #[serde(default)]
+    pub nodejs: RawNodejs,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNodejs {
+    /// npm packages with a `binding.gyp` and no prebuilt binary that the
+    /// project accepts anyway (it supplies the binary another way).
+    pub accept_native: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -26,7 +26,9 @@ pub enum LocalError {
     #[error("`{function}` was built for {runtime}, which slipway cannot run locally")]
     #[diagnostic(
         code(slipway::local::runtime),
-        help("slipway runs Python runtimes (python3.9 and later) locally")
+        help(
+            "slipway runs Python (python3.9 and later) and Node.js (nodejs20.x and later) runtimes locally"
+        )
     )]
     UnsupportedRuntime { function: String, runtime: String },
 
@@ -45,6 +47,13 @@ pub enum LocalError {
         found: String,
         wanted: String,
     },
+
+    #[error("no usable Node.js for {runtime}: {message}")]
+    #[diagnostic(
+        code(slipway::local::node),
+        help("install Node.js, put `node` on PATH, or give `--node` the binary to use")
+    )]
+    Node { runtime: String, message: String },
 
     #[error("cannot run {}: {source}", path.display())]
     #[diagnostic(

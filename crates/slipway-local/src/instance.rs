@@ -282,12 +282,16 @@ impl Instance {
             .map_err(|e| LocalError::io("cannot create a pipe for logs", e))?;
         let python = &spec.interpreter.path;
         let mut cmd = tokio::process::Command::new(python);
-        cmd.arg("-c")
-            .arg(format!(
+        if crate::task::node_major(&task.runtime).is_some() {
+            // For Node.js functions the spec's interpreter is `node`.
+            cmd.arg(task.runtime_dir.join(crate::task::BOOTSTRAP_NODE_FILE));
+        } else {
+            cmd.arg("-c").arg(format!(
                 "import {m} as b; b.main()",
                 m = crate::task::BOOTSTRAP_MODULE
-            ))
-            .current_dir(&task.task)
+            ));
+        }
+        cmd.current_dir(&task.task)
             .env_clear()
             .envs(lambda_environment(&spec, &task, &api))
             .stdin(Stdio::null())
@@ -646,7 +650,18 @@ fn lambda_environment(
         python_path.push(':');
         python_path.push_str(&provided.display().to_string());
     }
-    set("PYTHONPATH", python_path);
+    if let Some(major) = crate::task::node_major(&task.runtime) {
+        // Lambda's NODE_PATH: layers' nodejs folders, the runtime, the task.
+        set(
+            "NODE_PATH",
+            format!(
+                "{opt}/nodejs/node{major}/node_modules:{opt}/nodejs/node_modules:{}:{task_root}",
+                task.runtime_dir.display()
+            ),
+        );
+    } else {
+        set("PYTHONPATH", python_path);
+    }
     set("LD_LIBRARY_PATH", format!("{task_root}/lib:{opt}/lib"));
     let inherited_path = std::env::var("PATH").unwrap_or_default();
     set("PATH", format!("{opt}/bin:{inherited_path}"));

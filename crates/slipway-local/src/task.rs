@@ -15,6 +15,10 @@ use crate::LocalError;
 pub const BOOTSTRAP_PY: &str = include_str!("slipway_lambda_bootstrap.py");
 /// Its module name; unusual so no function's module shadows it.
 pub const BOOTSTRAP_MODULE: &str = "slipway_lambda_bootstrap";
+/// The launcher every Node.js runtime process starts with.
+pub const BOOTSTRAP_NODE: &str = include_str!("slipway_lambda_bootstrap.mjs");
+/// Its file name in the runtime folder.
+pub const BOOTSTRAP_NODE_FILE: &str = "slipway_lambda_bootstrap.mjs";
 
 /// A built function, read from `dist/<function>/`.
 #[derive(Debug, Clone)]
@@ -39,7 +43,7 @@ impl BuiltFunction {
                     .unwrap_or_else(|| std::env::consts::ARCH.to_owned()),
             });
         }
-        if python_minor(&manifest.runtime).is_none() {
+        if python_minor(&manifest.runtime).is_none() && node_major(&manifest.runtime).is_none() {
             return Err(LocalError::UnsupportedRuntime {
                 function: manifest.function.clone(),
                 runtime: manifest.runtime.clone(),
@@ -54,6 +58,11 @@ impl BuiltFunction {
     /// The Python minor version of the runtime (`12` for `python3.12`).
     pub fn python_minor(&self) -> u32 {
         python_minor(&self.manifest.runtime).expect("checked by open")
+    }
+
+    /// The Node.js major version for a `nodejsNN.x` function, `None` for Python.
+    pub fn node_major(&self) -> Option<u32> {
+        node_major(&self.manifest.runtime)
     }
 }
 
@@ -90,6 +99,15 @@ fn sweep_stale_task_roots() {
             }
         }
     });
+}
+
+/// The Node.js major version of a `nodejsNN.x` runtime.
+pub fn node_major(runtime: &str) -> Option<u32> {
+    runtime
+        .strip_prefix("nodejs")?
+        .strip_suffix(".x")?
+        .parse()
+        .ok()
 }
 
 /// An unpacked execution environment; removed when dropped.
@@ -152,7 +170,8 @@ fn write_bootstrap(dir: &Path) -> io::Result<()> {
     slipway_artifact::fs::write_atomic(
         &dir.join(format!("{BOOTSTRAP_MODULE}.py")),
         BOOTSTRAP_PY.as_bytes(),
-    )
+    )?;
+    slipway_artifact::fs::write_atomic(&dir.join(BOOTSTRAP_NODE_FILE), BOOTSTRAP_NODE.as_bytes())
 }
 
 /// A runtime folder kept between runs (in slipway's cache, named by the
@@ -160,10 +179,17 @@ fn write_bootstrap(dir: &Path) -> io::Result<()> {
 /// cold start. None when the cache cannot be written.
 fn shared_runtime_dir() -> Option<PathBuf> {
     let cache = slipway_artifact::fs::cache_root()?;
-    let digest = slipway_artifact::digest::sha256_hex(BOOTSTRAP_PY.as_bytes());
+    let digest = slipway_artifact::digest::sha256_hex(
+        [BOOTSTRAP_PY.as_bytes(), BOOTSTRAP_NODE.as_bytes()]
+            .concat()
+            .as_slice(),
+    );
     let dir = cache.join("lambda-runtime").join(&digest[..16]);
     let file = dir.join(format!("{BOOTSTRAP_MODULE}.py"));
-    if std::fs::read(&file).ok().as_deref() == Some(BOOTSTRAP_PY.as_bytes()) {
+    if std::fs::read(&file).ok().as_deref() == Some(BOOTSTRAP_PY.as_bytes())
+        && std::fs::read(dir.join(BOOTSTRAP_NODE_FILE)).ok().as_deref()
+            == Some(BOOTSTRAP_NODE.as_bytes())
+    {
         return Some(dir);
     }
     write_bootstrap(&dir).ok().map(|()| dir)

@@ -404,10 +404,15 @@ impl Selector {
             return None;
         }
         let name = zip_path.rsplit('/').next().unwrap_or(zip_path);
-        self.secret_files
-            .matches(name)
-            .first()
-            .map(|&i| SECRET_FILES[i].1)
+        if !self.secret_files.is_match(name) {
+            return None;
+        }
+        // The set's indices are not SECRET_FILES' (build_set adds a `/**`
+        // glob after each literal name): find the reason by the name itself.
+        SECRET_FILES
+            .iter()
+            .find(|(glob, _)| Glob::new(glob).is_ok_and(|g| g.compile_matcher().is_match(name)))
+            .map(|(_, reason)| *reason)
     }
 
     /// Whether a file's content holds a secret (a private key block or an AWS
@@ -656,6 +661,21 @@ mod tests {
             [".env", "app.py"]
         );
         assert_eq!(paths(d.path(), &[], &[".env"]).unwrap(), ["app.py"]);
+    }
+
+    #[test]
+    fn every_secret_name_is_refused_with_its_own_reason() {
+        for (name, reason) in [
+            (".npmrc", "credentials file"),
+            (".pypirc", "credentials file"),
+            (".netrc", "credentials file"),
+            ("id_ed25519", "SSH private key"),
+            (".envrc", "environment file"),
+        ] {
+            let d = tree(&[("app.py", ""), (name, "x")]);
+            let err = paths(d.path(), &[], &[]).unwrap_err().to_string();
+            assert!(err.contains(name) && err.contains(reason), "{name}: {err}");
+        }
     }
 
     #[test]

@@ -132,6 +132,7 @@ pub fn load_str(text: &str, path: &Path, options: &Options) -> Result<SamProject
             root,
             functions,
             python: PythonSettings::default(),
+            nodejs: Default::default(),
             scan: ScanSettings::default(),
             aws: AwsSettings {
                 region,

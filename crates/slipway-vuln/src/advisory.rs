@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use slipway_artifact::Ecosystem;
+
 use crate::severity::{Rating, SeverityVector};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,12 +31,16 @@ pub struct Advisory {
     pub url: Option<String>,
 }
 
-/// One `affected[]` entry for a PyPI package.
+/// One `affected[]` entry for a package of an ecosystem slipway matches.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AffectedPackage {
-    /// PEP 503 normalised.
+    /// Absent means PyPI, so copies written before npm existed read unchanged.
+    #[serde(default, skip_serializing_if = "Ecosystem::is_pypi")]
+    pub ecosystem: Ecosystem,
+    /// As [`crate::ecosystem::package_name`] spells it (PyPI: PEP 503 normalised).
     pub name: String,
-    /// `ECOSYSTEM` ranges only (`GIT` ranges say nothing about PyPI versions).
+    /// Ranges of the ecosystem's own type (`ECOSYSTEM`; npm `SEMVER`);
+    /// `GIT` ranges say nothing about released versions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ranges: Vec<Vec<Event>>,
     /// Explicitly listed affected versions.
@@ -53,6 +59,13 @@ pub enum Event {
     Fixed(String),
     LastAffected(String),
     Limit(String),
+}
+
+impl AffectedPackage {
+    /// The database index key of this package.
+    pub fn key(&self) -> String {
+        crate::ecosystem::key(self.ecosystem, &self.name)
+    }
 }
 
 impl Event {

@@ -188,7 +188,7 @@ impl Database {
         let mut by_package: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, adv) in advisories.iter().enumerate() {
             for affected in &adv.affected {
-                let list = by_package.entry(affected.name.clone()).or_default();
+                let list = by_package.entry(affected.key()).or_default();
                 if list.last() != Some(&i) {
                     list.push(i);
                 }
@@ -239,7 +239,7 @@ impl Database {
         borrowed
     }
 
-    /// The advisories that name `normalized` in an `affected` entry.
+    /// The advisories that name `normalized` (an [`crate::ecosystem::key`]) in an `affected` entry.
     pub fn for_package<'a>(&'a self, normalized: &str) -> impl Iterator<Item = &'a Advisory> + 'a {
         self.by_package
             .get(normalized)
@@ -519,7 +519,7 @@ fn collect(
         match result {
             Ok(Reduced::Advisory(a)) => advisories.push(a),
             Ok(Reduced::Withdrawn) => info.withdrawn += 1,
-            Ok(Reduced::NotPyPi) => {}
+            Ok(Reduced::NotSupported) => {}
             Ok(Reduced::NotRelevant) => info.not_relevant += 1,
             Err(reason) => info.skipped.push(format!("{}: {reason}", show(&path))),
         }

@@ -61,7 +61,10 @@ pub fn advise(db: &Database, targets: &[ScanTarget], findings: &[Finding]) -> Ve
     let mut by_package: BTreeMap<(String, String), Vec<&Finding>> = BTreeMap::new();
     for f in findings {
         by_package
-            .entry((f.function.clone(), normalize(&f.package)))
+            .entry((
+                f.function.clone(),
+                crate::ecosystem::key(f.ecosystem, &f.package),
+            ))
             .or_default()
             .push(f);
     }
@@ -69,6 +72,9 @@ pub fn advise(db: &Database, targets: &[ScanTarget], findings: &[Finding]) -> Ve
         .into_iter()
         .map(|((function, normalized), fs)| {
             let first = fs[0];
+            if !first.ecosystem.is_pypi() {
+                return advise_by_order(db, function, &normalized, &fs);
+            }
             let target = targets.iter().find(|t| t.function == function);
             let mut approximations = vec![NOT_CHECKED.to_string()];
             let fix = smallest_clean(db, &normalized, &first.version, &fs);
@@ -97,6 +103,56 @@ pub fn advise(db: &Database, targets: &[ScanTarget], findings: &[Finding]) -> Ve
             }
         })
         .collect()
+}
+
+/// Advice for an ecosystem whose dependents' ranges slipway does not read
+/// (npm): the smallest clean version by the ecosystem's own ordering.
+fn advise_by_order(db: &Database, function: String, key: &str, fs: &[&Finding]) -> FixAdvice {
+    let first = fs[0];
+    let e = first.ecosystem;
+    let mut candidate = if fs.iter().all(|f| f.fixed_in.is_some()) {
+        fs.iter()
+            .filter_map(|f| f.fixed_in.clone())
+            .max_by(|a, b| crate::ecosystem::compare(e, a, b))
+    } else {
+        None
+    };
+    let mut cache = matching::VersionCache::default();
+    for _ in 0..64 {
+        let Some(c) = candidate.clone() else { break };
+        let still: Vec<Option<String>> = db
+            .for_package(key)
+            .flat_map(|a| a.affected.iter().filter(|p| p.key() == key))
+            .filter_map(|p| crate::ecosystem::evaluate(e, &c, p, &mut cache))
+            .map(|(_, fixed)| fixed)
+            .collect();
+        if still.is_empty() {
+            break;
+        }
+        candidate = still.into_iter().collect::<Option<Vec<_>>>().and_then(|v| {
+            v.into_iter()
+                .max_by(|a, b| crate::ecosystem::compare(e, a, b))
+        });
+    }
+    let lock = match &candidate {
+        None => LockMove::NoFixKnown,
+        Some(t) => LockMove::Unknown {
+            reason: format!(
+                "the dependents' ranges are not checked: move the lockfile with `npm install {}@{t}` (or an `overrides` entry) and rebuild",
+                first.package
+            ),
+        },
+    };
+    FixAdvice {
+        function,
+        package: first.package.clone(),
+        installed: first.version.clone(),
+        target: candidate,
+        clears: fs.iter().map(|f| f.id.clone()).collect(),
+        direct: first.direct,
+        lock,
+        approximations: vec![NOT_CHECKED.replace("index", "registry")],
+    }
 }
 
 /// Starts at the highest per-finding fix and climbs while some advisory of
@@ -269,6 +325,7 @@ mod tests {
             published: None,
             severity: vec![],
             affected: vec![AffectedPackage {
+                ecosystem: Default::default(),
                 name: "urllib3".into(),
                 ranges: vec![events],
                 versions: vec![],

@@ -167,6 +167,7 @@ fn to_advisory(v: IndexVulnerability, name: &str, version: &str) -> Advisory {
         published: None,
         severity: Vec::new(),
         affected: vec![AffectedPackage {
+            ecosystem: Default::default(),
             name: normalize(name),
             ranges: v
                 .fixed_in

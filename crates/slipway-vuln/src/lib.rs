@@ -1,4 +1,4 @@
-//! The vulnerability gate: OSV advisories for PyPI matched against the
+//! The vulnerability gate: OSV advisories (PyPI, npm) matched against the
 //! distributions a built Lambda package ships (`manifest.json` →
 //! `dependencies`), with severities, accepted risks, fix advice and reports
 //! (table, JSON, SARIF, GitLab dependency scanning, CycloneDX VEX).
@@ -7,6 +7,7 @@
 
 pub mod advisory;
 pub mod db;
+pub mod ecosystem;
 pub mod error;
 pub mod fix;
 pub mod ignore;
@@ -15,6 +16,7 @@ pub mod matching;
 mod osv;
 pub mod report;
 pub mod scan;
+pub mod semver;
 pub mod severity;
 
 pub use advisory::{Advisory, AffectedPackage, Event};

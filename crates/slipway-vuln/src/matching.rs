@@ -213,6 +213,7 @@ mod tests {
     }
     fn pkg(ranges: Vec<Vec<Event>>, versions: &[&str]) -> AffectedPackage {
         AffectedPackage {
+            ecosystem: Default::default(),
             name: "p".into(),
             ranges,
             versions: versions.iter().map(|s| s.to_string()).collect(),

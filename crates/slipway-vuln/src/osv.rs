@@ -4,10 +4,7 @@ use serde::{Deserialize, Deserializer};
 
 use crate::advisory::{Advisory, AffectedPackage, Event};
 use crate::severity::SeverityVector;
-use slipway_sbom::normalize_name as normalize;
-
-/// The OSV ecosystem name for the Python package index.
-pub const PYPI: &str = "PyPI";
+use slipway_artifact::Ecosystem;
 
 #[derive(Deserialize)]
 pub struct RawRecord {
@@ -85,8 +82,8 @@ pub enum Reduced {
     Advisory(Advisory),
     /// The record says it was withdrawn: it must not match anything.
     Withdrawn,
-    /// No `affected` entry is about PyPI.
-    NotPyPi,
+    /// No `affected` entry is about an ecosystem slipway matches.
+    NotSupported,
     /// Not parsed: it names no distribution the scan asked about.
     NotRelevant,
 }
@@ -102,14 +99,17 @@ impl RawRecord {
             .into_iter()
             .filter_map(|a| {
                 let package = a.package?;
-                if package.ecosystem != PYPI || package.name.is_empty() {
+                let ecosystem = Ecosystem::from_osv_name(&package.ecosystem)
+                    .filter(|e| crate::ecosystem::supported(*e))?;
+                if package.name.is_empty() {
                     return None;
                 }
+                let types = crate::ecosystem::range_types(ecosystem);
                 let ranges = a
                     .ranges
                     .unwrap_or_default()
                     .into_iter()
-                    .filter(|r| r.kind == "ECOSYSTEM")
+                    .filter(|r| types.contains(&r.kind.as_str()))
                     .map(|r| {
                         r.events
                             .into_iter()
@@ -118,7 +118,8 @@ impl RawRecord {
                     })
                     .collect();
                 Some(AffectedPackage {
-                    name: normalize(&package.name),
+                    ecosystem,
+                    name: crate::ecosystem::package_name(ecosystem, &package.name),
                     ranges,
                     versions: a.versions,
                     severity: a.severity.unwrap_or_default(),
@@ -126,7 +127,7 @@ impl RawRecord {
             })
             .collect();
         if affected.is_empty() {
-            return Reduced::NotPyPi;
+            return Reduced::NotSupported;
         }
         let references = self.references.unwrap_or_default();
         let url = references
@@ -284,9 +285,27 @@ mod tests {
             Reduced::Withdrawn
         ));
         assert!(matches!(
-            reduce_yaml("id: X\naffected:\n- package: {name: a, ecosystem: npm}\n"),
-            Reduced::NotPyPi
+            reduce_yaml("id: X\naffected:\n- package: {name: a, ecosystem: NuGet}\n"),
+            Reduced::NotSupported
         ));
+    }
+
+    #[test]
+    fn npm_records_keep_semver_ranges_and_exact_names() {
+        let text = "id: GHSA-x\naffected:\n- package: {name: '@Scope/Pkg.js', ecosystem: npm}\n  ranges:\n  - type: SEMVER\n    events: [{introduced: '0'}, {fixed: 1.2.3}]\n  - type: GIT\n    repo: r\n    events: [{introduced: abc}]\n- package: {name: Pkg.js, ecosystem: PyPI}\n  versions: ['1.0']\n";
+        let Reduced::Advisory(a) = reduce_yaml(text) else {
+            panic!("npm advisory kept")
+        };
+        assert_eq!(a.affected[0].ecosystem, Ecosystem::Npm);
+        assert_eq!(a.affected[0].name, "@Scope/Pkg.js");
+        assert_eq!(a.affected[0].ranges.len(), 1, "GIT range dropped");
+        assert_eq!(a.affected[0].key(), "npm:@Scope/Pkg.js");
+        assert_eq!(a.affected[1].key(), "pkg-js");
+        let json = serde_json::to_string(&a.affected).unwrap();
+        assert!(
+            json.contains("\"ecosystem\":\"npm\"") && json.matches("ecosystem").count() == 1,
+            "{json}"
+        );
     }
 
     #[test]

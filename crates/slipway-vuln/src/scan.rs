@@ -11,8 +11,9 @@ use crate::advisory::Advisory;
 use crate::db::{Database, DbInfo};
 use crate::fix::{self, FixAdvice};
 use crate::ignore::{IgnoreRule, IgnoreState};
-use crate::matching::{self, Installed, MatchedBy};
+use crate::matching::{self, MatchedBy};
 use crate::severity::{Rating, Severity};
+use slipway_artifact::Ecosystem;
 use slipway_sbom::normalize_name as normalize;
 
 /// What one built function ships.
@@ -39,6 +40,9 @@ pub struct Acceptance {
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
     pub function: String,
+    /// The distribution's ecosystem; absent means PyPI.
+    #[serde(default, skip_serializing_if = "Ecosystem::is_pypi")]
+    pub ecosystem: Ecosystem,
     /// The distribution's name as it spells it.
     pub package: String,
     pub version: String,
@@ -211,18 +215,15 @@ struct Hit<'a> {
 
 /// The findings of one distribution: matching records grouped by shared names.
 fn findings_for(db: &Database, function: &str, dist: &Distribution) -> Vec<Finding> {
-    let normalized = normalize(&dist.name);
-    let installed = Installed::new(&dist.version);
+    let ecosystem = dist.ecosystem;
+    let key = crate::ecosystem::key(ecosystem, &dist.name);
     let mut hits: Vec<Hit<'_>> = Vec::new();
     let mut cache = matching::VersionCache::default();
-    for adv in db.for_package(&normalized) {
-        for affected in adv.affected.iter().filter(|a| a.name == normalized) {
-            if let Some(by) = matching::matches_with(&installed, affected, &mut cache) {
-                let fixed = installed
-                    .version
-                    .as_ref()
-                    .and_then(|v| matching::next_fixed(v, affected))
-                    .map(|v| v.to_string());
+    for adv in db.for_package(&key) {
+        for affected in adv.affected.iter().filter(|a| a.key() == key) {
+            if let Some((by, fixed)) =
+                crate::ecosystem::evaluate(ecosystem, &dist.version, affected, &mut cache)
+            {
                 hits.push(Hit {
                     advisory: adv,
                     by,
@@ -264,7 +265,7 @@ fn findings_for(db: &Database, function: &str, dist: &Distribution) -> Vec<Findi
                 members
                     .iter()
                     .filter_map(|h| h.fixed.clone())
-                    .max_by(|a, b| matching::compare(a, b))
+                    .max_by(|a, b| crate::ecosystem::compare(ecosystem, a, b))
             } else {
                 None
             };
@@ -280,6 +281,7 @@ fn findings_for(db: &Database, function: &str, dist: &Distribution) -> Vec<Findi
                 .to_string();
             Finding {
                 function: function.to_string(),
+                ecosystem,
                 package: dist.name.clone(),
                 version: dist.version.clone(),
                 installed_in: dist.installed_in.clone(),
@@ -373,6 +375,7 @@ pub(crate) mod tests {
                 })
                 .unwrap_or_default(),
             affected: vec![AffectedPackage {
+                ecosystem: Default::default(),
                 name: pkg.into(),
                 ranges: vec![vec![
                     Event::Introduced("0".into()),

@@ -45,6 +45,10 @@ pub struct RuntimeOptions {
     #[arg(long, value_name = "PATH")]
     pub python: Option<PathBuf>,
 
+    /// The Node.js binary for nodejsNN.x functions [default: `node` on PATH]
+    #[arg(long, value_name = "PATH")]
+    pub node: Option<PathBuf>,
+
     /// The Runtime API client inside the function's process
     #[arg(long, value_enum, default_value_t = ClientChoice::Auto)]
     pub runtime_client: ClientChoice,
@@ -234,8 +238,30 @@ fn prepare(
         &function.name,
     );
     let built = BuiltFunction::open(&dist)?;
-    let python = options.python.as_deref().map(Context::user_path);
-    let interpreter = slipway_local::python::discover(built.python_minor(), python.as_deref())?;
+    let interpreter = match built.node_major() {
+        Some(wanted) => {
+            let node = options.node.as_deref().map(Context::user_path);
+            let (path, major) =
+                slipway_local::node::discover(&built.manifest.runtime, node.as_deref())?;
+            if major != wanted {
+                tracing::warn!(
+                    "{}: {} is Node.js {major}, the function runs on {}",
+                    function.name,
+                    path.display(),
+                    built.manifest.runtime
+                );
+            }
+            // The spec's interpreter is the process the runtime starts: `node` here.
+            slipway_local::python::Interpreter {
+                path,
+                minor: wanted,
+            }
+        }
+        None => {
+            let python = options.python.as_deref().map(Context::user_path);
+            slipway_local::python::discover(built.python_minor(), python.as_deref())?
+        }
+    };
     let mut environment = function.environment.clone();
     environment.extend(options.env.iter().cloned());
     let spec = FunctionSpec {

@@ -207,8 +207,10 @@ pub fn run(ctx: &Context, args: ScanArgs) -> Result<Status, Failure> {
             let packages: Vec<(String, String)> = targets
                 .iter()
                 .flat_map(|t| {
+                    // The package index's JSON API knows PyPI releases only.
                     t.distributions
                         .iter()
+                        .filter(|d| d.ecosystem.is_pypi())
                         .map(|d| (d.name.clone(), d.version.clone()))
                 })
                 .collect::<std::collections::BTreeSet<_>>()
