@@ -16,6 +16,7 @@ mod osv;
 pub mod report;
 pub mod scan;
 pub mod severity;
+pub mod versions;
 
 pub use advisory::{Advisory, AffectedPackage, Event};
 pub use db::{Database, DbInfo, DbKind};
