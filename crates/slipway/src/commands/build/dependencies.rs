@@ -50,6 +50,9 @@ pub struct Installed {
     pub distributions: Vec<Distribution>,
     /// The lock in hashed requirements.txt form, written to `requirements.lock.txt`.
     pub lock: Option<String>,
+    /// The entries are the function itself (a binary or publish output built
+    /// from a project), so the project's sources are not packaged.
+    pub replaces_sources: bool,
 }
 
 fn request(
@@ -144,6 +147,7 @@ pub fn install(
         entries: outcome.entries,
         distributions,
         lock: Some(outcome.lock),
+        replaces_sources: false,
     })
 }
 

@@ -9,6 +9,7 @@
 mod checks;
 mod dependencies;
 mod evidence;
+mod native;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -237,7 +238,12 @@ fn build_function(
         "sources hashed"
     );
 
-    let dependency_fingerprint = dependencies::fingerprint(function, project, &args.dependencies)?;
+    let selected: Vec<_> = hashed.iter().map(|h| h.file.clone()).collect();
+    let offline = args.dependencies.offline;
+    let dependency_fingerprint = match native::fingerprint(function, &selected, offline)? {
+        Some(f) => f,
+        None => dependencies::fingerprint(function, project, &args.dependencies)?,
+    };
     let source_commit = slipway_package::git::head_commit(&function.source);
     let mut hasher = InputHasher::new();
     hasher.field("slipway", env!("CARGO_PKG_VERSION"));
@@ -278,9 +284,19 @@ fn build_function(
     if function.requirements.is_some() {
         progress.stage(&format!("{}: installing dependencies", function.name), None);
     }
-    let installed = dependencies::install(function, project, &args.dependencies, progress)?;
+    let installed = match native::install(function, &selected, offline)? {
+        Some(i) => i,
+        None => dependencies::install(function, project, &args.dependencies, progress)?,
+    };
+    drop(selected);
 
-    let sizes: Vec<(&str, u64)> = hashed
+    // A project's build output replaces its sources in the package.
+    let packaged_sources = if installed.replaces_sources {
+        &mut hashed[..0]
+    } else {
+        &mut hashed[..]
+    };
+    let sizes: Vec<(&str, u64)> = packaged_sources
         .iter()
         .map(|h| (h.file.zip_path.as_str(), h.file.size))
         .chain(
@@ -292,7 +308,10 @@ fn build_function(
         .collect();
     checks::unzipped_size(&sizes)?;
     drop(sizes);
-    let source_entries: Vec<ZipEntry> = hashed.iter_mut().map(|h| h.take_zip_entry()).collect();
+    let source_entries: Vec<ZipEntry> = packaged_sources
+        .iter_mut()
+        .map(|h| h.take_zip_entry())
+        .collect();
     let use_layer = function.dependencies_layer && !installed.entries.is_empty();
     let (function_entries, layer_entries) = if use_layer {
         let layer = installed
