@@ -26,9 +26,19 @@ pub enum LocalError {
     #[error("`{function}` was built for {runtime}, which slipway cannot run locally")]
     #[diagnostic(
         code(slipway::local::runtime),
-        help("slipway runs Python runtimes (python3.9 and later) locally")
+        help(
+            "slipway runs Python (python3.9 and later), .NET (dotnet8, dotnet10) and custom (provided.*) runtimes locally"
+        )
     )]
     UnsupportedRuntime { function: String, runtime: String },
+
+    #[error("`{function}`: {message}")]
+    #[diagnostic(code(slipway::local::native_runtime), help("{help}"))]
+    NativeRuntime {
+        function: String,
+        message: String,
+        help: String,
+    },
 
     /// No interpreter of the runtime's version could be found or used.
     #[error(transparent)]

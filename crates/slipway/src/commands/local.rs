@@ -235,7 +235,10 @@ fn prepare(
     );
     let built = BuiltFunction::open(&dist)?;
     let python = options.python.as_deref().map(Context::user_path);
-    let interpreter = slipway_local::python::discover(built.python_minor(), python.as_deref())?;
+    let interpreter = match built.python_minor() {
+        Some(minor) => Some(slipway_local::python::discover(minor, python.as_deref())?),
+        None => None,
+    };
     let mut environment = function.environment.clone();
     environment.extend(options.env.iter().cloned());
     let spec = FunctionSpec {
@@ -311,8 +314,9 @@ fn runtime(multi_thread: bool) -> Result<tokio::runtime::Runtime, Failure> {
 #[derive(Serialize)]
 struct InvokeResult {
     function: String,
-    /// The interpreter the function ran under.
-    python: PathBuf,
+    /// The interpreter the function ran under (Python functions only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    python: Option<PathBuf>,
     #[serde(flatten)]
     outcome: slipway_local::InvokeOutcome,
     /// The function's result: JSON when it is JSON, else a string.
@@ -351,7 +355,7 @@ pub fn run_invoke(ctx: &Context, args: InvokeArgs) -> Result<Status, Failure> {
         }
     };
     let (built, spec) = prepare(&project, &function, &args.runtime)?;
-    let python = spec.interpreter.path.clone();
+    let python = spec.interpreter.as_ref().map(|i| i.path.clone());
     let payload = read_event(&args.event)?;
     if let Some(cc) = &args.client_context {
         serde_json::from_str::<serde_json::Value>(cc)

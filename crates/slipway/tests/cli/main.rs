@@ -14,4 +14,5 @@ mod deploy;
 mod evidence;
 mod init;
 mod local;
+mod native;
 mod scan;
