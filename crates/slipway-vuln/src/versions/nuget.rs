@@ -74,8 +74,7 @@ pub fn parse(text: &str) -> Result<NuGetVersion, ParseError> {
         None => (rest, Vec::new()),
     };
     let mut parts = [0u64; 4];
-    let mut count = 0;
-    for piece in numbers.split('.') {
+    for (count, piece) in numbers.split('.').enumerate() {
         if count == 4 {
             return Err(fail("it has more than four numeric parts"));
         }
@@ -90,7 +89,6 @@ pub fn parse(text: &str) -> Result<NuGetVersion, ParseError> {
             return Err(fail("a numeric part is too large"));
         }
         parts[count] = value;
-        count += 1;
     }
     Ok(NuGetVersion {
         parts,
