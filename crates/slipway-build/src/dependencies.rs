@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use slipway_artifact::Distribution;
 use slipway_config::{Architecture, Function, Project, RuntimeFamily};
 use slipway_package::ZipEntry;
+use slipway_package::select::SelectedFile;
 use slipway_python::{PythonError, Request, SourceSettings, Target};
 
 use crate::error::Failure;
@@ -26,6 +27,9 @@ pub struct Installed {
     pub distributions: Vec<Distribution>,
     /// The lock, written to `requirements.lock.txt`.
     pub lock: Option<String>,
+    /// The entries are the function itself (a binary or publish output built
+    /// from a project), so the project's sources are not packaged.
+    pub replaces_sources: bool,
 }
 
 /// One ecosystem's installer for one function, prepared once per build of it.
@@ -44,6 +48,7 @@ pub(crate) fn for_function(
     function: &Function,
     project: &Project,
     shared: &Shared,
+    sources: &[SelectedFile],
 ) -> Result<Option<Box<dyn Dependencies>>, Failure> {
     match function.runtime.family {
         RuntimeFamily::Python { .. } => {
@@ -70,17 +75,106 @@ pub(crate) fn for_function(
             Ok(Some(Box::new(Node {
                 request: node_request(function, project, &shared.settings.dependencies),
                 function: function.name.clone(),
-                layer: function.dependencies_layer,
             })))
         }
-        // No installer for this family: slipway-python's target refuses a
-        // dependency file with its own message.
-        RuntimeFamily::OsOnly => {
-            if function.requirements.is_some() {
-                Target::for_runtime(function.runtime, function.architecture).map_err(failure)?;
-            }
-            Ok(None)
+        // A publish folder or a project to publish: the package is its output.
+        RuntimeFamily::DotNet { .. } => Ok(Some(Box::new(DotNet {
+            function: function.clone(),
+            sources: sources.to_vec(),
+        }))),
+        // A `bootstrap`, or a Rust project that builds one.
+        RuntimeFamily::OsOnly => Ok(Some(Box::new(Custom {
+            function: function.clone(),
+            sources: sources.to_vec(),
+            offline: shared.settings.dependencies.offline,
+        }))),
+    }
+}
+
+/// A .NET function: `dotnet publish` output (made here from a project, or
+/// given as a folder), checked and inventoried from its `deps.json`.
+struct DotNet {
+    function: Function,
+    sources: Vec<SelectedFile>,
+}
+
+impl DotNet {
+    fn request(&self) -> slipway_dotnet::Request<'_> {
+        slipway_dotnet::Request {
+            source: &self.function.source,
+            runtime: self.function.runtime,
+            architecture: self.function.architecture,
+            handler: &self.function.handler,
+            files: &self.sources,
         }
+    }
+}
+
+impl Dependencies for DotNet {
+    fn fingerprint(&self) -> Result<String, Failure> {
+        slipway_dotnet::fingerprint(&self.request()).map_err(dotnet_failure)
+    }
+
+    fn install(&self, _reporter: &dyn Reporter) -> Result<Installed, Failure> {
+        let i = slipway_dotnet::install(&self.request()).map_err(dotnet_failure)?;
+        Ok(Installed {
+            entries: i.entries,
+            distributions: i.distributions,
+            lock: i.lock,
+            replaces_sources: i.replaces_sources,
+        })
+    }
+}
+
+fn dotnet_failure(e: slipway_dotnet::DotNetError) -> Failure {
+    if e.is_input() {
+        Failure::input(e)
+    } else {
+        Failure::failed(miette::Report::new(e))
+    }
+}
+
+/// A custom-runtime function (`provided.*`): its `bootstrap`, checked for the
+/// target's machine and glibc, or built from a Rust project.
+struct Custom {
+    function: Function,
+    sources: Vec<SelectedFile>,
+    offline: bool,
+}
+
+impl Custom {
+    fn request(&self) -> slipway_custom::Request<'_> {
+        slipway_custom::Request {
+            source: &self.function.source,
+            runtime: self.function.runtime,
+            architecture: self.function.architecture,
+            files: &self.sources,
+            offline: self.offline,
+        }
+    }
+}
+
+impl Dependencies for Custom {
+    fn fingerprint(&self) -> Result<String, Failure> {
+        slipway_custom::fingerprint(&self.request()).map_err(custom_failure)
+    }
+
+    fn install(&self, _reporter: &dyn Reporter) -> Result<Installed, Failure> {
+        let i = slipway_custom::install(&self.request()).map_err(custom_failure)?;
+        Ok(Installed {
+            entries: i.entries,
+            distributions: i.distributions,
+            lock: i.lock,
+            replaces_sources: i.replaces_sources,
+        })
+    }
+}
+
+fn custom_failure(e: slipway_custom::CustomError) -> Failure {
+    if e.is_input() {
+        Failure::input(e)
+    } else {
+        Failure::failed(miette::Report::new(e))
     }
 }
 
@@ -108,16 +202,11 @@ fn node_request(
 struct Node {
     request: slipway_node::Request,
     function: String,
-    layer: bool,
 }
 
 impl Dependencies for Node {
     fn fingerprint(&self) -> Result<String, Failure> {
-        let text = slipway_node::fingerprint(&self.request).map_err(node_failure)?;
-        Ok(format!(
-            "{text}|{}",
-            if self.layer { "layer" } else { "function" }
-        ))
+        slipway_node::fingerprint(&self.request).map_err(node_failure)
     }
 
     fn install(&self, reporter: &dyn Reporter) -> Result<Installed, Failure> {
@@ -144,6 +233,7 @@ impl Dependencies for Node {
             entries: outcome.entries,
             distributions: outcome.distributions,
             lock: None,
+            replaces_sources: false,
         })
     }
 }
@@ -220,6 +310,7 @@ impl Dependencies for Python {
             entries: outcome.entries,
             distributions: outcome.distributions,
             lock: Some(outcome.lock),
+            replaces_sources: false,
         })
     }
 }

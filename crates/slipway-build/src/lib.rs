@@ -327,7 +327,10 @@ impl Engine {
             "sources hashed"
         );
 
-        let dependencies = dependencies::for_function(function, &self.project, &self.shared)?;
+        let selected: Vec<_> = hashed.iter().map(|h| h.file.clone()).collect();
+        let dependencies =
+            dependencies::for_function(function, &self.project, &self.shared, &selected)?;
+        drop(selected);
         let dependency_fingerprint = match &dependencies {
             None => "no-dependencies".to_string(),
             // Where files come from (`--offline`, `--python`) is left out on
@@ -395,8 +398,14 @@ impl Engine {
             d.installed_in = installed_in.into();
         }
 
-        let sizes: Vec<(&str, u64)> = inputs
-            .hashed
+        // A project's build output replaces its sources in the package; the
+        // build state still records every source file's stamps.
+        let packaged_sources = if installed.replaces_sources {
+            &mut inputs.hashed[..0]
+        } else {
+            &mut inputs.hashed[..]
+        };
+        let sizes: Vec<(&str, u64)> = packaged_sources
             .iter()
             .map(|h| (h.file.zip_path.as_str(), h.file.size))
             .chain(
@@ -408,8 +417,7 @@ impl Engine {
             .collect();
         checks::unzipped_size(&sizes)?;
         drop(sizes);
-        let source_entries: Vec<ZipEntry> = inputs
-            .hashed
+        let source_entries: Vec<ZipEntry> = packaged_sources
             .iter_mut()
             .map(|h| h.take_zip_entry())
             .collect();

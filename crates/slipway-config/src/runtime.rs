@@ -17,6 +17,8 @@ pub enum RuntimeFamily {
     NodeJs { major: u32 },
     /// An OS-only runtime (`provided.al2023`, `provided.al2`): the package brings its own `bootstrap`.
     OsOnly,
+    /// .NET of that major version (`dotnet8`): the package is `dotnet publish` output.
+    DotNet { major: u32 },
 }
 
 /// The Amazon Linux release a runtime runs on.
@@ -210,15 +212,44 @@ pub const RUNTIMES: &[Runtime] = &[
         id: "provided.al2023",
         family: RuntimeFamily::OsOnly,
         os: Al2023,
-        lifecycle: NONE_ANNOUNCED,
+        lifecycle: dates(
+            date(2029, June, 30),
+            date(2029, July, 31),
+            date(2029, August, 31),
+        ),
         successor: None,
     },
     Runtime {
         id: "provided.al2",
         family: RuntimeFamily::OsOnly,
         os: Al2,
-        lifecycle: NONE_ANNOUNCED,
+        lifecycle: dates(
+            date(2026, June, 30),
+            date(2026, July, 31),
+            date(2026, August, 31),
+        ),
         successor: Some("provided.al2023"),
+    },
+    // cfn-lint names dotnet9 as dotnet8's successor, but .NET 9 never became
+    // a managed runtime (container images only): the next one is dotnet10.
+    Runtime {
+        id: "dotnet8",
+        family: RuntimeFamily::DotNet { major: 8 },
+        os: Al2023,
+        lifecycle: dates(
+            date(2026, November, 10),
+            date(2026, December, 10),
+            date(2027, January, 11),
+        ),
+        successor: Some("dotnet10"),
+    },
+    // Not in cfn-lint's lifecycle data yet: no dates announced.
+    Runtime {
+        id: "dotnet10",
+        family: RuntimeFamily::DotNet { major: 10 },
+        os: Al2023,
+        lifecycle: NONE_ANNOUNCED,
+        successor: None,
     },
 ];
 
@@ -236,6 +267,14 @@ impl Runtime {
     pub fn python_minor(&self) -> Option<u32> {
         match self.family {
             RuntimeFamily::Python { minor } => Some(minor),
+            _ => None,
+        }
+    }
+
+    /// The .NET major version of the runtime (`8` for `dotnet8`).
+    pub fn dotnet_major(&self) -> Option<u32> {
+        match self.family {
+            RuntimeFamily::DotNet { major } => Some(major),
             _ => None,
         }
     }
@@ -413,5 +452,41 @@ mod tests {
     fn unknown_runtimes_are_not_found() {
         assert!(Runtime::find("python2.7").is_none());
         assert!(Runtime::known_ids().contains(&"provided.al2023"));
+    }
+
+    #[test]
+    fn dotnet_and_os_only_runtimes_carry_their_dates() {
+        let dotnet8 = Runtime::find("dotnet8").unwrap();
+        assert_eq!(dotnet8.dotnet_major(), Some(8));
+        assert_eq!(dotnet8.os.glibc(), (2, 34));
+        assert_eq!(
+            dotnet8.status_on(date!(2026 - 11 - 09)),
+            LifecycleStatus::Supported
+        );
+        assert_eq!(
+            dotnet8.status_on(date!(2026 - 11 - 10)),
+            LifecycleStatus::Deprecated
+        );
+        assert_eq!(
+            dotnet8.status_on(date!(2027 - 01 - 11)),
+            LifecycleStatus::UpdateBlocked
+        );
+        assert!(dotnet8.lifecycle_sentence().contains("move to dotnet10"));
+        assert_eq!(
+            Runtime::find("dotnet10").unwrap().family,
+            RuntimeFamily::DotNet { major: 10 }
+        );
+        let al2 = Runtime::find("provided.al2").unwrap();
+        assert_eq!(al2.os.glibc(), (2, 26));
+        assert_eq!(
+            al2.status_on(date!(2026 - 08 - 31)),
+            LifecycleStatus::UpdateBlocked
+        );
+        assert_eq!(
+            Runtime::find("provided.al2023")
+                .unwrap()
+                .status_on(date!(2029 - 06 - 29)),
+            LifecycleStatus::Supported
+        );
     }
 }

@@ -27,10 +27,18 @@ pub enum LocalError {
     #[diagnostic(
         code(slipway::local::runtime),
         help(
-            "slipway runs Python (python3.9 and later) and Node.js (nodejs20.x and later) runtimes locally"
+            "slipway runs Python (python3.9 and later), Node.js (nodejs20.x and later), .NET (dotnet8, dotnet10) and custom (provided.*) runtimes locally"
         )
     )]
     UnsupportedRuntime { function: String, runtime: String },
+
+    #[error("`{function}`: {message}")]
+    #[diagnostic(code(slipway::local::native_runtime), help("{help}"))]
+    NativeRuntime {
+        function: String,
+        message: String,
+        help: String,
+    },
 
     /// No interpreter of the runtime's version could be found or used.
     #[error(transparent)]

@@ -54,7 +54,8 @@ pub struct FunctionSpec {
     /// The function's own variables (slipway.toml and `--env`).
     pub environment: BTreeMap<String, String>,
     pub region: String,
-    pub interpreter: Interpreter,
+    /// The Python that runs a Python function; `None` for .NET and custom runtimes.
+    pub interpreter: Option<Interpreter>,
     pub client: RuntimeClient,
     /// What Lambda's runtime itself provides (boto3, botocore), searched
     /// after the function and its layers, as Lambda's `/var/runtime` is.
@@ -280,18 +281,33 @@ impl Instance {
         let writer_err = writer
             .try_clone()
             .map_err(|e| LocalError::io("cannot create a pipe for logs", e))?;
-        let python = &spec.interpreter.path;
-        let mut cmd = tokio::process::Command::new(python);
-        if crate::task::node_major(&task.runtime).is_some() {
+        let (program, args) = match &spec.interpreter {
+            // A Python function runs under the interpreter the caller chose.
+            Some(python) if task.runtime.starts_with("python") => (
+                python.path.clone(),
+                vec![
+                    "-c".to_owned(),
+                    format!(
+                        "import {m} as b; b.main()",
+                        m = crate::task::BOOTSTRAP_MODULE
+                    ),
+                ],
+            ),
             // For Node.js functions the spec's interpreter is `node`.
-            cmd.arg(task.runtime_dir.join(crate::task::BOOTSTRAP_NODE_FILE));
-        } else {
-            cmd.arg("-c").arg(format!(
-                "import {m} as b; b.main()",
-                m = crate::task::BOOTSTRAP_MODULE
-            ));
-        }
-        cmd.current_dir(&task.task)
+            Some(node) if crate::task::node_major(&task.runtime).is_some() => (
+                node.path.clone(),
+                vec![
+                    task.runtime_dir
+                        .join(crate::task::BOOTSTRAP_NODE_FILE)
+                        .display()
+                        .to_string(),
+                ],
+            ),
+            _ => crate::native::command(&task, &spec.name)?,
+        };
+        let mut cmd = tokio::process::Command::new(&program);
+        cmd.args(&args)
+            .current_dir(&task.task)
             .env_clear()
             .envs(lambda_environment(&spec, &task, &api))
             .stdin(Stdio::null())
@@ -318,7 +334,7 @@ impl Instance {
         }
         let started = Instant::now();
         let child = cmd.spawn().map_err(|source| LocalError::Spawn {
-            path: python.clone(),
+            path: program.clone(),
             source,
         })?;
         // Our copies of the pipe's write end go with the command, so the pipe
@@ -607,7 +623,6 @@ fn lambda_environment(
     };
     let task_root = task.task.display().to_string();
     let opt = task.opt.display().to_string();
-    let minor = spec.interpreter.minor;
     let today = time::OffsetDateTime::now_utc().date();
     set("AWS_LAMBDA_RUNTIME_API", api.address().to_string());
     set("_HANDLER", task.handler.clone());
@@ -636,20 +651,15 @@ fn lambda_environment(
     set("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".into());
     set("AWS_REGION", spec.region.clone());
     set("AWS_DEFAULT_REGION", spec.region.clone());
-    set("AWS_EXECUTION_ENV", format!("AWS_Lambda_{}", task.runtime));
+    // Lambda names the managed runtimes here; custom runtimes get none.
+    if !task.runtime.starts_with("provided") {
+        set("AWS_EXECUTION_ENV", format!("AWS_Lambda_{}", task.runtime));
+    }
     set("TZ", ":UTC".into());
     set("LANG", "en_US.UTF-8".into());
     // Lambda's runtime writes logs unbuffered; a pipe would otherwise hold
     // `print` output back until the process exits.
     set("PYTHONUNBUFFERED", "1".into());
-    let mut python_path =
-        format!("{task_root}:{opt}/python/lib/python3.{minor}/site-packages:{opt}/python");
-    python_path.push(':');
-    python_path.push_str(&task.runtime_dir.display().to_string());
-    if let Some(provided) = &spec.runtime_packages {
-        python_path.push(':');
-        python_path.push_str(&provided.display().to_string());
-    }
     if let Some(major) = crate::task::node_major(&task.runtime) {
         // Lambda's NODE_PATH: layers' nodejs folders, the runtime, the task.
         set(
@@ -659,7 +669,16 @@ fn lambda_environment(
                 task.runtime_dir.display()
             ),
         );
-    } else {
+    } else if let Some(python) = &spec.interpreter {
+        let minor = python.minor;
+        let mut python_path =
+            format!("{task_root}:{opt}/python/lib/python3.{minor}/site-packages:{opt}/python");
+        python_path.push(':');
+        python_path.push_str(&task.runtime_dir.display().to_string());
+        if let Some(provided) = &spec.runtime_packages {
+            python_path.push(':');
+            python_path.push_str(&provided.display().to_string());
+        }
         set("PYTHONPATH", python_path);
     }
     set("LD_LIBRARY_PATH", format!("{task_root}/lib:{opt}/lib"));

@@ -17,6 +17,7 @@ mod error;
 pub mod events;
 pub mod function_url;
 pub mod instance;
+pub mod native;
 pub mod node;
 pub mod pool;
 /// Interpreter discovery is slipway-python's: the dependency stage needs it too.

@@ -102,12 +102,13 @@ impl Pool {
             return Ok(false);
         }
         // The interpreter was chosen for the runtime `serve` started with.
-        let interpreter = &self.spec.interpreter;
-        if built.python_minor() != interpreter.minor {
+        if let (Some(interpreter), Some(minor)) = (&self.spec.interpreter, built.python_minor())
+            && minor != interpreter.minor
+        {
             return Err(LocalError::PythonVersion {
                 path: interpreter.path.clone(),
                 found: format!("3.{}", interpreter.minor),
-                wanted: format!("3.{}", built.python_minor()),
+                wanted: format!("3.{minor}"),
             });
         }
         let task = Arc::new(TaskRoot::prepare(&built)?);

@@ -29,7 +29,7 @@ pub struct BuiltFunction {
 
 impl BuiltFunction {
     /// Reads `dist_dir/manifest.json` and refuses a function this machine
-    /// cannot run (another architecture, a runtime that is not Python).
+    /// cannot run (another architecture, a runtime slipway cannot start).
     pub fn open(dist_dir: &Path) -> Result<BuiltFunction, LocalError> {
         let manifest = Manifest::read(&dist_dir.join(MANIFEST_FILE_NAME))?;
         let built = Architecture::parse(&manifest.architecture);
@@ -43,7 +43,7 @@ impl BuiltFunction {
                     .unwrap_or_else(|| std::env::consts::ARCH.to_owned()),
             });
         }
-        if python_minor(&manifest.runtime).is_none() && node_major(&manifest.runtime).is_none() {
+        if crate::native::Launch::of(&manifest.runtime).is_none() {
             return Err(LocalError::UnsupportedRuntime {
                 function: manifest.function.clone(),
                 runtime: manifest.runtime.clone(),
@@ -55,19 +55,27 @@ impl BuiltFunction {
         })
     }
 
-    /// The Python minor version of the runtime (`12` for `python3.12`).
-    pub fn python_minor(&self) -> u32 {
-        python_minor(&self.manifest.runtime).expect("checked by open")
+    /// The Python minor version of the runtime (`12` for `python3.12`);
+    /// `None` for .NET and custom runtimes.
+    pub fn python_minor(&self) -> Option<u32> {
+        match self.launch() {
+            crate::native::Launch::Python { minor } => Some(minor),
+            _ => None,
+        }
     }
 
-    /// The Node.js major version for a `nodejsNN.x` function, `None` for Python.
+    /// The Node.js major version for a `nodejsNN.x` function, `None` otherwise.
     pub fn node_major(&self) -> Option<u32> {
-        node_major(&self.manifest.runtime)
+        match self.launch() {
+            crate::native::Launch::Node { major } => Some(major),
+            _ => None,
+        }
     }
-}
 
-fn python_minor(runtime: &str) -> Option<u32> {
-    runtime.strip_prefix("python3.")?.parse().ok()
+    /// How the runtime's process starts.
+    pub fn launch(&self) -> crate::native::Launch {
+        crate::native::Launch::of(&self.manifest.runtime).expect("checked by open")
+    }
 }
 
 /// Task roots are named `slipway-task-<pid>-…` after the process that owns them.

@@ -2,6 +2,7 @@
 //! ([`select`]), the byte-reproducible ZIP writer ([`zip_writer`]), and the
 //! input hash that makes nothing-changed rebuilds free ([`input_hash`]).
 
+pub mod elf;
 pub mod error;
 pub mod git;
 pub mod input_hash;

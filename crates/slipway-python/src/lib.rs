@@ -7,7 +7,28 @@
 //! a [`Reporter`], results come back as values.
 
 pub mod cache;
-pub mod elf;
+/// The ELF check lives in slipway-package (custom runtimes' `bootstrap`
+/// binaries need it too); this keeps its wheel-facing form.
+pub mod elf {
+    pub use slipway_package::elf::{
+        ElfFacts, ElfTarget, GlibcNeed, inspect, looks_like_shared_object,
+    };
+
+    use crate::target::Target;
+
+    /// Violations of a wheel's shared object on `target`, naming the wheel.
+    pub fn violations(facts: &ElfFacts, wheel: &str, target: &Target) -> Vec<String> {
+        slipway_package::elf::violations(
+            facts,
+            wheel,
+            &ElfTarget {
+                runtime: &target.runtime,
+                machine: target.machine(),
+                glibc: target.glibc,
+            },
+        )
+    }
+}
 mod error;
 pub mod index;
 pub mod install;

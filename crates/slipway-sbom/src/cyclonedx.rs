@@ -38,7 +38,7 @@ pub fn cyclonedx(manifest: &Manifest, input: &SbomInput) -> Value {
             "name": dist.name,
             "version": dist.version,
             "purl": purl,
-            "hashes": [sha256(&dist.wheel_sha256)],
+            "hashes": hashes(dist),
         });
         if let Some(licenses) = DeclaredLicense::of(dist).cyclonedx() {
             component["licenses"] = licenses;
@@ -47,7 +47,7 @@ pub fn cyclonedx(manifest: &Manifest, input: &SbomInput) -> Value {
             component["externalReferences"] = json!([{
                 "type": "distribution",
                 "url": url,
-                "hashes": [sha256(&dist.wheel_sha256)],
+                "hashes": hashes(dist),
             }]);
         }
         component["properties"] = json!([
@@ -131,6 +131,13 @@ pub fn cyclonedx(manifest: &Manifest, input: &SbomInput) -> Value {
 
 fn layer_ref(layer: &ArtifactRecord) -> String {
     format!("layer:{}", layer.file)
+}
+
+fn hashes(dist: &slipway_artifact::Distribution) -> Value {
+    crate::digests(dist)
+        .into_iter()
+        .map(|(alg, content)| json!({ "alg": alg, "content": content }))
+        .collect()
 }
 
 fn sha256(hex: &str) -> Value {

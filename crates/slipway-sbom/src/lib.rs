@@ -72,6 +72,27 @@ pub fn purl(distribution: &Distribution) -> String {
 
 /// The distributions sorted by normalised name then version, so documents do
 /// not depend on the order the inventory was written in.
+/// A distribution's file digests as (CycloneDX algorithm, lowercase hex):
+/// the SHA-256 of its file when known, and the SHA-512 its ecosystem
+/// records (`integrity = "sha512-<base64>"`: npm lockfiles, .NET `deps.json`).
+fn digests(distribution: &Distribution) -> Vec<(&'static str, String)> {
+    use base64::Engine;
+    let mut out = Vec::new();
+    if !distribution.wheel_sha256.is_empty() {
+        out.push(("SHA-256", distribution.wheel_sha256.clone()));
+    }
+    if let Some(sha512) = distribution
+        .integrity
+        .as_deref()
+        .and_then(|i| i.strip_prefix("sha512-"))
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        .filter(|d| d.len() == 64)
+    {
+        out.push(("SHA-512", hex::encode(sha512)));
+    }
+    out
+}
+
 fn sorted_distributions(manifest: &Manifest) -> Vec<&Distribution> {
     let mut all: Vec<&Distribution> = manifest.dependencies.iter().collect();
     all.sort_by(|a, b| {

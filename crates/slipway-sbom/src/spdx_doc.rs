@@ -60,7 +60,10 @@ pub fn spdx_document(manifest: &Manifest, input: &SbomInput) -> Value {
                 .filter(|url| is_spdx_download_location(url))
                 .unwrap_or("NOASSERTION"),
             "filesAnalyzed": false,
-            "checksums": [{ "algorithm": "SHA256", "checksumValue": dist.wheel_sha256 }],
+            "checksums": crate::digests(dist)
+                .into_iter()
+                .map(|(alg, value)| json!({ "algorithm": alg.replace('-', ""), "checksumValue": value }))
+                .collect::<Vec<_>>(),
             "externalRefs": [{
                 "referenceCategory": "PACKAGE-MANAGER",
                 "referenceType": "purl",

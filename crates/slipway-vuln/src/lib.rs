@@ -18,6 +18,7 @@ pub mod report;
 pub mod scan;
 pub mod semver;
 pub mod severity;
+pub mod versions;
 
 pub use advisory::{Advisory, AffectedPackage, Event};
 pub use db::{Database, DbInfo, DbKind};

@@ -83,14 +83,14 @@ pub fn interpreter(minor: u32) -> Interpreter {
 }
 
 pub fn spec(dist: &Dist, client: RuntimeClient, timeout_seconds: u32) -> FunctionSpec {
-    let minor = dist.built.python_minor();
+    let minor = dist.built.python_minor().expect("a Python function");
     FunctionSpec {
         name: dist.built.manifest.function.clone(),
         memory_mb: 256,
         timeout_seconds,
         environment: BTreeMap::from([("GREETING".to_owned(), "hello".to_owned())]),
         region: "eu-west-1".into(),
-        interpreter: interpreter(minor),
+        interpreter: Some(interpreter(minor)),
         client,
         runtime_packages: None,
     }

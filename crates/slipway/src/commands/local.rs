@@ -238,8 +238,8 @@ fn prepare(
         &function.name,
     );
     let built = BuiltFunction::open(&dist)?;
-    let interpreter = match built.node_major() {
-        Some(wanted) => {
+    let interpreter = match (built.node_major(), built.python_minor()) {
+        (Some(wanted), _) => {
             let node = options.node.as_deref().map(Context::user_path);
             let (path, major) =
                 slipway_local::node::discover(&built.manifest.runtime, node.as_deref())?;
@@ -252,15 +252,16 @@ fn prepare(
                 );
             }
             // The spec's interpreter is the process the runtime starts: `node` here.
-            slipway_local::python::Interpreter {
+            Some(slipway_local::python::Interpreter {
                 path,
                 minor: wanted,
-            }
+            })
         }
-        None => {
+        (None, Some(minor)) => {
             let python = options.python.as_deref().map(Context::user_path);
-            slipway_local::python::discover(built.python_minor(), python.as_deref())?
+            Some(slipway_local::python::discover(minor, python.as_deref())?)
         }
+        (None, None) => None,
     };
     let mut environment = function.environment.clone();
     environment.extend(options.env.iter().cloned());
@@ -337,8 +338,9 @@ fn runtime(multi_thread: bool) -> Result<tokio::runtime::Runtime, Failure> {
 #[derive(Serialize)]
 struct InvokeResult {
     function: String,
-    /// The interpreter the function ran under.
-    python: PathBuf,
+    /// The interpreter the function ran under (Python functions only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    python: Option<PathBuf>,
     #[serde(flatten)]
     outcome: slipway_local::InvokeOutcome,
     /// The function's result: JSON when it is JSON, else a string.
@@ -377,7 +379,7 @@ pub fn run_invoke(ctx: &Context, args: InvokeArgs) -> Result<Status, Failure> {
         }
     };
     let (built, spec) = prepare(&project, &function, &args.runtime)?;
-    let python = spec.interpreter.path.clone();
+    let python = spec.interpreter.as_ref().map(|i| i.path.clone());
     let payload = read_event(&args.event)?;
     if let Some(cc) = &args.client_context {
         serde_json::from_str::<serde_json::Value>(cc)

@@ -16,6 +16,7 @@ mod evidence;
 mod gitlab;
 mod init;
 mod local;
+mod native;
 mod node;
 mod sam;
 mod scan;

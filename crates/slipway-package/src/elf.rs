@@ -1,12 +1,19 @@
-//! The second line of defence after tag selection: every shared object must
-//! be built for the target's machine and need no glibc symbol version newer
-//! than the runtime's glibc.
+//! Every native binary a package ships (a wheel's shared objects, a custom
+//! runtime's `bootstrap`) must be built for the target's machine and need no
+//! glibc symbol version newer than the runtime's glibc.
 
 use object::read::elf::{FileHeader, Sym};
 use object::{Endianness, FileKind};
 use serde::{Deserialize, Serialize};
 
-use crate::target::Target;
+/// What a binary must run on: the runtime's name (for messages), its ELF
+/// machine name (`x86_64`, `aarch64`) and its glibc as (major, minor).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ElfTarget<'a> {
+    pub runtime: &'a str,
+    pub machine: &'a str,
+    pub glibc: (u32, u32),
+}
 
 /// What a shared object needs from the system, read once per wheel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,23 +118,29 @@ fn parse_glibc_version(name: &[u8]) -> Option<(u32, u32)> {
     Some((major, minor))
 }
 
-/// Violations of `facts` on `target`, one sentence each, naming the file and symbol.
-pub fn violations(facts: &ElfFacts, wheel: &str, target: &Target) -> Vec<String> {
+/// Violations of `facts` on `target`, one sentence each, naming the file and
+/// symbol; `origin` (a wheel's file name) is named too when not empty.
+pub fn violations(facts: &ElfFacts, origin: &str, target: &ElfTarget) -> Vec<String> {
+    let from = if origin.is_empty() {
+        String::new()
+    } else {
+        format!(" (from {origin})")
+    };
     let mut out = Vec::new();
-    if facts.machine != target.machine() || !facts.is_64 {
+    if facts.machine != target.machine || !facts.is_64 {
         out.push(format!(
-            "{} (from {wheel}) is built for {}{}; {} runs on {}",
+            "{}{from} is built for {}{}; {} runs on {}",
             facts.path,
             facts.machine,
             if facts.is_64 { "" } else { " (32-bit)" },
             target.runtime,
-            target.machine()
+            target.machine
         ));
     }
     for need in &facts.glibc {
         if need.version > target.glibc {
             out.push(format!(
-                "{} (from {wheel}) needs GLIBC_{}.{} for `{}`; {} has glibc {}.{}",
+                "{}{from} needs GLIBC_{}.{} for `{}`; {} has glibc {}.{}",
                 facts.path,
                 need.version.0,
                 need.version.1,
@@ -168,7 +181,12 @@ mod tests {
         assert_eq!(facts.machine, std::env::consts::ARCH);
         assert!(!facts.glibc.is_empty(), "libz uses versioned glibc symbols");
         // A target whose glibc is older than anything the library needs reports it, naming a symbol.
-        let ancient = Target::new("python3.x", 12, Architecture::host().unwrap(), (2, 1));
+        let host = Architecture::host().unwrap().machine();
+        let ancient = ElfTarget {
+            runtime: "python3.x",
+            machine: host,
+            glibc: (2, 1),
+        };
         let v = violations(&facts, "demo.whl", &ancient);
         assert!(
             v.iter()
@@ -181,10 +199,15 @@ mod tests {
         };
         let v = violations(
             &facts,
-            "demo.whl",
-            &Target::new("python3.12", 12, other_arch, (2, 99)),
+            "",
+            &ElfTarget {
+                runtime: "python3.12",
+                machine: other_arch.machine(),
+                glibc: (2, 99),
+            },
         );
         assert!(v[0].contains("is built for"), "{v:?}");
+        assert!(!v[0].contains("(from"), "{v:?}");
         assert_eq!(inspect("x.py", b"print(1)").unwrap(), None);
     }
 }
