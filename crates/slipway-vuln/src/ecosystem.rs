@@ -12,10 +12,7 @@ use crate::matching::{self, Installed, MatchedBy, VersionCache};
 /// Whether slipway matches advisories of this ecosystem yet.
 pub fn supported(e: Ecosystem) -> bool {
     match e {
-        Ecosystem::PyPI | Ecosystem::Npm => true,
-        // NuGet needs its own version ordering; crates.io is SEMVER too and
-        // becomes supported once its names are folded below.
-        Ecosystem::NuGet | Ecosystem::CratesIo => false,
+        Ecosystem::PyPI | Ecosystem::Npm | Ecosystem::NuGet | Ecosystem::CratesIo => true,
     }
 }
 
@@ -70,14 +67,62 @@ pub fn evaluate(
             let by = crate::semver::matches(version, affected)?;
             Some((by, crate::semver::next_fixed(version, affected)))
         }
-        Ecosystem::NuGet => None,
+        Ecosystem::NuGet => {
+            let parse = |t: &str| crate::versions::nuget::parse(t).ok();
+            let by = crate::versions::ranges::matches_by(version, affected, parse)?;
+            Some((
+                by,
+                crate::versions::ranges::next_fixed_by(version, affected, parse),
+            ))
+        }
     }
 }
 
 /// The ecosystem's order of two version strings.
 pub fn compare(e: Ecosystem, a: &str, b: &str) -> Ordering {
     match e {
-        Ecosystem::PyPI | Ecosystem::NuGet => matching::compare(a, b),
+        Ecosystem::PyPI => matching::compare(a, b),
+        Ecosystem::NuGet => crate::versions::nuget::compare(a, b).unwrap_or_else(|| a.cmp(b)),
         Ecosystem::Npm | Ecosystem::CratesIo => crate::semver::compare(a, b),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::advisory::Event;
+
+    fn affected(ranges: Vec<Vec<Event>>, versions: &[&str]) -> AffectedPackage {
+        AffectedPackage {
+            ecosystem: Ecosystem::NuGet,
+            name: "newtonsoft.json".into(),
+            ranges,
+            versions: versions.iter().map(|v| v.to_string()).collect(),
+            severity: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn nuget_ranges_walk_nuget_order() {
+        // Newtonsoft.Json's GHSA-5crp-9r3c-p9vr: introduced 0, fixed 13.0.1.
+        let a = affected(
+            vec![vec![
+                Event::Introduced("0".into()),
+                Event::Fixed("13.0.1".into()),
+            ]],
+            &[],
+        );
+        let mut cache = VersionCache::default();
+        let hit = evaluate(Ecosystem::NuGet, "11.0.2", &a, &mut cache).unwrap();
+        assert_eq!(hit, (MatchedBy::Range, Some("13.0.1".into())));
+        // Four-part and prerelease versions order as NuGet orders them.
+        assert!(evaluate(Ecosystem::NuGet, "13.0.0.9", &a, &mut cache).is_some());
+        assert!(evaluate(Ecosystem::NuGet, "13.0.1-beta1", &a, &mut cache).is_some());
+        assert!(evaluate(Ecosystem::NuGet, "13.0.1", &a, &mut cache).is_none());
+        assert!(evaluate(Ecosystem::NuGet, "13.0.01", &a, &mut cache).is_none());
+        assert_eq!(
+            compare(Ecosystem::NuGet, "1.0.0-RC.1", "1.0.0-rc.1"),
+            Ordering::Equal
+        );
     }
 }

@@ -285,7 +285,7 @@ mod tests {
             Reduced::Withdrawn
         ));
         assert!(matches!(
-            reduce_yaml("id: X\naffected:\n- package: {name: a, ecosystem: NuGet}\n"),
+            reduce_yaml("id: X\naffected:\n- package: {name: a, ecosystem: Go}\n"),
             Reduced::NotSupported
         ));
     }

@@ -10,6 +10,7 @@ use std::cmp::Ordering;
 
 use crate::advisory::{AffectedPackage, Event};
 use crate::matching::MatchedBy;
+use crate::versions::ranges;
 
 /// A SemVer version; build metadata is kept for display only.
 #[derive(Debug, Clone)]
@@ -138,79 +139,17 @@ impl Ord for SemVer {
 /// Whether `version` is affected: listed in `versions`, or inside a range
 /// (OSV's evaluation: events sorted, `introduced: "0"` first, `limit` bounds).
 pub fn matches(version: &str, affected: &AffectedPackage) -> Option<MatchedBy> {
-    let v = SemVer::parse(version);
-    let listed = affected.versions.iter().any(|l| {
-        l.trim() == version.trim()
-            || matches!((&v, SemVer::parse(l)), (Some(a), Some(b)) if *a == b)
-    });
-    if listed {
-        return Some(MatchedBy::Versions);
-    }
-    let v = v?;
-    affected
-        .ranges
-        .iter()
-        .any(|events| in_range(&v, events))
-        .then_some(MatchedBy::Range)
+    ranges::matches_by(version, affected, SemVer::parse)
 }
 
 /// `IncludedInRanges` for one `SEMVER` range.
 pub fn in_range(v: &SemVer, events: &[Event]) -> bool {
-    // `None` is the `introduced: "0"` / `limit: "*"` sentinel.
-    let mut parsed: Vec<(Option<SemVer>, &Event)> = events
-        .iter()
-        .filter_map(|e| {
-            let text = e.version().trim();
-            let at = match e {
-                Event::Introduced(_) if text == "0" => None,
-                Event::Limit(_) if text.contains('*') => None,
-                _ => Some(SemVer::parse(text)?),
-            };
-            Some((at, e))
-        })
-        .collect();
-    let limits: Vec<&Option<SemVer>> = parsed
-        .iter()
-        .filter(|(_, e)| matches!(e, Event::Limit(_)))
-        .map(|(at, _)| at)
-        .collect();
-    if !limits.is_empty() && !limits.iter().any(|l| l.as_ref().is_none_or(|l| v < l)) {
-        return false;
-    }
-    let rank = |e: &Event| match e {
-        Event::Introduced(_) => 0,
-        Event::LastAffected(_) => 1,
-        Event::Fixed(_) => 2,
-        Event::Limit(_) => 3,
-    };
-    parsed.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| rank(a.1).cmp(&rank(b.1))));
-    let mut vulnerable = false;
-    for (at, e) in &parsed {
-        match (e, at) {
-            (Event::Introduced(_), None) => vulnerable = true,
-            (Event::Introduced(_), Some(at)) if v >= at => vulnerable = true,
-            (Event::Fixed(_), Some(at)) if v >= at => vulnerable = false,
-            (Event::LastAffected(_), Some(at)) if v > at => vulnerable = false,
-            _ => {}
-        }
-    }
-    vulnerable
+    ranges::in_range_by(v, events, SemVer::parse)
 }
 
 /// The smallest `fixed` version above `version`.
 pub fn next_fixed(version: &str, affected: &AffectedPackage) -> Option<String> {
-    let v = SemVer::parse(version)?;
-    affected
-        .ranges
-        .iter()
-        .flatten()
-        .filter_map(|e| match e {
-            Event::Fixed(t) => SemVer::parse(t),
-            _ => None,
-        })
-        .filter(|f| *f > v)
-        .min()
-        .map(|f| f.as_str().to_string())
+    ranges::next_fixed_by(version, affected, SemVer::parse)
 }
 
 /// SemVer ordering of two strings (unparseable ones first).

@@ -2,3 +2,4 @@
 //! `ECOSYSTEM` ranges: a range is only as right as the ordering it walks.
 
 pub mod nuget;
+pub mod ranges;
