@@ -124,10 +124,15 @@ impl Validator<'_> {
             .unwrap_or_else(|| ".".into());
         let source = resolve_path(self.root, &source_relative);
         if !source.is_dir() {
+            let what = if source.exists() {
+                "is a file, not a folder"
+            } else {
+                "does not exist"
+            };
             return Err(self.err(
                 source_raw.map(Spanned::span).or(Some(name.span())),
                 format!(
-                    "`{}`: source folder {} does not exist",
+                    "`{}`: source folder {} {what}",
                     key("source"),
                     source.display()
                 ),
@@ -771,6 +776,10 @@ environment = { TABLE = "orders" }
             (
                 "[functions.other]\nhandler = \"app.handler\"\nsource = \"missing\"\n",
                 "does not exist",
+            ),
+            (
+                "[functions.other]\nhandler = \"app.handler\"\nsource = \"services/orders/requirements.txt\"\n",
+                "is a file, not a folder",
             ),
             (
                 "[functions.other]\nhandler = \"app.handler\"\nrequirements = \"nope.txt\"\n",

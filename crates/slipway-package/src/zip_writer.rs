@@ -178,7 +178,10 @@ pub fn check_entry_path(path: &str, origin: &EntryOrigin) -> Result<(), PackageE
     if path.is_empty() {
         return Err(fail("empty path"));
     }
-    if path.starts_with('/') || path.as_bytes().get(1) == Some(&b':') {
+    // `C:` and `C:/…` are absolute on Windows; `a:b.py` is an ordinary name on Lambda.
+    let drive = matches!(path.as_bytes(), [l, b':', rest @ ..]
+        if l.is_ascii_alphabetic() && matches!(rest.first(), None | Some(b'/')));
+    if path.starts_with('/') || drive {
         return Err(fail("absolute path"));
     }
     if path.contains('\\') {
@@ -568,6 +571,19 @@ mod tests {
         .unwrap_err();
         assert!(err.to_string().contains("written twice"), "{err}");
         assert!(!dir.path().join("x.zip").exists(), "no artifact on failure");
+    }
+
+    #[test]
+    fn a_colon_in_a_name_is_not_a_drive() {
+        for ok in ["a:b.py", "pkg/a:b.py", "ab:c"] {
+            check_entry_path(ok, &EntryOrigin::Source).unwrap();
+        }
+        for bad in ["C:/x", "c:", "Z:"] {
+            assert!(
+                check_entry_path(bad, &EntryOrigin::Source).is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

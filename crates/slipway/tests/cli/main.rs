@@ -12,6 +12,7 @@ mod build;
 mod dependencies;
 mod deploy;
 mod evidence;
+mod hardening;
 mod init;
 mod local;
 mod scan;

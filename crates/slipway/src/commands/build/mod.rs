@@ -231,6 +231,7 @@ fn build_function(
     tracing::debug!(files = files.len(), elapsed = ?clock.elapsed(), "sources selected, previous state read");
     let started_ns = now_ns();
     let mut hashed = hash_sources(&selector, files, &previous)?;
+    warnings.extend(selector.take_warnings());
     tracing::debug!(
         read = hashed.iter().filter(|h| h.was_read()).count(),
         elapsed = ?clock.elapsed(),
