@@ -64,13 +64,16 @@ pub fn parse(text: &str, path: &Path) -> Result<Project, ConfigError> {
         let f = v.function(name, table, &raw.defaults)?;
         functions.insert(f.name.clone(), f);
     }
+    if let Some(url) = &raw.aws.endpoint_url {
+        v.http_url("aws.endpoint_url", url.get_ref(), url.span())?;
+    }
     Ok(Project {
         python: v.python(&raw)?,
         scan: v.scan(&raw)?,
         aws: AwsSettings {
             region: raw.aws.region.clone(),
             profile: raw.aws.profile.clone(),
-            endpoint_url: raw.aws.endpoint_url.clone(),
+            endpoint_url: raw.aws.endpoint_url.as_ref().map(|u| u.get_ref().clone()),
         },
         functions,
         root,
@@ -358,6 +361,7 @@ impl Validator<'_> {
                 .require_signature
                 .or(defaults.require_signature)
                 .unwrap_or(false),
+            handler_check: own.handler_check.or(defaults.handler_check).unwrap_or(true),
             triggers: self.triggers(name.get_ref(), own)?,
         })
     }
@@ -533,10 +537,35 @@ impl Validator<'_> {
         Ok(triggers)
     }
 
+    /// An index or endpoint URL must be http(s): anything else would only
+    /// fail later, far from the line that set it.
+    fn http_url(&self, key: &str, value: &str, span: Range<usize>) -> Result<(), ConfigError> {
+        crate::parse_http_url(value).map(drop).map_err(|reason| {
+            self.err(
+                Some(span),
+                format!("`{key}`: {reason}"),
+                Some("write a full URL such as `https://pypi.example.com/simple`".into()),
+            )
+        })
+    }
+
     fn python(&self, raw: &RawFile) -> Result<PythonSettings, ConfigError> {
+        if let Some(url) = &raw.python.index_url {
+            self.http_url("python.index_url", url.get_ref(), url.span())?;
+        }
+        if let Some(urls) = &raw.python.extra_index_urls {
+            for url in urls.get_ref() {
+                self.http_url("python.extra_index_urls", url, urls.span())?;
+            }
+        }
         Ok(PythonSettings {
             index_url: raw.python.index_url.as_ref().map(|u| u.get_ref().clone()),
-            extra_index_urls: raw.python.extra_index_urls.clone().unwrap_or_default(),
+            extra_index_urls: raw
+                .python
+                .extra_index_urls
+                .as_ref()
+                .map(|u| u.get_ref().clone())
+                .unwrap_or_default(),
             find_links: raw
                 .python
                 .find_links
@@ -776,6 +805,18 @@ environment = { TABLE = "orders" }
             (
                 "[functions.other]\nhandler = \"app.handler\"\nsource = \"missing\"\n",
                 "does not exist",
+            ),
+            (
+                "[python]\nindex_url = \"pypi.example.com/simple\"\n",
+                "`python.index_url`: `pypi.example.com/simple` is not a URL",
+            ),
+            (
+                "[python]\nextra_index_urls = [\"https://ok.example/simple\", \"ftp://mirror/simple\"]\n",
+                "`python.extra_index_urls`: `ftp://mirror/simple` is not an http(s) URL",
+            ),
+            (
+                "[aws]\nendpoint_url = \"not a url\"\n",
+                "`aws.endpoint_url`",
             ),
             (
                 "[functions.other]\nhandler = \"app.handler\"\nsource = \"services/orders/requirements.txt\"\n",

@@ -76,6 +76,15 @@ pub enum PackageError {
     )]
     Secret { path: String, reason: String },
 
+    #[error("SOURCE_DATE_EPOCH=`{value}` {reason}")]
+    #[diagnostic(
+        code(slipway::build::source_date_epoch),
+        help(
+            "set it to whole seconds since 1970-01-01 UTC up to 4354819199 (2107-12-31), e.g. `SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)`"
+        )
+    )]
+    SourceDateEpoch { value: String, reason: &'static str },
+
     #[error("`{glob}` in `{key}` is not a valid glob: {message}")]
     #[diagnostic(code(slipway::package::glob))]
     Glob {

@@ -9,6 +9,7 @@
 pub mod cache;
 pub mod elf;
 mod error;
+pub mod handler;
 pub mod index;
 pub mod install;
 pub mod interpreter;

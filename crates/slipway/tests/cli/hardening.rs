@@ -140,3 +140,215 @@ fn a_source_that_is_a_file_is_called_a_file() {
         "{report:#}"
     );
 }
+
+#[test]
+fn the_handler_check_parses_the_module() {
+    for module in [
+        "from lib import handler\n",
+        "from json import dumps as handler\n",
+        "try:\n    import ujson\nexcept ImportError:\n    def handler(event, context):\n        return 1\n",
+        "class handler:\n    def __init__(self, event, context):\n        pass\n",
+        "def  handler (event, context) :\n    return 1\n",
+    ] {
+        let p = Project::hello();
+        p.write("src/lib.py", "def handler(event, context):\n    return 1\n");
+        p.write("src/app.py", module);
+        build_json(&p, &["--force"]);
+    }
+    for (module, needle) in [
+        (
+            "import json\n\ndef handler(event, context)\n    return 1\n",
+            "app.py:3:",
+        ),
+        (
+            "from typing import Callable\nhandler: Callable\n",
+            "only annotated",
+        ),
+        (
+            "def main(event, context):\n    handler = 1\n",
+            "does not define `handler`",
+        ),
+    ] {
+        let p = Project::hello();
+        p.write("src/app.py", module);
+        let (code, err) = fails(&p, &["build"]);
+        assert_eq!(code, 2, "{module:?}: {err}");
+        assert!(err.contains(needle), "{module:?}: {err}");
+    }
+    // A module that binds its handler dynamically, with the check turned off.
+    let p = Project::hello();
+    p.write(
+        "src/app.py",
+        "globals()['handler'] = lambda event, context: 1\n",
+    );
+    assert_eq!(fails(&p, &["build"]).0, 2);
+    p.write(
+        "slipway.toml",
+        "[defaults]\nruntime = \"python3.12\"\n\n[functions.hello]\nsource = \"src\"\nhandler = \"app.handler\"\nhandler_check = false\n",
+    );
+    build_json(&p, &[]);
+}
+
+/// `slipway keygen` and a signed build of the hello project; the allowed_signers path.
+fn signed_hello() -> (Project, std::path::PathBuf) {
+    let p = Project::hello();
+    let key = p.join("keys/release");
+    let keygen = p
+        .slipway()
+        .args(["keygen", "--identity", "release@example", "--out"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(
+        keygen.status.success(),
+        "{}",
+        String::from_utf8_lossy(&keygen.stderr)
+    );
+    let build = p
+        .slipway()
+        .args(["build", "--sign", "--key"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(
+        build.status.success(),
+        "{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    let allowed = p.join("keys/allowed_signers");
+    (p, allowed)
+}
+
+fn verify_with(p: &Project, allowed: &std::path::Path) -> (Option<i32>, String) {
+    let out = p
+        .slipway()
+        .args(["--format", "json", "verify", "--trusted-keys"])
+        .arg(allowed)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn verify_catches_a_handler_changed_in_the_manifest() {
+    let (p, allowed) = signed_hello();
+    assert_eq!(verify_with(&p, &allowed).0, Some(0));
+    let path = p.join("dist/hello/manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    manifest["handler"] = "evil.handler".into();
+    std::fs::write(&path, serde_json::to_vec_pretty(&manifest).unwrap()).unwrap();
+    let (code, out) = verify_with(&p, &allowed);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("evil.handler"), "{out}");
+}
+
+#[test]
+fn verify_honours_valid_before_and_refuses_malformed_options() {
+    let (p, allowed) = signed_hello();
+    let line = std::fs::read_to_string(&allowed).unwrap();
+    let with_option =
+        |option: &str| line.replacen(" namespaces=", &format!(" {option},namespaces="), 1);
+    std::fs::write(&allowed, with_option("valid-before=\"20200101Z\"")).unwrap();
+    let (code, out) = verify_with(&p, &allowed);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("expired"), "{out}");
+    std::fs::write(&allowed, with_option("valid-after=\"20200101Z\"")).unwrap();
+    assert_eq!(verify_with(&p, &allowed).0, Some(0));
+    std::fs::write(&allowed, with_option("valid-after=\"yesterday\"")).unwrap();
+    assert_eq!(verify_with(&p, &allowed).0, Some(2));
+}
+
+#[test]
+fn no_log_level_prints_credentials() {
+    let p = Project::hello();
+    build_json(&p, &[]);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url_secret = "urlPassw0rdXYZ";
+    let env_secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+    let out = p
+        .slipway()
+        .env("SLIPWAY_LOG", "trace")
+        .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", env_secret)
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .args([
+            "verify",
+            "--deployed",
+            "--region",
+            "us-east-1",
+            "--endpoint-url",
+        ])
+        .arg(format!("http://admin:{url_secret}@127.0.0.1:{port}"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // The connection pool's trace lines, which print the endpoint's
+    // authority, are there: the check below is not vacuous.
+    assert!(
+        stderr.contains("TRACE") && stderr.contains(&format!("@127.0.0.1:{port}")),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(url_secret), "{stderr}");
+    assert!(!stderr.contains(env_secret), "{stderr}");
+}
+
+#[test]
+fn configuration_and_flags_are_checked_up_front() {
+    let p = Project::hello();
+    let out = p
+        .slipway()
+        .env("SOURCE_DATE_EPOCH", "4354819200")
+        .arg("build")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("SOURCE_DATE_EPOCH") && err.contains("2107"),
+        "{err}"
+    );
+    assert!(!p.join("dist/hello/hello.zip").exists());
+
+    let (code, err) = fails(&p, &["verify", "--deployed", "--endpoint-url", "not a url"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--endpoint-url") && !err.contains("{ "),
+        "{err}"
+    );
+
+    let toml = std::fs::read_to_string(p.join("slipway.toml")).unwrap();
+    p.write(
+        "slipway.toml",
+        format!("{toml}\n[python]\nindex_url = \"ftp://mirror.example/simple\"\n"),
+    );
+    let (code, err) = fails(&p, &["build"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("python.index_url") && err.contains("slipway.toml:9"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_event_over_six_megabytes_is_refused_as_lambda_does() {
+    let p = Project::hello();
+    build_json(&p, &[]);
+    let mut event = b"{\"data\": \"".to_vec();
+    event.resize(6 * 1024 * 1024 + 10, b'x');
+    event.extend_from_slice(b"\"}");
+    p.write("big.json", &event);
+    let (code, err) = fails(&p, &["invoke", "hello", "--event", "big.json"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("at most 6291456 bytes"), "{err}");
+}

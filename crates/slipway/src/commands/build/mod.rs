@@ -181,17 +181,8 @@ fn evidence_time(explicit_epoch: Option<i64>, function: &Function) -> i64 {
 
 /// `SOURCE_DATE_EPOCH` (the reproducible-builds convention) when set.
 fn source_date_epoch() -> Result<Option<i64>, Failure> {
-    match std::env::var("SOURCE_DATE_EPOCH") {
-        Err(_) => Ok(None),
-        Ok(v) if v.trim().is_empty() => Ok(None),
-        Ok(v) => v.trim().parse::<i64>().ok().filter(|e| *e >= 0).map(Some).ok_or_else(|| {
-            Failure::input(miette::miette!(
-                code = "slipway::build::source_date_epoch",
-                help = "set it to whole seconds since 1970-01-01 UTC, e.g. `SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)`",
-                "SOURCE_DATE_EPOCH=`{v}` is not a number of seconds"
-            ))
-        }),
-    }
+    let value = std::env::var("SOURCE_DATE_EPOCH").ok();
+    Ok(slipway_package::SourceDateEpoch::parse(value.as_deref())?.map(|e| e.0))
 }
 
 fn build_function(
