@@ -900,4 +900,68 @@ environment = { TABLE = "orders" }
         assert!(!valid_python_handler("app"));
         assert!(!valid_python_handler("app.1x"));
     }
+
+    const TOML_PIECES: &[&str] = &[
+        "[defaults]\n",
+        "[functions.orders]\n",
+        "[functions.\"a b\"]\n",
+        "[python]\n",
+        "[aws]\n",
+        "[[functions.orders.sqs]]\n",
+        "[functions.orders.url]\n",
+        "[scan]\n",
+        "[[scan.ignore]]\n",
+        "runtime = ",
+        "handler = ",
+        "source = ",
+        "memory = ",
+        "timeout = ",
+        "layers = ",
+        "environment = ",
+        "index_url = ",
+        "endpoint_url = ",
+        "queue_arn = ",
+        "batch_size = ",
+        "\"python3.12\"",
+        "\"app.handler\"",
+        "\"services/orders\"",
+        "\"..\"",
+        "\"/\"",
+        "128",
+        "-1",
+        "99999999999999999999",
+        "1e400",
+        "true",
+        "[]",
+        "{}",
+        "{ A = \"b\" }",
+        "\"arn:aws:sqs:us-east-1:123456789012:q\"",
+        "\n",
+        " ",
+        "\"",
+        "=",
+        "'",
+        "#",
+    ];
+
+    use proptest::prelude::Strategy as _;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// Any slipway.toml loads or is refused with an error; none panics.
+        #[test]
+        fn any_text_loads_or_is_refused_without_a_panic(
+            pieces in proptest::collection::vec(
+                proptest::prop_oneof![
+                    4 => proptest::sample::select(TOML_PIECES).prop_map(str::to_string),
+                    1 => "\\PC{0,10}",
+                ],
+                0..40,
+            )
+        ) {
+            let dir = project_dir();
+            let _ = parse_in(dir.path(), &pieces.concat());
+        }
+    }
 }

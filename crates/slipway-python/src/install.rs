@@ -256,12 +256,12 @@ fn find_dist_info<R: Read + std::io::Seek>(zip: &zip::ZipArchive<R>) -> Option<S
     found
 }
 
-struct RecordLine {
+pub(crate) struct RecordLine {
     sha256: Option<[u8; 32]>,
 }
 
 /// RECORD is CSV (path,hash,size); paths with commas are quoted.
-fn parse_record(text: &str) -> Result<HashMap<String, RecordLine>, String> {
+pub(crate) fn parse_record(text: &str) -> Result<HashMap<String, RecordLine>, String> {
     let mut out = HashMap::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {

@@ -9,6 +9,8 @@
 pub mod cache;
 pub mod elf;
 mod error;
+#[cfg(test)]
+mod fuzz;
 pub mod handler;
 pub mod index;
 pub mod install;
