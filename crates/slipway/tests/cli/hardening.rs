@@ -352,3 +352,38 @@ fn an_event_over_six_megabytes_is_refused_as_lambda_does() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("at most 6291456 bytes"), "{err}");
 }
+
+#[test]
+fn a_wheel_whose_file_name_and_metadata_disagree_is_refused() {
+    use slipway_python::testing::{IndexFile, LocalIndex, WheelSpec};
+    let index = LocalIndex::start();
+    // The index lists `tinylib`, but the wheel inside says it is `evil` 9.9.
+    let inner =
+        WheelSpec::new("evil", "9.9", "py3-none-any").file("tinylib/__init__.py", "X = 1\n");
+    let listed = WheelSpec::new("tinylib", "1.0", "py3-none-any");
+    index.add(IndexFile {
+        filename: listed.filename(),
+        bytes: inner.build(),
+        yanked: false,
+        requires_python: None,
+        advertised_sha256: None,
+        metadata: Some(listed.metadata()),
+        advertised_metadata_sha256: None,
+    });
+    let p = Project::hello();
+    p.write("requirements.txt", "tinylib==1.0\n");
+    p.write(
+        "slipway.toml",
+        format!(
+            "[python]\nindex_url = \"{}\"\n\n[functions.hello]\nsource = \"src\"\nhandler = \"app.handler\"\nruntime = \"python3.12\"\nrequirements = \"requirements.txt\"\n",
+            index.url()
+        ),
+    );
+    let (code, err) = fails(&p, &["build"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("tinylib-1.0-py3-none-any.whl") && err.contains("`evil`"),
+        "{err}"
+    );
+    assert!(!p.join("dist/hello/manifest.json").exists());
+}
