@@ -168,3 +168,16 @@ proptest! {
         let _ = crate::handler::check_handler(&source, "app.py", "handler");
     }
 }
+
+/// What the property tests found: pep508_rs panicked on these.
+#[test]
+fn requirement_names_that_crashed_the_parser_are_errors() {
+    for text in ["A-ዘ", "a_é>=1", "pkg.ü", "  x-ä ; python_version > '3'"] {
+        assert!(crate::requirements::parse_pep508(text).is_err(), "{text}");
+        assert!(
+            crate::metadata::CoreMetadata::parse(&format!("Requires-Dist: {text}\n")).is_err(),
+            "{text}"
+        );
+    }
+    assert!(crate::requirements::parse_pep508("a-b>=1").is_ok());
+}
