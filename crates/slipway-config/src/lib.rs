@@ -293,29 +293,6 @@ pub fn resolve_path(root: &Path, path: &str) -> PathBuf {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::relative_path;
-    use std::path::Path;
-
-    #[test]
-    fn paths_are_relative_even_outside_the_root() {
-        let root = Path::new("/work/project");
-        assert_eq!(
-            relative_path(root, Path::new("/work/project/requirements.txt")),
-            "requirements.txt"
-        );
-        assert_eq!(
-            relative_path(root, Path::new("/work/project/fn/req.txt")),
-            "fn/req.txt"
-        );
-        assert_eq!(
-            relative_path(root, Path::new("/work/shared/req.txt")),
-            "../shared/req.txt"
-        );
-    }
-}
-
 /// `value` when it is an absolute http(s) URL with a host; else why not.
 /// Also the command-line parser of URL flags (`--endpoint-url`), so a flag and
 /// its `slipway.toml` key accept the same values.
@@ -347,5 +324,28 @@ fn redact_userinfo(value: &str) -> String {
             None => value.to_string(),
         },
         None => value.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::relative_path;
+    use std::path::Path;
+
+    #[test]
+    fn paths_are_relative_even_outside_the_root() {
+        let root = Path::new("/work/project");
+        assert_eq!(
+            relative_path(root, Path::new("/work/project/requirements.txt")),
+            "requirements.txt"
+        );
+        assert_eq!(
+            relative_path(root, Path::new("/work/project/fn/req.txt")),
+            "fn/req.txt"
+        );
+        assert_eq!(
+            relative_path(root, Path::new("/work/shared/req.txt")),
+            "../shared/req.txt"
+        );
     }
 }

@@ -817,9 +817,10 @@ mod tests {
         std::fs::write(d.path().join("blob.bin"), &big).unwrap();
         let sel = Selector::new(d.path(), &[], &[], &[]).unwrap();
         let files = sel.select().unwrap();
-        let err = crate::input_hash::hash_sources(&sel, files.clone(), &Default::default())
-            .err()
-            .expect("a key at the start of a large file is found");
+        let Err(err) = crate::input_hash::hash_sources(&sel, files.clone(), &Default::default())
+        else {
+            panic!("a key at the start of a large file is found");
+        };
         assert!(err.to_string().contains("blob.bin"), "{err}");
 
         std::fs::write(d.path().join("blob.bin"), vec![b'a'; big.len()]).unwrap();

@@ -130,31 +130,3 @@ pub fn zipped_size(artifact: &ArtifactRecord, layer: Option<&ArtifactRecord>) ->
         })
         .collect()
 }
-
-#[cfg(test)]
-mod tests {
-    use super::defines_at_module_level;
-
-    #[test]
-    fn module_level_definitions() {
-        assert!(defines_at_module_level(
-            "import x\ndef handler(event, context):\n",
-            "handler"
-        ));
-        assert!(defines_at_module_level(
-            "async def handler (e, c): ...",
-            "handler"
-        ));
-        assert!(defines_at_module_level(
-            "handler = make_handler()",
-            "handler"
-        ));
-        assert!(defines_at_module_level("handler: Callable = f", "handler"));
-        assert!(!defines_at_module_level(
-            "    def handler(e, c):",
-            "handler"
-        ));
-        assert!(!defines_at_module_level("def handler_v2(e, c):", "handler"));
-        assert!(!defines_at_module_level("handler == 1", "handler"));
-    }
-}
