@@ -131,6 +131,7 @@ pub fn verify(
                         identity: key.identity.clone(),
                     });
                 }
+                key.check_valid_now(path)?;
                 return Ok(Verified {
                     payload,
                     signer: key.clone(),

@@ -119,6 +119,21 @@ pub enum AttestError {
     )]
     UntrustedSigner { path: PathBuf, keyids: String },
 
+    #[error("{} is signed by {identity} ({keyid}), but {} says that key is {problem}", path.display(), source_file.display())]
+    #[diagnostic(
+        code(slipway::verify::key_not_valid),
+        help(
+            "the key's valid-after / valid-before in allowed_signers exclude the time of verification; sign with a current key"
+        )
+    )]
+    KeyNotValid {
+        path: PathBuf,
+        keyid: String,
+        identity: String,
+        problem: String,
+        source_file: PathBuf,
+    },
+
     #[error("the signature in {} by trusted key {keyid} does not match its content", path.display())]
     #[diagnostic(
         code(slipway::verify::bad_signature),

@@ -266,12 +266,42 @@ pub struct TrustedKey {
     pub identity: String,
     /// From an allowed_signers `namespaces=` option; `None` means any.
     pub namespaces: Option<Vec<String>>,
+    /// From `valid-after=` / `valid-before=`: Unix seconds the key is valid
+    /// after / before, as `ssh-keygen -Y verify` honours them.
+    pub valid_after: Option<i64>,
+    pub valid_before: Option<i64>,
     pub source: PathBuf,
 }
 
 impl TrustedKey {
     pub fn keyid(&self) -> String {
         keyid(&self.key)
+    }
+
+    /// Whether the key may vouch for a signature checked at `now` (Unix
+    /// seconds): refused, as by `ssh-keygen -Y verify`, before `valid-after`
+    /// and after `valid-before`.
+    pub fn check_valid_at(&self, now: i64, signature: &Path) -> Result<(), AttestError> {
+        let problem = match (self.valid_after, self.valid_before) {
+            (Some(after), _) if now < after => Some(format!("not valid until {}", rfc3339(after))),
+            (_, Some(before)) if now > before => Some(format!("expired at {}", rfc3339(before))),
+            _ => None,
+        };
+        match problem {
+            None => Ok(()),
+            Some(problem) => Err(AttestError::KeyNotValid {
+                path: signature.to_path_buf(),
+                keyid: self.keyid(),
+                identity: self.identity.clone(),
+                problem,
+                source_file: self.source.clone(),
+            }),
+        }
+    }
+
+    /// [`Self::check_valid_at`] the current time.
+    pub fn check_valid_now(&self, signature: &Path) -> Result<(), AttestError> {
+        self.check_valid_at(time::OffsetDateTime::now_utc().unix_timestamp(), signature)
     }
 
     pub fn allows_namespace(&self, namespace: &str) -> bool {
@@ -347,30 +377,107 @@ fn parse_trusted_line(
     let public_text = tokens[key_at..].join(" ");
     let public = PublicKey::from_openssh(&public_text)
         .map_err(|e| malformed(format!("invalid public key ({e})")))?;
-    let (identity, namespaces) = if key_at == 0 {
-        (public.comment().to_string(), None)
-    } else {
-        let options = tokens[1..key_at].join(" ");
-        let lower = options.to_ascii_lowercase();
-        if lower.contains("cert-authority") {
-            return Err(malformed("cert-authority lines are not supported".into()));
-        }
-        let namespaces = lower.find("namespaces=").map(|at| {
-            let rest = &options[at + "namespaces=".len()..];
-            let list = match rest.strip_prefix('"') {
-                Some(quoted) => quoted.split('"').next().unwrap_or(""),
-                None => rest.split([',', ' ']).next().unwrap_or(""),
-            };
-            list.split(',').map(|s| s.trim().to_string()).collect()
-        });
-        (tokens[0].clone(), namespaces)
-    };
-    Ok(Some(TrustedKey {
+    let mut key = TrustedKey {
         key: public.key_data().clone(),
-        identity,
-        namespaces,
+        identity: public.comment().to_string(),
+        namespaces: None,
+        valid_after: None,
+        valid_before: None,
         source: path.to_path_buf(),
-    }))
+    };
+    if key_at > 0 {
+        key.identity = tokens[0].clone();
+        let options = tokens[1..key_at].join(" ");
+        // The options ssh-keygen's allowed_signers reader knows, each once;
+        // anything else makes it refuse the line, and so does slipway.
+        for option in split_outside_quotes(&options, ',') {
+            let (name, value) = match option.split_once('=') {
+                Some((name, value)) => (name.to_ascii_lowercase(), Some(value)),
+                None => (option.to_ascii_lowercase(), None),
+            };
+            let quoted = || {
+                value
+                    .and_then(|v| v.strip_prefix('"'))
+                    .and_then(|v| v.strip_suffix('"'))
+                    .ok_or_else(|| malformed(format!("`{name}` needs a value in double quotes")))
+            };
+            let time = |value: &str| {
+                parse_signer_time(value).ok_or_else(|| {
+                    malformed(format!(
+                        "invalid `{name}` time `{value}` (YYYYMMDD[HHMM[SS]][Z])"
+                    ))
+                })
+            };
+            match name.as_str() {
+                "cert-authority" => {
+                    return Err(malformed("cert-authority lines are not supported".into()));
+                }
+                "namespaces" if key.namespaces.is_none() => {
+                    key.namespaces =
+                        Some(quoted()?.split(',').map(|s| s.trim().to_string()).collect());
+                }
+                "valid-after" if key.valid_after.is_none() => {
+                    key.valid_after = Some(time(quoted()?)?);
+                }
+                "valid-before" if key.valid_before.is_none() => {
+                    key.valid_before = Some(time(quoted()?)?);
+                }
+                "namespaces" | "valid-after" | "valid-before" => {
+                    return Err(malformed(format!("`{name}` given twice")));
+                }
+                _ => return Err(malformed(format!("unknown option `{option}`"))),
+            }
+        }
+    }
+    Ok(Some(key))
+}
+
+/// An allowed_signers time: `YYYYMMDD`, `YYYYMMDDHHMM` or `YYYYMMDDHHMMSS`,
+/// optionally ending in `Z`. ssh-keygen reads a time without `Z` in the
+/// verifier's local zone; slipway reads every time as UTC, so CI runners in
+/// any zone agree (write the `Z` to mean the same to both).
+fn parse_signer_time(value: &str) -> Option<i64> {
+    let digits = value.strip_suffix(['Z', 'z']).unwrap_or(value);
+    if !digits.bytes().all(|b| b.is_ascii_digit()) || ![8, 12, 14].contains(&digits.len()) {
+        return None;
+    }
+    let n = |range: std::ops::Range<usize>| digits.get(range).map(|s| s.parse::<u32>().ok());
+    let year = n(0..4)??;
+    let month = time::Month::try_from(n(4..6)?? as u8).ok()?;
+    let date = time::Date::from_calendar_date(year as i32, month, n(6..8)?? as u8).ok()?;
+    let hour = n(8..10).flatten().unwrap_or(0);
+    let minute = n(10..12).flatten().unwrap_or(0);
+    let second = n(12..14).flatten().unwrap_or(0);
+    let t = time::Time::from_hms(hour as u8, minute as u8, second as u8).ok()?;
+    Some(date.with_time(t).assume_utc().unix_timestamp())
+}
+
+fn rfc3339(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| unix.to_string())
+}
+
+/// Splits on `sep` outside double quotes.
+fn split_outside_quotes(text: &str, sep: char) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut start, mut quoted) = (0, false);
+    for (i, c) in text.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            c if c == sep && !quoted => {
+                out.push(&text[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&text[start..]);
+    out.into_iter().filter(|s| !s.is_empty()).collect()
 }
 
 /// Splits on whitespace outside double quotes (allowed_signers options such

@@ -51,6 +51,7 @@ pub fn verify(
             identity: key.identity.clone(),
         });
     }
+    key.check_valid_now(signature_path)?;
     ssh_key::PublicKey::from(key.key.clone())
         .verify(SSHSIG_NAMESPACE, message, &signature)
         .map_err(|_| AttestError::SshsigMismatch {

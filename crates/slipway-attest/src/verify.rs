@@ -215,6 +215,28 @@ fn check_entries(path: &Path, bytes: &[u8], artifact: &ArtifactRecord) -> Check 
     for path in actual.keys().filter(|p| !recorded.contains_key(*p)) {
         problems.push(format!("{path} is in the zip but not in manifest.json"));
     }
+    // The totals the manifest states, against the zip itself.
+    if artifact.entries.len() != recorded.len() {
+        problems.push(format!(
+            "manifest.json lists {} entries but only {} distinct paths",
+            artifact.entries.len(),
+            recorded.len()
+        ));
+    }
+    if artifact.zipped_size != bytes.len() as u64 {
+        problems.push(format!(
+            "the zip is {} bytes, manifest.json records zipped_size {}",
+            bytes.len(),
+            artifact.zipped_size
+        ));
+    }
+    let unzipped: u64 = actual.values().map(|e| e.size).sum();
+    if artifact.unzipped_size != unzipped {
+        problems.push(format!(
+            "the entries hold {unzipped} bytes, manifest.json records unzipped_size {}",
+            artifact.unzipped_size
+        ));
+    }
     if problems.is_empty() {
         Check::passed(
             "entries",
@@ -443,15 +465,45 @@ fn subjects_problem(
     None
 }
 
+/// Where manifest.json's descriptive fields disagree with the statement's
+/// parameters. The statement is what a signature vouches for, so a handler
+/// or runtime changed in manifest.json alone is caught.
+fn description_problem(statement: &serde_json::Value, manifest: &Manifest) -> Option<String> {
+    let params = &statement["predicate"]["buildDefinition"]["externalParameters"];
+    let fields = [
+        ("function", &manifest.function),
+        ("handler", &manifest.handler),
+        ("runtime", &manifest.runtime),
+        ("architecture", &manifest.architecture),
+    ];
+    let differ: Vec<String> = fields
+        .iter()
+        .filter(|(key, value)| params[*key].as_str() != Some(value.as_str()))
+        .map(|(key, value)| {
+            format!(
+                "manifest.json says {key} `{value}`, the provenance says {}",
+                params[*key]
+            )
+        })
+        .collect();
+    (!differ.is_empty()).then(|| differ.join("; "))
+}
+
 fn check_statement(file: &Result<JsonFile, String>, manifest: &Manifest) -> Check {
     let name = provenance::STATEMENT_FILE_NAME;
     match file {
         Err(e) => Check::failed("provenance", name, e.as_str(), REBUILD),
         Ok(JsonFile {
             json: statement, ..
-        }) => match subjects_problem(statement, manifest, name) {
+        }) => match subjects_problem(statement, manifest, name)
+            .or_else(|| description_problem(statement, manifest))
+        {
             Some(problem) => Check::failed("provenance", name, problem, REBUILD),
-            None => Check::passed("provenance", name, "its subjects name the artifact digests"),
+            None => Check::passed(
+                "provenance",
+                name,
+                "its subjects name the artifact digests and its parameters the manifest's function, handler, runtime and architecture",
+            ),
         },
     }
 }

@@ -275,3 +275,58 @@ fn trusted_keys_read_public_keys_and_allowed_signers() {
         Err(AttestError::TrustedKeysEmpty { .. })
     ));
 }
+
+/// `valid-after` / `valid-before` and malformed options: slipway accepts
+/// exactly what `ssh-keygen -Y verify` accepts with the same allowed_signers.
+#[test]
+fn allowed_signers_validity_agrees_with_ssh_keygen() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = SigningKey::generate(KeyKind::Ed25519, "release").unwrap();
+    let zip = b"PK\x03\x04 a package".to_vec();
+    let sig = write(dir.path(), "fn.zip.sig", sshsig::sign(&key, &zip).unwrap());
+    let public = key.public_key().to_openssh().unwrap();
+    for options in [
+        r#"namespaces="slipway""#,
+        r#"namespaces="slipway",valid-after="20200101""#,
+        r#"namespaces="slipway",valid-after="20990101""#,
+        r#"namespaces="slipway",valid-before="20200101Z""#,
+        r#"namespaces="slipway",valid-before="209912311200""#,
+        r#"valid-after="20200101",valid-before="20991231235959Z""#,
+        r#"namespaces="slipway",valid-after="garbage""#,
+        r#"namespaces="slipway",valid-after=20200101"#,
+        r#"namespaces="slipway",valid-before="20201340""#,
+        r#"namespaces="slipway",bogus-option"#,
+    ] {
+        let allowed = write(
+            dir.path(),
+            "allowed_signers",
+            format!("release@example {options} {public}\n"),
+        );
+        let mut reference = Command::new("ssh-keygen");
+        reference.env("TZ", "UTC");
+        let reference = reference
+            .args(["-Y", "verify", "-f"])
+            .arg(&allowed)
+            .args(["-I", "release@example", "-n", "slipway", "-s"])
+            .arg(&sig)
+            .stdin(std::fs::File::open(write(dir.path(), "data.bin", &zip)).unwrap())
+            .output()
+            .unwrap();
+        let ours = TrustedKeys::read(std::slice::from_ref(&allowed)).and_then(|trusted| {
+            sshsig::verify(
+                std::fs::read(&sig).unwrap().as_slice(),
+                &sig,
+                &zip,
+                Path::new("fn.zip"),
+                &trusted,
+            )
+        });
+        assert_eq!(
+            ours.is_ok(),
+            reference.status.success(),
+            "{options}: slipway says {:?}, ssh-keygen says {}",
+            ours.map(|k| k.identity),
+            String::from_utf8_lossy(&reference.stderr)
+        );
+    }
+}

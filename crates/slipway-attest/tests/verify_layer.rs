@@ -105,7 +105,12 @@ fn build(dir: &Path, key: &SigningKey) -> Manifest {
     let statement = provenance::to_bytes(&provenance::statement(
         &manifest,
         &provenance::ProvenanceInput {
-            external_parameters: serde_json::json!({}),
+            external_parameters: serde_json::json!({
+                "function": "orders",
+                "handler": "app.handler",
+                "runtime": "python3.12",
+                "architecture": "x86_64",
+            }),
             lock_file: None,
             byproducts: vec![],
             environment: provenance::BuildEnvironment::Local,
@@ -178,5 +183,59 @@ fn a_layer_is_verified_like_the_function() {
             ("entries", "orders-layer.zip"),
             ("sshsig", "orders-layer.zip.sig"),
         ]
+    );
+}
+
+#[test]
+fn descriptive_fields_changed_in_the_manifest_alone_are_caught() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = SigningKey::generate(KeyKind::Ed25519, "ci").unwrap();
+    let manifest = build(dir.path(), &key);
+    let trusted_path = dir.path().join("allowed_signers");
+    std::fs::write(&trusted_path, allowed_signers_line("ci", key.public_key())).unwrap();
+    let trusted = TrustedKeys::read(&[trusted_path]).unwrap();
+    let failed = |m: &Manifest| -> Vec<(&'static str, String)> {
+        verify_function(dir.path(), m, Some(&trusted))
+            .into_iter()
+            .filter(|c| c.status == CheckStatus::Failed)
+            .map(|c| (c.check, c.target))
+            .collect()
+    };
+    type Tamper = fn(&mut Manifest);
+    let tampers: [(&str, Tamper, &str); 6] = [
+        (
+            "handler",
+            |m| m.handler = "evil.handler".into(),
+            "provenance",
+        ),
+        ("runtime", |m| m.runtime = "python3.9".into(), "provenance"),
+        (
+            "architecture",
+            |m| m.architecture = "arm64".into(),
+            "provenance",
+        ),
+        ("function", |m| m.function = "other".into(), "provenance"),
+        ("zipped_size", |m| m.artifact.zipped_size += 1, "entries"),
+        (
+            "unzipped_size",
+            |m| m.artifact.unzipped_size -= 1,
+            "entries",
+        ),
+    ];
+    for (what, tamper, check) in tampers {
+        let mut m = manifest.clone();
+        tamper(&mut m);
+        let failed = failed(&m);
+        assert!(
+            failed.iter().any(|(c, _)| *c == check),
+            "{what} changed in manifest.json passed: {failed:?}"
+        );
+    }
+    let mut m = manifest.clone();
+    let first = m.artifact.entries[0].clone();
+    m.artifact.entries.push(first);
+    assert!(
+        failed(&m).iter().any(|(c, _)| *c == "entries"),
+        "a duplicated entry passed"
     );
 }

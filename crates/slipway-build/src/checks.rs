@@ -68,20 +68,10 @@ pub fn handler(function: &Function, files: &[HashedFile]) -> Result<(), Failure>
             ))
         })?,
     };
-    if defines_at_module_level(&text, name) {
-        Ok(())
-    } else {
-        Err(Failure::input(miette::miette!(
-            code = "slipway::build::handler_undefined",
-            help = format!(
-                "define `def {name}(event, context):` at the top level of {}, or fix `handler` in slipway.toml",
-                file.file.zip_path
-            ),
-            "function `{}`: {} does not define `{name}` at module level",
-            function.name,
-            file.file.disk_path.display(),
-        )))
+    if function.handler_check {
+        slipway_python::handler::check_handler(&text, &file.file.zip_path, name)?;
     }
+    Ok(())
 }
 
 /// A Node.js handler's module: `index.js`, `index.mjs` or `index.cjs`.
@@ -104,23 +94,6 @@ fn node_handler(function: &Function, files: &[HashedFile]) -> Result<(), Failure
         "function `{}`: the handler's module ({tried}) is not in the package",
         function.name,
     )))
-}
-
-/// `def NAME(`, `async def NAME(`, `NAME =` or `NAME: … =` starting a line.
-fn defines_at_module_level(text: &str, name: &str) -> bool {
-    text.lines().any(|line| {
-        let rest = line
-            .strip_prefix("async def ")
-            .or_else(|| line.strip_prefix("def "))
-            .and_then(|r| r.strip_prefix(name))
-            .map(|r| r.trim_start().starts_with('('));
-        if rest == Some(true) {
-            return true;
-        }
-        line.strip_prefix(name)
-            .map(str::trim_start)
-            .is_some_and(|r| (r.starts_with('=') && !r.starts_with("==")) || r.starts_with(':'))
-    })
 }
 
 /// The uncompressed size of a package entry.
@@ -181,32 +154,4 @@ pub fn zipped_size(artifact: &ArtifactRecord, layer: Option<&ArtifactRecord>) ->
             )
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::defines_at_module_level;
-
-    #[test]
-    fn module_level_definitions() {
-        assert!(defines_at_module_level(
-            "import x\ndef handler(event, context):\n",
-            "handler"
-        ));
-        assert!(defines_at_module_level(
-            "async def handler (e, c): ...",
-            "handler"
-        ));
-        assert!(defines_at_module_level(
-            "handler = make_handler()",
-            "handler"
-        ));
-        assert!(defines_at_module_level("handler: Callable = f", "handler"));
-        assert!(!defines_at_module_level(
-            "    def handler(e, c):",
-            "handler"
-        ));
-        assert!(!defines_at_module_level("def handler_v2(e, c):", "handler"));
-        assert!(!defines_at_module_level("handler == 1", "handler"));
-    }
 }

@@ -151,6 +151,8 @@ struct Inputs {
     source_commit: Option<String>,
     started_ns: i128,
     dependencies: Option<Box<dyn Dependencies>>,
+    /// What source selection had to say (files too large to scan fully).
+    selection_warnings: Vec<String>,
 }
 
 impl Inputs {
@@ -264,7 +266,8 @@ impl Engine {
         })?;
         lock.sweep(out);
         let mut warnings = checks::runtime_lifecycle(function);
-        let inputs = self.inputs(function, reporter)?;
+        let mut inputs = self.inputs(function, reporter)?;
+        warnings.append(&mut inputs.selection_warnings);
 
         if !self.shared.settings.force
             && let Some(mut summary) = inputs.previous_build()
@@ -321,6 +324,7 @@ impl Engine {
         tracing::debug!(files = files.len(), elapsed = ?clock.elapsed(), "sources selected, previous state read");
         let started_ns = now_ns();
         let hashed = hash_sources(&selector, files, &previous)?;
+        let selection_warnings = selector.take_warnings();
         tracing::debug!(
             read = hashed.iter().filter(|h| h.was_read()).count(),
             elapsed = ?clock.elapsed(),
@@ -367,6 +371,7 @@ impl Engine {
             source_commit,
             started_ns,
             dependencies,
+            selection_warnings,
         })
     }
 

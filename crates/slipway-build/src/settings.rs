@@ -87,19 +87,12 @@ impl BuildSettings {
     }
 }
 
-/// `SOURCE_DATE_EPOCH` (the reproducible-builds convention) when set.
+/// `SOURCE_DATE_EPOCH` (the reproducible-builds convention) when set; a
+/// value the zip format cannot hold is refused, never silently changed.
 fn source_date_epoch(value: Option<String>) -> Result<Option<i64>, Failure> {
-    match value {
-        None => Ok(None),
-        Some(v) if v.trim().is_empty() => Ok(None),
-        Some(v) => v.trim().parse::<i64>().ok().filter(|e| *e >= 0).map(Some).ok_or_else(|| {
-            Failure::input(miette::miette!(
-                code = "slipway::build::source_date_epoch",
-                help = "set it to whole seconds since 1970-01-01 UTC, e.g. `SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)`",
-                "SOURCE_DATE_EPOCH=`{v}` is not a number of seconds"
-            ))
-        }),
-    }
+    Ok(slipway_package::SourceDateEpoch::parse(value.as_deref())
+        .map_err(Failure::input)?
+        .map(|e| e.0))
 }
 
 #[cfg(test)]

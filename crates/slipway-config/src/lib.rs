@@ -137,6 +137,9 @@ pub struct Function {
     pub code_signing_config_arn: Option<String>,
     pub signing_profile: Option<String>,
     pub require_signature: bool,
+    /// Whether the build parses the handler's module to prove it binds the
+    /// handler (`handler_check = false` turns it off).
+    pub handler_check: bool,
     pub triggers: Triggers,
 }
 
@@ -307,6 +310,40 @@ pub fn resolve_path(root: &Path, path: &str) -> PathBuf {
         p.to_path_buf()
     } else {
         root.join(p)
+    }
+}
+
+/// `value` when it is an absolute http(s) URL with a host; else why not.
+/// Also the command-line parser of URL flags (`--endpoint-url`), so a flag and
+/// its `slipway.toml` key accept the same values.
+pub fn parse_http_url(value: &str) -> Result<String, String> {
+    match url::Url::parse(value) {
+        Ok(u)
+            if matches!(u.scheme(), "http" | "https")
+                && u.host_str().is_some_and(|h| !h.is_empty()) =>
+        {
+            Ok(value.to_string())
+        }
+        Ok(u) => Err(format!(
+            "`{}` is not an http(s) URL (scheme `{}`)",
+            redact_userinfo(value),
+            u.scheme()
+        )),
+        Err(e) => Err(format!("`{}` is not a URL ({e})", redact_userinfo(value))),
+    }
+}
+
+/// `value` without the user information of a URL, for messages.
+fn redact_userinfo(value: &str) -> String {
+    match value.split_once("://") {
+        Some((scheme, rest)) => match rest.split('/').next().and_then(|a| a.rsplit_once('@')) {
+            Some((_, host)) => format!(
+                "{scheme}://***@{host}{}",
+                &rest[rest.find('/').unwrap_or(rest.len())..]
+            ),
+            None => value.to_string(),
+        },
+        None => value.to_string(),
     }
 }
 

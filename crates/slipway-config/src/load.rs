@@ -64,6 +64,9 @@ pub fn parse(text: &str, path: &Path) -> Result<Project, ConfigError> {
         let f = v.function(name, table, &raw.defaults)?;
         functions.insert(f.name.clone(), f);
     }
+    if let Some(url) = &raw.aws.endpoint_url {
+        v.http_url("aws.endpoint_url", url.get_ref(), url.span())?;
+    }
     Ok(Project {
         nodejs: crate::NodejsSettings {
             accept_native: raw.nodejs.accept_native.clone().unwrap_or_default(),
@@ -73,7 +76,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Project, ConfigError> {
         aws: AwsSettings {
             region: raw.aws.region.clone(),
             profile: raw.aws.profile.clone(),
-            endpoint_url: raw.aws.endpoint_url.clone(),
+            endpoint_url: raw.aws.endpoint_url.as_ref().map(|u| u.get_ref().clone()),
         },
         functions,
         root,
@@ -127,10 +130,15 @@ impl Validator<'_> {
             .unwrap_or_else(|| ".".into());
         let source = resolve_path(self.root, &source_relative);
         if !source.is_dir() {
+            let what = if source.exists() {
+                "is a file, not a folder"
+            } else {
+                "does not exist"
+            };
             return Err(self.err(
                 source_raw.map(Spanned::span).or(Some(name.span())),
                 format!(
-                    "`{}`: source folder {} does not exist",
+                    "`{}`: source folder {} {what}",
                     key("source"),
                     source.display()
                 ),
@@ -356,6 +364,7 @@ impl Validator<'_> {
                 .require_signature
                 .or(defaults.require_signature)
                 .unwrap_or(false),
+            handler_check: own.handler_check.or(defaults.handler_check).unwrap_or(true),
             triggers: self.triggers(name.get_ref(), own)?,
         })
     }
@@ -551,10 +560,35 @@ impl Validator<'_> {
         Ok(triggers)
     }
 
+    /// An index or endpoint URL must be http(s): anything else would only
+    /// fail later, far from the line that set it.
+    fn http_url(&self, key: &str, value: &str, span: Range<usize>) -> Result<(), ConfigError> {
+        crate::parse_http_url(value).map(drop).map_err(|reason| {
+            self.err(
+                Some(span),
+                format!("`{key}`: {reason}"),
+                Some("write a full URL such as `https://pypi.example.com/simple`".into()),
+            )
+        })
+    }
+
     fn python(&self, raw: &RawFile) -> Result<PythonSettings, ConfigError> {
+        if let Some(url) = &raw.python.index_url {
+            self.http_url("python.index_url", url.get_ref(), url.span())?;
+        }
+        if let Some(urls) = &raw.python.extra_index_urls {
+            for url in urls.get_ref() {
+                self.http_url("python.extra_index_urls", url, urls.span())?;
+            }
+        }
         Ok(PythonSettings {
             index_url: raw.python.index_url.as_ref().map(|u| u.get_ref().clone()),
-            extra_index_urls: raw.python.extra_index_urls.clone().unwrap_or_default(),
+            extra_index_urls: raw
+                .python
+                .extra_index_urls
+                .as_ref()
+                .map(|u| u.get_ref().clone())
+                .unwrap_or_default(),
             find_links: raw
                 .python
                 .find_links
@@ -828,6 +862,22 @@ environment = { TABLE = "orders" }
                 "does not exist",
             ),
             (
+                "[python]\nindex_url = \"pypi.example.com/simple\"\n",
+                "`python.index_url`: `pypi.example.com/simple` is not a URL",
+            ),
+            (
+                "[python]\nextra_index_urls = [\"https://ok.example/simple\", \"ftp://mirror/simple\"]\n",
+                "`python.extra_index_urls`: `ftp://mirror/simple` is not an http(s) URL",
+            ),
+            (
+                "[aws]\nendpoint_url = \"not a url\"\n",
+                "`aws.endpoint_url`",
+            ),
+            (
+                "[functions.other]\nhandler = \"app.handler\"\nsource = \"services/orders/requirements.txt\"\n",
+                "is a file, not a folder",
+            ),
+            (
                 "[functions.other]\nhandler = \"app.handler\"\nrequirements = \"nope.txt\"\n",
                 "does not exist",
             ),
@@ -904,5 +954,69 @@ environment = { TABLE = "orders" }
         assert!(valid_python_handler("pkg/app.lambda_handler"));
         assert!(!valid_python_handler("app"));
         assert!(!valid_python_handler("app.1x"));
+    }
+
+    const TOML_PIECES: &[&str] = &[
+        "[defaults]\n",
+        "[functions.orders]\n",
+        "[functions.\"a b\"]\n",
+        "[python]\n",
+        "[aws]\n",
+        "[[functions.orders.sqs]]\n",
+        "[functions.orders.url]\n",
+        "[scan]\n",
+        "[[scan.ignore]]\n",
+        "runtime = ",
+        "handler = ",
+        "source = ",
+        "memory = ",
+        "timeout = ",
+        "layers = ",
+        "environment = ",
+        "index_url = ",
+        "endpoint_url = ",
+        "queue_arn = ",
+        "batch_size = ",
+        "\"python3.12\"",
+        "\"app.handler\"",
+        "\"services/orders\"",
+        "\"..\"",
+        "\"/\"",
+        "128",
+        "-1",
+        "99999999999999999999",
+        "1e400",
+        "true",
+        "[]",
+        "{}",
+        "{ A = \"b\" }",
+        "\"arn:aws:sqs:us-east-1:123456789012:q\"",
+        "\n",
+        " ",
+        "\"",
+        "=",
+        "'",
+        "#",
+    ];
+
+    use proptest::prelude::Strategy as _;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// Any slipway.toml loads or is refused with an error; none panics.
+        #[test]
+        fn any_text_loads_or_is_refused_without_a_panic(
+            pieces in proptest::collection::vec(
+                proptest::prop_oneof![
+                    4 => proptest::sample::select(TOML_PIECES).prop_map(str::to_string),
+                    1 => "\\PC{0,10}",
+                ],
+                0..40,
+            )
+        ) {
+            let dir = project_dir();
+            let _ = parse_in(dir.path(), &pieces.concat());
+        }
     }
 }

@@ -62,6 +62,9 @@ pub struct RawFunction {
     pub code_signing_config_arn: Option<Spanned<String>>,
     pub signing_profile: Option<Spanned<String>>,
     pub require_signature: Option<bool>,
+    /// `false` skips the parse that proves the module binds the handler (for
+    /// modules that bind it dynamically).
+    pub handler_check: Option<bool>,
     pub sqs: Option<Vec<Spanned<RawSqsTrigger>>>,
     pub s3: Option<Vec<Spanned<RawS3Trigger>>>,
     pub url: Option<Spanned<RawFunctionUrl>>,
@@ -116,7 +119,7 @@ pub struct RawCors {
 #[serde(deny_unknown_fields)]
 pub struct RawPython {
     pub index_url: Option<Spanned<String>>,
-    pub extra_index_urls: Option<Vec<String>>,
+    pub extra_index_urls: Option<Spanned<Vec<String>>>,
     pub find_links: Option<Vec<String>>,
 }
 
@@ -144,5 +147,5 @@ pub struct RawIgnore {
 pub struct RawAws {
     pub region: Option<String>,
     pub profile: Option<String>,
-    pub endpoint_url: Option<String>,
+    pub endpoint_url: Option<Spanned<String>>,
 }

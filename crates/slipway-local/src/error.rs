@@ -112,6 +112,17 @@ pub enum LocalError {
     )]
     EventJson { message: String },
 
+    #[error(
+        "the event is {size} bytes; Lambda accepts at most {max} bytes for a synchronous invocation"
+    )]
+    #[diagnostic(
+        code(slipway::local::event_too_large),
+        help(
+            "Lambda refuses it with RequestTooLargeException; pass large data through S3 and send its key"
+        )
+    )]
+    EventTooLarge { size: usize, max: usize },
+
     #[error("SQS: {message}")]
     #[diagnostic(
         code(slipway::local::sqs),

@@ -23,7 +23,19 @@ use crate::pool::Pool;
 use crate::task::BuiltFunction;
 
 /// Lambda's limit on a synchronous invocation's request payload.
-const MAX_REQUEST_BYTES: usize = 6 * 1024 * 1024;
+pub const MAX_REQUEST_BYTES: usize = 6 * 1024 * 1024;
+
+/// Refuses an event larger than Lambda accepts for a synchronous invocation,
+/// as the Invoke API does (`slipway invoke --event`).
+pub fn check_event_size(event: &[u8]) -> Result<(), crate::LocalError> {
+    if event.len() > MAX_REQUEST_BYTES {
+        return Err(crate::LocalError::EventTooLarge {
+            size: event.len(),
+            max: MAX_REQUEST_BYTES,
+        });
+    }
+    Ok(())
+}
 /// Lambda's limit on an asynchronous (`Event`) invocation's payload.
 const MAX_EVENT_REQUEST_BYTES: usize = 1024 * 1024;
 /// `X-Amz-Log-Result` carries the last 4 KB of the invocation's log.
@@ -45,6 +57,8 @@ pub fn router(served: Served) -> Router {
     let mut router = Router::new()
         .route("/2015-03-31/functions/{name}/invocations", post(invoke_api))
         .route("/lambda-url/{function}", any(function_url_prefixed))
+        // The URL serve prints ends in `/`, which `{*path}` does not match empty.
+        .route("/lambda-url/{function}/", any(function_url_prefixed))
         .route("/lambda-url/{function}/{*path}", any(function_url_prefixed));
     if served.pools.len() == 1 {
         router = router.fallback(function_url_only);

@@ -141,11 +141,20 @@ async fn bad_payloads_and_invocation_types_are_refused() {
     assert_eq!(pool.idle(), 0, "no environment started");
 }
 
+#[test]
+fn an_event_over_six_megabytes_is_refused_before_any_invocation() {
+    use slipway_local::serve::{MAX_REQUEST_BYTES, check_event_size};
+    check_event_size(&vec![b' '; MAX_REQUEST_BYTES]).unwrap();
+    let err = check_event_size(&vec![b' '; MAX_REQUEST_BYTES + 1]).unwrap_err();
+    assert!(err.to_string().contains("6291457 bytes"), "{err}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_prefixed_function_url_passes_the_raw_path_under_it() {
     let (url, _pool, _dist) = serve_hello().await;
     for (path, raw) in [
         ("/lambda-url/hello", "/"),
+        ("/lambda-url/hello/", "/"),
         ("/lambda-url/hello/a%20b/c", "/a%20b/c"),
     ] {
         let response = reqwest::get(format!("{url}{path}?k=v")).await.unwrap();

@@ -47,6 +47,26 @@ pub enum PackageError {
         source_dir: PathBuf,
     },
 
+    #[error("{} is a symlink to {}, a folder that contains it: following it would never end", link.display(), target.display())]
+    #[diagnostic(
+        code(slipway::package::symlink_loop),
+        help("remove the link, or leave it out with an `exclude` glob")
+    )]
+    SymlinkLoop { link: PathBuf, target: PathBuf },
+
+    #[error("`{name}` in {} is not a valid UTF-8 file name", dir.display())]
+    #[diagnostic(
+        code(slipway::package::non_utf8_name),
+        help(
+            "zip entries and Lambda's file system use UTF-8 names; rename the file, or leave it out with an `exclude` glob (`\\xNN` marks each byte that is not UTF-8)"
+        )
+    )]
+    NonUtf8Name {
+        /// The name with each byte that is not UTF-8 written as `\xNN`.
+        name: String,
+        dir: PathBuf,
+    },
+
     #[error("refusing to package {path}: it looks like a secret ({reason})")]
     #[diagnostic(
         code(slipway::package::secret),
@@ -55,6 +75,15 @@ pub enum PackageError {
         )
     )]
     Secret { path: String, reason: String },
+
+    #[error("SOURCE_DATE_EPOCH=`{value}` {reason}")]
+    #[diagnostic(
+        code(slipway::build::source_date_epoch),
+        help(
+            "set it to whole seconds since 1970-01-01 UTC up to 4354819199 (2107-12-31), e.g. `SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)`"
+        )
+    )]
+    SourceDateEpoch { value: String, reason: &'static str },
 
     #[error("`{glob}` in `{key}` is not a valid glob: {message}")]
     #[diagnostic(code(slipway::package::glob))]

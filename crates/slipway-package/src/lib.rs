@@ -10,4 +10,4 @@ pub mod select;
 pub mod zip_writer;
 
 pub use error::PackageError;
-pub use zip_writer::{EntryData, ZipEntry, ZipOptions, write_zip};
+pub use zip_writer::{EntryData, SourceDateEpoch, ZipEntry, ZipOptions, write_zip};

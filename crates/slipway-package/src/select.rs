@@ -101,6 +101,8 @@ const DEFAULT_EXCLUDED_FILES: &[&str] = &[
 ];
 
 /// File name globs that hold secrets, with the reason shown to the user.
+/// One table: the glob set built from it matches by index into it. Names
+/// match in any case (`.ENV`, `ID_RSA`, `server.PEM`).
 const SECRET_FILES: &[(&str, &str)] = &[
     (".env", "environment file"),
     (".env.*", "environment file"),
@@ -118,9 +120,10 @@ const SECRET_FILES: &[(&str, &str)] = &[
     (".npmrc", "credentials file"),
 ];
 
-/// Content larger than this is not scanned for secrets: keys and credential
-/// files are small, and large files are data.
-const SECRET_SCAN_MAX_BYTES: u64 = 1024 * 1024;
+/// Only this much of a file's start is scanned for secrets: keys and
+/// credential files are small, and large files are data. A larger file is
+/// named in a warning, so nobody takes the scan for more than it was.
+const SECRET_SCAN_MAX_BYTES: u64 = 8 * 1024 * 1024;
 
 pub struct Selector {
     source: PathBuf,
@@ -133,6 +136,8 @@ pub struct Selector {
     secret_files: GlobSet,
     /// Paths (absolute) never selected: the output folder, for one.
     skip: Vec<PathBuf>,
+    /// Files only partly scanned for secrets, said after hashing.
+    warnings: std::sync::Mutex<Vec<String>>,
 }
 
 impl Selector {
@@ -161,12 +166,23 @@ impl Selector {
             explicit_include: build_set("include", explicit.into_iter())?,
             exclude: build_set("exclude", exclude.iter().map(String::as_str))?,
             default_files: build_set("defaults", DEFAULT_EXCLUDED_FILES.iter().copied())?,
-            secret_files: build_set("secrets", SECRET_FILES.iter().map(|(g, _)| *g))?,
+            secret_files: secret_set(),
             skip: skip
                 .iter()
                 .map(|p| p.canonicalize().unwrap_or_else(|_| p.clone()))
                 .collect(),
+            warnings: Default::default(),
         })
+    }
+
+    /// What the selection and the secret scan found worth saying (files too
+    /// large to scan fully), sorted; each said once.
+    pub fn take_warnings(&self) -> Vec<String> {
+        let mut w =
+            std::mem::take(&mut *self.warnings.lock().expect("no thread panics holding it"));
+        w.sort();
+        w.dedup();
+        w
     }
 
     /// Walks the source folder and returns the selected files sorted by package path.
@@ -174,7 +190,7 @@ impl Selector {
         let mut out = BTreeMap::new();
         // Walk the canonical path so skipped folders compare by prefix, with
         // no system call per entry.
-        self.walk_into(&self.canonical_source, "", &mut out, 0)?;
+        self.walk_into(&self.canonical_source, "", &mut out, &[])?;
         Ok(out.into_values().collect())
     }
 
@@ -183,12 +199,9 @@ impl Selector {
         dir: &Path,
         prefix: &str,
         out: &mut BTreeMap<String, SelectedFile>,
-        depth: usize,
+        // The folders holding each folder link followed to get here.
+        links_from: &[PathBuf],
     ) -> Result<(), PackageError> {
-        // Links to folders inside the source are followed; a chain this deep is a loop.
-        if depth > 16 {
-            return Ok(());
-        }
         // Folders are read in parallel (two threads halve the wall time of a
         // nothing-changed build, where stat calls are nearly all the work);
         // entries are sorted afterwards, so the result and the first error
@@ -225,7 +238,16 @@ impl Selector {
                         });
                     }
                     if target.is_dir() {
-                        self.walk_into(&target, &zip_path, out, depth + 1)?;
+                        // The walk reads canonical folders only, so the link's
+                        // folder is canonical too. A link to a folder that holds
+                        // it, or holds any link followed to get here, would be
+                        // walked again and again.
+                        let mut chain = links_from.to_vec();
+                        chain.push(path.parent().unwrap_or(&path).to_path_buf());
+                        if chain.iter().any(|p| p.starts_with(&target)) {
+                            return Err(PackageError::SymlinkLoop { link: path, target });
+                        }
+                        self.walk_into(&target, &zip_path, out, &chain)?;
                         continue;
                     }
                     let meta =
@@ -353,14 +375,25 @@ impl Selector {
             if ignored(&path, false) {
                 continue;
             }
-            let rel =
-                relative_slash_path(path.strip_prefix(root).expect("walk stays under its root"));
+            let rel_path = path.strip_prefix(root).expect("walk stays under its root");
+            let rel = relative_slash_path(rel_path);
             let zip_path = if prefix.is_empty() {
                 rel
             } else {
                 format!("{prefix}/{rel}")
             };
             if !self.wanted(&zip_path) {
+                continue;
+            }
+            // A lossy name would let two files collapse into one entry.
+            if rel_path.to_str().is_none() {
+                push(Found::Error {
+                    key: zip_path,
+                    error: PackageError::NonUtf8Name {
+                        name: escape_non_utf8(rel_path.as_os_str().as_encoded_bytes()),
+                        dir: root.to_path_buf(),
+                    },
+                });
                 continue;
             }
             if file_type.is_symlink() {
@@ -419,10 +452,24 @@ impl Selector {
     /// secret access key), unless an `include` names it. Called on content the
     /// build reads anyway.
     pub fn secret_content(&self, file: &SelectedFile, content: &[u8]) -> Option<&'static str> {
-        if file.size > SECRET_SCAN_MAX_BYTES || self.explicit_include.is_match(&file.zip_path) {
+        if self.explicit_include.is_match(&file.zip_path) {
             return None;
         }
-        secret_in_content(content)
+        let start = match content.get(..SECRET_SCAN_MAX_BYTES as usize) {
+            Some(start) if start.len() < content.len() => {
+                self.warnings
+                    .lock()
+                    .expect("no thread panics holding it")
+                    .push(format!(
+                        "{} is too large to scan fully for secrets: only its first {} MiB were checked",
+                        file.zip_path,
+                        SECRET_SCAN_MAX_BYTES >> 20
+                    ));
+                start
+            }
+            _ => content,
+        };
+        secret_in_content(start)
     }
 }
 
@@ -433,6 +480,33 @@ fn is_explicit(glob: &str) -> bool {
     let last = glob.rsplit('/').next().unwrap_or(glob);
     last.chars()
         .any(|c| !matches!(c, '*' | '?' | '[' | ']' | '{' | '}' | ','))
+}
+
+fn secret_set() -> GlobSet {
+    let mut b = GlobSetBuilder::new();
+    // One glob per table row, nothing added: match index i is SECRET_FILES[i].
+    for (glob, _) in SECRET_FILES {
+        b.add(
+            globset::GlobBuilder::new(glob)
+                .case_insensitive(true)
+                .build()
+                .expect("static globs are valid"),
+        );
+    }
+    b.build().expect("static globs are valid")
+}
+
+/// `bytes` as text, each byte that is not UTF-8 written as `\xNN`.
+fn escape_non_utf8(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            let _ = write!(out, "\\x{b:02x}");
+        }
+    }
+    out
 }
 
 fn build_set<'a>(
@@ -522,19 +596,27 @@ fn secret_in_content(content: &[u8]) -> Option<&'static str> {
 
     use aho_corasick::AhoCorasick;
 
-    const AWS_KEY_NAME: &str = "aws_secret_access_key";
-    // One pass over the content for every marker; the key name in any case.
+    // One pass over the content for every marker, in any case. The key's
+    // names: `aws_secret_access_key` / `secret_access_key` in credentials and
+    // config files, `SecretAccessKey` in what `aws iam create-access-key`
+    // and STS print. PGP's armour ends its private block `PRIVATE KEY BLOCK-----`.
     static MARKERS: LazyLock<AhoCorasick> = LazyLock::new(|| {
         AhoCorasick::builder()
             .ascii_case_insensitive(true)
-            .build(["-----BEGIN ", "PRIVATE KEY-----", AWS_KEY_NAME])
+            .build([
+                "-----BEGIN ",
+                "PRIVATE KEY-----",
+                "PRIVATE KEY BLOCK-----",
+                "secret_access_key",
+                "SecretAccessKey",
+            ])
             .expect("static patterns")
     });
     let (mut pem_begin, mut pem_private) = (false, false);
     for m in MARKERS.find_iter(content) {
         match m.pattern().as_usize() {
             0 => pem_begin = true,
-            1 => pem_private = true,
+            1 | 2 => pem_private = true,
             _ if assigns_aws_secret_key(&content[m.end()..]) => {
                 return Some("holds an AWS secret access key");
             }
@@ -695,6 +777,121 @@ mod tests {
         );
         assert!(secret_in_content(b"os.environ['AWS_SECRET_ACCESS_KEY']").is_none());
         assert!(secret_in_content(b"-----BEGIN CERTIFICATE-----").is_none());
+    }
+
+    fn secret_reason(files: &[(&str, &str)]) -> String {
+        let d = tree(files);
+        match paths(d.path(), &[], &[]) {
+            Err(PackageError::Secret { reason, .. }) => reason,
+            other => panic!("{files:?}: expected a secret refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_secret_name_gets_its_own_reason_in_any_case() {
+        for (name, reason) in [
+            (".pypirc", "credentials file"),
+            (".npmrc", "credentials file"),
+            (".netrc", "credentials file"),
+            ("server.pem", "PEM key or certificate"),
+            ("server.PEM", "PEM key or certificate"),
+            ("id_ed25519", "SSH private key"),
+            ("ID_RSA", "SSH private key"),
+            (".ENV", "environment file"),
+            (".env.production", "environment file"),
+            ("store.p12", "PKCS#12 key store"),
+            ("tls.key", "private key"),
+        ] {
+            assert_eq!(
+                secret_reason(&[("app.py", ""), (&format!("conf/{name}"), "x")]),
+                reason,
+                "{name}"
+            );
+        }
+        let fine = tree(&[("environment.py", ""), ("keys.py", ""), ("pem.txt", "")]);
+        assert_eq!(
+            paths(fine.path(), &[], &[]).unwrap(),
+            ["environment.py", "keys.py", "pem.txt"],
+            "names that merely resemble secrets are fine"
+        );
+    }
+
+    #[test]
+    fn secret_content_covers_pgp_and_aws_cli_output() {
+        let key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+        assert!(secret_in_content(b"-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQdGBF...").is_some());
+        assert!(secret_in_content(b"-----BEGIN PGP PUBLIC KEY BLOCK-----\n").is_none());
+        let cli = format!(
+            "{{\n    \"AccessKey\": {{\n        \"UserName\": \"ci\",\n        \"AccessKeyId\": \"AKIAIOSFODNN7EXAMPLE\",\n        \"Status\": \"Active\",\n        \"SecretAccessKey\": \"{key}\"\n    }}\n}}\n"
+        );
+        assert!(secret_in_content(cli.as_bytes()).is_some(), "{cli}");
+        assert!(secret_in_content(format!("secret_access_key = {key}\n").as_bytes()).is_some());
+        assert!(secret_in_content(b"SecretAccessKey = os.environ['X']").is_none());
+    }
+
+    #[test]
+    fn large_files_are_scanned_from_the_start_and_named_in_a_warning() {
+        let mut big = b"-----BEGIN RSA PRIVATE KEY-----\nMIIE\n".to_vec();
+        big.resize(SECRET_SCAN_MAX_BYTES as usize + 10, b'a');
+        let d = tree(&[("app.py", "")]);
+        std::fs::write(d.path().join("blob.bin"), &big).unwrap();
+        let sel = Selector::new(d.path(), &[], &[], &[]).unwrap();
+        let files = sel.select().unwrap();
+        let Err(err) = crate::input_hash::hash_sources(&sel, files.clone(), &Default::default())
+        else {
+            panic!("a key at the start of a large file is found");
+        };
+        assert!(err.to_string().contains("blob.bin"), "{err}");
+
+        std::fs::write(d.path().join("blob.bin"), vec![b'a'; big.len()]).unwrap();
+        let files = sel.select().unwrap();
+        crate::input_hash::hash_sources(&sel, files, &Default::default()).unwrap();
+        let warnings = sel.take_warnings();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].contains("blob.bin") && warnings[0].contains("too large to scan fully"),
+            "{warnings:?}"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlink_loops_are_refused_naming_the_link() {
+        let d = tree(&[("app.py", "")]);
+        std::os::unix::fs::symlink(".", d.path().join("a")).unwrap();
+        std::os::unix::fs::symlink(".", d.path().join("b")).unwrap();
+        let err = paths(d.path(), &[], &[]).unwrap_err();
+        assert!(matches!(err, PackageError::SymlinkLoop { .. }), "{err}");
+        assert!(err.to_string().contains("/a"), "{err}");
+
+        // A loop through two folders.
+        let d = tree(&[("x/one.py", ""), ("y/two.py", "")]);
+        std::os::unix::fs::symlink("../y", d.path().join("x/to_y")).unwrap();
+        std::os::unix::fs::symlink("../x", d.path().join("y/to_x")).unwrap();
+        let err = paths(d.path(), &[], &[]).unwrap_err();
+        assert!(matches!(err, PackageError::SymlinkLoop { .. }), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn non_utf8_names_are_refused_by_name() {
+        use std::os::unix::ffi::OsStrExt;
+        let d = tree(&[("app.py", "")]);
+        let name = std::ffi::OsStr::from_bytes(b"caf\xe9.py");
+        std::fs::write(d.path().join(name), "a").unwrap();
+        std::fs::write(
+            d.path().join(std::ffi::OsStr::from_bytes(b"caf\xff.py")),
+            "b",
+        )
+        .unwrap();
+        let err = paths(d.path(), &[], &[]).unwrap_err();
+        assert!(matches!(err, PackageError::NonUtf8Name { .. }), "{err}");
+        assert!(err.to_string().contains("caf\\xe9.py"), "{err}");
+        assert_eq!(
+            paths(d.path(), &[], &["caf*"]).unwrap(),
+            ["app.py"],
+            "an exclude glob can leave them out"
+        );
     }
 
     #[cfg(unix)]

@@ -86,6 +86,41 @@ impl Default for ZipOptions {
 /// 1980-01-01T00:00:00Z, the earliest time a ZIP header can hold.
 pub const DOS_EPOCH: i64 = 315_532_800;
 
+/// The last second a zip's MS-DOS date can hold: 2107-12-31 23:59:59 UTC.
+pub const DOS_LAST: i64 = 4_354_819_199;
+
+/// `SOURCE_DATE_EPOCH` as the reproducible-builds convention defines it,
+/// checked against what the zip format can store: a time after 2107 would be
+/// silently changed, so it is refused. A time before 1980 is stored as
+/// 1980-01-01, the format's first day (0 is a common "no date" value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SourceDateEpoch(pub i64);
+
+impl SourceDateEpoch {
+    /// Parses the variable's value; `None` when it is unset or blank.
+    pub fn parse(value: Option<&str>) -> Result<Option<SourceDateEpoch>, PackageError> {
+        let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+            return Ok(None);
+        };
+        let bad = |reason: &'static str| PackageError::SourceDateEpoch {
+            value: value.to_string(),
+            reason,
+        };
+        let seconds: i64 = value
+            .parse()
+            .map_err(|_| bad("is not a whole number of seconds"))?;
+        if seconds < 0 {
+            return Err(bad("is before 1970"));
+        }
+        if seconds > DOS_LAST {
+            return Err(bad(
+                "is after 2107-12-31 23:59:59 UTC, the last time a zip entry can hold",
+            ));
+        }
+        Ok(Some(SourceDateEpoch(seconds)))
+    }
+}
+
 /// An entry ready to be written: compressed, checksummed, hashed.
 struct Prepared {
     path: String,
@@ -178,7 +213,10 @@ pub fn check_entry_path(path: &str, origin: &EntryOrigin) -> Result<(), PackageE
     if path.is_empty() {
         return Err(fail("empty path"));
     }
-    if path.starts_with('/') || path.as_bytes().get(1) == Some(&b':') {
+    // `C:` and `C:/…` are absolute on Windows; `a:b.py` is an ordinary name on Lambda.
+    let drive = matches!(path.as_bytes(), [l, b':', rest @ ..]
+        if l.is_ascii_alphabetic() && matches!(rest.first(), None | Some(b'/')));
+    if path.starts_with('/') || drive {
         return Err(fail("absolute path"));
     }
     if path.contains('\\') {
@@ -568,6 +606,40 @@ mod tests {
         .unwrap_err();
         assert!(err.to_string().contains("written twice"), "{err}");
         assert!(!dir.path().join("x.zip").exists(), "no artifact on failure");
+    }
+
+    #[test]
+    fn source_date_epoch_is_refused_outside_the_zip_range() {
+        assert_eq!(SourceDateEpoch::parse(None).unwrap(), None);
+        assert_eq!(SourceDateEpoch::parse(Some(" ")).unwrap(), None);
+        assert_eq!(
+            SourceDateEpoch::parse(Some("1700000000")).unwrap(),
+            Some(SourceDateEpoch(1_700_000_000))
+        );
+        assert_eq!(
+            SourceDateEpoch::parse(Some("4354819199")).unwrap(),
+            Some(SourceDateEpoch(DOS_LAST))
+        );
+        for bad in ["4354819200", "99999999999", "-1", "yesterday", "1.5"] {
+            let err = SourceDateEpoch::parse(Some(bad)).unwrap_err();
+            assert!(err.to_string().contains(bad), "{err}");
+        }
+        // The last second survives as itself, not as another date.
+        let (_, date) = dos_timestamp(DOS_LAST);
+        assert_eq!(date, (127 << 9) | (12 << 5) | 31);
+    }
+
+    #[test]
+    fn a_colon_in_a_name_is_not_a_drive() {
+        for ok in ["a:b.py", "pkg/a:b.py", "ab:c"] {
+            check_entry_path(ok, &EntryOrigin::Source).unwrap();
+        }
+        for bad in ["C:/x", "c:", "Z:"] {
+            assert!(
+                check_entry_path(bad, &EntryOrigin::Source).is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

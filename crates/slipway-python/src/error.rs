@@ -21,6 +21,42 @@ pub enum PythonError {
         source: std::io::Error,
     },
 
+    #[error("{module}:{line}:{column}: the handler's module does not parse: {message}")]
+    #[diagnostic(
+        code(slipway::python::handler_syntax),
+        help("Lambda would fail to import it; fix the syntax error")
+    )]
+    HandlerSyntax {
+        module: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+
+    #[error(
+        "{module}:{line}: `{name}` is only annotated, never assigned, so the module has no `{name}` at import time"
+    )]
+    #[diagnostic(
+        code(slipway::python::handler_annotated_only),
+        help(
+            "assign it (`{name}: Callable = make_handler()`) or define `def {name}(event, context):`"
+        )
+    )]
+    HandlerAnnotatedOnly {
+        module: String,
+        line: usize,
+        name: String,
+    },
+
+    #[error("{module} does not define `{name}` at its top level")]
+    #[diagnostic(
+        code(slipway::python::handler_undefined),
+        help(
+            "define `def {name}(event, context):` (or import or assign `{name}`) at the top level of {module}, or fix `handler` in slipway.toml; if the module binds it in a way no parse can see, set `handler_check = false` for the function"
+        )
+    )]
+    HandlerUndefined { module: String, name: String },
+
     #[error("{}:{line}: {message}", file.display())]
     #[diagnostic(code(slipway::python::requirements), help("{help}"))]
     Requirements {

@@ -88,7 +88,18 @@ struct Inner {
     unhashed: Mutex<HashMap<String, (PathBuf, String)>>,
     find_links_listing: OnceCell<Vec<(String, PathBuf)>>,
     stats: Stats,
+    deadline: Duration,
 }
+
+/// Index pages and metadata files describe one project: a few MB at most.
+/// A larger answer is a broken or hostile index, not a page to hold in memory.
+pub const MAX_PAGE_BYTES: u64 = 32 << 20;
+/// A wheel Lambda could hold (250 MB unzipped) is far smaller than this.
+pub const MAX_WHEEL_BYTES: u64 = 1 << 30;
+/// How long one page or metadata request may take, retries and body
+/// included, unless `SLIPWAY_INDEX_TIMEOUT` (seconds) says otherwise.
+/// Wheels get ten times as long: they are larger, and they make progress.
+const DEFAULT_REQUEST_DEADLINE: Duration = Duration::from_secs(120);
 
 impl Client {
     pub fn new(sources: Sources, cache: Cache, offline: bool) -> Result<Client, PythonError> {
@@ -114,8 +125,43 @@ impl Client {
                 unhashed: Mutex::new(HashMap::new()),
                 find_links_listing: OnceCell::new(),
                 stats: Stats::default(),
+                deadline: std::env::var("SLIPWAY_INDEX_TIMEOUT")
+                    .ok()
+                    .and_then(|v| v.trim().parse::<f64>().ok())
+                    .filter(|s| s.is_finite() && *s > 0.0)
+                    .map_or(DEFAULT_REQUEST_DEADLINE, Duration::from_secs_f64),
             }),
         })
+    }
+
+    /// Sets how long one page or metadata request may take (wheels: ten
+    /// times as long), instead of `SLIPWAY_INDEX_TIMEOUT` or the default.
+    pub fn with_request_deadline(mut self, deadline: Duration) -> Client {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.deadline = deadline;
+        }
+        self
+    }
+
+    /// Runs one request to completion within `deadline`, or says which index
+    /// did not answer in time.
+    async fn within<T>(
+        &self,
+        deadline: Duration,
+        url: &Url,
+        request: impl std::future::Future<Output = Result<T, PythonError>>,
+    ) -> Result<T, PythonError> {
+        tokio::time::timeout(deadline, request)
+            .await
+            .unwrap_or_else(|_| {
+                Err(PythonError::Index {
+                    url: redact(url.as_str()),
+                    message: format!(
+                        "no complete answer within {} s (SLIPWAY_INDEX_TIMEOUT sets the limit)",
+                        deadline.as_secs_f64()
+                    ),
+                })
+            })
     }
 
     pub fn sources(&self) -> &Sources {
@@ -239,36 +285,51 @@ impl Client {
                 url: index.url.to_string(),
                 message: e.to_string(),
             })?;
-        let response = self
-            .send(
-                &url,
-                Some("application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"),
-            )
+        let fetched = self
+            .within(self.inner.deadline, &url, async {
+                let response = self
+                    .send(
+                        &url,
+                        Some("application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"),
+                    )
+                    .await?;
+                if response.status() == reqwest::StatusCode::NOT_FOUND {
+                    return Ok(None);
+                }
+                if !response.status().is_success() {
+                    return Err(PythonError::Index {
+                        url: redact(url.as_str()),
+                        message: status_message(response.status()),
+                    });
+                }
+                let final_url = response.url().clone();
+                let content_type = response
+                    .headers()
+                    .get(reqwest::header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_string();
+                let body = read_capped(response, MAX_PAGE_BYTES, &url).await?;
+                Ok(Some((final_url, content_type, body)))
+            })
             .await?;
-        if response.status() == reqwest::StatusCode::NOT_FOUND {
+        let Some((final_url, content_type, body)) = fetched else {
             return Ok(None);
-        }
-        if !response.status().is_success() {
-            return Err(PythonError::Index {
-                url: url.to_string(),
-                message: status_message(response.status()),
-            });
-        }
-        let final_url = response.url().clone();
-        let content_type = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string();
-        let body = response.text().await.map_err(|e| index_error(&url, e))?;
+        };
+        let unreadable = |message: String| PythonError::Index {
+            url: redact(url.as_str()),
+            message: format!("the page could not be read: {message}"),
+        };
+        let body =
+            String::from_utf8(body).map_err(|_| unreadable("it is not UTF-8 text".into()))?;
         let mut files = if content_type.contains("json") {
-            parse_json_page(&body, &final_url).map_err(|message| PythonError::Index {
-                url: url.to_string(),
-                message,
-            })?
-        } else {
+            parse_json_page(&body, &final_url).map_err(unreadable)?
+        } else if looks_like_html(&body) {
             parse_html_page(&body, &final_url)
+        } else {
+            return Err(unreadable(format!(
+                "it is neither a PEP 503 HTML page nor a PEP 691 JSON page (Content-Type `{content_type}`)"
+            )));
         };
         files.retain(|f| could_ever_be_explained(&f.filename));
         for f in &mut files {
@@ -383,9 +444,16 @@ impl Client {
                     url: redact(&file.url),
                     message: e.to_string(),
                 })?;
-            let response = self.send(&url, None).await?;
-            if response.status().is_success() {
-                let bytes = response.bytes().await.map_err(|e| index_error(&url, e))?;
+            let answer = self
+                .within(self.inner.deadline, &url, async {
+                    let response = self.send(&url, None).await?;
+                    if !response.status().is_success() {
+                        return Ok(None);
+                    }
+                    read_capped(response, MAX_PAGE_BYTES, &url).await.map(Some)
+                })
+                .await?;
+            if let Some(bytes) = answer {
                 if let Some(expected) = expected {
                     let actual = slipway_artifact::digest::sha256_hex(&bytes);
                     if &actual != expected {
@@ -463,12 +531,33 @@ impl Client {
             url: redact(&file.url),
             message: e.to_string(),
         })?;
+        self.within(
+            self.inner.deadline * 10,
+            &url,
+            self.download_to_cache(file, allowed, &url),
+        )
+        .await
+    }
+
+    async fn download_to_cache(
+        &self,
+        file: &DistFile,
+        allowed: &[String],
+        url: &Url,
+    ) -> Result<PathBuf, PythonError> {
+        let url = url.clone();
         let response = self.send(&url, None).await?;
         if !response.status().is_success() {
             return Err(PythonError::Index {
-                url: url.to_string(),
+                url: redact(url.as_str()),
                 message: status_message(response.status()),
             });
+        }
+        if response
+            .content_length()
+            .is_some_and(|n| n > MAX_WHEEL_BYTES)
+        {
+            return Err(too_large(&url, MAX_WHEEL_BYTES));
         }
         let tmp_dir = self.inner.cache.temp_dir()?;
         let tmp = tempfile::Builder::new()
@@ -484,6 +573,9 @@ impl Client {
             let chunk = chunk.map_err(|e| index_error(&url, e))?;
             hasher.update(&chunk);
             size += chunk.len() as u64;
+            if size > MAX_WHEEL_BYTES {
+                return Err(too_large(&url, MAX_WHEEL_BYTES));
+            }
             out.write_all(&chunk)
                 .await
                 .map_err(PythonError::io("write", tmp_path.to_path_buf()))?;
@@ -557,6 +649,44 @@ fn check_allowed(filename: &str, actual: &str, allowed: &[String]) -> Result<(),
             actual: actual.to_string(),
         })
     }
+}
+
+/// The body of `response`, refused once it passes `max` bytes (announced or
+/// streamed), so a hostile or broken index cannot exhaust memory.
+async fn read_capped(
+    mut response: reqwest::Response,
+    max: u64,
+    url: &Url,
+) -> Result<Vec<u8>, PythonError> {
+    if response.content_length().is_some_and(|n| n > max) {
+        return Err(too_large(url, max));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| index_error(url, e))? {
+        if (body.len() + chunk.len()) as u64 > max {
+            return Err(too_large(url, max));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn too_large(url: &Url, max: u64) -> PythonError {
+    PythonError::Index {
+        url: redact(url.as_str()),
+        message: format!(
+            "the answer is larger than {} MiB; slipway stops reading there",
+            max >> 20
+        ),
+    }
+}
+
+/// Whether a page without a JSON content type is HTML at all: an empty page
+/// says "no files", but bytes of anything else must not be read as "no
+/// versions" and reported as a version conflict.
+fn looks_like_html(body: &str) -> bool {
+    let start = body.trim_start_matches('\u{feff}').trim_start();
+    start.is_empty() || (start.starts_with('<') && start.contains('>'))
 }
 
 fn index_error(url: &Url, e: reqwest::Error) -> PythonError {
@@ -950,6 +1080,107 @@ mod tests {
                 err.starts_with("malformed JSON project page"),
                 "{bad}: {err}"
             );
+        }
+    }
+
+    /// A one-connection-at-a-time HTTP server on 127.0.0.1 that answers every
+    /// request with `answer`; stops when the test ends (its port closes with it).
+    fn misbehaving_index(answer: fn(&mut std::net::TcpStream)) -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().take(8) {
+                let Ok(mut stream) = stream else { return };
+                std::thread::spawn(move || {
+                    use std::io::Read;
+                    let mut buf = [0u8; 4096];
+                    let _ = stream.read(&mut buf);
+                    answer(&mut stream);
+                });
+            }
+        });
+        format!("http://user:hunter2secret@127.0.0.1:{port}/simple/")
+    }
+
+    fn fetch_page(index: &str, deadline: Duration) -> Result<Arc<Vec<DistFile>>, PythonError> {
+        let dir = tempfile::tempdir().unwrap();
+        let sources = Sources {
+            indexes: vec![IndexUrl::parse(index).unwrap()],
+            find_links: vec![],
+            index_origin: "test".into(),
+        };
+        let client = Client::new(sources, Cache::at(dir.path()), false)
+            .unwrap()
+            .with_request_deadline(deadline);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(client.project_files(&PackageName::from_str("demo").unwrap()))
+    }
+
+    #[test]
+    fn an_endless_page_is_cut_off_at_the_cap() {
+        let index = misbehaving_index(|stream| {
+            use std::io::Write;
+            let _ = stream.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n\r\n<html>",
+            );
+            let chunk = b"<a href=\"demo-1.0-py3-none-any.whl\">demo</a>\n".repeat(1024);
+            // At most 4x the cap, should slipway not stop reading.
+            for _ in 0..(4 * MAX_PAGE_BYTES as usize / chunk.len()) {
+                if stream.write_all(&chunk).is_err() {
+                    return;
+                }
+            }
+        });
+        let err = fetch_page(&index, Duration::from_secs(60)).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("larger than 32 MiB") && text.contains("127.0.0.1"),
+            "{text}"
+        );
+        assert!(!text.contains("hunter2secret"), "{text}");
+    }
+
+    #[test]
+    fn a_hung_index_fails_within_the_deadline_naming_it() {
+        let index = misbehaving_index(|_| std::thread::sleep(Duration::from_secs(20)));
+        let started = std::time::Instant::now();
+        let err = fetch_page(&index, Duration::from_millis(800)).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("no complete answer within 0.8 s"), "{text}");
+        assert!(
+            text.contains("127.0.0.1") && !text.contains("hunter2secret"),
+            "{text}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[test]
+    fn a_garbage_page_is_called_unreadable_not_a_version_conflict() {
+        for answer in [
+            (|stream: &mut std::net::TcpStream| {
+                use std::io::Write;
+                let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 6\r\nConnection: close\r\n\r\n\xff\xfe\x00\x01PK");
+            }) as fn(&mut std::net::TcpStream),
+            |stream| {
+                use std::io::Write;
+                let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 26\r\nConnection: close\r\n\r\nSELECT * FROM packages; --");
+            },
+            |stream| {
+                use std::io::Write;
+                let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/vnd.pypi.simple.v1+json\r\nContent-Length: 9\r\nConnection: close\r\n\r\n{\"files\":");
+            },
+        ] {
+            let index = misbehaving_index(answer);
+            let err = fetch_page(&index, Duration::from_secs(30)).unwrap_err();
+            let text = err.to_string();
+            assert!(text.contains("the page could not be read"), "{text}");
         }
     }
 }

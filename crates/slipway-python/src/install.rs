@@ -73,6 +73,18 @@ pub fn install_wheel(
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&bytes[..]))
         .map_err(|e| bad(format!("not a zip file: {e}")))?;
 
+    // The zip reader keeps one entry per name, so a duplicate shows only as
+    // a central directory holding more entries than the reader lists.
+    // Readers disagree on which of two same-named entries wins: the RECORD
+    // check would vouch for one while another ships.
+    if let Some(count) = central_directory_count(&bytes)
+        && count != zip.len() as u64
+    {
+        return Err(bad(format!(
+            "its central directory lists {count} entries but only {} distinct names: an entry appears twice",
+            zip.len()
+        )));
+    }
     let dist_info = find_dist_info(&zip)
         .ok_or_else(|| bad("no .dist-info folder with WHEEL and RECORD".into()))?;
     let data_dir = format!("{}.data/", dist_info.trim_end_matches(".dist-info"));
@@ -87,9 +99,12 @@ pub fn install_wheel(
         parse_record(&text).map_err(|m| bad(format!("{record_name}: {m}")))?
     };
 
+    check_identity(&mut zip, filename, &dist_info, distribution).map_err(bad)?;
+
     let origin = EntryOrigin::Dependency {
         distribution: distribution.to_string(),
     };
+    let mut seen = std::collections::HashSet::with_capacity(zip.len());
     let mut entries = Vec::with_capacity(zip.len());
     let mut shared_objects = Vec::new();
     for i in 0..zip.len() {
@@ -97,6 +112,9 @@ pub fn install_wheel(
         let name = String::from_utf8(file.name_raw().to_vec())
             .map_err(|_| bad("an entry name is not UTF-8".into()))?;
         check_wheel_path(&name).map_err(|reason| unsafe_entry(&name, reason))?;
+        if !seen.insert(name.clone()) {
+            return Err(bad(format!("{name} appears twice in the zip")));
+        }
         if file.is_symlink() {
             return Err(unsafe_entry(&name, "symbolic link"));
         }
@@ -133,6 +151,14 @@ pub fn install_wheel(
                 decompress(&compressed, deflated, size).map_err(|e| bad(format!("{name}: {e}")))?;
             if crc32fast::hash(&content) != crc32 {
                 return Err(bad(format!("{name}: CRC-32 does not match the zip header")));
+            }
+            if let Some(recorded_size) = recorded.and_then(|r| r.size)
+                && recorded_size != content.len() as u64
+            {
+                return Err(bad(format!(
+                    "{name} is {} bytes, RECORD says {recorded_size}",
+                    content.len()
+                )));
             }
             let digest = slipway_artifact::digest::sha256(&content);
             match recorded.and_then(|r| r.sha256) {
@@ -183,6 +209,76 @@ pub fn install_wheel(
         entries,
         shared_objects,
     })
+}
+
+/// The wheel's file name, its `METADATA` and the distribution it was
+/// resolved as must name one distribution (names compared after PEP 503
+/// normalisation, versions by PEP 440 equality): otherwise the lock, the
+/// SBOM and a vulnerability scan would each speak of a different package.
+fn check_identity<R: Read + std::io::Seek>(
+    zip: &mut zip::ZipArchive<R>,
+    filename: &str,
+    dist_info: &str,
+    distribution: &str,
+) -> Result<(), String> {
+    use std::str::FromStr;
+    let from_name = crate::WheelName::parse(filename)
+        .ok_or_else(|| format!("`{filename}` is not a valid wheel file name"))?;
+    let metadata_path = format!("{dist_info}/METADATA");
+    let mut text = String::new();
+    zip.by_name(&metadata_path)
+        .map_err(|e| format!("{metadata_path}: {e}"))?
+        .read_to_string(&mut text)
+        .map_err(|e| format!("{metadata_path}: {e}"))?;
+    let metadata =
+        crate::metadata::CoreMetadata::parse(&text).map_err(|e| format!("{metadata_path}: {e}"))?;
+    let name = pep508_rs::PackageName::from_str(metadata.name.trim()).map_err(|_| {
+        format!(
+            "{metadata_path}: `Name: {}` is not a valid name",
+            metadata.name
+        )
+    })?;
+    let version =
+        pep508_rs::pep440_rs::Version::from_str(metadata.version.trim()).map_err(|_| {
+            format!(
+                "{metadata_path}: `Version: {}` is not a PEP 440 version",
+                metadata.version
+            )
+        })?;
+    if name != from_name.name {
+        return Err(format!(
+            "the file name says distribution `{}` but {metadata_path} says `{name}`",
+            from_name.name
+        ));
+    }
+    if version != from_name.version {
+        return Err(format!(
+            "the file name says version {} but {metadata_path} says {version}",
+            from_name.version
+        ));
+    }
+    if pep508_rs::PackageName::from_str(distribution).ok().as_ref() != Some(&from_name.name) {
+        return Err(format!(
+            "it was resolved as `{distribution}` but is a wheel of `{}`",
+            from_name.name
+        ));
+    }
+    Ok(())
+}
+
+/// The entry count of the End of Central Directory record, when the zip
+/// has one that is not ZIP64's placeholder.
+fn central_directory_count(bytes: &[u8]) -> Option<u64> {
+    const EOCD: &[u8] = b"PK\x05\x06";
+    // The record is 22 bytes plus a comment of at most 65,535.
+    let start = bytes.len().saturating_sub(22 + 0xFFFF);
+    let at = bytes[start..]
+        .windows(4)
+        .rposition(|w| w == EOCD)
+        .map(|i| start + i)?;
+    let total = bytes.get(at + 10..at + 12)?;
+    let total = u16::from_le_bytes([total[0], total[1]]);
+    (total != 0xFFFF).then_some(u64::from(total))
 }
 
 fn decompress(compressed: &[u8], deflated: bool, size: u64) -> std::io::Result<Vec<u8>> {
@@ -256,12 +352,13 @@ fn find_dist_info<R: Read + std::io::Seek>(zip: &zip::ZipArchive<R>) -> Option<S
     found
 }
 
-struct RecordLine {
+pub(crate) struct RecordLine {
     sha256: Option<[u8; 32]>,
+    size: Option<u64>,
 }
 
 /// RECORD is CSV (path,hash,size); paths with commas are quoted.
-fn parse_record(text: &str) -> Result<HashMap<String, RecordLine>, String> {
+pub(crate) fn parse_record(text: &str) -> Result<HashMap<String, RecordLine>, String> {
     let mut out = HashMap::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
@@ -290,7 +387,14 @@ fn parse_record(text: &str) -> Result<HashMap<String, RecordLine>, String> {
                     .map_err(|_| format!("line {}: hash is not 32 bytes", i + 1))?,
             )
         };
-        out.insert(path, RecordLine { sha256 });
+        let size = match fields.get(2).map(|s| s.trim()).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(s) => Some(
+                s.parse()
+                    .map_err(|_| format!("line {}: size `{s}` is not a number", i + 1))?,
+            ),
+        };
+        out.insert(path, RecordLine { sha256, size });
     }
     Ok(out)
 }
@@ -367,5 +471,84 @@ mod tests {
         assert!(r["a.py"].sha256.is_some());
         assert!(r["b,c.py"].sha256.is_none());
         assert!(parse_record("a.py,md5=abc,1\n").is_err());
+    }
+
+    fn install(
+        spec_bytes: &[u8],
+        filename: &str,
+        distribution: &str,
+    ) -> Result<InstalledWheel, PythonError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(filename);
+        std::fs::write(&path, spec_bytes).unwrap();
+        install_wheel(
+            &path,
+            filename,
+            None,
+            distribution,
+            &Cache::at(dir.path().join("cache")),
+        )
+    }
+
+    #[test]
+    fn name_and_version_must_agree_between_file_name_and_metadata() {
+        use crate::testing::WheelSpec;
+        let spec = WheelSpec::new("Demo.Pkg", "1.0", "py3-none-any");
+        let bytes = spec.build();
+        install(&bytes, "demo_pkg-1.0-py3-none-any.whl", "demo-pkg").unwrap();
+        install(&bytes, "Demo_Pkg-1.0.0-py3-none-any.whl", "demo_pkg").unwrap();
+        for (filename, distribution, needle) in [
+            (
+                "other-1.0-py3-none-any.whl",
+                "other",
+                "says distribution `other`",
+            ),
+            (
+                "demo_pkg-2.0-py3-none-any.whl",
+                "demo-pkg",
+                "says version 2.0",
+            ),
+            (
+                "demo_pkg-1.0-py3-none-any.whl",
+                "requests",
+                "resolved as `requests`",
+            ),
+        ] {
+            let err = install(&bytes, filename, distribution).unwrap_err();
+            assert!(
+                err.to_string().contains(filename) && err.to_string().contains(needle),
+                "{filename}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn duplicate_entries_and_record_size_mismatches_are_refused() {
+        use crate::testing::WheelSpec;
+        let spec = WheelSpec::new("demo", "1.0", "py3-none-any")
+            .file("demo/a.py", "x = 1\n")
+            .file("demo/b.py", "x = 1\n");
+        let mut bytes = spec.build();
+        install(&bytes, &spec.filename(), "demo").unwrap();
+        // Rename b.py to a.py in the local and central headers alike.
+        let (from, to) = (b"demo/b.py", b"demo/a.py");
+        let mut i = 0;
+        while let Some(at) = bytes[i..].windows(from.len()).position(|w| w == from) {
+            bytes[i + at..i + at + to.len()].copy_from_slice(to);
+            i += at + to.len();
+        }
+        let err = install(&bytes, &spec.filename(), "demo").unwrap_err();
+        assert!(
+            err.to_string().contains(&spec.filename()) && err.to_string().contains("appears twice"),
+            "{err}"
+        );
+
+        let mut spec = WheelSpec::new("demo", "1.0", "py3-none-any");
+        spec.tamper_record_size = true;
+        let err = install(&spec.build(), &spec.filename(), "demo").unwrap_err();
+        assert!(
+            err.to_string().contains(&spec.filename()) && err.to_string().contains("RECORD says"),
+            "{err}"
+        );
     }
 }

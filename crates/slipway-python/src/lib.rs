@@ -30,6 +30,9 @@ pub mod elf {
     }
 }
 mod error;
+#[cfg(test)]
+mod fuzz;
+pub mod handler;
 pub mod index;
 pub mod install;
 pub mod interpreter;

@@ -46,10 +46,10 @@ impl CoreMetadata {
                 "name" => m.name = value,
                 "version" => m.version = value,
                 "requires-dist" => {
-                    let r = pep508_rs::Requirement::from_str(&value).map_err(|e| {
+                    let r = crate::requirements::parse_pep508(&value).map_err(|e| {
                         format!(
                             "bad Requires-Dist `{value}`: {}",
-                            e.to_string().lines().next().unwrap_or("")
+                            e.lines().next().unwrap_or("")
                         )
                     })?;
                     m.requires_dist.push(r);

@@ -320,11 +320,11 @@ fn parse_requirement_line(
             "publish the package to an index or put its wheel in a --find-links folder, then require it by name and version",
         ));
     }
-    let requirement = pep508_rs::Requirement::from_str(requirement_part).map_err(|e| {
+    let requirement = parse_pep508(requirement_part).map_err(|e| {
         err(
             format!(
                 "`{requirement_part}` is not a valid requirement: {}",
-                first_line(&e.to_string())
+                first_line(&e)
             ),
             "write requirements as `name[extra]>=1.0 ; python_version >= \"3.9\"` (PEP 508)",
         )
@@ -336,6 +336,33 @@ fn parse_requirement_line(
         ));
     }
     Ok((requirement, hashes))
+}
+
+/// A PEP 508 requirement, or why not. pep508_rs 0.9 panics instead of
+/// failing on a name that ends in `-`, `_` or `.` right before a character
+/// outside ASCII (`A-ዘ`, found by the property tests): such input is refused
+/// here first, and any other panic of the parser is caught, so a hostile
+/// `METADATA` or requirements file is an error, never a crash.
+pub fn parse_pep508(text: &str) -> Result<pep508_rs::Requirement, String> {
+    let name_end = text
+        .trim_start()
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')));
+    if let Some(end) = name_end {
+        let trimmed = text.trim_start();
+        if trimmed[..end].ends_with(['-', '_', '.'])
+            && trimmed[end..].chars().next().is_some_and(|c| !c.is_ascii())
+        {
+            return Err(format!(
+                "the name `{}` ends in `{}` before `{}`",
+                &trimmed[..end],
+                &trimmed[end - 1..end],
+                trimmed[end..].chars().next().unwrap_or_default()
+            ));
+        }
+    }
+    std::panic::catch_unwind(|| pep508_rs::Requirement::from_str(text))
+        .map_err(|_| "the PEP 508 parser could not read it".to_string())?
+        .map_err(|e| e.to_string())
 }
 
 fn first_line(s: &str) -> &str {

@@ -28,6 +28,8 @@ pub struct WheelSpec {
     pub tamper_record: bool,
     /// A symbolic link entry `link -> /etc/passwd`.
     pub symlink: bool,
+    /// The first entry's RECORD size off by one, to test refusal.
+    pub tamper_record_size: bool,
 }
 
 impl WheelSpec {
@@ -43,6 +45,7 @@ impl WheelSpec {
             license: Some("MIT".into()),
             tamper_record: false,
             symlink: false,
+            tamper_record_size: false,
         }
     }
 
@@ -120,7 +123,8 @@ impl WheelSpec {
                 digest[0] ^= 0xff;
             }
             let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest);
-            record.push_str(&format!("{path},sha256={b64},{}\n", content.len()));
+            let size = content.len() + usize::from(self.tamper_record_size && i == 0);
+            record.push_str(&format!("{path},sha256={b64},{size}\n"));
         }
         record.push_str(&format!("{di}/RECORD,,\n"));
         files.push((format!("{di}/RECORD"), record.into_bytes()));

@@ -186,6 +186,7 @@ const METADATA_KEYS: &[&str] = &[
     "requirements",
     "signing_profile",
     "require_signature",
+    "handler_check",
 ];
 
 impl Reader<'_> {
@@ -593,6 +594,10 @@ impl Reader<'_> {
                 .get("require_signature")
                 .and_then(Value::as_bool)
                 .unwrap_or(false),
+            handler_check: metadata
+                .get("handler_check")
+                .and_then(Value::as_bool)
+                .unwrap_or(true),
             triggers,
         };
         let sam = SamFunction {
@@ -693,7 +698,7 @@ impl Reader<'_> {
                 "include" | "exclude" | "exclude_packages" => v
                     .as_sequence()
                     .is_some_and(|l| l.iter().all(Value::is_string)),
-                "layer" | "require_signature" => v.is_bool(),
+                "layer" | "require_signature" | "handler_check" => v.is_bool(),
                 "requirements" | "signing_profile" => v.is_string(),
                 _ => {
                     return Err(self.err(
@@ -706,7 +711,7 @@ impl Reader<'_> {
             };
             if !well_typed {
                 let expected = match key {
-                    "layer" | "require_signature" => "true or false",
+                    "layer" | "require_signature" | "handler_check" => "true or false",
                     "requirements" | "signing_profile" => "a string",
                     _ => "a list of strings",
                 };

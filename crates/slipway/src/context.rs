@@ -48,7 +48,7 @@ impl Context {
         use std::io::IsTerminal;
         let _ = tracing_subscriber::fmt()
             .with_env_filter(filter)
-            .with_writer(std::io::stderr)
+            .with_writer(|| RedactingStderr)
             .with_ansi(std::io::stderr().is_terminal())
             .without_time()
             .with_target(false)
@@ -96,5 +96,102 @@ impl Context {
     /// Resolves a user-given path against the current folder.
     pub fn user_path(p: &Path) -> PathBuf {
         std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+    }
+}
+
+/// Stderr for log lines, with credentials taken out of every line whatever
+/// crate wrote it: connection pools print `user:password@host` authorities,
+/// and no filter can list every target that might. The formatter writes each
+/// event in one call, so each call is one whole line.
+struct RedactingStderr;
+
+impl std::io::Write for RedactingStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        std::io::stderr().write_all(redact_credentials(&text, &secret_env_values()).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
+/// Values of the environment's credential variables, never to be logged.
+fn secret_env_values() -> Vec<String> {
+    static VALUES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    VALUES
+        .get_or_init(|| {
+            [
+                "AWS_SECRET_ACCESS_KEY",
+                "AWS_SESSION_TOKEN",
+                "SLIPWAY_SIGNING_KEY",
+            ]
+            .iter()
+            .filter_map(|v| std::env::var(v).ok())
+            .filter(|v| v.len() >= 8)
+            .collect()
+        })
+        .clone()
+}
+
+/// `text` with the user information of every URL or authority
+/// (`scheme://user:pass@`, `user:pass@host`) and every value in `secrets`
+/// replaced by `***`. A bare `name@host` (an identity) is left alone.
+fn redact_credentials(text: &str, secrets: &[String]) -> String {
+    let userinfo = |c: char| c.is_ascii_alphanumeric() || "-._~%!$&'*+;=:".contains(c);
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('@') {
+        let before = &rest[..at];
+        let start = before
+            .char_indices()
+            .rev()
+            .take_while(|(_, c)| userinfo(*c))
+            .last()
+            .map_or(at, |(i, _)| i);
+        let info = &before[start..];
+        let after_scheme = before[..start].ends_with("://");
+        if !info.is_empty() && (after_scheme || info.contains(':')) {
+            out.push_str(&before[..start]);
+            out.push_str("***@");
+        } else {
+            out.push_str(&rest[..=at]);
+        }
+        rest = &rest[at + 1..];
+    }
+    out.push_str(rest);
+    for secret in secrets {
+        out = out.replace(secret.as_str(), "***");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_credentials;
+
+    #[test]
+    fn credentials_in_urls_and_authorities_are_redacted() {
+        let secrets = vec!["wJalrXUtnFEMI/K7MDENG".to_string()];
+        for (line, shown) in [
+            (
+                "connecting to http://AKIA:s3cret@127.0.0.1:4566/path",
+                "connecting to http://***@127.0.0.1:4566/path",
+            ),
+            (
+                r#"checkout waiting for idle connection: ("http", AKIA:s3cret@127.0.0.1:4566)"#,
+                r#"checkout waiting for idle connection: ("http", ***@127.0.0.1:4566)"#,
+            ),
+            ("https://token@host/simple", "https://***@host/simple"),
+            ("signed by release@example", "signed by release@example"),
+            (
+                "key wJalrXUtnFEMI/K7MDENG in a header",
+                "key *** in a header",
+            ),
+            ("no at sign here", "no at sign here"),
+        ] {
+            assert_eq!(redact_credentials(line, &secrets), shown, "{line}");
+        }
     }
 }

@@ -24,7 +24,7 @@ pub struct AwsArgs {
 
     /// Send AWS API calls here instead (an emulator or a private endpoint) [default: `[aws]
     /// endpoint_url`, then AWS_ENDPOINT_URL]
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = slipway_config::parse_http_url)]
     pub endpoint_url: Option<String>,
 }
 

@@ -126,7 +126,7 @@ pub struct ServeArgs {
     pub sqs: Vec<String>,
 
     /// The AWS endpoint for SQS polling (an emulator such as moto) [default: [aws] endpoint_url]
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = slipway_config::parse_http_url)]
     pub endpoint_url: Option<String>,
 
     /// Do not rebuild and restart a function when its sources change
@@ -312,6 +312,7 @@ fn read_event(path: &Option<PathBuf>) -> Result<Vec<u8>, Failure> {
             ))
         })?,
     };
+    slipway_local::serve::check_event_size(&bytes)?;
     if let Err(e) = serde_json::from_slice::<serde_json::Value>(&bytes) {
         return Err(Failure::input(slipway_local::LocalError::EventJson {
             message: e.to_string(),

@@ -452,10 +452,8 @@ fn over_50_mb_zipped_warns_that_deploys_go_through_s3() {
         .collect();
     p.write("src/model.bin", &data);
     let v = build_json(&p, &[]);
-    let warning = v["functions"][0]["warnings"][0]
-        .as_str()
-        .unwrap_or_default();
-    assert!(warning.contains("50 MB") && warning.contains("S3"), "{v}");
+    let warnings = v["functions"][0]["warnings"].to_string();
+    assert!(warnings.contains("50 MB") && warnings.contains("S3"), "{v}");
 }
 
 #[test]

@@ -14,6 +14,7 @@ mod deploy;
 mod engine;
 mod evidence;
 mod gitlab;
+mod hardening;
 mod init;
 mod local;
 mod native;
