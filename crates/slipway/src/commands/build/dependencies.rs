@@ -31,6 +31,11 @@ pub struct DependencyOptions {
     /// Use only the local cache; never touch the network
     #[arg(long)]
     pub offline: bool,
+    /// Resolve again against the index even when the dependency file, index
+    /// settings and target are unchanged (otherwise the last resolution is reused
+    /// and no index is asked); implies a rebuild
+    #[arg(long)]
+    pub refresh: bool,
     /// Never build source distributions (by default a pure-Python sdist is
     /// built when a version has no wheel; native code is always refused)
     #[arg(long)]
@@ -81,6 +86,7 @@ fn request(
         exclude_packages: function.exclude_packages.clone(),
         python: options.python.clone(),
         build_sdists: !options.no_build,
+        refresh: options.refresh,
     })
 }
 

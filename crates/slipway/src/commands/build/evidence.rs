@@ -34,13 +34,15 @@ impl EvidenceOptions {
 }
 
 /// Writes the evidence files for one built function into `dist_dir` and
-/// returns their paths.
+/// returns their paths. `entry_sha1` is each zip's entry SHA-1s (hex, by
+/// path) as the zip writer computed or carried them.
 pub fn write(
     function: &Function,
     project: &Project,
     manifest: &Manifest,
     dist_dir: &Path,
     options: &EvidenceOptions,
+    entry_sha1: BTreeMap<String, BTreeMap<String, String>>,
 ) -> Result<Vec<PathBuf>, Failure> {
     // Load the key before writing anything: a bad key fails the build
     // without leaving unsigned evidence that looks complete.
@@ -50,25 +52,16 @@ pub fn write(
         None
     };
 
-    // Each zip the build just wrote is read once: unpacked for the SHA-1s
-    // SPDX needs (the manifest records SHA-256 only), then signed.
+    // The zips are read back only to be signed.
     let mut zips = Vec::new();
-    let mut entry_sha1 = BTreeMap::new();
-    for artifact in manifest.artifacts() {
-        let path = dist_dir.join(&artifact.file);
-        let bytes = std::fs::read(&path)
-            .map_err(|e| Failure::failed(miette::miette!("cannot read {}: {e}", path.display())))?;
-        let digests = slipway_attest::archive::entry_digests_of_bytes(
-            &bytes,
-            &path,
-            slipway_attest::archive::EntryHash::Sha1,
-        )
-        .map_err(Failure::failed)?;
-        entry_sha1.insert(
-            artifact.file.clone(),
-            digests.into_iter().map(|d| (d.path, d.sha1)).collect(),
-        );
-        zips.push((artifact.file.as_str(), bytes));
+    if key.is_some() {
+        for artifact in manifest.artifacts() {
+            let path = dist_dir.join(&artifact.file);
+            let bytes = std::fs::read(&path).map_err(|e| {
+                Failure::failed(miette::miette!("cannot read {}: {e}", path.display()))
+            })?;
+            zips.push((artifact.file.as_str(), bytes));
+        }
     }
     let sbom_input = SbomInput {
         dependency_file: function

@@ -22,7 +22,7 @@ use slipway_config::{Function, Project};
 use slipway_package::input_hash::{BuildState, InputHasher, hash_sources, new_state};
 use slipway_package::select::Selector;
 use slipway_package::zip_writer::DOS_EPOCH;
-use slipway_package::{ZipEntry, ZipOptions, write_zip};
+use slipway_package::{ZipEntry, ZipOptions, write_zip_with_digests};
 
 use crate::context::Context;
 use crate::output::{Failure, Render, Status, emit};
@@ -254,6 +254,7 @@ fn build_function(
     tracing::debug!(%input_hash, elapsed = ?clock.elapsed(), "input hash");
 
     if !args.force
+        && !args.dependencies.refresh
         && previous.input_hash == input_hash
         && previous.outputs_intact(&dist_dir)
         && let Ok(mut summary) = serde_json::from_value::<FunctionReport>(previous.summary.clone())
@@ -321,16 +322,19 @@ fn build_function(
             &format!("{}: compressing {total} files", function.name),
             None,
         );
-        let artifact = write_zip(
-            function_entries,
-            &staging.join(format!("{}.zip", function.name)),
-            &options,
-        )?;
+        // Entry SHA-1s for SPDX come from the writer, so evidence never
+        // reads the zips back.
+        let mut entry_sha1 = std::collections::BTreeMap::new();
+        let mut write = |entries, name: String| {
+            let written = write_zip_with_digests(entries, &staging.join(name), &options)?;
+            entry_sha1.insert(written.record.file.clone(), written.entry_sha1);
+            Ok::<_, Failure>(written.record)
+        };
+        let artifact = write(function_entries, format!("{}.zip", function.name))?;
         let layer = if use_layer {
-            Some(write_zip(
+            Some(write(
                 layer_entries,
-                &staging.join(format!("{}-layer.zip", function.name)),
-                &options,
+                format!("{}-layer.zip", function.name),
             )?)
         } else {
             None
@@ -360,7 +364,14 @@ fn build_function(
         if let Some(lock) = &installed.lock {
             write_file(&staging.join(LOCK_FILE_NAME), lock.as_bytes())?;
         }
-        evidence::write(function, project, &manifest, &staging, &args.evidence)?;
+        evidence::write(
+            function,
+            project,
+            &manifest,
+            &staging,
+            &args.evidence,
+            entry_sha1,
+        )?;
 
         let mut state = new_state(&input_hash, &hashed, started_ns);
         let names = list_files(&staging)?;
