@@ -279,6 +279,7 @@ fn python_request(
         exclude_packages: function.exclude_packages.clone(),
         python: settings.python.clone(),
         build_sdists: settings.build_sdists,
+        refresh: settings.refresh,
     })
 }
 

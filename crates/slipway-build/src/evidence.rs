@@ -22,6 +22,8 @@ pub(crate) struct EvidenceInput<'a> {
     pub lock: Option<&'a str>,
     pub environment: &'a BuildEnvironment,
     pub key: Option<&'a SigningKey>,
+    /// Each zip's entry SHA-1s (hex, by path), for SPDX.
+    pub entry_sha1: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 /// Writes the evidence files for one built function into `dir` and returns
@@ -33,25 +35,17 @@ pub(crate) fn write(input: &EvidenceInput<'_>, dir: &Path) -> Result<Vec<PathBuf
         manifest,
         ..
     } = input;
-    // Each zip the build just wrote is read once: unpacked for the SHA-1s
-    // SPDX needs (the manifest records SHA-256 only), then signed.
+    let entry_sha1 = input.entry_sha1.clone();
+    // The zips are read back only to be signed: SPDX's SHA-1s come from the
+    // zip writer, which computed or carried them.
     let mut zips = Vec::new();
-    let mut entry_sha1 = BTreeMap::new();
-    for artifact in manifest.artifacts() {
-        let path = dir.join(&artifact.file);
-        let bytes =
-            std::fs::read(&path).map_err(|e| Failure::io("read", &path, e, Kind::CheckFailed))?;
-        let digests = slipway_attest::archive::entry_digests_of_bytes(
-            &bytes,
-            &path,
-            slipway_attest::archive::EntryHash::Sha1,
-        )
-        .map_err(Failure::failed)?;
-        entry_sha1.insert(
-            artifact.file.clone(),
-            digests.into_iter().map(|d| (d.path, d.sha1)).collect(),
-        );
-        zips.push((artifact.file.as_str(), bytes));
+    if input.key.is_some() {
+        for artifact in manifest.artifacts() {
+            let path = dir.join(&artifact.file);
+            let bytes = std::fs::read(&path)
+                .map_err(|e| Failure::io("read", &path, e, Kind::CheckFailed))?;
+            zips.push((artifact.file.as_str(), bytes));
+        }
     }
     let sbom_input = SbomInput {
         dependency_file: function

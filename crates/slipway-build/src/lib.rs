@@ -29,7 +29,7 @@ use slipway_config::{Function, Project};
 use slipway_package::input_hash::{BuildState, HashedFile, InputHasher, hash_sources, new_state};
 use slipway_package::select::Selector;
 use slipway_package::zip_writer::DOS_EPOCH;
-use slipway_package::{ZipEntry, ZipOptions, write_zip};
+use slipway_package::{ZipEntry, ZipOptions, write_zip_with_digests};
 
 pub use dependencies::{Dependencies, Installed};
 pub use error::{Failure, Kind};
@@ -270,6 +270,7 @@ impl Engine {
         warnings.append(&mut inputs.selection_warnings);
 
         if !self.shared.settings.force
+            && !self.shared.settings.dependencies.refresh
             && let Some(mut summary) = inputs.previous_build()
         {
             if inputs.hashed.iter().any(|h| h.was_read()) {
@@ -459,16 +460,19 @@ impl Engine {
             &format!("{}: compressing {total} files", function.name),
             None,
         );
-        let artifact = write_zip(
-            function_entries,
-            &dir.join(layout::zip_file_name(&function.name)),
-            &options,
-        )?;
+        // Entry SHA-1s for SPDX come from the writer, so evidence never
+        // reads the zips back for them.
+        let mut entry_sha1 = std::collections::BTreeMap::new();
+        let mut write = |entries, name: String| {
+            let written = write_zip_with_digests(entries, &dir.join(name), &options)?;
+            entry_sha1.insert(written.record.file.clone(), written.entry_sha1);
+            Ok::<_, Failure>(written.record)
+        };
+        let artifact = write(function_entries, layout::zip_file_name(&function.name))?;
         let layer = if use_layer {
-            Some(write_zip(
+            Some(write(
                 layer_entries,
-                &dir.join(layout::layer_zip_file_name(&function.name)),
-                &options,
+                layout::layer_zip_file_name(&function.name),
             )?)
         } else {
             None
@@ -511,6 +515,7 @@ impl Engine {
                 lock: installed.lock.as_deref(),
                 environment: &self.shared.build_environment,
                 key: self.shared.key.as_ref(),
+                entry_sha1,
             },
             dir,
         )?;

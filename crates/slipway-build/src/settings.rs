@@ -18,6 +18,8 @@ pub struct BuildFlags {
     pub extra_index_urls: Vec<String>,
     pub find_links: Vec<PathBuf>,
     pub offline: bool,
+    /// Resolve again even when the dependency inputs are unchanged; implies a rebuild.
+    pub refresh: bool,
     pub no_build: bool,
     pub python: Option<PathBuf>,
     pub sign: bool,
@@ -45,6 +47,8 @@ pub struct DependencySettings {
     pub extra_index_urls: Vec<String>,
     pub find_links: Vec<PathBuf>,
     pub offline: bool,
+    /// Ask the index again instead of reusing the last resolution.
+    pub refresh: bool,
     pub build_sdists: bool,
     pub python: Option<PathBuf>,
 }
@@ -77,6 +81,7 @@ impl BuildSettings {
                 extra_index_urls: flags.extra_index_urls,
                 find_links: flags.find_links.into_iter().map(user_path).collect(),
                 offline: flags.offline,
+                refresh: flags.refresh,
                 build_sdists: !flags.no_build,
                 python: flags.python,
             },

@@ -10,4 +10,6 @@ pub mod select;
 pub mod zip_writer;
 
 pub use error::PackageError;
-pub use zip_writer::{EntryData, SourceDateEpoch, ZipEntry, ZipOptions, write_zip};
+pub use zip_writer::{
+    EntryData, SourceDateEpoch, WrittenZip, ZipEntry, ZipOptions, write_zip, write_zip_with_digests,
+};

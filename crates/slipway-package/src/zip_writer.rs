@@ -12,10 +12,12 @@
 //! them) with their CRC and sizes, and reproducibility needs control of every
 //! header byte. The `zip` crate is still how tests read the archives back.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
+use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use slipway_artifact::{ArtifactRecord, EntryOrigin, EntryRecord};
 
@@ -53,6 +55,9 @@ pub struct Precompressed {
     pub uncompressed_size: u64,
     /// SHA-256 of the uncompressed content (wheels' RECORD files carry it).
     pub sha256: [u8; 32],
+    /// SHA-1 of the uncompressed content (SPDX asks for it), learnt once per
+    /// wheel so evidence never inflates the entry again.
+    pub sha1: [u8; 20],
 }
 
 /// One file to put in the package.
@@ -130,16 +135,36 @@ struct Prepared {
     compressed: Vec<u8>,
     uncompressed_size: u64,
     sha256: [u8; 32],
+    sha1: [u8; 20],
     origin: EntryOrigin,
+}
+
+/// A zip just written: its record, and the SHA-1 (hex) of each entry by
+/// path, for the evidence that needs it (SPDX) without reading the zip back.
+#[derive(Debug, Clone)]
+pub struct WrittenZip {
+    pub record: ArtifactRecord,
+    pub entry_sha1: BTreeMap<String, String>,
 }
 
 /// Writes `entries` to `dest` (atomically) and describes what was written.
 /// `file` in the returned record is `dest`'s file name.
 pub fn write_zip(
-    mut entries: Vec<ZipEntry>,
+    entries: Vec<ZipEntry>,
     dest: &Path,
     options: &ZipOptions,
 ) -> Result<ArtifactRecord, PackageError> {
+    write_zip_with_digests(entries, dest, options).map(|w| w.record)
+}
+
+/// [`write_zip`], also returning every entry's SHA-1: taken from the entry
+/// when it carries one (wheel entries), computed while the content is in
+/// memory otherwise (sources are small; they are read here anyway).
+pub fn write_zip_with_digests(
+    mut entries: Vec<ZipEntry>,
+    dest: &Path,
+    options: &ZipOptions,
+) -> Result<WrittenZip, PackageError> {
     for e in &entries {
         check_entry_path(&e.path, &e.origin)?;
     }
@@ -171,6 +196,10 @@ pub fn write_zip(
     })
     .map_err(PackageError::io("write", dest))?;
 
+    let entry_sha1 = prepared
+        .iter()
+        .map(|p| (p.path.clone(), hex::encode(p.sha1)))
+        .collect();
     let entries = prepared
         .into_iter()
         .map(|p| EntryRecord {
@@ -182,7 +211,7 @@ pub fn write_zip(
         })
         .collect::<Vec<_>>();
     let digest: [u8; 32] = zip_hash.finalize().into();
-    Ok(ArtifactRecord {
+    let record = ArtifactRecord {
         file: dest
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -192,7 +221,8 @@ pub fn write_zip(
         zipped_size,
         unzipped_size: entries.iter().map(|e| e.size).sum(),
         entries,
-    })
+    };
+    Ok(WrittenZip { record, entry_sha1 })
 }
 
 pub(crate) fn describe_origin(origin: &EntryOrigin) -> String {
@@ -292,6 +322,7 @@ fn prepare(
                 compressed: p.compressed,
                 uncompressed_size: p.uncompressed_size,
                 sha256: p.sha256,
+                sha1: p.sha1,
                 origin: entry.origin,
             });
         }
@@ -311,6 +342,7 @@ fn prepare(
     }
     let crc32 = crc32fast::hash(&raw);
     let sha256: [u8; 32] = known_sha256.unwrap_or_else(|| Sha256::digest(&raw).into());
+    let sha1: [u8; 20] = Sha1::digest(&raw).into();
     let uncompressed_size = raw.len() as u64;
     let mut deflated = vec![0u8; compressor.deflate_compress_bound(raw.len())];
     let n = compressor
@@ -330,6 +362,7 @@ fn prepare(
         compressed,
         uncompressed_size,
         sha256,
+        sha1,
         origin: entry.origin,
     })
 }
@@ -668,6 +701,7 @@ mod tests {
                 compressed: buf.clone(),
                 uncompressed_size: content.len() as u64,
                 sha256: Sha256::digest(&content).into(),
+                sha1: Sha1::digest(&content).into(),
             }),
             origin: EntryOrigin::Dependency {
                 distribution: "pkg".into(),

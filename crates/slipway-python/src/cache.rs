@@ -72,6 +72,14 @@ impl Cache {
             .join(format!("{sha256}.json"))
     }
 
+    /// The resolution last made from inputs with this fingerprint.
+    pub fn resolution_path(&self, fingerprint: &str) -> PathBuf {
+        self.root
+            .join(LAYOUT)
+            .join("resolutions")
+            .join(format!("{fingerprint}.json"))
+    }
+
     pub fn page_path(&self, index_key: &str, project: &str) -> PathBuf {
         self.root
             .join(LAYOUT)

@@ -78,6 +78,8 @@ struct Inner {
     sources: Sources,
     cache: Cache,
     offline: bool,
+    /// Ask the index again even for pages fetched moments ago (`--refresh`).
+    refresh: bool,
     netrc: Netrc,
     pages: Mutex<HashMap<String, PageCell>>,
     metadata: Mutex<HashMap<String, Arc<OnceCell<Arc<CoreMetadata>>>>>,
@@ -102,7 +104,12 @@ pub const MAX_WHEEL_BYTES: u64 = 1 << 30;
 const DEFAULT_REQUEST_DEADLINE: Duration = Duration::from_secs(120);
 
 impl Client {
-    pub fn new(sources: Sources, cache: Cache, offline: bool) -> Result<Client, PythonError> {
+    pub fn new(
+        sources: Sources,
+        cache: Cache,
+        offline: bool,
+        refresh: bool,
+    ) -> Result<Client, PythonError> {
         let http = reqwest::Client::builder()
             .user_agent(concat!("slipway/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(30))
@@ -118,6 +125,7 @@ impl Client {
                 sources,
                 cache,
                 offline,
+                refresh: refresh && !offline,
                 netrc: Netrc::load(),
                 pages: Mutex::new(HashMap::new()),
                 metadata: Mutex::new(HashMap::new()),
@@ -271,7 +279,8 @@ impl Client {
             .map(|d| d.as_secs())
             .unwrap_or(0);
         if let Some(c) = &cached
-            && (self.inner.offline || now.saturating_sub(c.fetched_at) < PAGE_TTL.as_secs())
+            && (self.inner.offline
+                || (!self.inner.refresh && now.saturating_sub(c.fetched_at) < PAGE_TTL.as_secs()))
         {
             return Ok(Some(c.files.clone()));
         }

@@ -4,11 +4,13 @@
 
 use std::collections::HashMap;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use serde::{Deserialize, Serialize};
+use sha1::{Digest, Sha1};
 use slipway_artifact::EntryOrigin;
+use slipway_package::select::{FileStamp, stamp_of};
 use slipway_package::zip_writer::Precompressed;
 use slipway_package::{EntryData, ZipEntry};
 
@@ -27,16 +29,52 @@ pub struct InstalledWheel {
 }
 
 /// Facts about a wheel file learnt the first time it is installed; the
-/// wheel's SHA-256 pins them, so later installs skip re-verifying.
+/// wheel's SHA-256 pins them, so later installs neither re-verify, inflate
+/// nor hash its entries: they copy each entry's compressed bytes from the
+/// recorded offset with the recorded CRC, sizes and digests.
 #[derive(Debug, Serialize, Deserialize)]
 struct WheelFacts {
     record_verified: bool,
     shared_objects: Vec<ElfFacts>,
+    /// Every file the wheel installs, in wheel order. Absent in facts an
+    /// older slipway wrote: the wheel is then verified again once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    entries: Option<Vec<KnownEntry>>,
+    /// The wheel file as it was when its SHA-256 was last computed: while the
+    /// file still has these stamps its hash need not be computed again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    file: Option<KnownFile>,
 }
 
-/// Installs the wheel at `path` for distribution `distribution`. The file is
-/// read and hashed once here; when `expected_sha256` is given (the index's or
-/// the cache's hash) the bytes must match it.
+/// One installed entry of a wheel, as learnt by inflating it once.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct KnownEntry {
+    path: String,
+    executable: bool,
+    deflated: bool,
+    crc32: u32,
+    /// Where the entry's compressed bytes start in the wheel file.
+    offset: u64,
+    compressed_size: u64,
+    size: u64,
+    /// Hex, like every digest slipway writes.
+    sha256: String,
+    sha1: String,
+}
+
+/// Where a hashed wheel file was and the stamps it had (the way git's index
+/// trusts a file whose stamps did not change).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct KnownFile {
+    path: PathBuf,
+    stamp: FileStamp,
+}
+
+/// Installs the wheel at `path` for distribution `distribution`. When
+/// `expected_sha256` is given (the index's or the cache's hash) the bytes must
+/// match it; the hash is computed unless the file is the one hashed before,
+/// unchanged since. The first install of a wheel verifies every entry against
+/// RECORD and records its digests; later installs copy entries raw.
 pub fn install_wheel(
     path: &Path,
     filename: &str,
@@ -44,7 +82,35 @@ pub fn install_wheel(
     distribution: &str,
     cache: &Cache,
 ) -> Result<InstalledWheel, PythonError> {
-    let bytes = std::fs::read(path).map_err(PythonError::io("read", path))?;
+    let origin = EntryOrigin::Dependency {
+        distribution: distribution.to_string(),
+    };
+    let read_facts = |sha256: &str| -> Option<WheelFacts> {
+        std::fs::read(cache.wheel_facts_path(sha256))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+    };
+    let (bytes, stamp) = read_stamped(path)?;
+
+    // The file hashed before, unchanged since: its hash is known.
+    let here = stamp.map(|stamp| KnownFile {
+        path: path.to_path_buf(),
+        stamp,
+    });
+    if let Some(expected) = expected_sha256
+        && let Some(facts) = read_facts(expected)
+        && here.is_some()
+        && facts.file == here
+        && let Some(known) = &facts.entries
+        && let Some(entries) = entries_from_known(&bytes, known, &origin)
+    {
+        return Ok(InstalledWheel {
+            sha256: expected.to_string(),
+            entries,
+            shared_objects: facts.shared_objects,
+        });
+    }
+
     let sha256 = slipway_artifact::digest::sha256_hex(&bytes);
     if let Some(expected) = expected_sha256
         && expected != sha256
@@ -56,11 +122,106 @@ pub fn install_wheel(
         });
     }
     let facts_path = cache.wheel_facts_path(&sha256);
-    let known: Option<WheelFacts> = std::fs::read(&facts_path)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok());
-    let verify = !known.as_ref().is_some_and(|f| f.record_verified);
+    let known = read_facts(&sha256);
+    let remember = |facts: &WheelFacts| {
+        if let Ok(b) = serde_json::to_vec(facts) {
+            let _ = cache.store(&facts_path, &b);
+        }
+    };
 
+    // Verified before (perhaps as another file with the same bytes).
+    if let Some(mut facts) = known
+        && facts.record_verified
+        && let Some(entries) = facts
+            .entries
+            .as_deref()
+            .and_then(|k| entries_from_known(&bytes, k, &origin))
+    {
+        if here.is_some() && facts.file != here {
+            facts.file = here;
+            remember(&facts);
+        }
+        return Ok(InstalledWheel {
+            sha256,
+            entries,
+            shared_objects: facts.shared_objects,
+        });
+    }
+
+    let (entries, known_entries, shared_objects) = verify_and_install(&bytes, filename, &origin)?;
+    remember(&WheelFacts {
+        record_verified: true,
+        shared_objects: shared_objects.clone(),
+        entries: known_entries,
+        file: here,
+    });
+    Ok(InstalledWheel {
+        sha256,
+        entries,
+        shared_objects,
+    })
+}
+
+/// Reads a file with the stamps it had throughout the read; `None` stamps
+/// when it changed while being read, or when it is too fresh to be trusted
+/// by its stamps later (a change within the same clock tick would keep them).
+fn read_stamped(path: &Path) -> Result<(Vec<u8>, Option<FileStamp>), PythonError> {
+    use std::io::Read as _;
+    let mut file = std::fs::File::open(path).map_err(PythonError::io("read", path))?;
+    let before = file.metadata().map_err(PythonError::io("read", path))?;
+    let mut bytes = Vec::with_capacity(before.len() as usize);
+    file.read_to_end(&mut bytes)
+        .map_err(PythonError::io("read", path))?;
+    let after = file.metadata().map_err(PythonError::io("read", path))?;
+    let (before, after) = (stamp_of(&before), stamp_of(&after));
+    let now_ns = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as i128)
+        .unwrap_or(0);
+    let settled = before.mtime_ns.max(before.ctime_ns) < now_ns - 1_000_000_000;
+    let trusted = before == after && before.size == bytes.len() as u64 && settled;
+    Ok((bytes, trusted.then_some(before)))
+}
+
+/// The zip entries of a wheel from its known entry table: the compressed
+/// bytes are sliced out of the file, nothing is inflated or hashed. `None`
+/// when the table does not fit the file.
+fn entries_from_known(
+    bytes: &[u8],
+    known: &[KnownEntry],
+    origin: &EntryOrigin,
+) -> Option<Vec<ZipEntry>> {
+    known
+        .iter()
+        .map(|k| {
+            let start = usize::try_from(k.offset).ok()?;
+            let end = start.checked_add(usize::try_from(k.compressed_size).ok()?)?;
+            Some(ZipEntry {
+                path: k.path.clone(),
+                executable: k.executable,
+                data: EntryData::Precompressed(Precompressed {
+                    deflated: k.deflated,
+                    crc32: k.crc32,
+                    compressed: bytes.get(start..end)?.to_vec(),
+                    uncompressed_size: k.size,
+                    sha256: hex::decode(&k.sha256).ok()?.try_into().ok()?,
+                    sha1: hex::decode(&k.sha1).ok()?.try_into().ok()?,
+                }),
+                origin: origin.clone(),
+            })
+        })
+        .collect()
+}
+
+type Verified = (Vec<ZipEntry>, Option<Vec<KnownEntry>>, Vec<ElfFacts>);
+
+/// The first install of a wheel: every entry inflated once, checked against
+/// its CRC and RECORD hash, its SHA-1 taken, shared objects inspected.
+fn verify_and_install(
+    bytes: &[u8],
+    filename: &str,
+    origin: &EntryOrigin,
+) -> Result<Verified, PythonError> {
     let bad = |message: String| PythonError::BadWheel {
         wheel: filename.to_string(),
         message,
@@ -70,7 +231,7 @@ pub fn install_wheel(
         path: path.to_string(),
         reason,
     };
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&bytes[..]))
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
         .map_err(|e| bad(format!("not a zip file: {e}")))?;
 
     // The zip reader keeps one entry per name, so a duplicate shows only as
@@ -99,13 +260,16 @@ pub fn install_wheel(
         parse_record(&text).map_err(|m| bad(format!("{record_name}: {m}")))?
     };
 
+    let distribution = match origin {
+        EntryOrigin::Dependency { distribution } => distribution.as_str(),
+        EntryOrigin::Source => "",
+    };
     check_identity(&mut zip, filename, &dist_info, distribution).map_err(bad)?;
 
-    let origin = EntryOrigin::Dependency {
-        distribution: distribution.to_string(),
-    };
     let mut seen = std::collections::HashSet::with_capacity(zip.len());
     let mut entries = Vec::with_capacity(zip.len());
+    // Offsets are known for every entry unless the zip reader could not say.
+    let mut known = Some(Vec::with_capacity(zip.len()));
     let mut shared_objects = Vec::new();
     for i in 0..zip.len() {
         let mut file = zip.by_index_raw(i).map_err(|e| bad(e.to_string()))?;
@@ -135,6 +299,7 @@ pub fn install_wheel(
         };
         let crc32 = file.crc32();
         let size = file.size();
+        let offset = file.data_start();
         let mut compressed = Vec::with_capacity(file.compressed_size() as usize);
         file.read_to_end(&mut compressed)
             .map_err(|e| bad(format!("{name}: {e}")))?;
@@ -143,43 +308,58 @@ pub fn install_wheel(
 
         let recorded = record.get(name.as_str());
         let is_record_itself = name == record_name || name.starts_with(&format!("{record_name}."));
-        let needs_content = verify || recorded.is_none_or(|r| r.sha256.is_none());
-        let is_so = elf::looks_like_shared_object(&dest);
-        let mut sha = recorded.and_then(|r| r.sha256);
-        if needs_content || (verify && is_so) {
-            let content =
-                decompress(&compressed, deflated, size).map_err(|e| bad(format!("{name}: {e}")))?;
-            if crc32fast::hash(&content) != crc32 {
-                return Err(bad(format!("{name}: CRC-32 does not match the zip header")));
+        let content =
+            decompress(&compressed, deflated, size).map_err(|e| bad(format!("{name}: {e}")))?;
+        if crc32fast::hash(&content) != crc32 {
+            return Err(bad(format!("{name}: CRC-32 does not match the zip header")));
+        }
+        if let Some(recorded_size) = recorded.and_then(|r| r.size)
+            && recorded_size != content.len() as u64
+        {
+            return Err(bad(format!(
+                "{name} is {} bytes, RECORD says {recorded_size}",
+                content.len()
+            )));
+        }
+        let sha256 = slipway_artifact::digest::sha256(&content);
+        match recorded.and_then(|r| r.sha256) {
+            Some(expected) if expected != sha256 => {
+                return Err(bad(format!("{name} does not match its RECORD hash")));
             }
-            if let Some(recorded_size) = recorded.and_then(|r| r.size)
-                && recorded_size != content.len() as u64
-            {
-                return Err(bad(format!(
-                    "{name} is {} bytes, RECORD says {recorded_size}",
-                    content.len()
-                )));
+            None if !is_record_itself => {
+                return Err(bad(format!("{name} is not listed in RECORD with a hash")));
             }
-            let digest = slipway_artifact::digest::sha256(&content);
-            match recorded.and_then(|r| r.sha256) {
-                Some(expected) if expected != digest => {
-                    return Err(bad(format!("{name} does not match its RECORD hash")));
-                }
-                None if !is_record_itself => {
-                    return Err(bad(format!("{name} is not listed in RECORD with a hash")));
-                }
-                _ => {}
-            }
-            sha = Some(digest);
-            if is_so {
-                match elf::inspect(&dest, &content) {
-                    Ok(Some(f)) => shared_objects.push(f),
-                    Ok(None) => {}
-                    Err(e) => return Err(bad(format!("{name} is not a readable ELF file: {e}"))),
-                }
+            _ => {}
+        }
+        let sha1: [u8; 20] = Sha1::digest(&content).into();
+        if elf::looks_like_shared_object(&dest) {
+            match elf::inspect(&dest, &content) {
+                Ok(Some(f)) => shared_objects.push(f),
+                Ok(None) => {}
+                Err(e) => return Err(bad(format!("{name} is not a readable ELF file: {e}"))),
             }
         }
-        let sha = sha.expect("hash read from RECORD or computed");
+        // The table is only worth keeping if slicing the file reproduces
+        // exactly the bytes read here.
+        known = known.zip(offset).and_then(|(mut k, offset)| {
+            let start = usize::try_from(offset).ok()?;
+            (bytes.get(start..start.checked_add(compressed.len())?)? == compressed.as_slice()).then(
+                || {
+                    k.push(KnownEntry {
+                        path: dest.clone(),
+                        executable,
+                        deflated,
+                        crc32,
+                        offset,
+                        compressed_size: compressed.len() as u64,
+                        size,
+                        sha256: hex::encode(sha256),
+                        sha1: hex::encode(sha1),
+                    });
+                    k
+                },
+            )
+        });
         entries.push(ZipEntry {
             path: dest,
             executable,
@@ -188,27 +368,13 @@ pub fn install_wheel(
                 crc32,
                 compressed,
                 uncompressed_size: size,
-                sha256: sha,
+                sha256,
+                sha1,
             }),
             origin: origin.clone(),
         });
     }
-    if verify {
-        let facts = WheelFacts {
-            record_verified: true,
-            shared_objects: shared_objects.clone(),
-        };
-        if let Ok(b) = serde_json::to_vec(&facts) {
-            let _ = cache.store(&facts_path, &b);
-        }
-    } else if let Some(known) = known {
-        shared_objects = known.shared_objects;
-    }
-    Ok(InstalledWheel {
-        sha256,
-        entries,
-        shared_objects,
-    })
+    Ok((entries, known, shared_objects))
 }
 
 /// The wheel's file name, its `METADATA` and the distribution it was

@@ -39,6 +39,7 @@ pub mod interpreter;
 pub mod metadata;
 pub mod requirements;
 pub mod resolve;
+mod reuse;
 pub mod sdist;
 pub mod sources;
 pub mod target;
@@ -100,6 +101,9 @@ pub struct Request {
     pub python: Option<PathBuf>,
     /// Allow building sdists (pure-Python only) when a version has no wheel.
     pub build_sdists: bool,
+    /// Resolve again against the indexes even when the inputs did not change
+    /// (otherwise the last resolution of the same inputs is reused).
+    pub refresh: bool,
 }
 
 /// The installed dependencies.
@@ -190,7 +194,12 @@ pub fn install(request: &Request, reporter: &dyn Reporter) -> Result<Outcome, Py
         sources.describe_indexes(),
         sources.index_origin
     ));
-    let client = Client::new(sources, request.cache.clone(), request.offline)?;
+    let client = Client::new(
+        sources,
+        request.cache.clone(),
+        request.offline,
+        request.refresh,
+    )?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(4)
         .enable_all()
@@ -202,31 +211,23 @@ pub fn install(request: &Request, reporter: &dyn Reporter) -> Result<Outcome, Py
         })?;
 
     let started = std::time::Instant::now();
-    let resolved = if spec.fully_pinned_and_hashed() {
-        reporter.stage("collecting pinned, hashed requirements", None);
-        exact(&client, &runtime, target, &spec)?
+    // Unchanged inputs reuse their last resolution: no index is asked.
+    let fingerprint = fingerprint(request)?;
+    let reused = (!request.refresh)
+        .then(|| reuse::load(&request.cache, &fingerprint))
+        .flatten();
+    let resolved = if let Some(resolved) = reused {
+        reporter.stage("inputs unchanged: reusing the last resolution", None);
+        reporter.explain(
+            "dependency inputs unchanged since the last resolution: reusing it (--refresh resolves again)",
+        );
+        resolved
     } else {
-        reporter.stage("resolving", None);
-        let build = |name: &PackageName, sdist: &DistFile| {
-            if !request.build_sdists {
-                return Err(sdist::refuse(name, sdist, target));
-            }
-            let path = runtime.block_on(client.download(sdist, &[]))?;
-            sdist::build_pure_wheel(
-                name,
-                sdist,
-                &path,
-                target,
-                request.python.as_deref(),
-                client.sources(),
-                &request.cache,
-            )
-        };
-        resolve::resolve(&client, &runtime, target, &spec, Some(&build))?
+        let resolved = resolve_fresh(request, &spec, &client, &runtime, reporter)?;
+        reuse::save(&request.cache, &fingerprint, &resolved);
+        resolved
     };
     tracing::debug!(elapsed = ?started.elapsed(), "resolved");
-    let resolved = apply_exclusions(resolved, &request.exclude_packages, reporter);
-
     for r in &resolved {
         reporter.explain(&format!(
             "{} {}: {} (tag {})",
@@ -347,6 +348,45 @@ pub fn install(request: &Request, reporter: &dyn Reporter) -> Result<Outcome, Py
         files_downloaded: stats.files_downloaded.load(Ordering::Relaxed),
         bytes_downloaded: stats.bytes_downloaded.load(Ordering::Relaxed),
     })
+}
+
+/// Resolves `spec` against the indexes (or collects exactly the pinned,
+/// hashed files), less the distributions the runtime provides.
+fn resolve_fresh(
+    request: &Request,
+    spec: &DependencySpec,
+    client: &Client,
+    runtime: &tokio::runtime::Runtime,
+    reporter: &dyn Reporter,
+) -> Result<Vec<Resolved>, PythonError> {
+    let target = &request.target;
+    let resolved = if spec.fully_pinned_and_hashed() {
+        reporter.stage("collecting pinned, hashed requirements", None);
+        exact(client, runtime, target, spec)?
+    } else {
+        reporter.stage("resolving", None);
+        let build = |name: &PackageName, sdist: &DistFile| {
+            if !request.build_sdists {
+                return Err(sdist::refuse(name, sdist, target));
+            }
+            let path = runtime.block_on(client.download(sdist, &[]))?;
+            sdist::build_pure_wheel(
+                name,
+                sdist,
+                &path,
+                target,
+                request.python.as_deref(),
+                client.sources(),
+                &request.cache,
+            )
+        };
+        resolve::resolve(client, runtime, target, spec, Some(&build))?
+    };
+    Ok(apply_exclusions(
+        resolved,
+        &request.exclude_packages,
+        reporter,
+    ))
 }
 
 fn distribution(r: &Resolved, sha: &str, installed: &BTreeSet<&PackageName>) -> Distribution {

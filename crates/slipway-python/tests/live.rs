@@ -52,6 +52,7 @@ fn install(file: &Path, runtime: &str) -> Outcome {
         exclude_packages: Vec::new(),
         python: None,
         build_sdists: false,
+        refresh: false,
     };
     slipway_python::install(&request, &slipway_python::Silent)
         .unwrap_or_else(|e| panic!("{:?}", miette::Report::new(e)))

@@ -48,6 +48,7 @@ impl Fixture {
             exclude_packages: Vec::new(),
             python: None,
             build_sdists: false,
+            refresh: false,
         }
     }
 
@@ -1093,4 +1094,213 @@ fn a_file_the_index_gives_no_hash_for_is_downloaded_once_and_checked_against_the
             "html={html}: {err}"
         );
     }
+}
+
+#[test]
+fn unchanged_inputs_reuse_the_last_resolution_without_asking_the_index() {
+    let index = LocalIndex::start();
+    index.add_wheel(&WheelSpec::new("lib", "1.0", "py3-none-any").requires("dep"));
+    index.add_wheel(&WheelSpec::new("dep", "1.0", "py3-none-any"));
+    let f = Fixture::new();
+    let mut req = f.request(&index, "lib\n", "python3.12", X86);
+    let first = slipway_python::install(&req, &slipway_python::Silent).unwrap();
+    assert!(index.requests() > 0);
+
+    // A newer release appears; the inputs did not change, so nothing is asked.
+    index.add_wheel(&WheelSpec::new("lib", "2.0", "py3-none-any").requires("dep"));
+    let before = index.requests();
+    let again = slipway_python::install(&req, &slipway_python::Silent).unwrap();
+    assert_eq!(
+        index.requests(),
+        before,
+        "unchanged inputs must not ask the index"
+    );
+    assert_eq!(again.lock, first.lock);
+    assert_eq!(again.distributions, first.distributions);
+    assert_eq!(paths(&again), paths(&first));
+
+    // --refresh asks again and sees the new release.
+    req.refresh = true;
+    let refreshed = slipway_python::install(&req, &slipway_python::Silent).unwrap();
+    assert!(index.requests() > before, "--refresh must ask the index");
+    assert_eq!(versions(&refreshed)["lib"], "2.0");
+
+    // A changed dependency file is a new resolution (from the pages just fetched).
+    let changed = f.request(&index, "lib==1.0\n", "python3.12", X86);
+    let pinned = slipway_python::install(&changed, &slipway_python::Silent).unwrap();
+    assert_eq!(versions(&pinned)["lib"], "1.0");
+}
+
+/// A wheel with what the digest cache must reproduce: a stored entry, an
+/// incompressible deflated one, an executable, a data-folder file.
+fn mixed_wheel() -> (String, Vec<u8>) {
+    use std::io::Write;
+    use zip::write::SimpleFileOptions;
+    let name = "mixed-1.0-py3-none-any.whl";
+    let di = "mixed-1.0.dist-info";
+    let noise: Vec<u8> = (0..20_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8)
+        .collect();
+    let files: Vec<(String, Vec<u8>, zip::CompressionMethod, u32)> = vec![
+        (
+            "mixed/__init__.py".into(),
+            b"X = 1\n".repeat(200),
+            zip::CompressionMethod::Deflated,
+            0o644,
+        ),
+        (
+            "mixed/stored.txt".into(),
+            b"stored as is\n".to_vec(),
+            zip::CompressionMethod::Stored,
+            0o644,
+        ),
+        (
+            "mixed/noise.bin".into(),
+            noise,
+            zip::CompressionMethod::Deflated,
+            0o644,
+        ),
+        (
+            "mixed/run.sh".into(),
+            b"#!/bin/sh\necho hi\n".to_vec(),
+            zip::CompressionMethod::Deflated,
+            0o755,
+        ),
+        (
+            "mixed-1.0.data/purelib/extra.py".into(),
+            b"Y = 2\n".to_vec(),
+            zip::CompressionMethod::Deflated,
+            0o644,
+        ),
+        (
+            format!("{di}/METADATA"),
+            b"Metadata-Version: 2.1\nName: mixed\nVersion: 1.0\n".to_vec(),
+            zip::CompressionMethod::Deflated,
+            0o644,
+        ),
+        (
+            format!("{di}/WHEEL"),
+            b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n".to_vec(),
+            zip::CompressionMethod::Deflated,
+            0o644,
+        ),
+    ];
+    let mut record = String::new();
+    for (path, content, _, _) in &files {
+        use base64::Engine;
+        use sha2::Digest;
+        let b64 =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(content));
+        record.push_str(&format!("{path},sha256={b64},{}\n", content.len()));
+    }
+    record.push_str(&format!("{di}/RECORD,,\n"));
+    let mut buf = std::io::Cursor::new(Vec::new());
+    let mut zip = zip::ZipWriter::new(&mut buf);
+    for (path, content, method, mode) in &files {
+        let options = SimpleFileOptions::default()
+            .compression_method(*method)
+            .unix_permissions(*mode);
+        zip.start_file(path.as_str(), options).unwrap();
+        zip.write_all(content).unwrap();
+    }
+    zip.start_file(format!("{di}/RECORD"), SimpleFileOptions::default())
+        .unwrap();
+    zip.write_all(record.as_bytes()).unwrap();
+    zip.finish().unwrap();
+    (name.to_string(), buf.into_inner())
+}
+
+/// Installs the wheel and writes its entries as a zip: the bytes, and the
+/// entry SHA-1s the evidence would use.
+fn install_and_zip(
+    wheel: &std::path::Path,
+    name: &str,
+    sha: &str,
+    cache: &Cache,
+    out: &std::path::Path,
+) -> (Vec<u8>, BTreeMap<String, String>) {
+    let installed =
+        slipway_python::install::install_wheel(wheel, name, Some(sha), "mixed", cache).unwrap();
+    assert_eq!(installed.sha256, sha);
+    let written = slipway_package::write_zip_with_digests(
+        installed.entries,
+        out,
+        &slipway_package::ZipOptions::default(),
+    )
+    .unwrap();
+    (std::fs::read(out).unwrap(), written.entry_sha1)
+}
+
+#[test]
+fn the_wheel_digest_cache_writes_the_same_zip_bytes_as_a_cold_install() {
+    let f = Fixture::new();
+    let cache = Cache::at(f.dir.path().join("cache"));
+    let (name, bytes) = mixed_wheel();
+    let sha = slipway_artifact::digest::sha256_hex(&bytes);
+    let wheel = f.dir.path().join(&name);
+    std::fs::write(&wheel, &bytes).unwrap();
+    let out = f.dir.path().join("out.zip");
+
+    // Cold: every entry inflated, checked and hashed; the facts are written.
+    let (cold, cold_sha1) = install_and_zip(&wheel, &name, &sha, &cache, &out);
+    // The file is too fresh to be trusted by its stamps yet.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    // Facts known: entries copied raw; the file is hashed once more and its stamps kept.
+    let (known, known_sha1) = install_and_zip(&wheel, &name, &sha, &cache, &out);
+    // Stamps known too: nothing hashed at all.
+    let (trusted, trusted_sha1) = install_and_zip(&wheel, &name, &sha, &cache, &out);
+    assert_eq!(
+        known, cold,
+        "cached digests must give the cold path's bytes"
+    );
+    assert_eq!(
+        trusted, cold,
+        "trusted stamps must give the cold path's bytes"
+    );
+    assert_eq!(known_sha1, cold_sha1);
+    assert_eq!(trusted_sha1, cold_sha1);
+
+    // The SHA-1s are those of the contents, and the stored entry stayed stored.
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&cold)).unwrap();
+    for i in 0..archive.len() {
+        let mut e = archive.by_index(i).unwrap();
+        let path = e.name().unwrap().to_string();
+        let mut content = Vec::new();
+        e.read_to_end(&mut content).unwrap();
+        use sha1::Digest;
+        assert_eq!(
+            cold_sha1[&path],
+            hex::encode(sha1::Sha1::digest(&content)),
+            "{path}"
+        );
+        if path == "mixed/stored.txt" {
+            assert_eq!(e.compression(), zip::CompressionMethod::Stored);
+        }
+        if path == "mixed/run.sh" {
+            assert_eq!(e.unix_mode().unwrap() & 0o777, 0o755);
+        }
+    }
+    assert!(cold_sha1.contains_key("extra.py"), "{cold_sha1:?}");
+
+    // The trusted path really reads digests from the cache: a digest changed
+    // there shows up in the output…
+    let facts_path = cache.wheel_facts_path(&sha);
+    let facts = std::fs::read_to_string(&facts_path).unwrap();
+    let real = &cold_sha1["mixed/stored.txt"];
+    std::fs::write(&facts_path, facts.replace(real.as_str(), &"0".repeat(40))).unwrap();
+    let (_, from_cache) = install_and_zip(&wheel, &name, &sha, &cache, &out);
+    assert_eq!(from_cache["mixed/stored.txt"], "0".repeat(40));
+    std::fs::write(&facts_path, facts).unwrap();
+
+    // …and a wheel file changed in place is hashed again, never trusted.
+    let mut tampered = bytes.clone();
+    let at = tampered
+        .windows(12)
+        .position(|w| w == b"stored as is")
+        .unwrap();
+    tampered[at] = b'S';
+    std::fs::write(&wheel, &tampered).unwrap();
+    let err = slipway_python::install::install_wheel(&wheel, &name, Some(&sha), "mixed", &cache)
+        .unwrap_err();
+    assert!(matches!(err, PythonError::HashMismatch { .. }), "{err}");
 }

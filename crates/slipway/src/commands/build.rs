@@ -56,6 +56,11 @@ pub struct DependencyOptions {
     /// Use only the local cache; never touch the network
     #[arg(long)]
     pub offline: bool,
+    /// Resolve again against the index even when the dependency file, index
+    /// settings and target are unchanged (otherwise the last resolution is reused
+    /// and no index is asked); implies a rebuild
+    #[arg(long)]
+    pub refresh: bool,
     /// Never build source distributions (by default a pure-Python sdist is
     /// built when a version has no wheel; native code is always refused)
     #[arg(long)]
@@ -90,6 +95,7 @@ fn flags(
         extra_index_urls: d.extra_index_url,
         find_links: d.find_links,
         offline: d.offline,
+        refresh: d.refresh,
         no_build: d.no_build,
         python: d.python,
         sign: e.sign,
