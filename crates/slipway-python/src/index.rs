@@ -1118,7 +1118,7 @@ mod tests {
             find_links: vec![],
             index_origin: "test".into(),
         };
-        let client = Client::new(sources, Cache::at(dir.path()), false)
+        let client = Client::new(sources, Cache::at(dir.path()), false, false)
             .unwrap()
             .with_request_deadline(deadline);
         let runtime = tokio::runtime::Builder::new_current_thread()

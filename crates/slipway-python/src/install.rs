@@ -238,7 +238,7 @@ fn verify_and_install(
     // a central directory holding more entries than the reader lists.
     // Readers disagree on which of two same-named entries wins: the RECORD
     // check would vouch for one while another ships.
-    if let Some(count) = central_directory_count(&bytes)
+    if let Some(count) = central_directory_count(bytes)
         && count != zip.len() as u64
     {
         return Err(bad(format!(
