@@ -6,7 +6,7 @@
 
 locals {
   tags = { system = "reference", managed-by = "terraform" }
-  dist = "${path.root}/${var.dist}"
+  dist = startswith(var.dist_dir, "/") ? var.dist_dir : "${path.root}/${var.dist_dir}"
 }
 
 # ---- data ----------------------------------------------------------------------

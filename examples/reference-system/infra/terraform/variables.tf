@@ -4,8 +4,8 @@ variable "region" {
   default     = "eu-west-1"
 }
 
-variable "dist" {
-  description = "The reference system's build output (`slipway build` writes dist/<function>/ there), relative to this folder."
+variable "dist_dir" {
+  description = "The reference system's build output (`slipway build` writes dist/<function>/ there): relative to this folder, or absolute (the GitLab component sets TF_VAR_dist_dir). Relative keeps plans identical across checkouts."
   type        = string
   default     = "../../dist"
 }
