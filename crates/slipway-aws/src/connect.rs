@@ -38,6 +38,7 @@ const DEFAULT_MAX_ATTEMPTS: u32 = 6;
 pub async fn connect(options: &ConnectOptions) -> Result<Aws, AwsError> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
     if let Some(profile) = &options.profile {
+        check_profile_exists(profile).await?;
         loader = loader.profile_name(profile);
     }
     if let Some(region) = &options.region {
@@ -68,6 +69,36 @@ pub async fn connect(options: &ConnectOptions) -> Result<Aws, AwsError> {
         signer: aws_sdk_signer::Client::new(&shared),
         iam: aws_sdk_iam::Client::new(&shared),
         region,
+    })
+}
+
+/// A profile the user named must exist in the AWS config or credentials
+/// file. Otherwise the SDK's chain moves on without it and the user reads an
+/// instance-metadata timeout instead of the name they mistyped. The files are
+/// read by aws-config's own parser, so slipway sees exactly what the SDK sees.
+async fn check_profile_exists(name: &str) -> Result<(), AwsError> {
+    let profiles = aws_config::profile::load(
+        &aws_types::os_shim_internal::Fs::real(),
+        &aws_types::os_shim_internal::Env::real(),
+        &aws_runtime::env_config::file::EnvConfigFiles::default(),
+        None,
+    )
+    .await
+    .map_err(|e| AwsError::ProfileFiles {
+        message: e.to_string(),
+    })?;
+    if profiles.get_profile(name).is_some() {
+        return Ok(());
+    }
+    let mut known: Vec<&str> = profiles.profiles().collect();
+    known.sort_unstable();
+    Err(AwsError::UnknownProfile {
+        profile: name.to_string(),
+        known: if known.is_empty() {
+            "none".to_string()
+        } else {
+            known.join(", ")
+        },
     })
 }
 

@@ -15,6 +15,22 @@ pub enum AwsError {
     )]
     MissingRegion,
 
+    #[error("AWS profile `{profile}` is not in the AWS config or credentials file (profiles there: {known})")]
+    #[diagnostic(
+        code(slipway::aws::unknown_profile),
+        help(
+            "check the name given to `--profile` or `[aws] profile`, or add the profile with `aws configure --profile NAME`; AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE say where the files are"
+        )
+    )]
+    UnknownProfile { profile: String, known: String },
+
+    #[error("the AWS config or credentials file cannot be read: {message}")]
+    #[diagnostic(
+        code(slipway::aws::profile_files),
+        help("fix the file (AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE say which), or unset the profile")
+    )]
+    ProfileFiles { message: String },
+
     #[error("`{function}`: {runtime} can no longer be used to {action} a function ({sentence})")]
     #[diagnostic(
         code(slipway::aws::runtime_retired),
@@ -317,6 +333,8 @@ impl AwsError {
         matches!(
             self,
             AwsError::MissingRegion
+                | AwsError::UnknownProfile { .. }
+                | AwsError::ProfileFiles { .. }
                 | AwsError::RuntimeRetired { .. }
                 | AwsError::MissingRole { .. }
                 | AwsError::NotBuilt { .. }

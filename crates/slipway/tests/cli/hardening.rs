@@ -388,3 +388,38 @@ fn a_wheel_whose_file_name_and_metadata_disagree_is_refused() {
     );
     assert!(!p.join("dist/hello/manifest.json").exists());
 }
+
+#[test]
+fn a_missing_profile_is_named_not_reported_as_instance_metadata() {
+    let p = Project::hello();
+    build_json(&p, &[]);
+    p.write("aws/config", "[profile deployer]\nregion = eu-west-1\n");
+    p.write(
+        "aws/credentials",
+        "[deployer]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = example\n",
+    );
+    let run = |profile: &str| {
+        p.slipway()
+            .env("AWS_CONFIG_FILE", p.join("aws/config"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", p.join("aws/credentials"))
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            // Nothing answers here: a profile that exists gets as far as the call.
+            .args(["verify", "--deployed", "--endpoint-url", "http://127.0.0.1:9"])
+            .args(["--profile", profile])
+            .output()
+            .unwrap()
+    };
+    let out = run("deployr");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("AWS profile `deployr`") && err.contains("deployer"),
+        "{err}"
+    );
+    assert!(!err.to_lowercase().contains("imds"), "{err}");
+
+    let out = run("deployer");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("AWS profile `deployer`"), "{err}");
+}
