@@ -437,15 +437,10 @@ impl Selector {
             return None;
         }
         let name = zip_path.rsplit('/').next().unwrap_or(zip_path);
-        if !self.secret_files.is_match(name) {
-            return None;
-        }
-        // The set's indices are not SECRET_FILES' (build_set adds a `/**`
-        // glob after each literal name): find the reason by the name itself.
-        SECRET_FILES
-            .iter()
-            .find(|(glob, _)| Glob::new(glob).is_ok_and(|g| g.compile_matcher().is_match(name)))
-            .map(|(_, reason)| *reason)
+        self.secret_files
+            .matches(name)
+            .first()
+            .map(|&i| SECRET_FILES[i].1)
     }
 
     /// Whether a file's content holds a secret (a private key block or an AWS
