@@ -137,6 +137,7 @@ mod tests {
         assert_eq!(Launch::of("python3.12"), Some(Launch::Python { minor: 12 }));
         assert_eq!(Launch::of("provided.al2023"), Some(Launch::Bootstrap));
         assert_eq!(Launch::of("dotnet8"), Some(Launch::DotNet { major: 8 }));
-        assert_eq!(Launch::of("nodejs22.x"), None);
+        assert_eq!(Launch::of("nodejs22.x"), Some(Launch::Node { major: 22 }));
+        assert_eq!(Launch::of("java21"), None);
     }
 }
