@@ -15,7 +15,9 @@ pub enum AwsError {
     )]
     MissingRegion,
 
-    #[error("AWS profile `{profile}` is not in the AWS config or credentials file (profiles there: {known})")]
+    #[error(
+        "AWS profile `{profile}` is not in the AWS config or credentials file (profiles there: {known})"
+    )]
     #[diagnostic(
         code(slipway::aws::unknown_profile),
         help(
@@ -27,7 +29,9 @@ pub enum AwsError {
     #[error("the AWS config or credentials file cannot be read: {message}")]
     #[diagnostic(
         code(slipway::aws::profile_files),
-        help("fix the file (AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE say which), or unset the profile")
+        help(
+            "fix the file (AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE say which), or unset the profile"
+        )
     )]
     ProfileFiles { message: String },
 

@@ -405,7 +405,12 @@ fn a_missing_profile_is_named_not_reported_as_instance_metadata() {
             .env_remove("AWS_ACCESS_KEY_ID")
             .env_remove("AWS_SECRET_ACCESS_KEY")
             // Nothing answers here: a profile that exists gets as far as the call.
-            .args(["verify", "--deployed", "--endpoint-url", "http://127.0.0.1:9"])
+            .args([
+                "verify",
+                "--deployed",
+                "--endpoint-url",
+                "http://127.0.0.1:9",
+            ])
             .args(["--profile", profile])
             .output()
             .unwrap()
