@@ -538,3 +538,24 @@ fn the_dotnet_crud_example_is_published_with_the_sdk_or_asks_for_it() {
         assert_sboms_valid(&p.join(&format!("dist/{name}")));
     }
 }
+
+#[test]
+fn scan_matches_nuget_advisories_by_nuget_version_order() {
+    let p = dotnet_project();
+    ok(p.slipway().arg("build").output().unwrap());
+    let db = Path::new(env!("CARGO_MANIFEST_DIR")).join("../slipway-dotnet/tests/fixtures/osv");
+    let out = p
+        .slipway()
+        .args(["scan", "--format", "json", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    let report: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)));
+    let found = report.to_string();
+    // Newtonsoft.Json 11.0.2 is below GHSA-5crp-9r3c-p9vr's fix (13.0.1):
+    // found by NuGet's ordering, under its NuGet purl, and it fails the gate.
+    assert!(found.contains("GHSA-5crp-9r3c-p9vr"), "{found}");
+    assert!(found.contains("Newtonsoft.Json"), "{found}");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+}
