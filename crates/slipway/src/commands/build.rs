@@ -45,10 +45,10 @@ pub struct PlanArgs {
 #[derive(Debug, Clone, Default, Args)]
 pub struct DependencyOptions {
     /// The package index (overrides slipway.toml, PIP_INDEX_URL, UV_DEFAULT_INDEX and pip's config)
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = slipway_config::parse_http_url)]
     pub index_url: Option<String>,
     /// An additional package index, searched after the main one
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = slipway_config::parse_http_url)]
     pub extra_index_url: Vec<String>,
     /// A folder of wheels to use besides the index
     #[arg(long, value_name = "DIR")]

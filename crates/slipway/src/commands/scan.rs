@@ -90,7 +90,7 @@ pub struct ScanArgs {
 
     /// The package index asked by `--db index` (overrides slipway.toml,
     /// PIP_INDEX_URL, UV_DEFAULT_INDEX and pip's config)
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = slipway_config::parse_http_url)]
     pub index_url: Option<String>,
 }
 

@@ -320,6 +320,13 @@ fn configuration_and_flags_are_checked_up_front() {
     );
     assert!(!p.join("dist/hello/hello.zip").exists());
 
+    let (code, err) = fails(&p, &["build", "--index-url", "file:///srv/wheels"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--index-url") && err.contains("not an http(s) URL"),
+        "{err}"
+    );
+
     let (code, err) = fails(&p, &["verify", "--deployed", "--endpoint-url", "not a url"]);
     assert_eq!(code, 2, "{err}");
     assert!(
