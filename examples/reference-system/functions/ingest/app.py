@@ -117,7 +117,7 @@ def ingest(bucket, key):
                 written += 1
             except BadRow as e:
                 skipped += 1
-                logger.warning("s3://%s/%s line %d skipped: %s", bucket, key, number, e)
+                logger.warning("s3://%s/%s line %d left out: %s", bucket, key, number, e)
     return {"bucket": bucket, "key": key, "written": written, "skipped": skipped}
 
 
