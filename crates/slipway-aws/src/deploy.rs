@@ -65,6 +65,8 @@ pub struct DeployOutcome {
     pub signed_code_sha256: Option<String>,
     /// `s3://bucket/key` when the code went through S3.
     pub s3_location: Option<String>,
+    /// The Function URL's address, when the function has one.
+    pub function_url: Option<String>,
     /// Every write made, in order, as a short sentence.
     pub changes: Vec<String>,
 }
@@ -146,6 +148,7 @@ pub async fn deploy(
         sha256: artifact.manifest.artifact.sha256.clone(),
         signed_code_sha256: None,
         s3_location: None,
+        function_url: None,
         changes: Vec::new(),
     };
 
@@ -252,6 +255,9 @@ pub async fn deploy(
         steps,
     )
     .await?;
+    if function.triggers.url.is_some() {
+        outcome.function_url = triggers::function_url(aws, function).await?;
+    }
 
     steps(&format!("{name}: proving the live code is the built code"));
     let proof = live::get_function(aws, name, outcome.version.as_deref())

@@ -27,6 +27,9 @@ pub struct DeployRecord {
     pub signed_code_sha256: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_location: Option<String>,
+    /// The Function URL's address, when the function has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function_url: Option<String>,
     /// RFC 3339, UTC.
     pub deployed_at: String,
     pub slipway_version: String,
@@ -49,6 +52,7 @@ impl DeployRecord {
             sha256: outcome.sha256.clone(),
             signed_code_sha256: outcome.signed_code_sha256.clone(),
             s3_location: outcome.s3_location.clone(),
+            function_url: outcome.function_url.clone(),
             deployed_at: now
                 .format(&time::format_description::well_known::Rfc3339)
                 .unwrap_or_default(),
@@ -100,6 +104,7 @@ impl DeployRecord {
         line("CODE_SHA256", Some(&self.code_sha256));
         line("SHA256", Some(&self.sha256));
         line("SIGNED_CODE_SHA256", self.signed_code_sha256.as_deref());
+        line("FUNCTION_URL", self.function_url.as_deref());
         line("DEPLOYED_AT", Some(&self.deployed_at));
         out
     }

@@ -672,6 +672,26 @@ fn unordered(mut c: Cors) -> Cors {
     c
 }
 
+/// The Function URL's address as Lambda gives it (on the alias when the
+/// function has one), for the deploy record and the dotenv report.
+pub(crate) async fn function_url(
+    aws: &Aws,
+    function: &Function,
+) -> Result<Option<String>, AwsError> {
+    let result = retrying("GetFunctionUrlConfig", BUSY, || {
+        aws.lambda
+            .get_function_url_config()
+            .function_name(&function.name)
+            .set_qualifier(function.alias.clone())
+            .send()
+    })
+    .await;
+    Ok(
+        unless_code(result, NOT_FOUND, "GetFunctionUrlConfig", &function.name)?
+            .map(|u| u.function_url().to_string()),
+    )
+}
+
 async fn plan_url(
     aws: &Aws,
     target: &Target<'_>,

@@ -70,12 +70,16 @@ fn dotenv_lines_name_the_function_and_skip_what_is_unknown() {
         sha256: "abcdef".into(),
         signed_code_sha256: None,
         s3_location: None,
+        function_url: Some("https://abc.lambda-url.eu-west-1.on.aws/".into()),
         changes: vec![],
     };
     let record = DeployRecord::new(&outcome, "0.1.0");
     let env = record.dotenv_lines();
     assert!(env.contains("SLIPWAY_ORDERS_API_FUNCTION_ARN=arn:aws:lambda:eu-west-1:123456789012:function:orders-api\n"));
     assert!(env.contains("SLIPWAY_ORDERS_API_VERSION=7\n"));
+    assert!(
+        env.contains("SLIPWAY_ORDERS_API_FUNCTION_URL=https://abc.lambda-url.eu-west-1.on.aws/\n")
+    );
     assert!(env.contains("SLIPWAY_ORDERS_API_CODE_SHA256=q83vEjRWeJA=\n"));
     assert!(!env.contains("ALIAS"), "{env}");
     let deployed_at = time::OffsetDateTime::parse(

@@ -573,9 +573,28 @@ fn triggers_are_created_checked_and_removed_with_the_file() {
     build(&p, APP_V1);
     let mut transcript = Vec::new();
     run(
-        slipway_aws(&p, &proxy.url).args(["deploy"]),
+        slipway_aws(&p, &proxy.url)
+            .args(["deploy", "--dotenv"])
+            .arg(p.join("deploy.env")),
         0,
         &mut transcript,
+    );
+    // The dotenv report carries the Function URL Lambda gave the alias.
+    let url = moto.aws(&[
+        "lambda",
+        "get-function-url-config",
+        "--function-name",
+        "hello",
+        "--qualifier",
+        "live",
+    ]);
+    let env = std::fs::read_to_string(p.join("deploy.env")).unwrap();
+    assert!(
+        env.contains(&format!(
+            "SLIPWAY_HELLO_FUNCTION_URL={}\n",
+            url["FunctionUrl"].as_str().unwrap()
+        )),
+        "{env}"
     );
 
     // SQS: one mapping on the alias, with the settings from slipway.toml.
