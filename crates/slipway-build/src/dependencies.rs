@@ -7,9 +7,8 @@
 
 use std::path::PathBuf;
 
-use slipway_artifact::Distribution;
 use slipway_config::{Architecture, Function, Project, RuntimeFamily};
-use slipway_package::ZipEntry;
+use slipway_package::input_hash::HashedFile;
 use slipway_package::select::SelectedFile;
 use slipway_python::{PythonError, Request, SourceSettings, Target};
 
@@ -17,20 +16,7 @@ use crate::error::Failure;
 use crate::settings::DependencySettings;
 use crate::{Reporter, Shared};
 
-/// What the dependency stage installed.
-#[derive(Debug, Default)]
-pub struct Installed {
-    /// Files for the package, paths relative to the package root (the build adds
-    /// the layer prefix itself when the dependencies go into a layer).
-    pub entries: Vec<ZipEntry>,
-    /// Every installed distribution, sorted by name.
-    pub distributions: Vec<Distribution>,
-    /// The lock, written to `requirements.lock.txt`.
-    pub lock: Option<String>,
-    /// The entries are the function itself (a binary or publish output built
-    /// from a project), so the project's sources are not packaged.
-    pub replaces_sources: bool,
-}
+pub use slipway_package::Installed;
 
 /// One ecosystem's installer for one function, prepared once per build of it.
 pub trait Dependencies {
@@ -48,8 +34,10 @@ pub(crate) fn for_function(
     function: &Function,
     project: &Project,
     shared: &Shared,
-    sources: &[SelectedFile],
+    sources: &[HashedFile],
 ) -> Result<Option<Box<dyn Dependencies>>, Failure> {
+    // Only the ecosystems that package build output read the file list.
+    let file_list = || sources.iter().map(|h| h.file.clone()).collect();
     match function.runtime.family {
         RuntimeFamily::Python { .. } => {
             let Some(file) = &function.requirements else {
@@ -80,12 +68,12 @@ pub(crate) fn for_function(
         // A publish folder or a project to publish: the package is its output.
         RuntimeFamily::DotNet { .. } => Ok(Some(Box::new(DotNet {
             function: function.clone(),
-            sources: sources.to_vec(),
+            sources: file_list(),
         }))),
         // A `bootstrap`, or a Rust project that builds one.
         RuntimeFamily::OsOnly => Ok(Some(Box::new(Custom {
             function: function.clone(),
-            sources: sources.to_vec(),
+            sources: file_list(),
             offline: shared.settings.dependencies.offline,
         }))),
     }
@@ -112,25 +100,11 @@ impl DotNet {
 
 impl Dependencies for DotNet {
     fn fingerprint(&self) -> Result<String, Failure> {
-        slipway_dotnet::fingerprint(&self.request()).map_err(dotnet_failure)
+        slipway_dotnet::fingerprint(&self.request()).map_err(|e| classify(e.is_input(), e))
     }
 
     fn install(&self, _reporter: &dyn Reporter) -> Result<Installed, Failure> {
-        let i = slipway_dotnet::install(&self.request()).map_err(dotnet_failure)?;
-        Ok(Installed {
-            entries: i.entries,
-            distributions: i.distributions,
-            lock: i.lock,
-            replaces_sources: i.replaces_sources,
-        })
-    }
-}
-
-fn dotnet_failure(e: slipway_dotnet::DotNetError) -> Failure {
-    if e.is_input() {
-        Failure::input(e)
-    } else {
-        Failure::failed(miette::Report::new(e))
+        slipway_dotnet::install(&self.request()).map_err(|e| classify(e.is_input(), e))
     }
 }
 
@@ -156,25 +130,11 @@ impl Custom {
 
 impl Dependencies for Custom {
     fn fingerprint(&self) -> Result<String, Failure> {
-        slipway_custom::fingerprint(&self.request()).map_err(custom_failure)
+        slipway_custom::fingerprint(&self.request()).map_err(|e| classify(e.is_input(), e))
     }
 
     fn install(&self, _reporter: &dyn Reporter) -> Result<Installed, Failure> {
-        let i = slipway_custom::install(&self.request()).map_err(custom_failure)?;
-        Ok(Installed {
-            entries: i.entries,
-            distributions: i.distributions,
-            lock: i.lock,
-            replaces_sources: i.replaces_sources,
-        })
-    }
-}
-
-fn custom_failure(e: slipway_custom::CustomError) -> Failure {
-    if e.is_input() {
-        Failure::input(e)
-    } else {
-        Failure::failed(miette::Report::new(e))
+        slipway_custom::install(&self.request()).map_err(|e| classify(e.is_input(), e))
     }
 }
 
@@ -242,15 +202,16 @@ impl Dependencies for Node {
 /// failed integrity or safety check and the network fail the build.
 fn node_failure(e: slipway_node::NodeError) -> Failure {
     use slipway_node::NodeError as E;
-    match e {
+    let input = matches!(
+        e,
         E::Lockfile { .. }
-        | E::OutOfSync { .. }
-        | E::OutsideRegistry { .. }
-        | E::Platform { .. }
-        | E::NativeAddon { .. }
-        | E::Offline { .. } => Failure::input(e),
-        _ => Failure::failed(miette::Report::new(e)),
-    }
+            | E::OutOfSync { .. }
+            | E::OutsideRegistry { .. }
+            | E::Platform { .. }
+            | E::NativeAddon { .. }
+            | E::Offline { .. }
+    );
+    classify(input, e)
 }
 
 fn python_request(
@@ -320,17 +281,18 @@ impl Dependencies for Python {
 /// the user's; failed checks (hashes, ELF, broken wheels) and the network
 /// fail the build.
 fn failure(e: PythonError) -> Failure {
-    match e {
+    let input = matches!(
+        e,
         PythonError::NotPython { .. }
-        | PythonError::Requirements { .. }
-        | PythonError::DependencyFile { .. }
-        | PythonError::NotFound { .. }
-        | PythonError::Conflict { .. }
-        | PythonError::NoUsableWheel { .. }
-        | PythonError::Offline { .. }
-        | PythonError::Sdist { .. } => Failure::input(e),
-        _ => Failure::failed(miette::Report::new(e)),
-    }
+            | PythonError::Requirements { .. }
+            | PythonError::DependencyFile { .. }
+            | PythonError::NotFound { .. }
+            | PythonError::Conflict { .. }
+            | PythonError::NoUsableWheel { .. }
+            | PythonError::Offline { .. }
+            | PythonError::Sdist { .. }
+    );
+    classify(input, e)
 }
 
 /// The build's reporter as slipway-python's, each line prefixed with the function.
@@ -349,5 +311,15 @@ impl slipway_python::Reporter for PythonReporter<'_> {
     }
     fn explain(&self, line: &str) {
         tracing::info!("{}: {line}", self.function);
+    }
+}
+
+/// An ecosystem's error as a build failure: the user's input (exit 2), or a
+/// check the package failed (exit 1).
+fn classify<E: miette::Diagnostic + Send + Sync + 'static>(input: bool, e: E) -> Failure {
+    if input {
+        Failure::input(e)
+    } else {
+        Failure::failed(miette::Report::new(e))
     }
 }

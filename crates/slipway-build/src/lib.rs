@@ -332,10 +332,8 @@ impl Engine {
             "sources hashed"
         );
 
-        let selected: Vec<_> = hashed.iter().map(|h| h.file.clone()).collect();
         let dependencies =
-            dependencies::for_function(function, &self.project, &self.shared, &selected)?;
-        drop(selected);
+            dependencies::for_function(function, &self.project, &self.shared, &hashed)?;
         let dependency_fingerprint = match &dependencies {
             None => "no-dependencies".to_string(),
             // Where files come from (`--offline`, `--python`) is left out on

@@ -41,19 +41,9 @@ pub struct Request<'a> {
     pub offline: bool,
 }
 
-/// What the build adds to the package: the dependency stage's shape.
-#[derive(Debug, Default)]
-pub struct Installed {
-    /// Files for the package root.
-    pub entries: Vec<ZipEntry>,
-    /// The inventory (`Cargo.lock`'s crates), sorted by name.
-    pub distributions: Vec<Distribution>,
-    /// Always `None`: `Cargo.lock` is the lock, and it stays in the source.
-    pub lock: Option<String>,
-    /// True when `entries` are the function (a binary built from a
-    /// project): the project's sources are then not packaged.
-    pub replaces_sources: bool,
-}
+/// What the build adds to the package (no lock: the ecosystem's own lock
+/// ships in the package or stays in the source).
+pub use slipway_package::Installed;
 
 /// How a Rust project is built for a target, and with what.
 #[derive(Debug, Clone, PartialEq, Eq)]

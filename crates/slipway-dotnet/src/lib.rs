@@ -21,9 +21,7 @@ pub mod testing;
 
 use std::path::Path;
 
-use slipway_artifact::Distribution;
 use slipway_config::{Architecture, Runtime};
-use slipway_package::ZipEntry;
 use slipway_package::select::SelectedFile;
 
 pub use error::DotNetError;
@@ -41,19 +39,9 @@ pub struct Request<'a> {
     pub files: &'a [SelectedFile],
 }
 
-/// What the build adds to the package: the dependency stage's shape.
-#[derive(Debug, Default)]
-pub struct Installed {
-    /// The publish output when slipway published a project; empty for a publish folder.
-    pub entries: Vec<ZipEntry>,
-    /// The NuGet packages `deps.json` lists, sorted by name.
-    pub distributions: Vec<Distribution>,
-    /// Always `None`: `deps.json` is the lock, and it ships in the package.
-    pub lock: Option<String>,
-    /// True when `entries` are the function (published from a project):
-    /// the project's sources are then not packaged.
-    pub replaces_sources: bool,
-}
+/// What the build adds to the package (no lock: the ecosystem's own lock
+/// ships in the package or stays in the source).
+pub use slipway_package::Installed;
 
 fn major(runtime: &Runtime) -> Result<u32, DotNetError> {
     runtime
