@@ -9,13 +9,6 @@ use slipway_artifact::Ecosystem;
 use crate::advisory::AffectedPackage;
 use crate::matching::{self, Installed, MatchedBy, VersionCache};
 
-/// Whether slipway matches advisories of this ecosystem yet.
-pub fn supported(e: Ecosystem) -> bool {
-    match e {
-        Ecosystem::PyPI | Ecosystem::Npm | Ecosystem::NuGet | Ecosystem::CratesIo => true,
-    }
-}
-
 /// The name an advisory's package is stored and looked up under.
 pub fn package_name(e: Ecosystem, name: &str) -> String {
     match e {

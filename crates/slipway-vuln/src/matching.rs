@@ -102,74 +102,11 @@ fn in_versions_with(installed: &Installed, versions: &[String], cache: &mut Vers
     })
 }
 
-/// A parsed event: `None` is the `introduced: "0"` / `limit: "*"` sentinel.
-#[derive(Debug)]
-struct Parsed<'a> {
-    at: Option<Version>,
-    event: &'a Event,
-}
-
-fn parse_events(events: &[Event]) -> Vec<Parsed<'_>> {
-    events
-        .iter()
-        .filter_map(|event| {
-            let text = event.version().trim();
-            let at = match event {
-                Event::Introduced(_) if text == "0" => None,
-                Event::Limit(_) if text.contains('*') => None,
-                // An event whose version is not PEP 440 cannot be placed on
-                // the timeline; OSV tools skip it too.
-                _ => Some(Version::from_str(text).ok()?),
-            };
-            Some(Parsed { at, event })
-        })
-        .collect()
-}
-
-/// Rank of an event kind among events at the same version: the range opens
-/// before it closes, so `introduced: X, fixed: X` affects nothing.
-fn kind_rank(e: &Event) -> u8 {
-    match e {
-        Event::Introduced(_) => 0,
-        Event::LastAffected(_) => 1,
-        Event::Fixed(_) => 2,
-        Event::Limit(_) => 3,
-    }
-}
-
-/// `IncludedInRanges` for one range, events in any order.
+/// `IncludedInRanges` for one range, events in any order, over PEP 440
+/// ordering. An event whose version is not PEP 440 cannot be placed on the
+/// timeline and is passed over, as OSV tools do.
 pub fn in_range(v: &Version, events: &[Event]) -> bool {
-    let mut parsed = parse_events(events);
-    if !before_limits(v, &parsed) {
-        return false;
-    }
-    parsed.sort_by(|a, b| {
-        // `None` ("0") sorts first, as OSV specifies.
-        a.at.cmp(&b.at)
-            .then_with(|| kind_rank(a.event).cmp(&kind_rank(b.event)))
-    });
-    let mut vulnerable = false;
-    for p in &parsed {
-        match (p.event, &p.at) {
-            (Event::Introduced(_), None) => vulnerable = true,
-            (Event::Introduced(_), Some(at)) if v >= at => vulnerable = true,
-            (Event::Fixed(_), Some(at)) if v >= at => vulnerable = false,
-            (Event::LastAffected(_), Some(at)) if v > at => vulnerable = false,
-            _ => {}
-        }
-    }
-    vulnerable
-}
-
-fn before_limits(v: &Version, parsed: &[Parsed<'_>]) -> bool {
-    let mut limits = parsed
-        .iter()
-        .filter(|p| matches!(p.event, Event::Limit(_)))
-        .peekable();
-    if limits.peek().is_none() {
-        return true;
-    }
-    limits.any(|p| p.at.as_ref().is_none_or(|limit| v < limit))
+    crate::versions::ranges::in_range_by(v, events, |t| Version::from_str(t).ok())
 }
 
 /// The smallest `fixed` version above `v` in the package's ranges: the first

@@ -99,8 +99,8 @@ impl RawRecord {
             .into_iter()
             .filter_map(|a| {
                 let package = a.package?;
-                let ecosystem = Ecosystem::from_osv_name(&package.ecosystem)
-                    .filter(|e| crate::ecosystem::supported(*e))?;
+                // Ecosystems slipway does not install (Go, Maven, …) are left out.
+                let ecosystem = Ecosystem::from_osv_name(&package.ecosystem)?;
                 if package.name.is_empty() {
                     return None;
                 }
