@@ -33,7 +33,7 @@ fn gitlab_ci_local() -> Option<PathBuf> {
     });
     if found.is_none() {
         eprintln!(
-            "skipping: gitlab-ci-local is not installed (npm install -g --allow-scripts=re2 gitlab-ci-local@4.60.0, and Debian's rsync)"
+            "skipping: gitlab-ci-local is not on PATH (`.ci/run` installs the pinned one: `cd .ci/npm && npm ci`, then .ci/npm/node_modules/.bin on PATH; and Debian's rsync)"
         );
     }
     found
