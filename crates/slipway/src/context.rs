@@ -11,6 +11,8 @@ pub struct Context {
     pub quiet: bool,
     config: Option<PathBuf>,
     sam: Option<PathBuf>,
+    /// The template behind `--sam`, read once for the project and the build template.
+    sam_project: std::sync::OnceLock<slipway_sam::SamProject>,
 }
 
 impl Context {
@@ -21,6 +23,7 @@ impl Context {
             quiet: global.quiet,
             config: global.config.clone(),
             sam: global.sam.clone(),
+            sam_project: std::sync::OnceLock::new(),
         }
     }
 
@@ -69,8 +72,8 @@ impl Context {
     }
 
     pub fn project(&self) -> Result<slipway_config::Project, Failure> {
-        if let Some(template) = &self.sam {
-            return Ok(crate::sam::load(template)?.project);
+        if let Some(sam) = self.sam_project()? {
+            return Ok(sam.project.clone());
         }
         let path = self.config_path()?;
         Ok(slipway_config::load_file(&path)?)
@@ -79,6 +82,17 @@ impl Context {
     /// The SAM template given with `--sam`, which then stands in for slipway.toml.
     pub fn sam_template(&self) -> Option<&Path> {
         self.sam.as_deref()
+    }
+
+    /// The SAM template given with `--sam`, read (once).
+    pub fn sam_project(&self) -> Result<Option<&slipway_sam::SamProject>, Failure> {
+        let Some(template) = &self.sam else {
+            return Ok(None);
+        };
+        if self.sam_project.get().is_none() {
+            let _ = self.sam_project.set(crate::sam::load(template)?);
+        }
+        Ok(self.sam_project.get())
     }
 
     pub fn json(&self) -> bool {

@@ -27,10 +27,9 @@ pub fn after_build(
     out: &Path,
     progress: &Progress,
 ) -> Result<Option<slipway_sam::BuildTemplate>, Failure> {
-    let Some(template) = ctx.sam_template() else {
+    let Some(sam) = ctx.sam_project()? else {
         return Ok(None);
     };
-    let sam = load(template)?;
     for note in &sam.notes {
         progress.warn(&note.to_string());
     }
@@ -42,7 +41,7 @@ pub fn after_build(
             ));
         }
     }
-    match slipway_sam::write_build_template(&sam, out) {
+    match slipway_sam::write_build_template(sam, out) {
         Ok(t) => Ok(Some(t)),
         // A build of some functions only: the template waits for the rest.
         Err(slipway_sam::SamError::NotBuilt { logical_id, .. }) => {
