@@ -9,6 +9,7 @@ pub mod digest;
 pub mod fs;
 pub mod layout;
 mod manifest;
+mod redact;
 mod severity;
 
 pub use severity::Severity;
@@ -18,3 +19,4 @@ pub use manifest::{
     MANIFEST_SCHEMA_VERSION, Manifest, ManifestError, SHA256SUMS_FILE_NAME, function_dist_dir,
     normalize_pypi_name,
 };
+pub use redact::redact_url;

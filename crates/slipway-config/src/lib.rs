@@ -326,24 +326,13 @@ pub fn parse_http_url(value: &str) -> Result<String, String> {
         }
         Ok(u) => Err(format!(
             "`{}` is not an http(s) URL (scheme `{}`)",
-            redact_userinfo(value),
+            slipway_artifact::redact_url(value),
             u.scheme()
         )),
-        Err(e) => Err(format!("`{}` is not a URL ({e})", redact_userinfo(value))),
-    }
-}
-
-/// `value` without the user information of a URL, for messages.
-fn redact_userinfo(value: &str) -> String {
-    match value.split_once("://") {
-        Some((scheme, rest)) => match rest.split('/').next().and_then(|a| a.rsplit_once('@')) {
-            Some((_, host)) => format!(
-                "{scheme}://***@{host}{}",
-                &rest[rest.find('/').unwrap_or(rest.len())..]
-            ),
-            None => value.to_string(),
-        },
-        None => value.to_string(),
+        Err(e) => Err(format!(
+            "`{}` is not a URL ({e})",
+            slipway_artifact::redact_url(value)
+        )),
     }
 }
 

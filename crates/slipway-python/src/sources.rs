@@ -73,6 +73,9 @@ impl IndexUrl {
 }
 
 /// Removes credentials from a URL-like string before it is shown or stored.
+/// Unlike [`slipway_artifact::redact_url`], which masks them as `***` in
+/// messages, this leaves no trace: its output is recorded in manifests
+/// (`wheel_url`) and must be the same whoever's credentials were used.
 pub fn redact(raw: &str) -> String {
     match Url::parse(raw) {
         Ok(mut u) => {

@@ -26,17 +26,7 @@ pub struct IndexUrl {
     pub origin: String,
 }
 
-/// Hides user and password of a URL before it is shown or stored.
-pub fn redact(url: &str) -> String {
-    match reqwest::Url::parse(url) {
-        Ok(mut u) if !u.username().is_empty() || u.password().is_some() => {
-            let _ = u.set_username("***");
-            let _ = u.set_password(None);
-            u.to_string()
-        }
-        _ => url.to_string(),
-    }
-}
+pub use slipway_artifact::redact_url as redact;
 
 /// The JSON API URL of one release.
 pub fn json_api_url(index_url: &str, name: &str, version: &str) -> String {
