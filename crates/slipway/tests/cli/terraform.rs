@@ -247,7 +247,11 @@ fn module_with_fixtures(tf: &Tf) -> PathBuf {
 #[test]
 fn module_and_example_are_formatted_and_valid() {
     let tf = Tf::new();
-    for dir in ["terraform", "examples/terraform"] {
+    for dir in [
+        "terraform",
+        "examples/terraform",
+        "examples/reference-system/infra/terraform",
+    ] {
         tf.expect(
             &repo().join(dir),
             &["fmt", "-check", "-recursive", "-diff"],
@@ -261,10 +265,17 @@ fn module_and_example_are_formatted_and_valid() {
         &repo().join("examples/terraform"),
         &example.join("terraform"),
     );
+    // The reference system's root module reaches the module four folders up.
+    let reference = example.join("reference-system/infra/terraform");
+    copy_tree(
+        &repo().join("examples/reference-system/infra/terraform"),
+        &reference,
+    );
     for dir in [
         module.clone(),
         module.join("modules/execution-role"),
         example.join("terraform"),
+        reference,
     ] {
         tf.expect(&dir, &["init", "-backend=false", "-input=false"], 0);
         tf.expect(&dir, &["validate", "-no-color"], 0);
