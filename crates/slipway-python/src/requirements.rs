@@ -444,9 +444,12 @@ fn split_option(line: &str) -> (String, Option<String>) {
         Some((o, v)) => (o, Some(v.trim().to_string())),
         None => (line, None),
     };
-    if !opt.starts_with("--") && opt.len() > 2 {
-        // `-rrequirements.txt`
-        return (opt[..2].to_string(), Some(opt[2..].to_string()));
+    // `-rrequirements.txt`: the option is `-` and one character, which need
+    // not be ASCII in a hostile file, so split on a character boundary.
+    if !opt.starts_with("--")
+        && let Some((at, _)) = opt.char_indices().nth(2)
+    {
+        return (opt[..at].to_string(), Some(opt[at..].to_string()));
     }
     (opt.to_string(), value)
 }
@@ -698,6 +701,21 @@ mod tests {
     use super::*;
     use crate::Target;
     use slipway_config::Architecture;
+
+    #[test]
+    fn short_options_split_on_a_character_boundary() {
+        assert_eq!(
+            split_option("-rbase.txt"),
+            ("-r".to_string(), Some("base.txt".to_string()))
+        );
+        // Found by the fuzz test: a multi-byte character after `-` used to
+        // split inside it and panic.
+        assert_eq!(
+            split_option("-\u{e06}$x"),
+            ("-\u{e06}".to_string(), Some("$x".to_string()))
+        );
+        assert_eq!(split_option("-\u{e06}"), ("-\u{e06}".to_string(), None));
+    }
 
     fn env() -> MarkerEnvironment {
         Target::new("python3.12", 12, Architecture::X86_64, (2, 34)).marker_environment()
