@@ -360,9 +360,11 @@ pub fn parse_pep508(text: &str) -> Result<pep508_rs::Requirement, String> {
             ));
         }
     }
-    std::panic::catch_unwind(|| pep508_rs::Requirement::from_str(text))
+    // The parser, and the Display of its errors (which slices the input at
+    // positions that need not be character boundaries), can panic on hostile
+    // text: both run inside the guard.
+    std::panic::catch_unwind(|| pep508_rs::Requirement::from_str(text).map_err(|e| e.to_string()))
         .map_err(|_| "the PEP 508 parser could not read it".to_string())?
-        .map_err(|e| e.to_string())
 }
 
 fn first_line(s: &str) -> &str {
