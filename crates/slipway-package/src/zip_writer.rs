@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+pub use bytes::Bytes;
 use rayon::prelude::*;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
@@ -51,7 +52,9 @@ pub struct Precompressed {
     /// `true` for deflate, `false` for stored.
     pub deflated: bool,
     pub crc32: u32,
-    pub compressed: Vec<u8>,
+    /// Shared, not copied: a wheel's entries are slices of the one buffer
+    /// the wheel was read into, so a warm build copies each byte once.
+    pub compressed: Bytes,
     pub uncompressed_size: u64,
     /// SHA-256 of the uncompressed content (wheels' RECORD files carry it).
     pub sha256: [u8; 32],
@@ -132,7 +135,7 @@ struct Prepared {
     mode: u32,
     method: u16,
     crc32: u32,
-    compressed: Vec<u8>,
+    compressed: Bytes,
     uncompressed_size: u64,
     sha256: [u8; 32],
     sha1: [u8; 20],
@@ -350,9 +353,9 @@ fn prepare(
         .expect("the bound always fits");
     deflated.truncate(n);
     let (method, compressed) = if n < raw.len() {
-        (METHOD_DEFLATED, deflated)
+        (METHOD_DEFLATED, Bytes::from(deflated))
     } else {
-        (METHOD_STORED, raw)
+        (METHOD_STORED, Bytes::from(raw))
     };
     Ok(Prepared {
         path: entry.path,
@@ -698,7 +701,7 @@ mod tests {
             data: EntryData::Precompressed(Precompressed {
                 deflated: true,
                 crc32: crc32fast::hash(&content),
-                compressed: buf.clone(),
+                compressed: Bytes::from(buf.clone()),
                 uncompressed_size: content.len() as u64,
                 sha256: Sha256::digest(&content).into(),
                 sha1: Sha1::digest(&content).into(),

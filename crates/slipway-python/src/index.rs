@@ -74,7 +74,9 @@ pub struct Client {
 }
 
 struct Inner {
-    http: reqwest::Client,
+    /// Made on the first request: making it loads every system root
+    /// certificate, a third of a warm rebuild that never asks the index.
+    http: std::sync::OnceLock<Result<reqwest::Client, String>>,
     sources: Sources,
     cache: Cache,
     offline: bool,
@@ -110,18 +112,9 @@ impl Client {
         offline: bool,
         refresh: bool,
     ) -> Result<Client, PythonError> {
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("slipway/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(30))
-            .read_timeout(Duration::from_secs(120))
-            .build()
-            .map_err(|e| PythonError::Index {
-                url: "(client)".into(),
-                message: e.to_string(),
-            })?;
         Ok(Client {
             inner: Arc::new(Inner {
-                http,
+                http: std::sync::OnceLock::new(),
                 sources,
                 cache,
                 offline,
@@ -366,7 +359,7 @@ impl Client {
         const ATTEMPTS: u32 = 3;
         let mut attempt = 1;
         loop {
-            let mut request = self.get(url);
+            let mut request = self.get(url)?;
             if let Some(accept) = accept {
                 request = request.header(reqwest::header::ACCEPT, accept);
             }
@@ -384,12 +377,28 @@ impl Client {
         }
     }
 
-    fn get(&self, url: &Url) -> reqwest::RequestBuilder {
-        let rb = self.inner.http.get(url.clone());
-        match self.credentials_for(url) {
+    fn get(&self, url: &Url) -> Result<reqwest::RequestBuilder, PythonError> {
+        let http = self
+            .inner
+            .http
+            .get_or_init(|| {
+                reqwest::Client::builder()
+                    .user_agent(concat!("slipway/", env!("CARGO_PKG_VERSION")))
+                    .connect_timeout(Duration::from_secs(30))
+                    .read_timeout(Duration::from_secs(120))
+                    .build()
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|message| PythonError::Index {
+                url: "(client)".into(),
+                message: message.clone(),
+            })?;
+        let rb = http.get(url.clone());
+        Ok(match self.credentials_for(url) {
             Some(c) => rb.basic_auth(&c.username, c.password.as_deref()),
             None => rb,
-        }
+        })
     }
 
     /// Credentials of an index apply to every URL on its host (files are often

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use sha1::{Digest, Sha1};
 use slipway_artifact::EntryOrigin;
 use slipway_package::select::{FileStamp, stamp_of};
-use slipway_package::zip_writer::Precompressed;
+use slipway_package::zip_writer::{Bytes, Precompressed};
 use slipway_package::{EntryData, ZipEntry};
 
 use crate::PythonError;
@@ -91,6 +91,7 @@ pub fn install_wheel(
             .and_then(|b| serde_json::from_slice(&b).ok())
     };
     let (bytes, stamp) = read_stamped(path)?;
+    let bytes = Bytes::from(bytes);
 
     // The file hashed before, unchanged since: its hash is known.
     let here = stamp.map(|stamp| KnownFile {
@@ -187,7 +188,7 @@ fn read_stamped(path: &Path) -> Result<(Vec<u8>, Option<FileStamp>), PythonError
 /// bytes are sliced out of the file, nothing is inflated or hashed. `None`
 /// when the table does not fit the file.
 fn entries_from_known(
-    bytes: &[u8],
+    bytes: &Bytes,
     known: &[KnownEntry],
     origin: &EntryOrigin,
 ) -> Option<Vec<ZipEntry>> {
@@ -202,7 +203,7 @@ fn entries_from_known(
                 data: EntryData::Precompressed(Precompressed {
                     deflated: k.deflated,
                     crc32: k.crc32,
-                    compressed: bytes.get(start..end)?.to_vec(),
+                    compressed: (end <= bytes.len()).then(|| bytes.slice(start..end))?,
                     uncompressed_size: k.size,
                     sha256: hex::decode(&k.sha256).ok()?.try_into().ok()?,
                     sha1: hex::decode(&k.sha1).ok()?.try_into().ok()?,
@@ -366,7 +367,7 @@ fn verify_and_install(
             data: EntryData::Precompressed(Precompressed {
                 deflated,
                 crc32,
-                compressed,
+                compressed: Bytes::from(compressed),
                 uncompressed_size: size,
                 sha256,
                 sha1,

@@ -71,7 +71,7 @@ fn extract(outcome: &Outcome, dir: &Path) {
                 .unwrap();
             out
         } else {
-            p.compressed.clone()
+            p.compressed.to_vec()
         };
         let path = dir.join(&e.path);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();

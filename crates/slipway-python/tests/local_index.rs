@@ -97,7 +97,7 @@ fn content(o: &Outcome, path: &str) -> String {
                 .unwrap();
             s
         }
-        EntryData::Precompressed(p) => String::from_utf8(p.compressed.clone()).unwrap(),
+        EntryData::Precompressed(p) => String::from_utf8(p.compressed.to_vec()).unwrap(),
         other => panic!("unexpected entry data {other:?}"),
     }
 }
