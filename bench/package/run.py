@@ -78,6 +78,7 @@ def main():
     ap.add_argument("--slipway", default=os.path.join(REPO, "target", "release", "slipway"))
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
+    args.slipway = os.path.abspath(args.slipway)  # the builds run in the generated tree
     if not os.path.exists(args.slipway):
         sys.exit(f"{args.slipway} not found: run `cargo build --release -p slipway` first")
     if shutil.which("zip") is None:
