@@ -352,6 +352,19 @@ fn prepare(
     let sha256: [u8; 32] = known_sha256.unwrap_or_else(|| Sha256::digest(&raw).into());
     let sha1: [u8; 20] = Sha1::digest(&raw).into();
     let uncompressed_size = raw.len() as u64;
+    if looks_incompressible(compressor, &raw) {
+        return Ok(Prepared {
+            path: entry.path,
+            mode,
+            method: METHOD_STORED,
+            crc32,
+            compressed: Bytes::from(raw),
+            uncompressed_size,
+            sha256,
+            sha1,
+            origin: entry.origin,
+        });
+    }
     let mut deflated = vec![0u8; compressor.deflate_compress_bound(raw.len())];
     let n = compressor
         .deflate_compress(&raw, &mut deflated)
@@ -385,6 +398,31 @@ fn dos_timestamp(epoch: i64) -> (u16, u16) {
     let time = ((t.hour() as u16) << 11) | ((t.minute() as u16) << 5) | ((t.second() as u16) / 2);
     let date = (((year - 1980) as u16) << 9) | ((u8::from(t.month()) as u16) << 5) | t.day() as u16;
     (time, date)
+}
+
+/// Large entries below this size are always deflated in full.
+const PROBE_FROM: usize = 1 << 20;
+const PROBE_WINDOW: usize = 64 << 10;
+
+/// Whether a large entry is data deflate cannot shrink (media, archives,
+/// model weights): three windows (start, middle, end) each deflate to more
+/// than 97 % of their size. Deflating tens of megabytes only to store them
+/// anyway is most of a cold build's time on such trees. The decision depends
+/// on the bytes alone, so the package stays reproducible.
+fn looks_incompressible(compressor: &mut libdeflater::Compressor, raw: &[u8]) -> bool {
+    if raw.len() < PROBE_FROM {
+        return false;
+    }
+    let middle = raw.len() / 2 - PROBE_WINDOW / 2;
+    let mut out = vec![0u8; compressor.deflate_compress_bound(PROBE_WINDOW)];
+    [0, middle, raw.len() - PROBE_WINDOW]
+        .into_iter()
+        .all(|start| {
+            let window = &raw[start..start + PROBE_WINDOW];
+            compressor
+                .deflate_compress(window, &mut out)
+                .is_ok_and(|n| n * 100 > window.len() * 97)
+        })
 }
 
 /// A writer that keeps only the SHA-256 and the length of what it is given.
@@ -724,5 +762,59 @@ mod tests {
         let mut out = Vec::new();
         archive.by_index(0).unwrap().read_to_end(&mut out).unwrap();
         assert_eq!(out, content);
+    }
+
+    #[test]
+    fn large_incompressible_entries_are_stored_and_the_rest_deflated() {
+        // xorshift: incompressible, and the same bytes on every run.
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let noise: Vec<u8> = (0..2 << 20)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        let text = b"def handler(event, context):\n    return event\n".repeat(50_000);
+        // Noise with a compressible middle: a probe window finds it, so the
+        // entry is deflated in full.
+        let mut mixed = noise.clone();
+        mixed[1 << 20..(1 << 20) + (256 << 10)].fill(b'a');
+        let entry = |path: &str, bytes: &[u8]| ZipEntry {
+            path: path.into(),
+            executable: false,
+            data: EntryData::Bytes(bytes.to_vec()),
+            origin: EntryOrigin::Source,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("p.zip");
+        write_zip(
+            vec![
+                entry("models/weights.bin", &noise),
+                entry("src/app.py", &text),
+                entry("models/mixed.bin", &mixed),
+            ],
+            &dest,
+            &ZipOptions::default(),
+        )
+        .unwrap();
+        let mut c = libdeflater::Compressor::new(libdeflater::CompressionLvl::new(6).unwrap());
+        assert!(looks_incompressible(&mut c, &noise));
+        assert!(!looks_incompressible(&mut c, &mixed));
+        assert!(!looks_incompressible(&mut c, &text));
+        assert!(!looks_incompressible(&mut c, &noise[..PROBE_FROM - 1]));
+        let mut archive = zip::ZipArchive::new(std::fs::File::open(&dest).unwrap()).unwrap();
+        for (path, method, content) in [
+            ("models/weights.bin", zip::CompressionMethod::Stored, &noise),
+            ("src/app.py", zip::CompressionMethod::Deflated, &text),
+            ("models/mixed.bin", zip::CompressionMethod::Deflated, &mixed),
+        ] {
+            let mut file = archive.by_name(path).unwrap();
+            assert_eq!(file.compression(), method, "{path}");
+            let mut out = Vec::new();
+            file.read_to_end(&mut out).unwrap();
+            assert_eq!(&out, content, "{path}");
+        }
     }
 }
