@@ -19,6 +19,7 @@ mod init;
 mod local;
 mod native;
 mod node;
+mod reference;
 mod sam;
 mod scan;
 mod terraform;

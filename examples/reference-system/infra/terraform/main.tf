@@ -5,6 +5,9 @@
 # function.json; what exists only here is passed by reference).
 
 locals {
+  # What Terraform alone creates is tagged so; each function's tags are
+  # slipway.toml's (from function.json), which `slipway verify --deployed`
+  # compares with the live ones.
   tags = { system = "reference", managed-by = "terraform" }
   dist = startswith(var.dist_dir, "/") ? var.dist_dir : "${path.root}/${var.dist_dir}"
 }
@@ -57,13 +60,24 @@ resource "aws_sqs_queue" "changes_dlq" {
 resource "aws_sqs_queue" "changes" {
   name = "item-changes"
   # Six times the consumer's timeout, as AWS advises for event source mappings.
-  visibility_timeout_seconds = 180
+  visibility_timeout_seconds = var.visibility_timeout_seconds
   sqs_managed_sse_enabled    = true
+  tags                       = local.tags
+
+  # The redrive policy is its own resource below: AWS answers it as JSON
+  # that need not be byte-equal to what was sent, and reading it back here
+  # would plan a change that is none on every run.
+  lifecycle {
+    ignore_changes = [redrive_policy]
+  }
+}
+
+resource "aws_sqs_queue_redrive_policy" "changes" {
+  queue_url = aws_sqs_queue.changes.id
   redrive_policy = jsonencode({
     deadLetterTargetArn = aws_sqs_queue.changes_dlq.arn
     maxReceiveCount     = var.max_receive_count
   })
-  tags = local.tags
 }
 
 resource "aws_s3_bucket" "uploads" {
@@ -102,7 +116,6 @@ module "items_api" {
   function    = "items-api"
   role_arn    = module.items_api_role.role_arn
   environment = { TABLE_NAME = aws_dynamodb_table.items.name }
-  tags        = local.tags
 }
 
 # ---- change consumer -----------------------------------------------------------
@@ -126,8 +139,7 @@ module "change_consumer" {
     TABLE_NAME         = aws_dynamodb_table.items.name
     CHANGES_TABLE_NAME = aws_dynamodb_table.item_changes.name
   }
-  sqs  = [{ queue_arn = aws_sqs_queue.changes.arn }]
-  tags = local.tags
+  sqs = [{ queue_arn = aws_sqs_queue.changes.arn }]
 }
 
 # ---- ingest --------------------------------------------------------------------
@@ -149,7 +161,6 @@ module "ingest" {
   role_arn    = module.ingest_role.role_arn
   environment = { TABLE_NAME = aws_dynamodb_table.items.name }
   s3          = [{ bucket = aws_s3_bucket.uploads.bucket }]
-  tags        = local.tags
 }
 
 # ---- assistant -----------------------------------------------------------------
@@ -182,15 +193,10 @@ module "assistant" {
   build_dir = "${local.dist}/assistant"
   function  = "assistant"
   role_arn  = module.assistant_role.role_arn
-  environment = merge(
-    {
-      SKILL_ID     = var.alexa_skill_id
-      LLM_BASE_URL = var.llm_base_url
-    },
-    var.llm_api_key_secret_arn == null ? {} : { LLM_API_KEY_SECRET_ID = var.llm_api_key_secret_arn },
-  )
+  # The model's endpoint and key's secret id are in slipway.toml with the
+  # rest of the function's settings, so `slipway verify --deployed` sees them.
+  environment     = { SKILL_ID = var.alexa_skill_id }
   alexa_skill_ids = [var.alexa_skill_id]
-  tags            = local.tags
 }
 
 # ---- stock report (arm64, C extension) -----------------------------------------
@@ -227,5 +233,4 @@ module "report" {
     TABLE_NAME    = aws_dynamodb_table.items.name
     REPORT_BUCKET = aws_s3_bucket.reports.bucket
   }
-  tags = local.tags
 }

@@ -28,14 +28,8 @@ variable "alexa_skill_id" {
   default     = "amzn1.ask.skill.00000000-0000-0000-0000-000000000000"
 }
 
-variable "llm_base_url" {
-  description = "The OpenAI-compatible endpoint the assistant asks (its base URL, ending in /v1)."
-  type        = string
-  default     = "http://127.0.0.1:8089/v1"
-}
-
 variable "llm_api_key_secret_arn" {
-  description = "The Secrets Manager secret holding the model API key. The assistant reads it at run time; the key is never in the package or the state."
+  description = "The ARN of the Secrets Manager secret holding the model API key (slipway.toml's LLM_API_KEY_SECRET_ID names it): the assistant may read it, at run time; the key is never in the package or the state."
   type        = string
   default     = null
 }
@@ -44,4 +38,10 @@ variable "max_receive_count" {
   description = "Deliveries of a change request before it goes to the dead-letter queue."
   type        = number
   default     = 3
+}
+
+variable "visibility_timeout_seconds" {
+  description = "How long a change request stays hidden after a delivery: six times the consumer's timeout in AWS. A failed message is delivered again only after it, so local runs shorten it to see the dead-letter queue within seconds."
+  type        = number
+  default     = 180
 }
