@@ -78,7 +78,7 @@ pub fn write_build_template(sam: &SamProject, dist: &Path) -> Result<BuildTempla
         if let Some((layer_id, content_uri)) = &layer {
             if resources.contains_key(layer_id.as_str()) {
                 return Err(SamError::Property(Box::new(crate::error::PropertyError {
-                    path: sam.project.file.path.clone(),
+                    path: sam.path.clone(),
                     line: None,
                     logical_id: layer_id.clone(),
                     property: "(logical id)".into(),
