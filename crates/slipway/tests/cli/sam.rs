@@ -615,3 +615,366 @@ Resources:
     ]));
     assert_eq!(imported.trim(), r#"{"ok":1}"#);
 }
+
+/// A template beside a slipway.toml that names it: the settings SAM has no
+/// property for in slipway.toml, the functions and their events in the template.
+fn template_project() -> Project {
+    let p = Project::new();
+    p.write(
+        "template.yaml",
+        r#"Transform: AWS::Serverless-2016-10-31
+Parameters:
+  Stage: { Type: String, Default: prod, AllowedValues: [dev, prod] }
+  Owner: { Type: String }
+Globals:
+  Function: { Runtime: python3.12, Handler: app.handler }
+Resources:
+  Jobs:
+    Type: AWS::SQS::Queue
+    Properties: { QueueName: !Sub "jobs-${Stage}", VisibilityTimeout: 30 }
+  Hello:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: hello/
+      Environment:
+        Variables: { GREETING: !Sub "hello-${Stage}", OWNER: !Ref Owner }
+      Events:
+        Work:
+          Type: SQS
+          Properties:
+            Queue: !GetAtt Jobs.Arn
+            BatchSize: 1
+            FunctionResponseTypes: [ReportBatchItemFailures]
+"#,
+    );
+    p.write(
+        "hello/app.py",
+        "import os\n\ndef handler(event, context):\n    for r in event.get('Records', []):\n        print('got', r['body'], 'from', r['eventSourceARN'].rsplit(':', 1)[-1], flush=True)\n    return {'greeting': os.environ['GREETING'], 'owner': os.environ.get('OWNER'), 'batchItemFailures': []}\n",
+    );
+    p.write("hello/tests/test_app.py", "def test_nothing():\n    pass\n");
+    p.write(
+        "slipway.toml",
+        "sam = \"template.yaml\"\n\n[functions.Hello]\nexclude = [\"tests\"]\n",
+    );
+    p
+}
+
+fn zip_entries(p: &Project, id: &str) -> Vec<String> {
+    manifest(p, id)["artifact"]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["path"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn invoke_hello(p: &Project, args: &[&str]) -> std::process::Output {
+    p.write("event.json", "{}");
+    p.slipway()
+        .args(["invoke", "--event", "event.json"])
+        .args(args)
+        .arg("Hello")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn slipway_toml_naming_a_template_runs_every_command_without_sam_on_the_command_line() {
+    let p = template_project();
+    let out = p
+        .slipway()
+        .args(["--format", "json", "build"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json_stdout(&out);
+    assert_eq!(
+        report["sam"]["path"].as_str().map(PathBuf::from),
+        Some(p.join(".aws-sam/build/template.yaml")),
+        "a plain build writes SAM's build template: {report}"
+    );
+    let entries = zip_entries(&p, "Hello");
+    assert!(entries.contains(&"app.py".to_string()), "{entries:?}");
+    assert!(
+        !entries.iter().any(|e| e.starts_with("tests/")),
+        "slipway.toml's exclude applies: {entries:?}"
+    );
+
+    let out = invoke_hello(&p, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(result["greeting"], "hello-prod");
+
+    for command in [&["verify"][..], &["plan"]] {
+        let out = p.slipway().args(command).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{command:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("Hello"),
+            "{command:?} sees the template's function"
+        );
+    }
+
+    // `--sam` on the command line wins over the key: another template, another function.
+    p.write(
+        "other.yaml",
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  Other:\n    Type: AWS::Serverless::Function\n    Properties: { CodeUri: hello/, Handler: app.handler, Runtime: python3.11 }\n",
+    );
+    let out = p
+        .slipway()
+        .args(["--format", "json", "--sam", "other.yaml", "plan"])
+        .output()
+        .unwrap();
+    let plan = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && plan.contains("Other") && !plan.contains("Hello"),
+        "{plan}"
+    );
+
+    let help = p.slipway().arg("--help").output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&help.stdout).contains("Wins over slipway.toml's `sam` key"),
+        "--help says which wins"
+    );
+
+    // A key the template owns, and a table for no function, are input errors at their line.
+    for (toml, needle) in [
+        (
+            "sam = \"template.yaml\"\n\n[functions.Hello]\nmemory = 256\n",
+            "slipway.toml:4: `functions.Hello.memory`: the SAM template named by `sam` defines this",
+        ),
+        (
+            "sam = \"template.yaml\"\n\n[functions.Hallo]\nlayer = true\n",
+            "slipway.toml:3: `[functions.Hallo]` names no `AWS::Serverless::Function`",
+        ),
+        ("sam = \"template.yaml\"\nsma = 1\n", "unknown field `sma`"),
+        ("sam = \"missing.yaml\"\n", "missing.yaml does not exist"),
+    ] {
+        p.write("slipway.toml", toml);
+        let out = p.slipway().arg("build").output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{toml}\n{stderr}");
+        assert!(stderr.contains(needle), "{needle} in {stderr}");
+        assert!(stderr.contains("help:"), "{stderr}");
+    }
+    p.write(
+        "slipway.toml",
+        "sam = \"template.yaml\"\n\n[functions.Hello]\nexclude = [\"tests\"]\n",
+    );
+    let out = p.slipway().arg("deploy").output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "the Lambda API path refuses the template"
+    );
+}
+
+#[test]
+fn parameter_overrides_feed_the_template_for_every_command_that_reads_it() {
+    let p = template_project();
+    // Space-separated in one flag, or the flag repeated; a later value wins.
+    let out = p
+        .slipway()
+        .args(["build", "--parameter-overrides", "Stage=prod Owner=ada"])
+        .args(["--parameter-overrides", "Stage=dev"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = invoke_hello(
+        &p,
+        &[
+            "--parameter-overrides",
+            "Stage=dev",
+            "Owner=\"ada lovelace\"",
+            "--",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (&result["greeting"], &result["owner"]),
+        (
+            &serde_json::json!("hello-dev"),
+            &serde_json::json!("ada lovelace")
+        ),
+        "!Sub of an overridden default, !Ref of a parameter without one"
+    );
+    let out = invoke_hello(&p, &[]);
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        result["owner"],
+        serde_json::Value::Null,
+        "no value without the override"
+    );
+
+    for (args, needle) in [
+        (
+            &["--parameter-overrides", "Stgae=dev"][..],
+            "`Stgae`, which is not a parameter of the template",
+        ),
+        (
+            &["--parameter-overrides", "Stage=test"],
+            "Stage `test`, which its `AllowedValues` do not list",
+        ),
+        (&["--parameter-overrides", "Stage"], "is not NAME=VALUE"),
+    ] {
+        let out = p.slipway().arg("build").args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(needle), "{needle} in {stderr}");
+    }
+    // The template named with --sam takes them as well.
+    let out = p
+        .slipway()
+        .args([
+            "--sam",
+            "template.yaml",
+            "plan",
+            "--parameter-overrides",
+            "Nope=1",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`Nope`"));
+
+    // A slipway.toml with functions of its own has nothing to override.
+    let plain = Project::hello();
+    let out = plain
+        .slipway()
+        .args(["build", "--parameter-overrides", "Stage=dev"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("without a SAM template"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn serve_polls_the_templates_queue_at_moto_and_delivers_its_messages() {
+    let p = template_project();
+    let out = p
+        .slipway()
+        .args(["build", "--parameter-overrides", "Stage=dev"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let moto = Moto::start();
+    let queue = moto.aws(&["sqs", "create-queue", "--queue-name", "jobs-dev"]);
+    let queue_url = queue["QueueUrl"].as_str().unwrap().to_string();
+    moto.aws(&[
+        "sqs",
+        "send-message",
+        "--queue-url",
+        &queue_url,
+        "--message-body",
+        "job-42",
+    ]);
+
+    let log_path = p.join("serve.log");
+    let mut child = crate::support_aws::slipway_aws_process(&p, &moto.url)
+        .args([
+            "serve",
+            "--port",
+            "0",
+            "--no-watch",
+            "--endpoint-url",
+            &moto.url,
+        ])
+        .args(["--parameter-overrides", "Stage=dev"])
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let log = loop {
+        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        if log.contains("got job-42 from jobs-dev") || std::time::Instant::now() > deadline {
+            break log;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    };
+    let drained = moto.aws(&[
+        "sqs",
+        "get-queue-attributes",
+        "--queue-url",
+        &queue_url,
+        "--attribute-names",
+        "All",
+    ]);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        log.contains("got job-42 from jobs-dev"),
+        "the message reached the function served from the template:\n{log}"
+    );
+    assert_eq!(
+        drained["Attributes"]["ApproximateNumberOfMessagesNotVisible"], "0",
+        "the batch succeeded, so the message was deleted: {drained}"
+    );
+    assert_eq!(drained["Attributes"]["ApproximateNumberOfMessages"], "0");
+
+    // Without the queue at the endpoint, serving goes on and says which queue is missing.
+    let (still_serving, log2) = {
+        let log_path = p.join("serve2.log");
+        let mut child = crate::support_aws::slipway_aws_process(&p, &moto.url)
+            .args([
+                "serve",
+                "--port",
+                "0",
+                "--no-watch",
+                "--endpoint-url",
+                &moto.url,
+            ])
+            .stderr(std::fs::File::create(&log_path).unwrap())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let log = loop {
+            let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+            if log.contains("not polled") || std::time::Instant::now() > deadline {
+                break log;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        };
+        let running = child.try_wait().unwrap().is_none();
+        let _ = child.kill();
+        let _ = child.wait();
+        (running, log)
+    };
+    assert!(
+        log2.contains("Hello.Events.Work: queue `Jobs` not polled")
+            && log2.contains("named `jobs-prod`"),
+        "{log2}"
+    );
+    assert!(
+        still_serving,
+        "a missing queue does not stop serving:\n{log2}"
+    );
+}
