@@ -978,3 +978,110 @@ fn serve_polls_the_templates_queue_at_moto_and_delivers_its_messages() {
         "a missing queue does not stop serving:\n{log2}"
     );
 }
+
+/// The SAM transform of a build template whose `CodeUri`s are still local
+/// folders: as `sam package` would, each becomes an S3 location first.
+const TRANSFORM_LOCAL: &str = r#"
+import json, sys
+from samtranslator.yaml_helper import yaml_parse
+template = yaml_parse(open(sys.argv[1]).read())
+for r in template["Resources"].values():
+    props = r.get("Properties", {})
+    for key in ("CodeUri", "ContentUri"):
+        if isinstance(props.get(key), str):
+            props[key] = "s3://artifacts/" + props[key]
+open(sys.argv[2], "w").write(json.dumps(template))
+"#;
+
+#[test]
+fn the_reference_systems_sam_template_builds_the_same_packages_as_its_slipway_toml() {
+    let index = LocalIndex::start();
+    for tag in [
+        "cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64",
+        "cp312-cp312-manylinux_2_17_aarch64.manylinux2014_aarch64",
+    ] {
+        index.add_wheel(
+            &WheelSpec::new("orjson", "3.10.18", tag)
+                .file("orjson/__init__.py", format!("TAG = {tag:?}\n")),
+        );
+    }
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/reference-system");
+    let p = Project::new();
+    copy_tree(&example, p.path());
+
+    let out = p
+        .slipway()
+        .args(["build", "--index-url", &index.url()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    build_sam(&p, &["--index-url", &index.url()]);
+    for (toml_name, logical_id) in [
+        ("items-api", "ItemsApi"),
+        ("change-consumer", "ChangeConsumer"),
+        ("ingest", "Ingest"),
+        ("assistant", "Assistant"),
+        ("report", "Report"),
+    ] {
+        let from_toml = manifest(&p, toml_name);
+        let from_sam = manifest(&p, logical_id);
+        assert_eq!(
+            from_sam["artifact"]["code_sha256"], from_toml["artifact"]["code_sha256"],
+            "{logical_id}: the template builds {toml_name}'s package"
+        );
+        for field in ["architecture", "runtime"] {
+            assert_eq!(from_sam[field], from_toml[field], "{logical_id}.{field}");
+        }
+    }
+    assert_eq!(manifest(&p, "Report")["architecture"], "arm64");
+
+    for template in ["template.yaml", ".aws-sam/build/template.yaml"] {
+        let lint = Command::new("cfn-lint").arg(p.join(template)).output().unwrap();
+        assert!(
+            lint.status.success(),
+            "cfn-lint {template}:\n{}",
+            String::from_utf8_lossy(&lint.stdout)
+        );
+    }
+    let build_dir = p.join(".aws-sam/build");
+    run(Command::new("python3")
+        .current_dir(&build_dir)
+        .args(["-c", TRANSFORM_LOCAL, "template.yaml", "packaged.json"]));
+    let transformed = run(Command::new("python3")
+        .current_dir(&build_dir)
+        .env("AWS_DEFAULT_REGION", REGION)
+        .args(["-c", TRANSFORM, "packaged.json", "transformed.json"]));
+    for resource in [
+        "AWS::Lambda::EventSourceMapping",
+        "AWS::Lambda::Permission",
+        "AWS::S3::Bucket",
+        "AWS::DynamoDB::Table",
+    ] {
+        assert!(transformed.contains(resource), "{resource} in {transformed}");
+    }
+    let resources: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(build_dir.join("transformed.json")).unwrap())
+            .unwrap();
+    let resources = &resources["Resources"];
+    let mapping = resources
+        .as_object()
+        .unwrap()
+        .values()
+        .find(|r| r["Type"] == "AWS::Lambda::EventSourceMapping")
+        .unwrap();
+    assert_eq!(
+        mapping["Properties"]["FunctionResponseTypes"],
+        serde_json::json!(["ReportBatchItemFailures"])
+    );
+    let skill = resources
+        .as_object()
+        .unwrap()
+        .values()
+        .find(|r| r["Type"] == "AWS::Lambda::Permission" && r["Properties"]["Principal"] == "alexa-appkit.amazon.com")
+        .expect("the Alexa permission");
+    assert_eq!(
+        skill["Properties"]["EventSourceToken"],
+        serde_json::json!({"Ref": "SkillId"}),
+        "only the template's skill may invoke the assistant"
+    );
+}
