@@ -18,7 +18,10 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 pub use error::{NotYaml, PropertyError, SamError};
-pub use output::{BUILD_DIR, BUILD_TEMPLATE, BuildTemplate, BuiltFunction, write_build_template};
+pub use output::{
+    BUILD_DIR, BUILD_TEMPLATE, BuildTemplate, BuiltFunction, packaged_template,
+    write_build_template,
+};
 pub use read::{Options, load, load_config, load_str, merge_globals};
 
 /// A SAM template read for slipway.

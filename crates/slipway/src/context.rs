@@ -130,6 +130,11 @@ impl Context {
         Ok(self.sam_project.get())
     }
 
+    /// `--parameter-overrides`, by name.
+    pub fn parameters(&self) -> &std::collections::BTreeMap<String, String> {
+        &self.parameters
+    }
+
     pub fn json(&self) -> bool {
         self.format == Format::Json
     }

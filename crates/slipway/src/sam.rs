@@ -214,10 +214,9 @@ pub async fn template_queues<'a>(
 
 /// A SAM application is deployed by CloudFormation, which names the functions;
 /// the Lambda API commands would create or compare functions named by logical
-/// id beside the stack, so they refuse a template.
+/// id beside the stack, so they refuse a template (`deploy` deploys the stack).
 pub fn check_command(ctx: &Context, command: &Command) -> Result<(), Failure> {
     let name = match command {
-        Command::Deploy(_) => "deploy",
         Command::Promote(_) => "promote",
         Command::Rollback(_) => "rollback",
         Command::Drift(_) => "drift",
@@ -228,7 +227,7 @@ pub fn check_command(ctx: &Context, command: &Command) -> Result<(), Failure> {
         None => Ok(()),
         Some(sam) => Err(Failure::input(miette::miette!(
             code = "slipway::sam::deploy",
-            help = "deploy with `sam deploy` (it reads .aws-sam/build/template.yaml that `slipway --sam TEMPLATE build` wrote and uploads the zips unchanged), then `slipway verify --deployed` against a slipway.toml naming the deployed functions",
+            help = "deploy the stack with `slipway deploy --stack-name NAME --s3-bucket BUCKET` (or `sam deploy`, which uploads the zips of .aws-sam/build/ unchanged); change it through the template",
             "`slipway {name}` works through the Lambda API with slipway.toml; {} is deployed by CloudFormation",
             sam.path.display()
         ))),
@@ -260,4 +259,285 @@ mod tests {
             assert!(parse_overrides(bad).is_err(), "{bad}");
         }
     }
+}
+
+#[derive(serde::Serialize)]
+struct StackReport {
+    ok: bool,
+    /// The template as packaged: every CodeUri an S3 location.
+    packaged: PathBuf,
+    uploads: Vec<slipway_aws::Uploaded>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stack: Option<slipway_aws::StackOutcome>,
+}
+
+impl crate::output::Render for StackReport {
+    fn human(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        for u in &self.uploads {
+            for change in &u.changes {
+                writeln!(out, "{}: {change}", u.logical_id)?;
+            }
+        }
+        writeln!(out, "packaged template: {}", self.packaged.display())?;
+        let Some(stack) = &self.stack else {
+            return Ok(());
+        };
+        let what = match stack.action {
+            slipway_aws::StackAction::Created => "created",
+            slipway_aws::StackAction::Updated => "updated",
+            slipway_aws::StackAction::Unchanged => "unchanged (no changes to deploy)",
+        };
+        writeln!(out, "stack {}: {what}", stack.stack_name)?;
+        for (k, v) in &stack.outputs {
+            writeln!(out, "  output {k} = {v}")?;
+        }
+        for f in &stack.functions {
+            writeln!(
+                out,
+                "  {} ({}): proven: live CodeSha256 {} is the built artifact",
+                f.logical_id, f.function_name, f.code_sha256
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// `slipway deploy` of a SAM template: check every artifact as `slipway
+/// verify` does, upload the packages by SHA-256, write the packaged template,
+/// deploy it (or the `--transformed` one) through a change set, and prove
+/// each function's live code.
+pub fn deploy(
+    ctx: &Context,
+    sam: &slipway_sam::SamProject,
+    args: &crate::commands::deploy::DeployArgs,
+) -> Result<crate::output::Status, Failure> {
+    use crate::commands::deployed::{aws_failure, runtime};
+    let stack = &args.stack;
+    let refuse = |flag: &str, why: &str| {
+        Failure::input(miette::miette!(
+            code = "slipway::deploy::sam",
+            help = "the template says what the stack holds; `slipway deploy --help` lists the SAM options",
+            "`{flag}` {why} when deploying {}",
+            sam.path.display()
+        ))
+    };
+    if !args.functions.is_empty() {
+        return Err(refuse(
+            "FUNCTIONS",
+            "cannot be chosen: the stack is deployed whole",
+        ));
+    }
+    if args.canary.is_some() {
+        return Err(refuse(
+            "--canary",
+            "is `DeploymentPreference` in the template",
+        ));
+    }
+    if args.create_role {
+        return Err(refuse(
+            "--create-role",
+            "is the template's `Role` or `Policies`",
+        ));
+    }
+    if args.dotenv.is_some() {
+        return Err(refuse("--dotenv", "is not written"));
+    }
+    let (Some(stack_name), Some(bucket)) = (&stack.stack_name, &stack.s3_bucket) else {
+        return Err(Failure::input(miette::miette!(
+            code = "slipway::deploy::sam",
+            help = "e.g. `slipway deploy --stack-name orders --s3-bucket my-artifacts`; or `sam deploy`, which uploads the zips of .aws-sam/build/ unchanged",
+            "deploying the SAM template {} needs `--stack-name` and `--s3-bucket`",
+            sam.path.display()
+        )));
+    };
+    let project = &sam.project;
+    let out = Context::out_dir(project, args.out.as_deref());
+    let trusted = crate::commands::deploy::trusted_keys(&args.trusted_keys)?;
+    let functions: Vec<&slipway_config::Function> = project.functions.values().collect();
+    let mut artifacts = Vec::new();
+    for f in &functions {
+        let artifact = slipway_aws::Artifact::load(f, &out).map_err(aws_failure)?;
+        crate::commands::deploy::check_artifact(f, &artifact, trusted.as_ref())?;
+        artifacts.push(artifact);
+    }
+    let transformed = match &stack.transformed {
+        Some(path) => {
+            let path = Context::user_path(path);
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                Failure::input(miette::miette!(
+                    code = "slipway::deploy::transformed",
+                    "cannot read {}: {e}",
+                    path.display()
+                ))
+            })?;
+            Some((path, text))
+        }
+        None => None,
+    };
+
+    let progress = crate::progress::Progress::new(ctx);
+    let steps = |m: &str| progress.stage(m, None);
+    let rt = runtime()?;
+    let options = args.aws.options(project);
+    let pairs: Vec<(&slipway_config::Function, &slipway_aws::Artifact)> =
+        functions.iter().copied().zip(&artifacts).collect();
+    let uploads = rt.block_on(async {
+        let aws = slipway_aws::connect(&options).await.map_err(aws_failure)?;
+        slipway_aws::upload_packages(&aws, &pairs, bucket, stack.s3_prefix.as_deref(), &steps)
+            .await
+            .map_err(aws_failure)
+    })?;
+    let locations: BTreeMap<(String, String), String> = uploads
+        .iter()
+        .zip(&artifacts)
+        .flat_map(|(u, a)| {
+            let mut l = vec![(
+                (u.logical_id.clone(), a.manifest.artifact.file.clone()),
+                format!("s3://{}/{}", u.bucket, u.key),
+            )];
+            if let (Some(key), Some(layer)) = (&u.layer_key, &a.manifest.layer) {
+                l.push((
+                    (u.logical_id.clone(), layer.file.clone()),
+                    format!("s3://{}/{key}", u.bucket),
+                ));
+            }
+            l
+        })
+        .collect();
+    let packaged_text = slipway_sam::packaged_template(sam, &out, &|id, file| {
+        locations[&(id.to_string(), file.to_string())].clone()
+    })?;
+    let packaged = project.root.join(".aws-sam/packaged.yaml");
+    std::fs::create_dir_all(project.root.join(".aws-sam"))
+        .and_then(|()| std::fs::write(&packaged, &packaged_text))
+        .map_err(|e| {
+            Failure::failed(miette::miette!(
+                code = "slipway::deploy::write",
+                "cannot write {}: {e}",
+                packaged.display()
+            ))
+        })?;
+    if stack.package_only {
+        drop(progress);
+        crate::output::emit(
+            ctx,
+            &StackReport {
+                ok: true,
+                packaged,
+                uploads,
+                stack: None,
+            },
+        )?;
+        return Ok(crate::output::Status::Ok);
+    }
+
+    let body = match &transformed {
+        Some((path, text)) => {
+            check_transformed(path, text, &uploads)?;
+            text.clone()
+        }
+        None => packaged_text,
+    };
+    // CloudFormation's limit for a template sent in the request.
+    if body.len() > 51_200 {
+        return Err(Failure::input(miette::miette!(
+            code = "slipway::deploy::template_size",
+            help = "deploy .aws-sam/packaged.yaml with `sam deploy` or `aws cloudformation deploy --s3-bucket`, which upload large templates to S3",
+            "the template is {} bytes; CloudFormation takes at most 51,200 in a request, and slipway does not upload templates",
+            body.len()
+        )));
+    }
+    let declared: Vec<String> = serde_norway::from_str::<serde_norway::Value>(&body)
+        .ok()
+        .and_then(|t| {
+            t.get("Parameters")?.as_mapping().map(|m| {
+                m.keys()
+                    .filter_map(|k| k.as_str().map(str::to_string))
+                    .collect()
+            })
+        })
+        .unwrap_or_default();
+    let request = slipway_aws::StackRequest {
+        stack_name: stack_name.clone(),
+        template_body: body,
+        parameters: ctx.parameters().clone(),
+        declared_parameters: declared,
+        capabilities: if stack.capabilities.is_empty() {
+            vec!["CAPABILITY_IAM".into(), "CAPABILITY_AUTO_EXPAND".into()]
+        } else {
+            stack.capabilities.clone()
+        },
+        functions: pairs
+            .iter()
+            .map(|(f, a)| (f.name.clone(), a.code_sha256().to_string()))
+            .collect(),
+        timeout: std::time::Duration::from_secs(stack.stack_timeout.max(1) * 60),
+    };
+    let outcome = rt.block_on(async {
+        let aws = slipway_aws::connect(&options).await.map_err(aws_failure)?;
+        let cf = slipway_aws::connect_cloudformation(&options)
+            .await
+            .map_err(aws_failure)?;
+        slipway_aws::deploy_stack(&aws, &cf, &request, &steps)
+            .await
+            .map_err(aws_failure)
+    })?;
+    drop(progress);
+    crate::output::emit(
+        ctx,
+        &StackReport {
+            ok: true,
+            packaged,
+            uploads,
+            stack: Some(outcome),
+        },
+    )?;
+    Ok(crate::output::Status::Ok)
+}
+
+/// A `--transformed` template must be this build's: each function of the
+/// SAM template an `AWS::Lambda::Function` whose code is the package just
+/// uploaded. Otherwise the proof after the deploy would fail, after the stack changed.
+fn check_transformed(
+    path: &Path,
+    text: &str,
+    uploads: &[slipway_aws::Uploaded],
+) -> Result<(), Failure> {
+    let fail = |message: String| {
+        Failure::input(miette::miette!(
+            code = "slipway::deploy::transformed",
+            help = "transform .aws-sam/packaged.yaml (written by this deploy, or by `slipway deploy --package-only`) again and pass the result",
+            "{}: {message}",
+            path.display()
+        ))
+    };
+    let template: serde_norway::Value =
+        serde_norway::from_str(text).map_err(|e| fail(format!("not YAML or JSON: {e}")))?;
+    if template.get("Transform").is_some() {
+        return Err(fail(
+            "still has `Transform`: it is not transformed (AWS transforms a template itself; deploy without `--transformed`)".into(),
+        ));
+    }
+    for u in uploads {
+        let code = template
+            .get("Resources")
+            .and_then(|r| r.get(u.logical_id.as_str()))
+            .filter(|r| r.get("Type").and_then(|t| t.as_str()) == Some("AWS::Lambda::Function"))
+            .and_then(|r| r.get("Properties")?.get("Code"));
+        let key = code.and_then(|c| c.get("S3Key")?.as_str());
+        let bucket = code.and_then(|c| c.get("S3Bucket")?.as_str());
+        if (bucket, key) != (Some(u.bucket.as_str()), Some(u.key.as_str())) {
+            return Err(fail(format!(
+                "`{}` is not an AWS::Lambda::Function with the code just uploaded (s3://{}/{}); it has {}",
+                u.logical_id,
+                u.bucket,
+                u.key,
+                match (bucket, key) {
+                    (Some(b), Some(k)) => format!("s3://{b}/{k}"),
+                    _ => "no such code".into(),
+                }
+            )));
+        }
+    }
+    Ok(())
 }

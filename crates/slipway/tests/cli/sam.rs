@@ -403,7 +403,7 @@ fn templates_slipway_cannot_build_are_input_errors_naming_the_resource_and_prope
     assert_eq!(
         out.status.code(),
         Some(2),
-        "the Lambda API path refuses a SAM template"
+        "a template is deployed as a stack, which needs a name and a bucket"
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("sam deploy"));
 
@@ -1014,7 +1014,11 @@ fn the_reference_systems_sam_template_builds_the_same_packages_as_its_slipway_to
         .args(["build", "--index-url", &index.url()])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     build_sam(&p, &["--index-url", &index.url()]);
     for (toml_name, logical_id) in [
         ("items-api", "ItemsApi"),
@@ -1036,7 +1040,10 @@ fn the_reference_systems_sam_template_builds_the_same_packages_as_its_slipway_to
     assert_eq!(manifest(&p, "Report")["architecture"], "arm64");
 
     for template in ["template.yaml", ".aws-sam/build/template.yaml"] {
-        let lint = Command::new("cfn-lint").arg(p.join(template)).output().unwrap();
+        let lint = Command::new("cfn-lint")
+            .arg(p.join(template))
+            .output()
+            .unwrap();
         assert!(
             lint.status.success(),
             "cfn-lint {template}:\n{}",
@@ -1044,9 +1051,12 @@ fn the_reference_systems_sam_template_builds_the_same_packages_as_its_slipway_to
         );
     }
     let build_dir = p.join(".aws-sam/build");
-    run(Command::new("python3")
-        .current_dir(&build_dir)
-        .args(["-c", TRANSFORM_LOCAL, "template.yaml", "packaged.json"]));
+    run(Command::new("python3").current_dir(&build_dir).args([
+        "-c",
+        TRANSFORM_LOCAL,
+        "template.yaml",
+        "packaged.json",
+    ]));
     let transformed = run(Command::new("python3")
         .current_dir(&build_dir)
         .env("AWS_DEFAULT_REGION", REGION)
@@ -1057,7 +1067,10 @@ fn the_reference_systems_sam_template_builds_the_same_packages_as_its_slipway_to
         "AWS::S3::Bucket",
         "AWS::DynamoDB::Table",
     ] {
-        assert!(transformed.contains(resource), "{resource} in {transformed}");
+        assert!(
+            transformed.contains(resource),
+            "{resource} in {transformed}"
+        );
     }
     let resources: serde_json::Value =
         serde_json::from_slice(&std::fs::read(build_dir.join("transformed.json")).unwrap())
@@ -1077,11 +1090,206 @@ fn the_reference_systems_sam_template_builds_the_same_packages_as_its_slipway_to
         .as_object()
         .unwrap()
         .values()
-        .find(|r| r["Type"] == "AWS::Lambda::Permission" && r["Properties"]["Principal"] == "alexa-appkit.amazon.com")
+        .find(|r| {
+            r["Type"] == "AWS::Lambda::Permission"
+                && r["Properties"]["Principal"] == "alexa-appkit.amazon.com"
+        })
         .expect("the Alexa permission");
     assert_eq!(
         skill["Properties"]["EventSourceToken"],
         serde_json::json!({"Ref": "SkillId"}),
         "only the template's skill may invoke the assistant"
     );
+}
+
+fn deploy_sam(p: &Project, moto: &Moto, extra: &[&str]) -> std::process::Output {
+    crate::support_aws::slipway_aws(p, &moto.url)
+        .args(["--format", "json", "--sam", "template.yaml", "deploy"])
+        .args(["--stack-name", "sam-app", "--s3-bucket", "artifacts"])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+fn succeeded(out: &std::process::Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json_stdout(out)
+}
+
+#[test]
+fn deploy_of_a_template_packages_deploys_through_a_change_set_and_proves_every_function() {
+    let p = sam_app();
+    build_sam(&p, &[]);
+    let moto = Moto::start();
+    moto.aws(&["s3api", "create-bucket", "--bucket", "artifacts"]);
+
+    // `sam package`'s step: upload by SHA-256, write the packaged template.
+    let packaged = succeeded(&deploy_sam(&p, &moto, &["--package-only"]));
+    assert!(packaged["stack"].is_null(), "nothing deployed: {packaged}");
+    let text = String::from_utf8(read(&p, ".aws-sam/packaged.yaml")).unwrap();
+    for id in FUNCTIONS {
+        let m = manifest(&p, id);
+        let key = format!("{id}/{}.zip", m["artifact"]["sha256"].as_str().unwrap());
+        assert!(
+            text.contains(&format!("CodeUri: s3://artifacts/{key}")),
+            "{key} in\n{text}"
+        );
+        let head = moto.aws(&[
+            "s3api",
+            "head-object",
+            "--bucket",
+            "artifacts",
+            "--key",
+            &key,
+        ]);
+        assert_eq!(head["ContentLength"], m["artifact"]["zipped_size"], "{id}");
+    }
+
+    // moto's CloudFormation has no SAM transform: SAM's translator runs here.
+    let sam_dir = p.join(".aws-sam");
+    run(Command::new("python3")
+        .current_dir(&sam_dir)
+        .env("AWS_DEFAULT_REGION", REGION)
+        .args(["-c", TRANSFORM, "packaged.yaml", "transformed.json"]));
+    let first = succeeded(&deploy_sam(
+        &p,
+        &moto,
+        &["--transformed", ".aws-sam/transformed.json"],
+    ));
+    let stack = &first["stack"];
+    assert_eq!(stack["action"], "created", "{first}");
+    // The outputs as CloudFormation reports them (moto reports none for a
+    // stack made through a change set; AWS reports OrdersQueueUrl).
+    let described = moto.aws(&[
+        "cloudformation",
+        "describe-stacks",
+        "--stack-name",
+        "sam-app",
+    ]);
+    let outputs: serde_json::Map<String, serde_json::Value> = described["Stacks"][0]["Outputs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|o| {
+            (
+                o["OutputKey"].as_str().unwrap().to_string(),
+                o["OutputValue"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        stack["outputs"],
+        serde_json::Value::Object(outputs),
+        "{stack}"
+    );
+    assert_eq!(stack["stack_id"], described["Stacks"][0]["StackId"]);
+    let proven: Vec<&str> = stack["functions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["logical_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(proven, FUNCTIONS, "every function's live code is proven");
+    for f in stack["functions"].as_array().unwrap() {
+        let id = f["logical_id"].as_str().unwrap();
+        let live = moto.aws(&[
+            "lambda",
+            "get-function",
+            "--function-name",
+            f["function_name"].as_str().unwrap(),
+        ]);
+        assert_eq!(
+            live["Configuration"]["CodeSha256"],
+            manifest(&p, id)["artifact"]["code_sha256"]
+        );
+    }
+
+    // The same build again: no upload, no change, still proven.
+    let events_before = moto.aws(&[
+        "cloudformation",
+        "describe-stack-events",
+        "--stack-name",
+        "sam-app",
+    ]);
+    let second = succeeded(&deploy_sam(
+        &p,
+        &moto,
+        &["--transformed", ".aws-sam/transformed.json"],
+    ));
+    assert_eq!(second["stack"]["action"], "unchanged", "{second}");
+    assert!(
+        second["uploads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|u| u["changes"].as_array().unwrap().is_empty()),
+        "nothing uploaded again: {second}"
+    );
+    assert_eq!(
+        second["stack"]["functions"].as_array().unwrap().len(),
+        FUNCTIONS.len()
+    );
+    let events_after = moto.aws(&[
+        "cloudformation",
+        "describe-stack-events",
+        "--stack-name",
+        "sam-app",
+    ]);
+    assert_eq!(
+        events_before["StackEvents"].as_array().unwrap().len(),
+        events_after["StackEvents"].as_array().unwrap().len(),
+        "the stack was not touched"
+    );
+
+    // A transformed template of other code is refused before the stack changes.
+    let tampered = std::fs::read_to_string(sam_dir.join("transformed.json"))
+        .unwrap()
+        .replace("OrdersConsumer/", "OrdersConsumer/old-");
+    std::fs::write(sam_dir.join("other.json"), tampered).unwrap();
+    let out = deploy_sam(&p, &moto, &["--transformed", ".aws-sam/other.json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "`OrdersConsumer` is not an AWS::Lambda::Function with the code just uploaded"
+        ),
+        "{stderr}"
+    );
+
+    // Code replaced behind the stack's back: the proof fails with exit 1.
+    let ask = stack["functions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["logical_id"] == "AskSkill")
+        .unwrap()["function_name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let other_zip = p.join("dist/ItemsApi/ItemsApi.zip");
+    moto.aws(&[
+        "lambda",
+        "update-function-code",
+        "--function-name",
+        &ask,
+        "--zip-file",
+        &format!("fileb://{}", other_zip.display()),
+    ]);
+    let out = deploy_sam(&p, &moto, &["--transformed", ".aws-sam/transformed.json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("AskSkill") && stderr.contains("the live code is not the built code"),
+        "{stderr}"
+    );
+
+    // A template still to be transformed, given as transformed, is refused.
+    let out = deploy_sam(&p, &moto, &["--transformed", ".aws-sam/packaged.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("still has `Transform`"));
 }
