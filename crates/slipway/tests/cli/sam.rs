@@ -713,7 +713,7 @@ fn slipway_toml_naming_a_template_runs_every_command_without_sam_on_the_command_
     let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(result["greeting"], "hello-prod");
 
-    for command in [&["verify"][..], &["plan"]] {
+    for command in [&["verify"][..], &["plan"], &["scan"]] {
         let out = p.slipway().args(command).output().unwrap();
         assert!(
             out.status.success(),
