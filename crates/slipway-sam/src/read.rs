@@ -34,8 +34,9 @@ pub fn load_config(
     config: &slipway_config::SamSource,
     options: &Options,
 ) -> Result<SamProject, SamError> {
+    // `[aws] region` wins over the environment, as it does for every AWS call.
     let options = Options {
-        region: options.region.clone().or_else(|| config.aws.region.clone()),
+        region: config.aws.region.clone().or_else(|| options.region.clone()),
         ..options.clone()
     };
     let text =
@@ -60,10 +61,7 @@ pub fn load_config(
     project.python = config.python.clone();
     project.scan = config.scan.clone();
     project.nodejs = config.nodejs.clone();
-    project.aws = slipway_config::AwsSettings {
-        region: options.region.clone(),
-        ..config.aws.clone()
-    };
+    project.aws = config.aws.clone();
     Ok(sam)
 }
 
@@ -1589,6 +1587,20 @@ signing_profile = "release"
         );
         assert_eq!(sam.project.file.path, d.0.path().join("slipway.toml"));
         assert_eq!(sam.path, d.0.path().join("template.yaml"));
+
+        let source = match slipway_config::load_config(&d.0.path().join("slipway.toml")).unwrap() {
+            slipway_config::Config::Sam(s) => s,
+            slipway_config::Config::Functions(_) => panic!("not a sam source"),
+        };
+        let from_env = Options {
+            region: Some("us-east-1".into()),
+            ..Options::default()
+        };
+        let sam = load_config(&source, &from_env).unwrap();
+        assert_eq!(
+            sam.project.functions["Orders"].environment["REGION_NAME"], "eu-central-1",
+            "[aws] region wins over AWS_REGION, as for every AWS call"
+        );
     }
 
     #[test]

@@ -59,6 +59,11 @@ pub fn parse_overrides(text: &str) -> Result<Overrides, String> {
             {
                 pairs.push((name.to_string(), value.to_string()));
             }
+            _ if !token.contains('=') => {
+                return Err(format!(
+                    "`{token}` is not NAME=VALUE; the values run to the next option, so give `--parameter-overrides` after the command and its function names, or end them with `--`"
+                ));
+            }
             _ => {
                 return Err(format!(
                     "`{token}` is not NAME=VALUE (a template parameter's name is letters and digits)"
