@@ -1293,3 +1293,77 @@ fn deploy_of_a_template_packages_deploys_through_a_change_set_and_proves_every_f
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("still has `Transform`"));
 }
+
+#[test]
+fn serve_gives_a_template_function_its_function_url_cors() {
+    let p = Project::new();
+    p.write(
+        "template.yaml",
+        r#"Transform: AWS::Serverless-2016-10-31
+Resources:
+  Api:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: api/
+      Handler: app.handler
+      Runtime: python3.12
+      FunctionUrlConfig:
+        AuthType: NONE
+        Cors:
+          AllowOrigins: ["http://localhost:3000"]
+          AllowMethods: [GET, POST, DELETE]
+          MaxAge: 300
+"#,
+    );
+    p.write(
+        "api/app.py",
+        "def handler(event, context):\n    return {'statusCode': 200, 'body': 'ok'}\n",
+    );
+    build_sam(&p, &[]);
+    let mut child = crate::support::process(p.path())
+        .args([
+            "--sam",
+            "template.yaml",
+            "serve",
+            "--port",
+            "0",
+            "--no-watch",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .map(str::to_string);
+    let preflight = base.as_ref().map(|base| {
+        Command::new("curl")
+            .args(["-s", "-i", "-X", "OPTIONS"])
+            .args(["-H", "origin: http://localhost:3000"])
+            .args(["-H", "access-control-request-method: POST"])
+            .arg(format!("{base}/items"))
+            .output()
+            .unwrap()
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    let preflight = preflight.unwrap_or_else(|| panic!("unexpected first line: {line:?}"));
+    let answer = String::from_utf8_lossy(&preflight.stdout).to_lowercase();
+    for header in [
+        "access-control-allow-origin: http://localhost:3000",
+        "access-control-allow-methods: get,post,delete",
+        "access-control-max-age: 300",
+    ] {
+        assert!(
+            answer.contains(header),
+            "FunctionUrlConfig.Cors: {header} in\n{answer}"
+        );
+    }
+}
