@@ -36,22 +36,7 @@ pub struct Aws {
 const DEFAULT_MAX_ATTEMPTS: u32 = 6;
 
 pub async fn connect(options: &ConnectOptions) -> Result<Aws, AwsError> {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
-    if let Some(profile) = &options.profile {
-        check_profile_exists(profile).await?;
-        loader = loader.profile_name(profile);
-    }
-    if let Some(region) = &options.region {
-        loader = loader.region(Region::new(region.clone()));
-    }
-    if let Some(url) = &options.endpoint_url {
-        loader = loader.endpoint_url(url);
-    }
-    if std::env::var_os("AWS_MAX_ATTEMPTS").is_none() {
-        loader =
-            loader.retry_config(RetryConfig::standard().with_max_attempts(DEFAULT_MAX_ATTEMPTS));
-    }
-    let shared = loader.load().await;
+    let shared = shared_config(options).await?;
     let region = shared
         .region()
         .map(|r| r.to_string())
@@ -70,6 +55,34 @@ pub async fn connect(options: &ConnectOptions) -> Result<Aws, AwsError> {
         iam: aws_sdk_iam::Client::new(&shared),
         region,
     })
+}
+
+/// CloudFormation, for a SAM application's deploy, from the same chain as [`connect`].
+pub async fn connect_cloudformation(
+    options: &ConnectOptions,
+) -> Result<aws_sdk_cloudformation::Client, AwsError> {
+    Ok(aws_sdk_cloudformation::Client::new(
+        &shared_config(options).await?,
+    ))
+}
+
+async fn shared_config(options: &ConnectOptions) -> Result<aws_config::SdkConfig, AwsError> {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(profile) = &options.profile {
+        check_profile_exists(profile).await?;
+        loader = loader.profile_name(profile);
+    }
+    if let Some(region) = &options.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    if let Some(url) = &options.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    if std::env::var_os("AWS_MAX_ATTEMPTS").is_none() {
+        loader =
+            loader.retry_config(RetryConfig::standard().with_max_attempts(DEFAULT_MAX_ATTEMPTS));
+    }
+    Ok(loader.load().await)
 }
 
 /// A profile the user named must exist in the AWS config or credentials

@@ -148,6 +148,37 @@ pub enum AwsError {
         rollback: String,
     },
 
+    #[error("stack `{stack}` is {status}; slipway deploys no change set onto it")]
+    #[diagnostic(
+        code(slipway::aws::stack_not_ready),
+        help(
+            "a stack in ROLLBACK_COMPLETE (its creation failed) must be deleted first (`aws cloudformation delete-stack`); a stack in progress must finish first"
+        )
+    )]
+    StackNotReady { stack: String, status: String },
+
+    #[error("stack `{stack}`: {status}: {reasons}")]
+    #[diagnostic(
+        code(slipway::aws::stack_failed),
+        help(
+            "the reasons are CloudFormation's (`aws cloudformation describe-stack-events --stack-name {stack}` lists them all); fix the template or the account and deploy again"
+        )
+    )]
+    StackFailed {
+        stack: String,
+        status: String,
+        reasons: String,
+    },
+
+    #[error("stack `{stack}` has no AWS::Lambda::Function `{logical_id}` to check")]
+    #[diagnostic(
+        code(slipway::aws::stack_function_missing),
+        help(
+            "the deployed template does not define the function the SAM template does; deploy the template built from it (with `--transformed`, one transformed from `.aws-sam/packaged.yaml`)"
+        )
+    )]
+    StackFunctionMissing { stack: String, logical_id: String },
+
     #[error("`{function}` does not exist on AWS")]
     #[diagnostic(
         code(slipway::aws::not_deployed),

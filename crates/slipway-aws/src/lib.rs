@@ -18,10 +18,11 @@ mod retry;
 mod roles;
 mod settings;
 mod signing;
+mod stack;
 mod triggers;
 
 pub use artifact::Artifact;
-pub use connect::{Aws, ConnectOptions, connect};
+pub use connect::{Aws, ConnectOptions, connect, connect_cloudformation};
 pub use deploy::{
     Action, AliasOutcome, DeployOptions, DeployOutcome, Steps, check_lifecycle, deploy,
     finish_canary, s3_key,
@@ -32,3 +33,7 @@ pub use record::{DEPLOY_RECORD_FILE_NAME, DeployRecord, write_dotenv};
 pub use remove::{RemoveOutcome, remove};
 pub use roles::role_name;
 pub use settings::{Difference, Settings};
+pub use stack::{
+    ProvenFunction, StackAction, StackOutcome, StackRequest, Uploaded, deploy_stack,
+    upload_packages,
+};

@@ -84,6 +84,8 @@ pub fn render(d: &Detected) -> String {
     format!(
         r#"# slipway.toml: how slipway builds and deploys the functions in this folder.
 # Paths are relative to this file. See the README for every key.
+# Functions described by an AWS SAM template instead: `sam = "template.yaml"`
+# in place of the tables below (slipway.toml then keeps only what SAM cannot say).
 
 [defaults]
 runtime = "python3.13"              # python3.12–3.14 are current; 3.9–3.11 are deprecated

@@ -7,6 +7,7 @@ mod error;
 pub mod init;
 mod load;
 pub mod runtime;
+mod sam;
 pub mod schema;
 pub mod settings;
 
@@ -14,10 +15,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub use error::ConfigError;
-pub use load::{find_config, load_file, parse};
+pub use load::{find_config, load_config, load_file, parse, parse_config};
 /// The value checks `slipway.toml` applies, for other configuration sources (SAM templates).
 pub use load::{is_iam_role_arn, is_layer_version_arn, valid_python_handler};
 pub use runtime::{Architecture, LifecycleStatus, Runtime, RuntimeFamily};
+pub use sam::{Config, SAM_FUNCTION_KEYS, SamSource, SlipwayOnly};
 pub use settings::{DEPLOYMENT_SETTINGS_FILE_NAME, DeploymentSettings};
 
 /// The file name slipway looks for.

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use toml::Spanned;
 
+use crate::sam::Config;
 use crate::schema::{RawFile, RawFunction};
 use crate::{
     AlexaTrigger, AwsSettings, CONFIG_FILE_NAME, ConfigError, Cors, Function, FunctionUrl,
@@ -26,18 +27,45 @@ pub fn find_config(start: &Path) -> Result<PathBuf, ConfigError> {
     })
 }
 
-/// Reads and validates the configuration file at `path`.
+/// Reads and validates the configuration file at `path`, which must define
+/// its functions itself (see [`load_config`] for one that may name a SAM template).
 pub fn load_file(path: &Path) -> Result<Project, ConfigError> {
+    only_functions(load_config(path)?)
+}
+
+/// Reads and validates the configuration file at `path`: its own functions,
+/// or the SAM template it names with `sam = "…"` and the settings around it.
+pub fn load_config(path: &Path) -> Result<Config, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Unreadable {
         path: path.to_path_buf(),
         source,
     })?;
     let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    parse(&text, &absolute)
+    parse_config(&text, &absolute)
+}
+
+/// Validates configuration `text` as if read from `path`; it must define its functions itself.
+pub fn parse(text: &str, path: &Path) -> Result<Project, ConfigError> {
+    only_functions(parse_config(text, path)?)
+}
+
+fn only_functions(config: Config) -> Result<Project, ConfigError> {
+    match config {
+        Config::Functions(project) => Ok(project),
+        Config::Sam(sam) => Err(ConfigError::invalid(
+            &sam.file,
+            Some(sam.span.clone()),
+            format!(
+                "the functions are defined by the SAM template {}",
+                sam.template.display()
+            ),
+            Some("slipway reads the template itself when it runs from this folder; as a library, read it with `slipway_sam::load_config`".into()),
+        )),
+    }
 }
 
 /// Validates configuration `text` as if read from `path`.
-pub fn parse(text: &str, path: &Path) -> Result<Project, ConfigError> {
+pub fn parse_config(text: &str, path: &Path) -> Result<Config, ConfigError> {
     let file = SourceFile {
         path: path.to_path_buf(),
         text: text.to_string(),
@@ -52,11 +80,14 @@ pub fn parse(text: &str, path: &Path) -> Result<Project, ConfigError> {
         root: &root,
     };
 
+    if let Some(template) = &raw.sam {
+        return v.sam(template, &raw).map(Config::Sam);
+    }
     if raw.functions.is_empty() {
         return Err(v.err(
             None,
             "no functions defined",
-            Some("add a `[functions.NAME]` table with at least `source` and `handler`".into()),
+            Some("add a `[functions.NAME]` table with at least `source` and `handler`, or name a SAM template with `sam = \"template.yaml\"`".into()),
         ));
     }
     let mut functions = BTreeMap::new();
@@ -67,7 +98,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Project, ConfigError> {
     if let Some(url) = &raw.aws.endpoint_url {
         v.http_url("aws.endpoint_url", url.get_ref(), url.span())?;
     }
-    Ok(Project {
+    Ok(Config::Functions(Project {
         nodejs: crate::NodejsSettings {
             accept_native: raw.nodejs.accept_native.clone().unwrap_or_default(),
         },
@@ -81,7 +112,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Project, ConfigError> {
         functions,
         root,
         file,
-    })
+    }))
 }
 
 /// serde names the expected keys on an unknown one; turn that into a hint.
@@ -91,9 +122,9 @@ fn unknown_key_help(message: &str) -> Option<String> {
     })
 }
 
-struct Validator<'a> {
-    file: &'a SourceFile,
-    root: &'a Path,
+pub(crate) struct Validator<'a> {
+    pub(crate) file: &'a SourceFile,
+    pub(crate) root: &'a Path,
 }
 
 /// A value from the function's table, or else from `[defaults]`.
@@ -105,7 +136,7 @@ fn pick<'a, T>(
 }
 
 impl Validator<'_> {
-    fn err(
+    pub(crate) fn err(
         &self,
         span: Option<Range<usize>>,
         message: impl Into<String>,
@@ -421,7 +452,7 @@ impl Validator<'_> {
         Ok(())
     }
 
-    fn globs(
+    pub(crate) fn globs(
         &self,
         key: &str,
         raw: Option<&Spanned<Vec<String>>>,
@@ -562,7 +593,12 @@ impl Validator<'_> {
 
     /// An index or endpoint URL must be http(s): anything else would only
     /// fail later, far from the line that set it.
-    fn http_url(&self, key: &str, value: &str, span: Range<usize>) -> Result<(), ConfigError> {
+    pub(crate) fn http_url(
+        &self,
+        key: &str,
+        value: &str,
+        span: Range<usize>,
+    ) -> Result<(), ConfigError> {
         crate::parse_http_url(value).map(drop).map_err(|reason| {
             self.err(
                 Some(span),
@@ -572,7 +608,7 @@ impl Validator<'_> {
         })
     }
 
-    fn python(&self, raw: &RawFile) -> Result<PythonSettings, ConfigError> {
+    pub(crate) fn python(&self, raw: &RawFile) -> Result<PythonSettings, ConfigError> {
         if let Some(url) = &raw.python.index_url {
             self.http_url("python.index_url", url.get_ref(), url.span())?;
         }
@@ -599,7 +635,7 @@ impl Validator<'_> {
         })
     }
 
-    fn scan(&self, raw: &RawFile) -> Result<ScanSettings, ConfigError> {
+    pub(crate) fn scan(&self, raw: &RawFile) -> Result<ScanSettings, ConfigError> {
         let fail_on =
             match &raw.scan.fail_on {
                 None => None,

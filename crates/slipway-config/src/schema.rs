@@ -11,6 +11,8 @@ use toml::Spanned;
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawFile {
+    /// An AWS SAM template, relative to this file, that defines the functions.
+    pub sam: Option<Spanned<String>>,
     /// Values every function inherits unless it sets its own.
     #[serde(default)]
     pub defaults: RawFunction,

@@ -35,6 +35,42 @@ pub enum SamError {
     #[diagnostic(transparent)]
     Property(Box<PropertyError>),
 
+    #[error("{}: `--parameter-overrides` names `{name}`, which is not a parameter of the template", path.display())]
+    #[diagnostic(
+        code(slipway::sam::unknown_parameter),
+        help("{}", if known.is_empty() { "the template declares no `Parameters`".to_string() } else { format!("its parameters: {}", known.join(", ")) })
+    )]
+    UnknownParameter {
+        path: PathBuf,
+        name: String,
+        known: Vec<String>,
+    },
+
+    #[error("{}: `--parameter-overrides` gives {name} `{value}`, which its `AllowedValues` do not list", path.display())]
+    #[diagnostic(
+        code(slipway::sam::parameter_not_allowed),
+        help("allowed: {}", allowed.join(", "))
+    )]
+    ParameterNotAllowed {
+        path: PathBuf,
+        name: String,
+        value: String,
+        allowed: Vec<String>,
+    },
+
+    #[error("{}{}: `[functions.{name}]` names no `AWS::Serverless::Function` of {}", config.display(), line.map(|l| format!(":{l}")).unwrap_or_default(), template.display())]
+    #[diagnostic(
+        code(slipway::sam::unknown_function),
+        help("function tables next to `sam` are named by the template's logical ids: {}", known.join(", "))
+    )]
+    UnknownFunction {
+        config: PathBuf,
+        line: Option<usize>,
+        name: String,
+        template: PathBuf,
+        known: Vec<String>,
+    },
+
     #[error("{logical_id} has no build in {}", dist.display())]
     #[diagnostic(
         code(slipway::sam::not_built),

@@ -18,12 +18,17 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 pub use error::{NotYaml, PropertyError, SamError};
-pub use output::{BUILD_DIR, BUILD_TEMPLATE, BuildTemplate, BuiltFunction, write_build_template};
-pub use read::{Options, load, load_str, merge_globals};
+pub use output::{
+    BUILD_DIR, BUILD_TEMPLATE, BuildTemplate, BuiltFunction, packaged_template,
+    write_build_template,
+};
+pub use read::{Options, load, load_config, load_str, merge_globals};
 
 /// A SAM template read for slipway.
 #[derive(Debug, Clone)]
 pub struct SamProject {
+    /// The template, absolute.
+    pub path: std::path::PathBuf,
     /// The functions as slipway builds and runs them; each named by its logical id.
     pub project: slipway_config::Project,
     /// The template as read, the base of the build template.
@@ -46,6 +51,22 @@ pub struct SamFunction {
     pub alexa: Vec<AlexaEvent>,
     /// Every event source: (name, SAM type).
     pub events: Vec<(String, String)>,
+    /// `SQS` events on a queue of this template, which only the stack gives an ARN.
+    pub queues: Vec<LocalQueue>,
+}
+
+/// An `SQS` event whose queue is `!GetAtt Q.Arn` of a queue in the same
+/// template: local runs find it by name at the endpoint they poll.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocalQueue {
+    /// The event's name in the template.
+    pub event: String,
+    /// The queue's logical id.
+    pub logical_id: String,
+    /// Its `QueueName`, or the logical id when the template leaves the name to CloudFormation.
+    pub name: String,
+    /// The event's settings; `queue_arn` holds the expression as written.
+    pub trigger: slipway_config::SqsTrigger,
 }
 
 /// An `AlexaSkill` event of a function.

@@ -40,6 +40,58 @@ const HEADER: &str = "# Written by `slipway build --sam`: every CodeUri is a det
 /// The folder is replaced whole, so it is never a mix of two builds.
 pub fn write_build_template(sam: &SamProject, dist: &Path) -> Result<BuildTemplate, SamError> {
     let root = &sam.project.root;
+    let (template, built, copies) = rewrite(sam, dist, &|id, file| format!("{id}/{file}"))?;
+    let yaml = to_yaml(template);
+    let final_dir = root.join(BUILD_DIR);
+    let parent = final_dir.parent().expect("BUILD_DIR has a parent");
+    let write_err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| SamError::Write { path, source }
+    };
+    std::fs::create_dir_all(parent).map_err(write_err(parent))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".build-staging-")
+        .tempdir_in(parent)
+        .map_err(write_err(parent))?;
+    for (from, to) in &copies {
+        let target = staging.path().join(to);
+        let folder = target.parent().expect("a file in a folder");
+        std::fs::create_dir_all(folder).map_err(write_err(folder))?;
+        // A hard link shares the bytes; dist/ is replaced by rename, never rewritten in place.
+        if std::fs::hard_link(from, &target).is_err() {
+            std::fs::copy(from, &target).map_err(write_err(&target))?;
+        }
+    }
+    let template_path = staging.path().join(BUILD_TEMPLATE);
+    std::fs::write(&template_path, format!("{HEADER}{yaml}")).map_err(write_err(&template_path))?;
+    replace_dir(staging.keep().as_path(), &final_dir)?;
+    Ok(BuildTemplate {
+        path: final_dir.join(BUILD_TEMPLATE),
+        functions: built,
+    })
+}
+
+/// The template as `sam package` leaves it: every `CodeUri` (and dependencies
+/// layer `ContentUri`) is where `location(logical id, file in dist)` says the
+/// package was uploaded, e.g. `s3://bucket/Fn/<sha256>.zip`.
+pub fn packaged_template(
+    sam: &SamProject,
+    dist: &Path,
+    location: &dyn Fn(&str, &str) -> String,
+) -> Result<String, SamError> {
+    let (template, _, _) = rewrite(sam, dist, location)?;
+    Ok(to_yaml(template))
+}
+
+/// Files to place beside the written template: (source in dist, path relative to it).
+type Copies = Vec<(PathBuf, String)>;
+
+/// The template with each function's code at `uri(logical id, file)`.
+fn rewrite(
+    sam: &SamProject,
+    dist: &Path,
+    uri: &dyn Fn(&str, &str) -> String,
+) -> Result<(Value, Vec<BuiltFunction>, Copies), SamError> {
     let mut manifests = Vec::new();
     for id in sam.functions.keys() {
         let path = function_dist_dir(dist, id).join(MANIFEST_FILE_NAME);
@@ -61,14 +113,14 @@ pub fn write_build_template(sam: &SamProject, dist: &Path) -> Result<BuildTempla
         .expect("a template read by `load` has Resources");
     for (id, manifest) in &manifests {
         let sam_fn = &sam.functions[*id];
-        let code_uri = format!("{id}/{}", manifest.artifact.file);
+        let code_uri = uri(id, &manifest.artifact.file);
         copies.push((
             function_dist_dir(dist, id).join(&manifest.artifact.file),
             code_uri.clone(),
         ));
         let layer = manifest.layer.as_ref().map(|l| {
             let layer_id = format!("{id}DependenciesLayer");
-            let content_uri = format!("{id}/{}", l.file);
+            let content_uri = uri(id, &l.file);
             copies.push((
                 function_dist_dir(dist, id).join(&l.file),
                 content_uri.clone(),
@@ -78,7 +130,7 @@ pub fn write_build_template(sam: &SamProject, dist: &Path) -> Result<BuildTempla
         if let Some((layer_id, content_uri)) = &layer {
             if resources.contains_key(layer_id.as_str()) {
                 return Err(SamError::Property(Box::new(crate::error::PropertyError {
-                    path: sam.project.file.path.clone(),
+                    path: sam.path.clone(),
                     line: None,
                     logical_id: layer_id.clone(),
                     property: "(logical id)".into(),
@@ -140,34 +192,7 @@ pub fn write_build_template(sam: &SamProject, dist: &Path) -> Result<BuildTempla
         });
     }
 
-    let yaml = to_yaml(template);
-    let final_dir = root.join(BUILD_DIR);
-    let parent = final_dir.parent().expect("BUILD_DIR has a parent");
-    let write_err = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| SamError::Write { path, source }
-    };
-    std::fs::create_dir_all(parent).map_err(write_err(parent))?;
-    let staging = tempfile::Builder::new()
-        .prefix(".build-staging-")
-        .tempdir_in(parent)
-        .map_err(write_err(parent))?;
-    for (from, to) in &copies {
-        let target = staging.path().join(to);
-        let folder = target.parent().expect("a file in a folder");
-        std::fs::create_dir_all(folder).map_err(write_err(folder))?;
-        // A hard link shares the bytes; dist/ is replaced by rename, never rewritten in place.
-        if std::fs::hard_link(from, &target).is_err() {
-            std::fs::copy(from, &target).map_err(write_err(&target))?;
-        }
-    }
-    let template_path = staging.path().join(BUILD_TEMPLATE);
-    std::fs::write(&template_path, format!("{HEADER}{yaml}")).map_err(write_err(&template_path))?;
-    replace_dir(staging.keep().as_path(), &final_dir)?;
-    Ok(BuildTemplate {
-        path: final_dir.join(BUILD_TEMPLATE),
-        functions: built,
-    })
+    Ok((template, built, copies))
 }
 
 /// The template as YAML that YAML 1.1 readers (PyYAML, as the AWS CLI, SAM

@@ -11,7 +11,7 @@ use slipway_config::{
 };
 
 use crate::intrinsics::{Scope, Unresolved, scalar_string, show};
-use crate::{AlexaEvent, Note, SamError, SamFunction, SamProject};
+use crate::{AlexaEvent, LocalQueue, Note, SamError, SamFunction, SamProject};
 
 /// What the caller knows that the template does not.
 #[derive(Debug, Clone, Default)]
@@ -20,8 +20,49 @@ pub struct Options {
     pub region: Option<String>,
     /// `AWS::StackName`.
     pub stack_name: Option<String>,
-    /// Parameter values that override the template's defaults.
+    /// Parameter values that override the template's defaults
+    /// (`--parameter-overrides`); each must name a parameter of the template.
     pub parameters: BTreeMap<String, String>,
+}
+
+/// Reads the SAM template a `slipway.toml` names with `sam = "…"`, with the
+/// settings slipway.toml adds: `[python]`, `[scan]`, `[aws]`, `[nodejs]`, and
+/// per function the keys of [`slipway_config::SAM_FUNCTION_KEYS`]. A key
+/// set both in `[functions.X]` and in X's `Metadata.slipway` is an error
+/// (neither silently wins); `[defaults]` fills what both leave unset.
+pub fn load_config(
+    config: &slipway_config::SamSource,
+    options: &Options,
+) -> Result<SamProject, SamError> {
+    // `[aws] region` wins over the environment, as it does for every AWS call.
+    let options = Options {
+        region: config.aws.region.clone().or_else(|| options.region.clone()),
+        ..options.clone()
+    };
+    let text =
+        std::fs::read_to_string(&config.template).map_err(|source| SamError::Unreadable {
+            path: config.template.clone(),
+            source,
+        })?;
+    let mut sam = read(&text, &config.template, &options, Some(config))?;
+    for (name, table) in &config.functions {
+        if !sam.functions.contains_key(name) {
+            return Err(SamError::UnknownFunction {
+                config: config.file.path.clone(),
+                line: table.line,
+                name: name.clone(),
+                template: config.template.clone(),
+                known: sam.functions.keys().cloned().collect(),
+            });
+        }
+    }
+    let project = &mut sam.project;
+    project.file = config.file.clone();
+    project.python = config.python.clone();
+    project.scan = config.scan.clone();
+    project.nodejs = config.nodejs.clone();
+    project.aws = config.aws.clone();
+    Ok(sam)
 }
 
 /// Reads the SAM template at `path`.
@@ -36,6 +77,15 @@ pub fn load(path: &Path, options: &Options) -> Result<SamProject, SamError> {
 
 /// Reads template `text` as if from `path` (absolute).
 pub fn load_str(text: &str, path: &Path, options: &Options) -> Result<SamProject, SamError> {
+    read(text, path, options, None)
+}
+
+fn read(
+    text: &str,
+    path: &Path,
+    options: &Options,
+    config: Option<&slipway_config::SamSource>,
+) -> Result<SamProject, SamError> {
     let file = SourceFile {
         path: path.to_path_buf(),
         text: text.to_string(),
@@ -80,19 +130,34 @@ pub fn load_str(text: &str, path: &Path, options: &Options) -> Result<SamProject
     if let Some(s) = &options.stack_name {
         pseudo.insert("AWS::StackName", s.clone());
     }
+    let declared = top.get("Parameters").and_then(Value::as_mapping);
     let mut parameters = BTreeMap::new();
-    for (k, v) in top
-        .get("Parameters")
-        .and_then(Value::as_mapping)
-        .into_iter()
-        .flatten()
-    {
+    for (k, v) in declared.into_iter().flatten() {
         let Some(name) = k.as_str() else { continue };
         if let Some(given) = options.parameters.get(name) {
-            parameters.insert(name.to_string(), Value::String(given.clone()));
+            parameters.insert(name.to_string(), parameter_value(path, name, v, given)?);
         } else if let Some(default) = v.get("Default") {
-            parameters.insert(name.to_string(), default.clone());
+            let value = match default {
+                Value::String(text) if is_list_parameter(v) => list_value(text),
+                other => other.clone(),
+            };
+            parameters.insert(name.to_string(), value);
         }
+    }
+    if let Some(unknown) = options
+        .parameters
+        .keys()
+        .find(|name| !declared.is_some_and(|d| d.contains_key(name.as_str())))
+    {
+        return Err(SamError::UnknownParameter {
+            path: path.to_path_buf(),
+            name: unknown.clone(),
+            known: declared
+                .into_iter()
+                .flatten()
+                .filter_map(|(k, _)| k.as_str().map(str::to_string))
+                .collect(),
+        });
     }
     let scope = Scope {
         parameters,
@@ -110,6 +175,7 @@ pub fn load_str(text: &str, path: &Path, options: &Options) -> Result<SamProject
         root: &root,
         scope: &scope,
         resources,
+        config,
     };
     let mut functions = BTreeMap::new();
     let mut sam_functions = BTreeMap::new();
@@ -127,6 +193,7 @@ pub fn load_str(text: &str, path: &Path, options: &Options) -> Result<SamProject
         return Err(not_template("it defines no `AWS::Serverless::Function`"));
     }
     Ok(SamProject {
+        path: path.to_path_buf(),
         project: Project {
             file,
             root,
@@ -143,6 +210,50 @@ pub fn load_str(text: &str, path: &Path, options: &Options) -> Result<SamProject
         functions: sam_functions,
         notes,
     })
+}
+
+/// An override as CloudFormation takes it: a list parameter splits on
+/// commas, and a value outside `AllowedValues` is refused as the stack would.
+fn parameter_value(
+    path: &Path,
+    name: &str,
+    declared: &Value,
+    given: &str,
+) -> Result<Value, SamError> {
+    let allowed: Vec<String> = declared
+        .get("AllowedValues")
+        .and_then(Value::as_sequence)
+        .map(|l| l.iter().filter_map(scalar_string).collect())
+        .unwrap_or_default();
+    if !allowed.is_empty() && !allowed.iter().any(|a| a == given) {
+        return Err(SamError::ParameterNotAllowed {
+            path: path.to_path_buf(),
+            name: name.to_string(),
+            value: given.to_string(),
+            allowed,
+        });
+    }
+    Ok(if is_list_parameter(declared) {
+        list_value(given)
+    } else {
+        Value::String(given.to_string())
+    })
+}
+
+fn is_list_parameter(declared: &Value) -> bool {
+    let kind = declared
+        .get("Type")
+        .and_then(Value::as_str)
+        .unwrap_or("String");
+    kind == "CommaDelimitedList" || kind.starts_with("List<")
+}
+
+fn list_value(text: &str) -> Value {
+    Value::Sequence(
+        text.split(',')
+            .map(|s| Value::String(s.trim().to_string()))
+            .collect(),
+    )
 }
 
 /// SAM's `Globals` rule: the function's own value wins for scalars, maps
@@ -170,24 +281,25 @@ pub fn merge_globals(global: &Value, own: &Value) -> Value {
     }
 }
 
+/// What a function's `Events` and `FunctionUrlConfig` give.
+struct Events {
+    triggers: Triggers,
+    alexa: Vec<AlexaEvent>,
+    /// Every event source: (name, SAM type).
+    events: Vec<(String, String)>,
+    queues: Vec<LocalQueue>,
+}
+
 struct Reader<'a> {
     file: &'a SourceFile,
     root: &'a Path,
     scope: &'a Scope<'a>,
     resources: &'a Mapping,
+    config: Option<&'a slipway_config::SamSource>,
 }
 
 /// Settings only slipway knows, from `Metadata: { slipway: … }`.
-const METADATA_KEYS: &[&str] = &[
-    "include",
-    "exclude",
-    "exclude_packages",
-    "layer",
-    "requirements",
-    "signing_profile",
-    "require_signature",
-    "handler_check",
-];
+const METADATA_KEYS: &[&str] = slipway_config::SAM_FUNCTION_KEYS;
 
 impl Reader<'_> {
     fn err(
@@ -560,7 +672,12 @@ impl Reader<'_> {
             ));
         }
 
-        let (triggers, alexa, events) = self.events(id, &props, &mut note)?;
+        let Events {
+            triggers,
+            alexa,
+            events,
+            queues,
+        } = self.events(id, &props, &mut note)?;
 
         let function = Function {
             name: id.to_string(),
@@ -606,6 +723,7 @@ impl Reader<'_> {
             dependencies_layer,
             alexa,
             events,
+            queues,
         };
         Ok((function, sam))
     }
@@ -679,7 +797,38 @@ impl Reader<'_> {
         }
     }
 
+    /// `Metadata.slipway`, with what slipway.toml says of the function.
     fn metadata(&self, id: &str, resource: &Value) -> Result<Mapping, SamError> {
+        let mut meta = self.own_metadata(id, resource)?;
+        let Some(config) = self.config else {
+            return Ok(meta);
+        };
+        let toml = config.file.path.display();
+        if let Some(table) = config.functions.get(id) {
+            for (key, value) in slipway_only_values(table) {
+                if meta.contains_key(key) {
+                    return Err(self.err(
+                        id,
+                        &format!("Metadata.slipway.{key}"),
+                        format!(
+                            "is also set in {toml}{} (`functions.{id}.{key}`)",
+                            table.line.map(|l| format!(":{l}")).unwrap_or_default()
+                        ),
+                        Some("set it in one place: the template's Metadata or slipway.toml"),
+                    ));
+                }
+                meta.insert(key.into(), value);
+            }
+        }
+        for (key, value) in slipway_only_values(&config.defaults) {
+            if !meta.contains_key(key) {
+                meta.insert(key.into(), value);
+            }
+        }
+        Ok(meta)
+    }
+
+    fn own_metadata(&self, id: &str, resource: &Value) -> Result<Mapping, SamError> {
         let Some(meta) = resource.get("Metadata").and_then(|m| m.get("slipway")) else {
             return Ok(Mapping::new());
         };
@@ -723,17 +872,17 @@ impl Reader<'_> {
 
     /// Event sources and the Function URL, as far as local runs and slipway's
     /// records need them; everything else stays in the template for SAM.
-    #[allow(clippy::type_complexity)]
     fn events(
         &self,
         id: &str,
         props: &Value,
         note: &mut impl FnMut(&str, String),
-    ) -> Result<(Triggers, Vec<AlexaEvent>, Vec<(String, String)>), SamError> {
+    ) -> Result<Events, SamError> {
         let known = |v: Option<&Value>| v.and_then(|v| self.scope.string(v).ok().flatten());
         let mut triggers = Triggers::default();
         let mut alexa = Vec::new();
         let mut events = Vec::new();
+        let mut queues = Vec::new();
         for (name, event) in props
             .get("Events")
             .and_then(Value::as_mapping)
@@ -751,35 +900,54 @@ impl Reader<'_> {
             match kind.as_str() {
                 "SQS" => {
                     let queue = p.get("Queue");
+                    let trigger = |queue_arn: String| SqsTrigger {
+                        queue_arn,
+                        batch_size: known(p.get("BatchSize"))
+                            .and_then(|b| b.parse().ok())
+                            .unwrap_or(10),
+                        batching_window_seconds: known(p.get("MaximumBatchingWindowInSeconds"))
+                            .and_then(|b| b.parse().ok())
+                            .unwrap_or(0),
+                        report_batch_item_failures: p
+                            .get("FunctionResponseTypes")
+                            .and_then(Value::as_sequence)
+                            .is_some_and(|l| {
+                                l.iter()
+                                    .any(|t| t.as_str() == Some("ReportBatchItemFailures"))
+                            }),
+                        maximum_concurrency: known(
+                            p.get("ScalingConfig")
+                                .and_then(|s| s.get("MaximumConcurrency")),
+                        )
+                        .and_then(|b| b.parse().ok()),
+                        enabled: known(p.get("Enabled")).is_none_or(|e| e == "true"),
+                    };
                     match queue.map(|q| self.scope.string(q)) {
-                        Some(Ok(Some(arn))) => triggers.sqs.push(SqsTrigger {
-                            queue_arn: arn,
-                            batch_size: known(p.get("BatchSize"))
-                                .and_then(|b| b.parse().ok())
-                                .unwrap_or(10),
-                            batching_window_seconds: known(p.get("MaximumBatchingWindowInSeconds"))
-                                .and_then(|b| b.parse().ok())
-                                .unwrap_or(0),
-                            report_batch_item_failures: p
-                                .get("FunctionResponseTypes")
-                                .and_then(Value::as_sequence)
-                                .is_some_and(|l| {
-                                    l.iter()
-                                        .any(|t| t.as_str() == Some("ReportBatchItemFailures"))
-                                }),
-                            maximum_concurrency: known(
-                                p.get("ScalingConfig")
-                                    .and_then(|s| s.get("MaximumConcurrency")),
-                            )
-                            .and_then(|b| b.parse().ok()),
-                            enabled: known(p.get("Enabled")).is_none_or(|e| e == "true"),
-                        }),
-                        Some(Err(Unresolved(expr))) => note(
-                            &format!("{property}.Queue"),
-                            format!(
-                                "`{expr}` is known only to the stack; give `slipway serve --sqs {id}=QUEUE_URL` to poll a queue locally"
-                            ),
-                        ),
+                        Some(Ok(Some(arn))) => triggers.sqs.push(trigger(arn)),
+                        Some(Err(Unresolved(expr))) => {
+                            match queue.and_then(|q| self.template_queue(q)) {
+                                Some((logical_id, queue_name)) => {
+                                    note(
+                                        &format!("{property}.Queue"),
+                                        format!(
+                                            "`{expr}` is known only to the stack; `slipway serve` polls the queue named `{queue_name}` at its endpoint URL"
+                                        ),
+                                    );
+                                    queues.push(LocalQueue {
+                                        event: name.clone(),
+                                        logical_id,
+                                        name: queue_name,
+                                        trigger: trigger(expr),
+                                    });
+                                }
+                                None => note(
+                                    &format!("{property}.Queue"),
+                                    format!(
+                                        "`{expr}` is known only to the stack; give `slipway serve --sqs {id}=QUEUE_URL` to poll a queue locally"
+                                    ),
+                                ),
+                            }
+                        }
                         _ => {}
                     }
                 }
@@ -872,7 +1040,37 @@ impl Reader<'_> {
             });
             triggers.url = Some(FunctionUrl { auth, cors });
         }
-        Ok((triggers, alexa, events))
+        Ok(Events {
+            triggers,
+            alexa,
+            events,
+            queues,
+        })
+    }
+
+    /// `!GetAtt Q.Arn` of an `AWS::SQS::Queue` `Q` in this template: its
+    /// logical id and the name it has where slipway can see it, its
+    /// `QueueName` when that resolves, else the logical id.
+    fn template_queue(&self, value: &Value) -> Option<(String, String)> {
+        let (f, arg) = crate::intrinsics::intrinsic(value)?;
+        if f != "Fn::GetAtt" {
+            return None;
+        }
+        let (target, attribute) = match arg {
+            Value::String(s) => s.split_once('.')?,
+            Value::Sequence(l) if l.len() == 2 => (l[0].as_str()?, l[1].as_str()?),
+            _ => return None,
+        };
+        let queue = self.resources.get(target)?;
+        if attribute != "Arn" || queue.get("Type")?.as_str()? != "AWS::SQS::Queue" {
+            return None;
+        }
+        let name = queue
+            .get("Properties")
+            .and_then(|p| p.get("QueueName"))
+            .and_then(|n| self.scope.string(n).ok().flatten())
+            .unwrap_or_else(|| target.to_string());
+        Some((target.to_string(), name))
     }
 
     /// A bucket's name: written, from a parameter, or from the `BucketName` of
@@ -887,6 +1085,31 @@ impl Reader<'_> {
         let name = bucket.get("Properties")?.get("BucketName")?;
         self.scope.string(name).ok()?
     }
+}
+
+/// A slipway.toml table's settings in the shape `Metadata.slipway` has.
+fn slipway_only_values(t: &slipway_config::SlipwayOnly) -> Vec<(&'static str, Value)> {
+    let list = |l: &Option<Vec<String>>| {
+        l.as_ref()
+            .map(|l| Value::Sequence(l.iter().map(|s| Value::String(s.clone())).collect()))
+    };
+    let string = |s: Option<String>| s.map(Value::String);
+    [
+        ("include", list(&t.include)),
+        ("exclude", list(&t.exclude)),
+        ("exclude_packages", list(&t.exclude_packages)),
+        ("layer", t.layer.map(Value::Bool)),
+        (
+            "requirements",
+            string(t.requirements.as_ref().map(|p| p.display().to_string())),
+        ),
+        ("signing_profile", string(t.signing_profile.clone())),
+        ("require_signature", t.require_signature.map(Value::Bool)),
+        ("handler_check", t.handler_check.map(Value::Bool)),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| Some((k, v?)))
+    .collect()
 }
 
 /// `value` as written, and what in it needs the stack when that is a part of it.
@@ -1191,6 +1414,224 @@ Resources:
             e.to_string().contains("no `AWS::Serverless::Function`"),
             "{e}"
         );
+    }
+
+    fn with_parameters(
+        d: &Dir,
+        template: &str,
+        given: &[(&str, &str)],
+    ) -> Result<SamProject, SamError> {
+        d.write("template.yaml", template);
+        let options = Options {
+            region: Some("eu-west-1".into()),
+            parameters: given
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ..Options::default()
+        };
+        load(&d.0.path().join("template.yaml"), &options)
+    }
+
+    const PARAMETERS: &str = r#"Transform: AWS::Serverless-2016-10-31
+Parameters:
+  Stage: { Type: String, Default: prod, AllowedValues: [dev, prod] }
+  Table: { Type: String }
+  Subnets: { Type: CommaDelimitedList, Default: "a,b" }
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src/
+      Handler: app.handler
+      Runtime: python3.12
+      Environment:
+        Variables:
+          STAGE: !Ref Stage
+          TABLE: !Ref Table
+          NAME: !Sub "orders-${Stage}-${Table}"
+          SECOND: !Select [1, !Ref Subnets]
+"#;
+
+    fn env(sam: &SamProject) -> BTreeMap<String, String> {
+        sam.project.functions["Fn"].environment.clone()
+    }
+
+    #[test]
+    fn parameter_overrides_feed_ref_and_sub_with_and_without_defaults() {
+        let d = Dir::new();
+        let defaults = with_parameters(&d, PARAMETERS, &[]).unwrap();
+        assert_eq!(env(&defaults)["STAGE"], "prod");
+        assert!(
+            !env(&defaults).contains_key("TABLE"),
+            "no default, no value"
+        );
+        assert!(!env(&defaults).contains_key("NAME"));
+        assert_eq!(env(&defaults)["SECOND"], "b");
+
+        let given = with_parameters(
+            &d,
+            PARAMETERS,
+            &[
+                ("Stage", "dev"),
+                ("Table", "orders-dev"),
+                ("Subnets", "x, y"),
+            ],
+        )
+        .unwrap();
+        let env = env(&given);
+        assert_eq!(env["STAGE"], "dev");
+        assert_eq!(env["TABLE"], "orders-dev");
+        assert_eq!(env["NAME"], "orders-dev-orders-dev");
+        assert_eq!(env["SECOND"], "y", "a list parameter splits on commas");
+        assert!(given.notes.is_empty(), "{:?}", given.notes);
+    }
+
+    #[test]
+    fn an_override_of_no_parameter_or_outside_allowed_values_is_an_error_naming_it() {
+        let d = Dir::new();
+        let e = with_parameters(&d, PARAMETERS, &[("Stgae", "dev")]).unwrap_err();
+        assert!(
+            matches!(&e, SamError::UnknownParameter { name, .. } if name == "Stgae"),
+            "{e}"
+        );
+        assert!(e.to_string().contains("`Stgae`"), "{e}");
+        let help = miette::Diagnostic::help(&e).unwrap().to_string();
+        assert_eq!(help, "its parameters: Stage, Table, Subnets");
+        let e = with_parameters(&d, PARAMETERS, &[("Stage", "test")]).unwrap_err();
+        assert!(matches!(e, SamError::ParameterNotAllowed { .. }), "{e}");
+        assert!(e.to_string().contains("Stage `test`"), "{e}");
+    }
+
+    #[test]
+    fn a_queue_of_the_template_is_found_by_name_for_local_runs() {
+        let d = Dir::new();
+        let sam = d.load(TEMPLATE).unwrap();
+        let queues = &sam.functions["Orders"].queues;
+        assert_eq!(queues.len(), 1, "{queues:?}");
+        assert_eq!(
+            (
+                queues[0].event.as_str(),
+                queues[0].logical_id.as_str(),
+                queues[0].name.as_str()
+            ),
+            ("Work", "Queue", "Queue"),
+            "no QueueName: the logical id"
+        );
+        assert_eq!(queues[0].trigger.batch_size, 5);
+        let named = TEMPLATE.replace(
+            "  Queue:\n    Type: AWS::SQS::Queue\n",
+            "  Queue:\n    Type: AWS::SQS::Queue\n    Properties: { QueueName: !Sub \"work-${Stage}\" }\n",
+        );
+        assert_ne!(named, TEMPLATE);
+        let sam = d.load(&named).unwrap();
+        assert_eq!(sam.functions["Orders"].queues[0].name, "work-prod");
+        // A queue of another stack stays the user's to name.
+        let other = TEMPLATE.replace("!GetAtt Queue.Arn", "!ImportValue shared-queue");
+        let sam = d.load(&other).unwrap();
+        assert!(sam.functions["Orders"].queues.is_empty());
+    }
+
+    fn config(d: &Dir, toml: &str) -> Result<SamProject, SamError> {
+        let path = d.0.path().join("slipway.toml");
+        std::fs::write(&path, toml).unwrap();
+        let source = match slipway_config::load_config(&path).unwrap() {
+            slipway_config::Config::Sam(s) => s,
+            slipway_config::Config::Functions(_) => panic!("not a sam source"),
+        };
+        load_config(&source, &Options::default())
+    }
+
+    #[test]
+    fn slipway_toml_adds_what_the_template_cannot_say() {
+        let d = Dir::new();
+        d.write("template.yaml", TEMPLATE);
+        d.write("reqs/requirements.txt", "orjson\n");
+        let sam = config(
+            &d,
+            r#"sam = "template.yaml"
+[aws]
+region = "eu-central-1"
+[python]
+index_url = "http://127.0.0.1:1/simple"
+[defaults]
+include = ["**/*.py"]
+exclude_packages = ["never-used"]
+handler_check = false
+[functions.Orders]
+requirements = "reqs/requirements.txt"
+signing_profile = "release"
+"#,
+        )
+        .unwrap();
+        let f = &sam.project.functions["Orders"];
+        assert_eq!(f.include, ["**/*.py"], "[defaults] where both are silent");
+        assert_eq!(
+            f.exclude_packages,
+            ["boto3"],
+            "the template's Metadata wins over [defaults]"
+        );
+        assert!(!f.handler_check);
+        assert_eq!(
+            f.requirements,
+            Some(d.0.path().join("reqs/requirements.txt"))
+        );
+        assert_eq!(f.signing_profile.as_deref(), Some("release"));
+        assert_eq!(
+            f.environment["REGION_NAME"], "eu-central-1",
+            "AWS::Region from [aws] region"
+        );
+        assert_eq!(
+            sam.project.python.index_url.as_deref(),
+            Some("http://127.0.0.1:1/simple")
+        );
+        assert_eq!(sam.project.file.path, d.0.path().join("slipway.toml"));
+        assert_eq!(sam.path, d.0.path().join("template.yaml"));
+
+        let source = match slipway_config::load_config(&d.0.path().join("slipway.toml")).unwrap() {
+            slipway_config::Config::Sam(s) => s,
+            slipway_config::Config::Functions(_) => panic!("not a sam source"),
+        };
+        let from_env = Options {
+            region: Some("us-east-1".into()),
+            ..Options::default()
+        };
+        let sam = load_config(&source, &from_env).unwrap();
+        assert_eq!(
+            sam.project.functions["Orders"].environment["REGION_NAME"], "eu-central-1",
+            "[aws] region wins over AWS_REGION, as for every AWS call"
+        );
+    }
+
+    #[test]
+    fn a_setting_in_both_places_or_a_table_for_no_function_is_an_error() {
+        let d = Dir::new();
+        d.write("template.yaml", TEMPLATE);
+        let e = config(
+            &d,
+            "sam = \"template.yaml\"\n[functions.Orders]\nexclude = [\"docs\"]\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.property(),
+            Some(("Orders", "Metadata.slipway.exclude")),
+            "{e}"
+        );
+        assert!(
+            e.to_string()
+                .contains("slipway.toml:2 (`functions.Orders.exclude`)"),
+            "{e}"
+        );
+        let e = config(
+            &d,
+            "sam = \"template.yaml\"\n\n[functions.Ordrs]\nlayer = true\n",
+        )
+        .unwrap_err();
+        assert!(
+            matches!(e, SamError::UnknownFunction { line: Some(3), .. }),
+            "{e}"
+        );
+        assert!(e.to_string().contains("`[functions.Ordrs]`"), "{e}");
     }
 
     #[test]

@@ -34,9 +34,23 @@ pub struct GlobalArgs {
     pub config: Option<PathBuf>,
 
     /// Read the functions from an AWS SAM template instead of slipway.toml;
-    /// `build` then also writes .aws-sam/build/template.yaml for `sam deploy`
+    /// `build` then also writes .aws-sam/build/template.yaml for `sam deploy`.
+    /// Wins over slipway.toml's `sam` key; with it, slipway.toml is not read
     #[arg(long, global = true, value_name = "TEMPLATE", env = "SLIPWAY_SAM")]
     pub sam: Option<PathBuf>,
+
+    /// Values for the SAM template's parameters, as `sam build` takes them:
+    /// `Name=Value`, several per flag (space-separated) or the flag repeated;
+    /// place it after function names or end the list with `--`
+    #[arg(
+        long,
+        global = true,
+        value_name = "NAME=VALUE",
+        num_args = 1..,
+        action = clap::ArgAction::Append,
+        value_parser = crate::sam::parse_overrides,
+    )]
+    pub parameter_overrides: Vec<crate::sam::Overrides>,
 
     /// How results are printed: `human` for people, `json` for machines
     #[arg(long, global = true, value_enum, default_value_t = Format::Human)]

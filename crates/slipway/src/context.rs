@@ -11,7 +11,11 @@ pub struct Context {
     pub quiet: bool,
     config: Option<PathBuf>,
     sam: Option<PathBuf>,
-    /// The template behind `--sam`, read once for the project and the build template.
+    parameters: std::collections::BTreeMap<String, String>,
+    /// slipway.toml, read once.
+    loaded_config: std::sync::OnceLock<slipway_config::Config>,
+    /// The template behind `--sam` or slipway.toml's `sam`, read once for the
+    /// project and the build template.
     sam_project: std::sync::OnceLock<slipway_sam::SamProject>,
 }
 
@@ -23,6 +27,13 @@ impl Context {
             quiet: global.quiet,
             config: global.config.clone(),
             sam: global.sam.clone(),
+            // A later value for the same name wins, as in `sam build`.
+            parameters: global
+                .parameter_overrides
+                .iter()
+                .flat_map(|o| o.0.iter().cloned())
+                .collect(),
+            loaded_config: std::sync::OnceLock::new(),
             sam_project: std::sync::OnceLock::new(),
         }
     }
@@ -75,24 +86,53 @@ impl Context {
         if let Some(sam) = self.sam_project()? {
             return Ok(sam.project.clone());
         }
-        let path = self.config_path()?;
-        Ok(slipway_config::load_file(&path)?)
-    }
-
-    /// The SAM template given with `--sam`, which then stands in for slipway.toml.
-    pub fn sam_template(&self) -> Option<&Path> {
-        self.sam.as_deref()
-    }
-
-    /// The SAM template given with `--sam`, read (once).
-    pub fn sam_project(&self) -> Result<Option<&slipway_sam::SamProject>, Failure> {
-        let Some(template) = &self.sam else {
-            return Ok(None);
-        };
-        if self.sam_project.get().is_none() {
-            let _ = self.sam_project.set(crate::sam::load(template)?);
+        match self.config()? {
+            slipway_config::Config::Functions(project) => Ok(project.clone()),
+            slipway_config::Config::Sam(_) => unreachable!("sam_project read the template"),
         }
+    }
+
+    /// slipway.toml, read (once).
+    fn config(&self) -> Result<&slipway_config::Config, Failure> {
+        if self.loaded_config.get().is_none() {
+            let path = self.config_path()?;
+            let _ = self.loaded_config.set(slipway_config::load_config(&path)?);
+        }
+        Ok(self.loaded_config.get().expect("set above"))
+    }
+
+    /// The SAM template of `--sam`, or else the one slipway.toml names with
+    /// `sam = "…"`, read (once); `None` when slipway.toml defines its functions.
+    pub fn sam_project(&self) -> Result<Option<&slipway_sam::SamProject>, Failure> {
+        if let Some(sam) = self.sam_project.get() {
+            return Ok(Some(sam));
+        }
+        let sam = match &self.sam {
+            Some(template) => crate::sam::load(template, &self.parameters)?,
+            None => match self.config()? {
+                slipway_config::Config::Sam(source) => {
+                    crate::sam::load_config(source, &self.parameters)?
+                }
+                slipway_config::Config::Functions(project) => {
+                    if let Some(name) = self.parameters.keys().next() {
+                        return Err(Failure::input(miette::miette!(
+                            code = "slipway::sam::no_template",
+                            help = "give the template with `--sam TEMPLATE`, or name it in slipway.toml with `sam = \"template.yaml\"`",
+                            "`--parameter-overrides` sets `{name}`, but {} defines its functions without a SAM template",
+                            project.file.path.display()
+                        )));
+                    }
+                    return Ok(None);
+                }
+            },
+        };
+        let _ = self.sam_project.set(sam);
         Ok(self.sam_project.get())
+    }
+
+    /// `--parameter-overrides`, by name.
+    pub fn parameters(&self) -> &std::collections::BTreeMap<String, String> {
+        &self.parameters
     }
 
     pub fn json(&self) -> bool {

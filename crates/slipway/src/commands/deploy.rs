@@ -51,6 +51,62 @@ pub struct DeployArgs {
     /// Without it slipway never creates roles
     #[arg(long)]
     pub create_role: bool,
+
+    #[command(flatten)]
+    pub stack: StackArgs,
+}
+
+/// A SAM template (`--sam`, or `sam = "…"` in slipway.toml) is deployed as a
+/// CloudFormation stack, as `sam deploy` does, then proven like any deploy.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "SAM application (a template from --sam or slipway.toml's `sam`)")]
+pub struct StackArgs {
+    /// The CloudFormation stack to create or update (required for a template)
+    #[arg(long, value_name = "NAME")]
+    pub stack_name: Option<String>,
+
+    /// The bucket the packages are uploaded to, as `[PREFIX/]LogicalId/<sha256>.zip`
+    /// (required for a template)
+    #[arg(long, value_name = "BUCKET")]
+    pub s3_bucket: Option<String>,
+
+    /// A key prefix in the bucket
+    #[arg(long, value_name = "PREFIX")]
+    pub s3_prefix: Option<String>,
+
+    /// What the stack may do [default: CAPABILITY_IAM CAPABILITY_AUTO_EXPAND]
+    #[arg(long, value_name = "CAPABILITY", num_args = 1.., value_parser = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"])]
+    pub capabilities: Vec<String>,
+
+    /// Deploy this template instead of .aws-sam/packaged.yaml: the packaged template
+    /// with the SAM transform already applied (e.g. by SAM's translator), for
+    /// CloudFormation emulators that lack the transform. AWS applies it itself
+    #[arg(long, value_name = "FILE")]
+    pub transformed: Option<PathBuf>,
+
+    /// Upload the packages and write .aws-sam/packaged.yaml (as `sam package`), deploy nothing
+    #[arg(long)]
+    pub package_only: bool,
+
+    /// Minutes to wait for the change set and the stack
+    #[arg(long, value_name = "MINUTES", default_value_t = 60)]
+    pub stack_timeout: u64,
+}
+
+impl StackArgs {
+    /// The flags given, for the error when there is no template to give them to.
+    fn given(&self) -> Option<&'static str> {
+        [
+            (self.stack_name.is_some(), "--stack-name"),
+            (self.s3_bucket.is_some(), "--s3-bucket"),
+            (self.s3_prefix.is_some(), "--s3-prefix"),
+            (!self.capabilities.is_empty(), "--capabilities"),
+            (self.transformed.is_some(), "--transformed"),
+            (self.package_only, "--package-only"),
+        ]
+        .into_iter()
+        .find_map(|(given, flag)| given.then_some(flag))
+    }
 }
 
 fn parse_percent(s: &str) -> Result<f64, String> {
@@ -162,6 +218,16 @@ impl Render for DeployReport {
 }
 
 pub fn run(ctx: &Context, args: DeployArgs) -> Result<Status, Failure> {
+    if let Some(sam) = ctx.sam_project()? {
+        return crate::sam::deploy(ctx, sam, &args);
+    }
+    if let Some(flag) = args.stack.given() {
+        return Err(Failure::input(miette::miette!(
+            code = "slipway::deploy::not_a_template",
+            help = "name the SAM template with `--sam TEMPLATE` or `sam = \"template.yaml\"` in slipway.toml, or leave the flag out",
+            "`{flag}` deploys a SAM template as a stack; slipway.toml here defines its functions itself"
+        )));
+    }
     let project = ctx.project()?;
     let functions = project.select(&args.functions)?;
     let out = Context::out_dir(&project, args.out.as_deref());
@@ -225,7 +291,7 @@ pub fn run(ctx: &Context, args: DeployArgs) -> Result<Status, Failure> {
 /// the signatures); each zip is read and hashed once, here. A failed check, or an unsigned artifact
 /// when slipway.toml sets `require_signature`, stops the deploy before any
 /// call to AWS.
-fn check_artifact(
+pub(crate) fn check_artifact(
     function: &slipway_config::Function,
     artifact: &Artifact,
     trusted: Option<&TrustedKeys>,
@@ -260,7 +326,7 @@ fn check_artifact(
     )))
 }
 
-fn trusted_keys(paths: &[PathBuf]) -> Result<Option<TrustedKeys>, Failure> {
+pub(crate) fn trusted_keys(paths: &[PathBuf]) -> Result<Option<TrustedKeys>, Failure> {
     if paths.is_empty() {
         return Ok(None);
     }

@@ -515,6 +515,29 @@ pub fn run_serve(ctx: &Context, args: ServeArgs) -> Result<Status, Failure> {
         .endpoint_url
         .clone()
         .or_else(|| project.aws.endpoint_url.clone());
+    if let Some(sam) = ctx.sam_project()? {
+        let explicit: Vec<&str> = args
+            .sqs
+            .iter()
+            .map(|e| match e.split_once('=') {
+                Some((n, _)) if !n.contains('/') => n,
+                _ => functions[0].name.as_str(),
+            })
+            .collect();
+        let wanted = functions
+            .iter()
+            .filter(|f| !explicit.contains(&f.name.as_str()))
+            .filter_map(|f| Some((f, sam.functions.get(&f.name)?)));
+        for (function, queue_url) in rt.block_on(crate::sam::template_queues(
+            wanted,
+            endpoint.as_deref(),
+            &served.region,
+            ctx.quiet,
+        )) {
+            let pool = served.pools[&function.name].clone();
+            mappings.push(SqsMapping::from_config(pool, &queue_url, &function));
+        }
+    }
     let listener = rt.block_on(slipway_local::serve::bind(args.port))?;
     let address = listener
         .local_addr()

@@ -403,7 +403,7 @@ fn templates_slipway_cannot_build_are_input_errors_naming_the_resource_and_prope
     assert_eq!(
         out.status.code(),
         Some(2),
-        "the Lambda API path refuses a SAM template"
+        "a template is deployed as a stack, which needs a name and a bucket"
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("sam deploy"));
 
@@ -614,4 +614,756 @@ Resources:
         "import sys; sys.path.insert(0, '.'); import app; print(app.handler({'ok': 1}, None))",
     ]));
     assert_eq!(imported.trim(), r#"{"ok":1}"#);
+}
+
+/// A template beside a slipway.toml that names it: the settings SAM has no
+/// property for in slipway.toml, the functions and their events in the template.
+fn template_project() -> Project {
+    let p = Project::new();
+    p.write(
+        "template.yaml",
+        r#"Transform: AWS::Serverless-2016-10-31
+Parameters:
+  Stage: { Type: String, Default: prod, AllowedValues: [dev, prod] }
+  Owner: { Type: String }
+Globals:
+  Function: { Runtime: python3.12, Handler: app.handler }
+Resources:
+  Jobs:
+    Type: AWS::SQS::Queue
+    Properties: { QueueName: !Sub "jobs-${Stage}", VisibilityTimeout: 30 }
+  Hello:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: hello/
+      Environment:
+        Variables: { GREETING: !Sub "hello-${Stage}", OWNER: !Ref Owner }
+      Events:
+        Work:
+          Type: SQS
+          Properties:
+            Queue: !GetAtt Jobs.Arn
+            BatchSize: 1
+            FunctionResponseTypes: [ReportBatchItemFailures]
+"#,
+    );
+    p.write(
+        "hello/app.py",
+        "import os\n\ndef handler(event, context):\n    for r in event.get('Records', []):\n        print('got', r['body'], 'from', r['eventSourceARN'].rsplit(':', 1)[-1], flush=True)\n    return {'greeting': os.environ['GREETING'], 'owner': os.environ.get('OWNER'), 'batchItemFailures': []}\n",
+    );
+    p.write("hello/tests/test_app.py", "def test_nothing():\n    pass\n");
+    p.write(
+        "slipway.toml",
+        "sam = \"template.yaml\"\n\n[functions.Hello]\nexclude = [\"tests\"]\n",
+    );
+    p
+}
+
+fn zip_entries(p: &Project, id: &str) -> Vec<String> {
+    manifest(p, id)["artifact"]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["path"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn invoke_hello(p: &Project, args: &[&str]) -> std::process::Output {
+    p.write("event.json", "{}");
+    p.slipway()
+        .args(["invoke", "--event", "event.json"])
+        .args(args)
+        .arg("Hello")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn slipway_toml_naming_a_template_runs_every_command_without_sam_on_the_command_line() {
+    let p = template_project();
+    let out = p
+        .slipway()
+        .args(["--format", "json", "build"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json_stdout(&out);
+    assert_eq!(
+        report["sam"]["path"].as_str().map(PathBuf::from),
+        Some(p.join(".aws-sam/build/template.yaml")),
+        "a plain build writes SAM's build template: {report}"
+    );
+    let entries = zip_entries(&p, "Hello");
+    assert!(entries.contains(&"app.py".to_string()), "{entries:?}");
+    assert!(
+        !entries.iter().any(|e| e.starts_with("tests/")),
+        "slipway.toml's exclude applies: {entries:?}"
+    );
+
+    let out = invoke_hello(&p, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(result["greeting"], "hello-prod");
+
+    for command in [&["verify"][..], &["plan"], &["scan"]] {
+        let out = p.slipway().args(command).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{command:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("Hello"),
+            "{command:?} sees the template's function"
+        );
+    }
+
+    // `--sam` on the command line wins over the key: another template, another function.
+    p.write(
+        "other.yaml",
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  Other:\n    Type: AWS::Serverless::Function\n    Properties: { CodeUri: hello/, Handler: app.handler, Runtime: python3.11 }\n",
+    );
+    let out = p
+        .slipway()
+        .args(["--format", "json", "--sam", "other.yaml", "plan"])
+        .output()
+        .unwrap();
+    let plan = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && plan.contains("Other") && !plan.contains("Hello"),
+        "{plan}"
+    );
+
+    let help = p.slipway().arg("--help").output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&help.stdout).contains("Wins over slipway.toml's `sam` key"),
+        "--help says which wins"
+    );
+
+    // A key the template owns, and a table for no function, are input errors at their line.
+    for (toml, needle) in [
+        (
+            "sam = \"template.yaml\"\n\n[functions.Hello]\nmemory = 256\n",
+            "slipway.toml:4: `functions.Hello.memory`: the SAM template named by `sam` defines this",
+        ),
+        (
+            "sam = \"template.yaml\"\n\n[functions.Hallo]\nlayer = true\n",
+            "slipway.toml:3: `[functions.Hallo]` names no `AWS::Serverless::Function`",
+        ),
+        ("sam = \"template.yaml\"\nsma = 1\n", "unknown field `sma`"),
+        ("sam = \"missing.yaml\"\n", "missing.yaml does not exist"),
+    ] {
+        p.write("slipway.toml", toml);
+        let out = p.slipway().arg("build").output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{toml}\n{stderr}");
+        assert!(stderr.contains(needle), "{needle} in {stderr}");
+        assert!(stderr.contains("help:"), "{stderr}");
+    }
+    p.write(
+        "slipway.toml",
+        "sam = \"template.yaml\"\n\n[functions.Hello]\nexclude = [\"tests\"]\n",
+    );
+    let out = p.slipway().arg("deploy").output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "the Lambda API path refuses the template"
+    );
+}
+
+#[test]
+fn parameter_overrides_feed_the_template_for_every_command_that_reads_it() {
+    let p = template_project();
+    // Space-separated in one flag, or the flag repeated; a later value wins.
+    let out = p
+        .slipway()
+        .args(["build", "--parameter-overrides", "Stage=prod Owner=ada"])
+        .args(["--parameter-overrides", "Stage=dev"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = invoke_hello(
+        &p,
+        &[
+            "--parameter-overrides",
+            "Stage=dev",
+            "Owner=\"ada lovelace\"",
+            "--",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (&result["greeting"], &result["owner"]),
+        (
+            &serde_json::json!("hello-dev"),
+            &serde_json::json!("ada lovelace")
+        ),
+        "!Sub of an overridden default, !Ref of a parameter without one"
+    );
+    let out = invoke_hello(&p, &[]);
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        result["owner"],
+        serde_json::Value::Null,
+        "no value without the override"
+    );
+
+    for (args, needle) in [
+        (
+            &["--parameter-overrides", "Stgae=dev"][..],
+            "`Stgae`, which is not a parameter of the template",
+        ),
+        (
+            &["--parameter-overrides", "Stage=test"],
+            "Stage `test`, which its `AllowedValues` do not list",
+        ),
+        (&["--parameter-overrides", "Stage"], "is not NAME=VALUE"),
+    ] {
+        let out = p.slipway().arg("build").args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(needle), "{needle} in {stderr}");
+    }
+    // The template named with --sam takes them as well.
+    let out = p
+        .slipway()
+        .args([
+            "--sam",
+            "template.yaml",
+            "plan",
+            "--parameter-overrides",
+            "Nope=1",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`Nope`"));
+
+    // A slipway.toml with functions of its own has nothing to override.
+    let plain = Project::hello();
+    let out = plain
+        .slipway()
+        .args(["build", "--parameter-overrides", "Stage=dev"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("without a SAM template"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn serve_polls_the_templates_queue_at_moto_and_delivers_its_messages() {
+    let p = template_project();
+    let out = p
+        .slipway()
+        .args(["build", "--parameter-overrides", "Stage=dev"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let moto = Moto::start();
+    let queue = moto.aws(&["sqs", "create-queue", "--queue-name", "jobs-dev"]);
+    let queue_url = queue["QueueUrl"].as_str().unwrap().to_string();
+    moto.aws(&[
+        "sqs",
+        "send-message",
+        "--queue-url",
+        &queue_url,
+        "--message-body",
+        "job-42",
+    ]);
+
+    let log_path = p.join("serve.log");
+    let mut child = crate::support_aws::slipway_aws_process(&p, &moto.url)
+        .args([
+            "serve",
+            "--port",
+            "0",
+            "--no-watch",
+            "--endpoint-url",
+            &moto.url,
+        ])
+        .args(["--parameter-overrides", "Stage=dev"])
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let log = loop {
+        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        if log.contains("got job-42 from jobs-dev") || std::time::Instant::now() > deadline {
+            break log;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    };
+    let drained = moto.aws(&[
+        "sqs",
+        "get-queue-attributes",
+        "--queue-url",
+        &queue_url,
+        "--attribute-names",
+        "All",
+    ]);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        log.contains("got job-42 from jobs-dev"),
+        "the message reached the function served from the template:\n{log}"
+    );
+    assert_eq!(
+        drained["Attributes"]["ApproximateNumberOfMessagesNotVisible"], "0",
+        "the batch succeeded, so the message was deleted: {drained}"
+    );
+    assert_eq!(drained["Attributes"]["ApproximateNumberOfMessages"], "0");
+
+    // Without the queue at the endpoint, serving goes on and says which queue is missing.
+    let (still_serving, log2) = {
+        let log_path = p.join("serve2.log");
+        let mut child = crate::support_aws::slipway_aws_process(&p, &moto.url)
+            .args([
+                "serve",
+                "--port",
+                "0",
+                "--no-watch",
+                "--endpoint-url",
+                &moto.url,
+            ])
+            .stderr(std::fs::File::create(&log_path).unwrap())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let log = loop {
+            let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+            if log.contains("not polled") || std::time::Instant::now() > deadline {
+                break log;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        };
+        let running = child.try_wait().unwrap().is_none();
+        let _ = child.kill();
+        let _ = child.wait();
+        (running, log)
+    };
+    assert!(
+        log2.contains("Hello.Events.Work: queue `Jobs` not polled")
+            && log2.contains("named `jobs-prod`"),
+        "{log2}"
+    );
+    assert!(
+        still_serving,
+        "a missing queue does not stop serving:\n{log2}"
+    );
+}
+
+/// The SAM transform of a build template whose `CodeUri`s are still local
+/// folders: as `sam package` would, each becomes an S3 location first.
+const TRANSFORM_LOCAL: &str = r#"
+import json, sys
+from samtranslator.yaml_helper import yaml_parse
+template = yaml_parse(open(sys.argv[1]).read())
+for r in template["Resources"].values():
+    props = r.get("Properties", {})
+    for key in ("CodeUri", "ContentUri"):
+        if isinstance(props.get(key), str):
+            props[key] = "s3://artifacts/" + props[key]
+open(sys.argv[2], "w").write(json.dumps(template))
+"#;
+
+#[test]
+fn the_reference_systems_sam_template_builds_the_same_packages_as_its_slipway_toml() {
+    let index = LocalIndex::start();
+    for tag in [
+        "cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64",
+        "cp312-cp312-manylinux_2_17_aarch64.manylinux2014_aarch64",
+    ] {
+        index.add_wheel(
+            &WheelSpec::new("orjson", "3.10.18", tag)
+                .file("orjson/__init__.py", format!("TAG = {tag:?}\n")),
+        );
+    }
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/reference-system");
+    let p = Project::new();
+    copy_tree(&example, p.path());
+
+    let out = p
+        .slipway()
+        .args(["build", "--index-url", &index.url()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    build_sam(&p, &["--index-url", &index.url()]);
+    for (toml_name, logical_id) in [
+        ("items-api", "ItemsApi"),
+        ("change-consumer", "ChangeConsumer"),
+        ("ingest", "Ingest"),
+        ("assistant", "Assistant"),
+        ("report", "Report"),
+    ] {
+        let from_toml = manifest(&p, toml_name);
+        let from_sam = manifest(&p, logical_id);
+        assert_eq!(
+            from_sam["artifact"]["code_sha256"], from_toml["artifact"]["code_sha256"],
+            "{logical_id}: the template builds {toml_name}'s package"
+        );
+        for field in ["architecture", "runtime"] {
+            assert_eq!(from_sam[field], from_toml[field], "{logical_id}.{field}");
+        }
+    }
+    assert_eq!(manifest(&p, "Report")["architecture"], "arm64");
+
+    for template in ["template.yaml", ".aws-sam/build/template.yaml"] {
+        let lint = Command::new("cfn-lint")
+            .arg(p.join(template))
+            .output()
+            .unwrap();
+        assert!(
+            lint.status.success(),
+            "cfn-lint {template}:\n{}",
+            String::from_utf8_lossy(&lint.stdout)
+        );
+    }
+    let build_dir = p.join(".aws-sam/build");
+    run(Command::new("python3").current_dir(&build_dir).args([
+        "-c",
+        TRANSFORM_LOCAL,
+        "template.yaml",
+        "packaged.json",
+    ]));
+    let transformed = run(Command::new("python3")
+        .current_dir(&build_dir)
+        .env("AWS_DEFAULT_REGION", REGION)
+        .args(["-c", TRANSFORM, "packaged.json", "transformed.json"]));
+    for resource in [
+        "AWS::Lambda::EventSourceMapping",
+        "AWS::Lambda::Permission",
+        "AWS::S3::Bucket",
+        "AWS::DynamoDB::Table",
+    ] {
+        assert!(
+            transformed.contains(resource),
+            "{resource} in {transformed}"
+        );
+    }
+    let resources: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(build_dir.join("transformed.json")).unwrap())
+            .unwrap();
+    let resources = &resources["Resources"];
+    let mapping = resources
+        .as_object()
+        .unwrap()
+        .values()
+        .find(|r| r["Type"] == "AWS::Lambda::EventSourceMapping")
+        .unwrap();
+    assert_eq!(
+        mapping["Properties"]["FunctionResponseTypes"],
+        serde_json::json!(["ReportBatchItemFailures"])
+    );
+    let skill = resources
+        .as_object()
+        .unwrap()
+        .values()
+        .find(|r| {
+            r["Type"] == "AWS::Lambda::Permission"
+                && r["Properties"]["Principal"] == "alexa-appkit.amazon.com"
+        })
+        .expect("the Alexa permission");
+    assert_eq!(
+        skill["Properties"]["EventSourceToken"],
+        serde_json::json!({"Ref": "SkillId"}),
+        "only the template's skill may invoke the assistant"
+    );
+}
+
+fn deploy_sam(p: &Project, moto: &Moto, extra: &[&str]) -> std::process::Output {
+    crate::support_aws::slipway_aws(p, &moto.url)
+        .args(["--format", "json", "--sam", "template.yaml", "deploy"])
+        .args(["--stack-name", "sam-app", "--s3-bucket", "artifacts"])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+fn succeeded(out: &std::process::Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json_stdout(out)
+}
+
+#[test]
+fn deploy_of_a_template_packages_deploys_through_a_change_set_and_proves_every_function() {
+    let p = sam_app();
+    build_sam(&p, &[]);
+    let moto = Moto::start();
+    moto.aws(&["s3api", "create-bucket", "--bucket", "artifacts"]);
+
+    // `sam package`'s step: upload by SHA-256, write the packaged template.
+    let packaged = succeeded(&deploy_sam(&p, &moto, &["--package-only"]));
+    assert!(packaged["stack"].is_null(), "nothing deployed: {packaged}");
+    let text = String::from_utf8(read(&p, ".aws-sam/packaged.yaml")).unwrap();
+    for id in FUNCTIONS {
+        let m = manifest(&p, id);
+        let key = format!("{id}/{}.zip", m["artifact"]["sha256"].as_str().unwrap());
+        assert!(
+            text.contains(&format!("CodeUri: s3://artifacts/{key}")),
+            "{key} in\n{text}"
+        );
+        let head = moto.aws(&[
+            "s3api",
+            "head-object",
+            "--bucket",
+            "artifacts",
+            "--key",
+            &key,
+        ]);
+        assert_eq!(head["ContentLength"], m["artifact"]["zipped_size"], "{id}");
+    }
+
+    // moto's CloudFormation has no SAM transform: SAM's translator runs here.
+    let sam_dir = p.join(".aws-sam");
+    run(Command::new("python3")
+        .current_dir(&sam_dir)
+        .env("AWS_DEFAULT_REGION", REGION)
+        .args(["-c", TRANSFORM, "packaged.yaml", "transformed.json"]));
+    let first = succeeded(&deploy_sam(
+        &p,
+        &moto,
+        &["--transformed", ".aws-sam/transformed.json"],
+    ));
+    let stack = &first["stack"];
+    assert_eq!(stack["action"], "created", "{first}");
+    // The outputs as CloudFormation reports them (moto reports none for a
+    // stack made through a change set; AWS reports OrdersQueueUrl).
+    let described = moto.aws(&[
+        "cloudformation",
+        "describe-stacks",
+        "--stack-name",
+        "sam-app",
+    ]);
+    let outputs: serde_json::Map<String, serde_json::Value> = described["Stacks"][0]["Outputs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|o| {
+            (
+                o["OutputKey"].as_str().unwrap().to_string(),
+                o["OutputValue"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        stack["outputs"],
+        serde_json::Value::Object(outputs),
+        "{stack}"
+    );
+    assert_eq!(stack["stack_id"], described["Stacks"][0]["StackId"]);
+    let proven: Vec<&str> = stack["functions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["logical_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(proven, FUNCTIONS, "every function's live code is proven");
+    for f in stack["functions"].as_array().unwrap() {
+        let id = f["logical_id"].as_str().unwrap();
+        let live = moto.aws(&[
+            "lambda",
+            "get-function",
+            "--function-name",
+            f["function_name"].as_str().unwrap(),
+        ]);
+        assert_eq!(
+            live["Configuration"]["CodeSha256"],
+            manifest(&p, id)["artifact"]["code_sha256"]
+        );
+    }
+
+    // The same build again: no upload, no change, still proven.
+    let events_before = moto.aws(&[
+        "cloudformation",
+        "describe-stack-events",
+        "--stack-name",
+        "sam-app",
+    ]);
+    let second = succeeded(&deploy_sam(
+        &p,
+        &moto,
+        &["--transformed", ".aws-sam/transformed.json"],
+    ));
+    assert_eq!(second["stack"]["action"], "unchanged", "{second}");
+    assert!(
+        second["uploads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|u| u["changes"].as_array().unwrap().is_empty()),
+        "nothing uploaded again: {second}"
+    );
+    assert_eq!(
+        second["stack"]["functions"].as_array().unwrap().len(),
+        FUNCTIONS.len()
+    );
+    let events_after = moto.aws(&[
+        "cloudformation",
+        "describe-stack-events",
+        "--stack-name",
+        "sam-app",
+    ]);
+    assert_eq!(
+        events_before["StackEvents"].as_array().unwrap().len(),
+        events_after["StackEvents"].as_array().unwrap().len(),
+        "the stack was not touched"
+    );
+
+    // A transformed template of other code is refused before the stack changes.
+    let tampered = std::fs::read_to_string(sam_dir.join("transformed.json"))
+        .unwrap()
+        .replace("OrdersConsumer/", "OrdersConsumer/old-");
+    std::fs::write(sam_dir.join("other.json"), tampered).unwrap();
+    let out = deploy_sam(&p, &moto, &["--transformed", ".aws-sam/other.json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "`OrdersConsumer` is not an AWS::Lambda::Function with the code just uploaded"
+        ),
+        "{stderr}"
+    );
+
+    // Code replaced behind the stack's back: the proof fails with exit 1.
+    let ask = stack["functions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["logical_id"] == "AskSkill")
+        .unwrap()["function_name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let other_zip = p.join("dist/ItemsApi/ItemsApi.zip");
+    moto.aws(&[
+        "lambda",
+        "update-function-code",
+        "--function-name",
+        &ask,
+        "--zip-file",
+        &format!("fileb://{}", other_zip.display()),
+    ]);
+    let out = deploy_sam(&p, &moto, &["--transformed", ".aws-sam/transformed.json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("AskSkill") && stderr.contains("the live code is not the built code"),
+        "{stderr}"
+    );
+
+    // A template still to be transformed, given as transformed, is refused.
+    let out = deploy_sam(&p, &moto, &["--transformed", ".aws-sam/packaged.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("still has `Transform`"));
+}
+
+#[test]
+fn serve_gives_a_template_function_its_function_url_cors() {
+    let p = Project::new();
+    p.write(
+        "template.yaml",
+        r#"Transform: AWS::Serverless-2016-10-31
+Resources:
+  Api:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: api/
+      Handler: app.handler
+      Runtime: python3.12
+      FunctionUrlConfig:
+        AuthType: NONE
+        Cors:
+          AllowOrigins: ["http://localhost:3000"]
+          AllowMethods: [GET, POST, DELETE]
+          MaxAge: 300
+"#,
+    );
+    p.write(
+        "api/app.py",
+        "def handler(event, context):\n    return {'statusCode': 200, 'body': 'ok'}\n",
+    );
+    build_sam(&p, &[]);
+    let mut child = crate::support::process(p.path())
+        .args([
+            "--sam",
+            "template.yaml",
+            "serve",
+            "--port",
+            "0",
+            "--no-watch",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .map(str::to_string);
+    let preflight = base.as_ref().map(|base| {
+        Command::new("curl")
+            .args(["-s", "-i", "-X", "OPTIONS"])
+            .args(["-H", "origin: http://localhost:3000"])
+            .args(["-H", "access-control-request-method: POST"])
+            .arg(format!("{base}/items"))
+            .output()
+            .unwrap()
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    let preflight = preflight.unwrap_or_else(|| panic!("unexpected first line: {line:?}"));
+    let answer = String::from_utf8_lossy(&preflight.stdout).to_lowercase();
+    for header in [
+        "access-control-allow-origin: http://localhost:3000",
+        "access-control-allow-methods: get,post,delete",
+        "access-control-max-age: 300",
+    ] {
+        assert!(
+            answer.contains(header),
+            "FunctionUrlConfig.Cors: {header} in\n{answer}"
+        );
+    }
 }
