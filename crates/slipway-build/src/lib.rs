@@ -574,8 +574,12 @@ fn now_ns() -> i128 {
 /// (the Terraform module). Outside the input hash and the signed evidence: a
 /// memory or trigger change rewrites only this file, never the package.
 fn write_deployment_settings(function: &Function, dist_dir: &Path) -> Result<(), Failure> {
-    evidence::write_file(
-        &dist_dir.join(slipway_config::DEPLOYMENT_SETTINGS_FILE_NAME),
-        &slipway_config::DeploymentSettings::from(function).to_json(),
-    )
+    let path = dist_dir.join(slipway_config::DEPLOYMENT_SETTINGS_FILE_NAME);
+    let json = slipway_config::DeploymentSettings::from(function).to_json();
+    // A nothing-changed build writes nothing: the same settings are already
+    // there, and rewriting them (with its fsync) is most of a no-op's I/O.
+    if std::fs::read(&path).is_ok_and(|on_disk| on_disk == json) {
+        return Ok(());
+    }
+    evidence::write_file(&path, &json)
 }

@@ -650,3 +650,56 @@ fn a_killed_serve_leaves_no_runtime_process_and_its_task_folder_is_swept() {
     let _ = second.wait();
     assert!(task_roots(serve_pid).is_empty(), "swept by the next serve");
 }
+
+#[test]
+fn a_nothing_changed_build_writes_nothing() {
+    use std::os::unix::fs::MetadataExt;
+    let p = Project::hello();
+    let build = || {
+        let out = p.slipway().arg("build").output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let dist = p.path().join("dist/hello");
+    let written = || -> Vec<(String, u64, i64, i64)> {
+        let mut files: Vec<_> = std::fs::read_dir(&dist)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                let m = e.metadata().unwrap();
+                let name = e.file_name().to_string_lossy().into_owned();
+                (name, m.ino(), m.mtime(), m.mtime_nsec())
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    let without_state = |files: &[(String, u64, i64, i64)]| {
+        files
+            .iter()
+            .filter(|(name, ..)| name != ".build-state.json")
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    build();
+    let first = written();
+    assert!(
+        first.iter().any(|(name, ..)| name == "function.json"),
+        "{first:?}"
+    );
+    // Files changed within the last second cannot be trusted by their stamps
+    // yet: the build after they settle records them again, and only that.
+    std::thread::sleep(Duration::from_millis(1100));
+    build();
+    let settled = written();
+    assert_eq!(without_state(&settled), without_state(&first));
+    build();
+    assert_eq!(
+        written(),
+        settled,
+        "an up-to-date build replaced or touched a file"
+    );
+}
