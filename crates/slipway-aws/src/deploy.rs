@@ -74,8 +74,8 @@ pub struct DeployOutcome {
 /// Step reports for progress lines; the library never prints.
 pub type Steps<'a> = &'a (dyn Fn(&str) + Send + Sync);
 
-pub(crate) fn lambda_runtime(id: &str) -> LambdaRuntime {
-    LambdaRuntime::from(id)
+pub(crate) fn lambda_runtime(function: &Function) -> LambdaRuntime {
+    LambdaRuntime::from(function.runtime.id)
 }
 
 pub(crate) fn lambda_architecture(function: &Function) -> Architecture {
@@ -483,7 +483,7 @@ async fn create(
             aws.lambda
                 .create_function()
                 .function_name(name)
-                .runtime(lambda_runtime(&desired.runtime))
+                .runtime(lambda_runtime(function))
                 .role(&role)
                 .handler(&desired.handler)
                 .code(code.function_code())
@@ -615,7 +615,7 @@ async fn update(
                 .set_revision_id(revision.clone());
             for field in &fields {
                 call = match *field {
-                    "runtime" => call.runtime(lambda_runtime(&desired.runtime)),
+                    "runtime" => call.runtime(lambda_runtime(function)),
                     "handler" => call.handler(&desired.handler),
                     "memory" => call.memory_size(desired.memory),
                     "timeout" => call.timeout(desired.timeout),

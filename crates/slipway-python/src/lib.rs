@@ -414,7 +414,7 @@ fn distribution(r: &Resolved, sha: &str, installed: &BTreeSet<&PackageName>) -> 
             .filter(|n| installed.contains(n))
             .map(|n| n.to_string())
             .collect(),
-        installed_in: "function".into(),
+        installed_in: slipway_artifact::InstalledIn::Function,
     }
 }
 

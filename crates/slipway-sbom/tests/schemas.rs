@@ -5,7 +5,9 @@
 use std::collections::BTreeMap;
 
 use serde_json::Value;
-use slipway_artifact::{ArtifactRecord, Distribution, EntryOrigin, EntryRecord, Manifest};
+use slipway_artifact::{
+    ArtifactRecord, Distribution, EntryOrigin, EntryRecord, InstalledIn, Manifest,
+};
 use slipway_sbom::{SbomInput, cyclonedx, spdx_document, to_bytes};
 
 #[path = "support/schemas.rs"]
@@ -47,7 +49,7 @@ struct Dist<'a> {
     requires: &'a [&'a str],
 }
 
-fn distribution(d: &Dist, installed_in: &str) -> Distribution {
+fn distribution(d: &Dist, installed_in: InstalledIn) -> Distribution {
     Distribution {
         ecosystem: slipway_artifact::Ecosystem::PyPI,
         integrity: None,
@@ -72,17 +74,21 @@ fn distribution(d: &Dist, installed_in: &str) -> Distribution {
             .unwrap_or_default(),
         direct: d.direct,
         requires: d.requires.iter().map(|s| s.to_string()).collect(),
-        installed_in: installed_in.into(),
+        installed_in,
     }
 }
 
 fn manifest(function: &str, layer: bool, dists: &[Dist]) -> Manifest {
-    let installed_in = if layer { "layer" } else { "function" };
+    let installed_in = if layer {
+        InstalledIn::Layer
+    } else {
+        InstalledIn::Function
+    };
     Manifest {
         schema_version: 1,
         function: function.into(),
-        runtime: "python3.12".into(),
-        architecture: "x86_64".into(),
+        runtime: slipway_artifact::Runtime::find("python3.12").unwrap(),
+        architecture: slipway_artifact::Architecture::X86_64,
         handler: "app.handler".into(),
         artifact: artifact(&format!("{function}.zip"), &["app.py", "lib/util.py"]),
         layer: layer.then(|| artifact(&format!("{function}-layer.zip"), &["python/x.py"])),

@@ -66,7 +66,7 @@ fn dist(name: &str, version: &str, direct: bool, requires: &[&str]) -> Distribut
         license_classifiers: vec![],
         direct,
         requires: requires.iter().map(|s| s.to_string()).collect(),
-        installed_in: "function".into(),
+        installed_in: slipway_artifact::InstalledIn::Function,
     }
 }
 
@@ -122,8 +122,8 @@ fn write_build(
     let manifest = Manifest {
         schema_version: slipway_artifact::MANIFEST_SCHEMA_VERSION,
         function: function.into(),
-        runtime: "python3.12".into(),
-        architecture: "x86_64".into(),
+        runtime: slipway_artifact::Runtime::find("python3.12").unwrap(),
+        architecture: slipway_artifact::Architecture::X86_64,
         handler: "app.handler".into(),
         artifact,
         layer: None,
