@@ -257,10 +257,14 @@ async fn function_url_prefixed(
         Some(rest) if !rest.is_empty() => rest.to_owned(),
         _ => "/".to_owned(),
     };
-    function_url(
-        served, &function, raw, extensions, method, uri, headers, body,
-    )
-    .await
+    let call = UrlCall {
+        extensions,
+        method,
+        uri,
+        headers,
+        body,
+    };
+    function_url(served, &function, raw, call).await
 }
 
 async fn function_url_only(
@@ -273,23 +277,34 @@ async fn function_url_only(
 ) -> Response {
     let function = served.pools.keys().next().cloned().unwrap_or_default();
     let path = uri.path().to_owned();
-    function_url(
-        served, &function, path, extensions, method, uri, headers, body,
-    )
-    .await
+    let call = UrlCall {
+        extensions,
+        method,
+        uri,
+        headers,
+        body,
+    };
+    function_url(served, &function, path, call).await
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn function_url(
-    served: Served,
-    function: &str,
-    path: String,
+/// The HTTP request of a Function URL call, as both routes extract it.
+struct UrlCall {
     extensions: axum::http::Extensions,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
+}
+
+/// Serves one Function URL call to `function`; `path` is the `rawPath` Lambda would pass.
+async fn function_url(served: Served, function: &str, path: String, call: UrlCall) -> Response {
+    let UrlCall {
+        extensions,
+        method,
+        uri,
+        headers,
+        body,
+    } = call;
     let Some(pool) = served.pools.get(function).cloned() else {
         return (
             StatusCode::NOT_FOUND,
