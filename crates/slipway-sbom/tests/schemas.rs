@@ -10,10 +10,7 @@ use slipway_artifact::{
 };
 use slipway_sbom::{SbomInput, cyclonedx, spdx_document, to_bytes};
 
-#[path = "support/schemas.rs"]
-mod official;
-
-use official::{assert_valid, cyclonedx_validator, spdx_validator};
+use slipway_test_support::schemas::{assert_valid, cyclonedx_validator, spdx_validator};
 
 fn hex_of(seed: &str) -> String {
     slipway_artifact::digest::sha256_hex(seed.as_bytes())
@@ -84,23 +81,18 @@ fn manifest(function: &str, layer: bool, dists: &[Dist]) -> Manifest {
     } else {
         InstalledIn::Function
     };
+    let package = artifact(&format!("{function}.zip"), &["app.py", "lib/util.py"]);
     Manifest {
-        schema_version: 1,
-        function: function.into(),
-        runtime: slipway_artifact::Runtime::find("python3.12").unwrap(),
-        architecture: slipway_artifact::Architecture::X86_64,
-        handler: "app.handler".into(),
-        artifact: artifact(&format!("{function}.zip"), &["app.py", "lib/util.py"]),
         layer: layer.then(|| artifact(&format!("{function}-layer.zip"), &["python/x.py"])),
         input_hash: hex_of("inputs"),
         slipway_version: "0.1.0".into(),
         source_commit: Some("0123456789abcdef0123456789abcdef01234567".into()),
         source_date_epoch: 1_700_000_000,
-        evidence_time: None,
         dependencies: dists
             .iter()
             .map(|d| distribution(d, installed_in))
             .collect(),
+        ..slipway_test_support::manifest(function, package)
     }
 }
 

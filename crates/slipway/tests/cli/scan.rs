@@ -120,19 +120,8 @@ fn write_build(
     )
     .unwrap();
     let manifest = Manifest {
-        schema_version: slipway_artifact::MANIFEST_SCHEMA_VERSION,
-        function: function.into(),
-        runtime: slipway_artifact::Runtime::find("python3.12").unwrap(),
-        architecture: slipway_artifact::Architecture::X86_64,
-        handler: "app.handler".into(),
-        artifact,
-        layer: None,
-        input_hash: "0".repeat(64),
-        slipway_version: "test".into(),
-        source_commit: None,
-        source_date_epoch: 315532800,
-        evidence_time: None,
         dependencies: dists,
+        ..crate::support::manifest(function, artifact)
     };
     std::fs::write(
         dir.join("manifest.json"),
