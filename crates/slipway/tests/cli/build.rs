@@ -278,7 +278,6 @@ fn bad_configuration_is_refused_with_key_and_line() {
             "not an IAM role ARN",
             ":7",
         ),
-        ("memroy = 256\n", "unknown field `memroy`", ":7"),
         ("architecture = \"sparc\"\n", "unknown architecture", ":7"),
         (
             "layers = [\"a\", \"b\", \"c\", \"d\", \"e\", \"f\"]\n",
@@ -307,12 +306,7 @@ fn bad_configuration_is_refused_with_key_and_line() {
 
 #[test]
 fn missing_or_undefined_handlers_are_refused() {
-    let p = Project::hello();
-    p.write("src/app.py", "def other(event, context):\n    pass\n");
-    let (code, err) = build_fails(&p, &[]);
-    assert_eq!(code, 2);
-    assert!(err.contains("does not define `handler`"), "{err}");
-
+    // A module without the handler: messages.rs pins that message.
     let p = Project::hello();
     std::fs::remove_file(p.join("src/app.py")).unwrap();
     p.write("src/main.py", "def handler(e, c): pass\n");

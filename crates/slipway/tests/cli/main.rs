@@ -16,6 +16,7 @@ mod gitlab;
 mod hardening;
 mod init;
 mod local;
+mod messages;
 mod native;
 mod node;
 mod sam;
