@@ -245,21 +245,13 @@ impl Validator<'_> {
             }
         };
 
-        let environment = own
-            .environment
-            .as_ref()
-            .map(|e| e.get_ref().clone())
-            .unwrap_or_default();
+        let environment = value_or_default(&own.environment);
         if let Some(env_span) = own.environment.as_ref().map(Spanned::span) {
             self.environment(&key("environment"), &environment, env_span)?;
         }
 
         let dependencies_layer = own.layer.unwrap_or(false);
-        let layers = own
-            .layers
-            .as_ref()
-            .map(|l| l.get_ref().clone())
-            .unwrap_or_default();
+        let layers = value_or_default(&own.layers);
         if let Some(l) = own.layers.as_ref() {
             let max = limits::LAYERS_MAX - usize::from(dependencies_layer);
             if layers.len() > max {
@@ -294,11 +286,7 @@ impl Validator<'_> {
             ));
         }
 
-        let tags = own
-            .tags
-            .as_ref()
-            .map(|t| t.get_ref().clone())
-            .unwrap_or_default();
+        let tags = value_or_default(&own.tags);
         if let Some(t) = own.tags.as_ref() {
             let bad = tags.iter().find(|(k, v)| {
                 k.is_empty() || k.len() > 128 || v.len() > 256 || k.starts_with("aws:")
@@ -347,11 +335,7 @@ impl Validator<'_> {
             layers,
             description,
             tags,
-            exclude_packages: own
-                .exclude_packages
-                .as_ref()
-                .map(|l| l.get_ref().clone())
-                .unwrap_or_default(),
+            exclude_packages: value_or_default(&own.exclude_packages),
             dependencies_layer,
             publish: own.publish.unwrap_or(false),
             alias: own.alias.as_ref().map(|a| a.get_ref().clone()),
@@ -656,6 +640,13 @@ impl Validator<'_> {
             ignore,
         })
     }
+}
+
+/// The value without its span, or the type's empty value when the key is absent.
+fn value_or_default<T: Clone + Default>(raw: &Option<Spanned<T>>) -> T {
+    raw.as_ref()
+        .map(|v| v.get_ref().clone())
+        .unwrap_or_default()
 }
 
 pub fn valid_python_handler(handler: &str) -> bool {

@@ -11,7 +11,7 @@ pub mod schemas;
 use std::path::Path;
 use std::process::Command;
 
-pub use project::{Project, build_json, json_stdout, process, slipway};
+pub use project::{Project, build_json, command_json, json_stdout, process, slipway};
 use slipway_artifact::{Architecture, ArtifactRecord, MANIFEST_SCHEMA_VERSION, Manifest, Runtime};
 
 /// Runs `cmd` to its end: (exit code, stdout, stderr). A process ended by a

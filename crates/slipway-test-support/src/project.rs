@@ -35,15 +35,20 @@ pub fn process(cwd: &Path) -> std::process::Command {
 
 /// `slipway --format json build ARGS…` in `p`, which must succeed; its JSON report.
 pub fn build_json(p: &Project, args: &[&str]) -> serde_json::Value {
+    command_json(p, "build", args)
+}
+
+/// `slipway --format json COMMAND ARGS…` in `p`, which must succeed; its JSON report.
+pub fn command_json(p: &Project, command: &str, args: &[&str]) -> serde_json::Value {
     let out = p
         .slipway()
-        .args(["--format", "json", "build"])
+        .args(["--format", "json", command])
         .args(args)
         .output()
         .unwrap();
     assert!(
         out.status.success(),
-        "build failed:\n{}\n{}",
+        "{command} failed:\n{}\n{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );

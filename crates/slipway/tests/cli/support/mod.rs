@@ -2,5 +2,6 @@
 //! modules use.
 
 pub use slipway_test_support::{
-    GIT_COMMIT_TIME, Project, build_json, git, json_stdout, manifest, process, run, slipway,
+    GIT_COMMIT_TIME, Project, build_json, command_json, git, json_stdout, manifest, process, run,
+    slipway,
 };
