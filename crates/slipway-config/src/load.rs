@@ -43,7 +43,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Project, ConfigError> {
         text: text.to_string(),
     };
     let raw: RawFile = toml::from_str(text).map_err(|e| {
-        let help = unknown_key_help(e.message());
+        let help = parse_error_help(e.message());
         ConfigError::invalid(&file, e.span(), e.message().trim().to_string(), help)
     })?;
     let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -84,10 +84,14 @@ pub fn parse(text: &str, path: &Path) -> Result<Project, ConfigError> {
     })
 }
 
-/// serde names the expected keys on an unknown one; turn that into a hint.
-fn unknown_key_help(message: &str) -> Option<String> {
-    message.contains("unknown field").then(|| {
-        "check the spelling; the README's `slipway.toml` reference lists every key".to_string()
+/// What to do about a file serde or TOML refused: serde names the expected
+/// keys on an unknown one; anything else is TOML syntax or a value of the
+/// wrong kind at the marked place.
+fn parse_error_help(message: &str) -> Option<String> {
+    Some(if message.contains("unknown field") {
+        "check the spelling; the README's `slipway.toml` reference lists every key".into()
+    } else {
+        "fix the TOML at the marked place; the README's `slipway.toml` reference shows every key and its kind of value".into()
     })
 }
 
