@@ -213,6 +213,13 @@ const CASES: &[Case] = &[
         },
     },
     Case {
+        name: "unknown_flag",
+        setup: |p| {
+            hello(p);
+            args(&["build", "--sing"])
+        },
+    },
+    Case {
         name: "file_index_url",
         setup: |p| {
             hello(p);
@@ -334,10 +341,10 @@ fn regex_escape(text: &str) -> String {
 fn transcript(p: &Project, run: &Run) -> String {
     let (code, out, err) = crate::support::run(slipway(p, run, false));
     let (json_code, json_out, json_err) = crate::support::run(slipway(p, run, true));
-    let json = match serde_json::from_str::<serde_json::Value>(&json_out) {
-        Ok(v) => serde_json::to_string_pretty(&v).unwrap(),
-        Err(_) => format!("(not JSON)\n{json_out}"),
-    };
+    // Machines get JSON whatever went wrong, a refused command line included.
+    let json = serde_json::from_str::<serde_json::Value>(&json_out)
+        .map(|v| serde_json::to_string_pretty(&v).unwrap())
+        .unwrap_or_else(|e| panic!("{:?} printed no JSON ({e}):\n{json_out}", run.args));
     assert_eq!(
         code, json_code,
         "--format json changes the exit code of {:?}:\n{err}\n{json_err}",
