@@ -64,6 +64,14 @@ fn slipway(p: &Project, run: &Run, json: bool) -> Command {
     cmd
 }
 
+/// Runs a setup step, which must succeed. Only the arguments are shown on
+/// failure: the environment may hold a signing key.
+fn succeed(mut cmd: Command) {
+    let (code, _, err) = run(&mut cmd);
+    let args: Vec<_> = cmd.get_args().collect();
+    assert_eq!(code, 0, "{args:?}: {err}");
+}
+
 /// `slipway keygen` into `keys/<name>/key`; returns the private key's text.
 fn keygen(p: &Project, name: &str) -> String {
     let key = p.join(&format!("keys/{name}/key"));
@@ -72,16 +80,14 @@ fn keygen(p: &Project, name: &str) -> String {
         .arg(format!("{name}@example"))
         .arg("--out")
         .arg(&key);
-    let (code, _, err) = run(cmd);
-    assert_eq!(code, 0, "{err}");
+    succeed(cmd);
     std::fs::read_to_string(key).unwrap()
 }
 
-fn build(p: &Project, env: &[(&str, &str)]) {
+fn build(p: &Project) {
     let mut cmd = process(p.path());
-    cmd.arg("build").envs(env.iter().copied());
-    let (code, _, err) = run(cmd);
-    assert_eq!(code, 0, "{err}");
+    cmd.arg("build");
+    succeed(cmd);
 }
 
 fn hello(p: &Project) {
@@ -237,7 +243,7 @@ const CASES: &[Case] = &[
         name: "verify_tampered_zip",
         setup: |p| {
             hello(p);
-            build(p, &[]);
+            build(p);
             let zip = p.join("dist/hello/hello.zip");
             let mut bytes = std::fs::read(&zip).unwrap();
             // The end-of-central-directory record: the entries still read,
@@ -253,11 +259,10 @@ const CASES: &[Case] = &[
             hello(p);
             let signer = keygen(p, "release");
             keygen(p, "stranger");
-            build(p, &[]);
+            build(p);
             let mut sign = process(p.path());
             sign.arg("sign").env("SLIPWAY_SIGNING_KEY", signer);
-            let (code, _, err) = run(sign);
-            assert_eq!(code, 0, "{err}");
+            succeed(sign);
             args(&[
                 "verify",
                 "hello",
@@ -270,7 +275,7 @@ const CASES: &[Case] = &[
         name: "unknown_profile",
         setup: |p| {
             hello(p);
-            build(p, &[]);
+            build(p);
             p.write("aws/config", "[profile deployer]\nregion = eu-west-1\n");
             p.write(
                 "aws/credentials",
