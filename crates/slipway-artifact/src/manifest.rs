@@ -2,6 +2,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::runtime::{Architecture, Runtime};
+
 pub use crate::layout::{MANIFEST_FILE_NAME, SHA256SUMS_FILE_NAME, function_dist_dir};
 /// Bumped whenever a field changes meaning or goes away; new optional fields do not bump it.
 pub const MANIFEST_SCHEMA_VERSION: u32 = 1;
@@ -11,8 +13,8 @@ pub const MANIFEST_SCHEMA_VERSION: u32 = 1;
 pub struct Manifest {
     pub schema_version: u32,
     pub function: String,
-    pub runtime: String,
-    pub architecture: String,
+    pub runtime: &'static Runtime,
+    pub architecture: Architecture,
     pub handler: String,
     /// The deployment package.
     pub artifact: ArtifactRecord,
@@ -178,8 +180,33 @@ pub struct Distribution {
     /// Normalised names of the installed distributions this one requires.
     #[serde(default)]
     pub requires: Vec<String>,
-    /// `function` or `layer`: which zip holds it.
-    pub installed_in: String,
+    /// Which zip holds it.
+    pub installed_in: InstalledIn,
+}
+
+/// The zip a distribution is installed in: the function's own, or the
+/// dependencies layer (`layer = true`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InstalledIn {
+    Function,
+    Layer,
+}
+
+impl InstalledIn {
+    /// The name records and SBOM properties use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InstalledIn::Function => "function",
+            InstalledIn::Layer => "layer",
+        }
+    }
+}
+
+impl std::fmt::Display for InstalledIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl Distribution {
@@ -328,7 +355,7 @@ mod tests {
             license_classifiers: Vec::new(),
             direct: true,
             requires: Vec::new(),
-            installed_in: "function".into(),
+            installed_in: InstalledIn::Function,
         }
     }
 
@@ -368,6 +395,53 @@ mod tests {
         ];
         for (ecosystem, name, version, purl) in cases {
             assert_eq!(dist(ecosystem, name, version).purl(), purl);
+        }
+    }
+
+    #[test]
+    fn typed_fields_keep_their_json_strings() {
+        let manifest = Manifest {
+            schema_version: MANIFEST_SCHEMA_VERSION,
+            function: "f".into(),
+            runtime: Runtime::find("python3.12").unwrap(),
+            architecture: Architecture::Arm64,
+            handler: "app.handler".into(),
+            artifact: ArtifactRecord {
+                file: "f.zip".into(),
+                sha256: String::new(),
+                code_sha256: String::new(),
+                zipped_size: 0,
+                unzipped_size: 0,
+                entries: Vec::new(),
+            },
+            layer: None,
+            input_hash: String::new(),
+            slipway_version: String::new(),
+            source_commit: None,
+            source_date_epoch: 0,
+            evidence_time: None,
+            dependencies: vec![Distribution {
+                installed_in: InstalledIn::Layer,
+                ..dist(Ecosystem::PyPI, "a", "1")
+            }],
+        };
+        let json = serde_json::to_value(&manifest).unwrap();
+        assert_eq!(json["runtime"], "python3.12");
+        assert_eq!(json["architecture"], "arm64");
+        assert_eq!(json["dependencies"][0]["installed_in"], "layer");
+        let back: Manifest = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(back, manifest);
+
+        // A runtime or architecture this slipway does not know is refused
+        // when the record is read, not by each stage that would use it.
+        for (field, value, message) in [
+            ("runtime", "java21", "unknown runtime `java21`"),
+            ("architecture", "riscv64", "unknown architecture `riscv64`"),
+        ] {
+            let mut bad = json.clone();
+            bad[field] = value.into();
+            let err = serde_json::from_value::<Manifest>(bad).unwrap_err();
+            assert!(err.to_string().contains(message), "{err}");
         }
     }
 

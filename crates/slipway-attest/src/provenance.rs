@@ -312,13 +312,13 @@ mod tests {
             license_classifiers: vec![],
             direct: true,
             requires: vec![],
-            installed_in: "layer".into(),
+            installed_in: slipway_artifact::InstalledIn::Layer,
         };
         Manifest {
             schema_version: 1,
             function: "orders".into(),
-            runtime: "python3.12".into(),
-            architecture: "arm64".into(),
+            runtime: slipway_artifact::Runtime::find("python3.12").unwrap(),
+            architecture: slipway_artifact::Architecture::Arm64,
             handler: "app.handler".into(),
             artifact: artifact("orders.zip"),
             layer: Some(artifact("orders-layer.zip")),

@@ -471,14 +471,14 @@ fn subjects_problem(
 fn description_problem(statement: &serde_json::Value, manifest: &Manifest) -> Option<String> {
     let params = &statement["predicate"]["buildDefinition"]["externalParameters"];
     let fields = [
-        ("function", &manifest.function),
-        ("handler", &manifest.handler),
-        ("runtime", &manifest.runtime),
-        ("architecture", &manifest.architecture),
+        ("function", manifest.function.as_str()),
+        ("handler", manifest.handler.as_str()),
+        ("runtime", manifest.runtime.id),
+        ("architecture", manifest.architecture.lambda_name()),
     ];
     let differ: Vec<String> = fields
         .iter()
-        .filter(|(key, value)| params[*key].as_str() != Some(value.as_str()))
+        .filter(|(key, value)| params[*key].as_str() != Some(*value))
         .map(|(key, value)| {
             format!(
                 "manifest.json says {key} `{value}`, the provenance says {}",

@@ -46,8 +46,8 @@ fn build(dir: &Path, key: &SigningKey) -> Manifest {
     let manifest = Manifest {
         schema_version: 1,
         function: "orders".into(),
-        runtime: "python3.12".into(),
-        architecture: "x86_64".into(),
+        runtime: slipway_artifact::Runtime::find("python3.12").unwrap(),
+        architecture: slipway_artifact::Architecture::X86_64,
         handler: "app.handler".into(),
         artifact,
         layer: Some(layer),
@@ -70,7 +70,7 @@ fn build(dir: &Path, key: &SigningKey) -> Manifest {
             license_classifiers: vec![],
             direct: true,
             requires: vec![],
-            installed_in: "layer".into(),
+            installed_in: slipway_artifact::InstalledIn::Layer,
         }],
     };
     std::fs::write(dir.join("manifest.json"), manifest.to_json()).unwrap();
@@ -208,10 +208,14 @@ fn descriptive_fields_changed_in_the_manifest_alone_are_caught() {
             |m| m.handler = "evil.handler".into(),
             "provenance",
         ),
-        ("runtime", |m| m.runtime = "python3.9".into(), "provenance"),
+        (
+            "runtime",
+            |m| m.runtime = slipway_artifact::Runtime::find("python3.9").unwrap(),
+            "provenance",
+        ),
         (
             "architecture",
-            |m| m.architecture = "arm64".into(),
+            |m| m.architecture = slipway_artifact::Architecture::Arm64,
             "provenance",
         ),
         ("function", |m| m.function = "other".into(), "provenance"),

@@ -49,12 +49,12 @@ impl Artifact {
         };
         let m = &self.manifest;
         match stale("function", &m.function, &function.name)
-            .or_else(|| stale("runtime", &m.runtime, function.runtime.id))
+            .or_else(|| stale("runtime", m.runtime.id, function.runtime.id))
             .or_else(|| stale("handler", &m.handler, &function.handler))
             .or_else(|| {
                 stale(
                     "architecture",
-                    &m.architecture,
+                    m.architecture.lambda_name(),
                     function.architecture.lambda_name(),
                 )
             }) {

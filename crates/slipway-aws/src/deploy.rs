@@ -74,8 +74,8 @@ pub struct DeployOutcome {
 /// Step reports for progress lines; the library never prints.
 pub type Steps<'a> = &'a (dyn Fn(&str) + Send + Sync);
 
-pub(crate) fn lambda_runtime(id: &str) -> LambdaRuntime {
-    LambdaRuntime::from(id)
+pub(crate) fn lambda_runtime(function: &Function) -> LambdaRuntime {
+    LambdaRuntime::from(function.runtime.id)
 }
 
 pub(crate) fn lambda_architecture(function: &Function) -> Architecture {
@@ -179,10 +179,7 @@ pub async fn deploy(
     outcome.changes.extend(layer_changes);
 
     let signing = signing::prepare(aws, function, artifact, existing.as_ref(), steps).await?;
-    let expected_code = signing
-        .as_ref()
-        .map(|s| s.signed_code_sha256.clone())
-        .unwrap_or_else(|| artifact.code_sha256().to_string());
+    let expected_code = expected_code(artifact, signing.as_ref());
     outcome.signed_code_sha256 = signing.as_ref().map(|s| s.signed_code_sha256.clone());
 
     let current = match existing {
@@ -207,7 +204,6 @@ pub async fn deploy(
                 artifact,
                 signing.as_ref(),
                 live,
-                &expected_code,
                 &mut outcome,
                 steps,
             )
@@ -394,32 +390,38 @@ pub(crate) async fn upload(
     changes: &mut Vec<String>,
     steps: Steps<'_>,
 ) -> Result<Option<String>, AwsError> {
-    let record = &artifact.manifest.artifact;
-    upload_file(
-        aws,
-        function,
-        &artifact.zip,
-        record,
+    let object = S3Upload {
+        zip: &artifact.zip,
+        record: &artifact.manifest.artifact,
         bucket,
         key,
-        changes,
-        steps,
-    )
-    .await
+    };
+    upload_file(aws, function, object, changes, steps).await
 }
 
-/// Puts `zip` (described by `record`) at `key` unless an object of that size is already there.
-#[allow(clippy::too_many_arguments)]
+/// A zip and the S3 object it goes to.
+pub(crate) struct S3Upload<'a> {
+    pub zip: &'a std::path::Path,
+    /// The zip's record: its size and checksum decide whether the object is already there.
+    pub record: &'a slipway_artifact::ArtifactRecord,
+    pub bucket: &'a str,
+    pub key: &'a str,
+}
+
+/// Puts the zip at its key unless an object of that size is already there.
 pub(crate) async fn upload_file(
     aws: &Aws,
     function: &Function,
-    zip: &std::path::Path,
-    record: &slipway_artifact::ArtifactRecord,
-    bucket: &str,
-    key: &str,
+    object: S3Upload<'_>,
     changes: &mut Vec<String>,
     steps: Steps<'_>,
 ) -> Result<Option<String>, AwsError> {
+    let S3Upload {
+        zip,
+        record,
+        bucket,
+        key,
+    } = object;
     let name = function.name.as_str();
     let head = aws.s3.head_object().bucket(bucket).key(key).send().await;
     match head {
@@ -483,7 +485,7 @@ async fn create(
             aws.lambda
                 .create_function()
                 .function_name(name)
-                .runtime(lambda_runtime(&desired.runtime))
+                .runtime(lambda_runtime(function))
                 .role(&role)
                 .handler(&desired.handler)
                 .code(code.function_code())
@@ -514,13 +516,7 @@ async fn create(
             Err(e) if code_of(&e) == Some("ResourceConflictException") => {
                 tracing::debug!("{name}: CreateFunction answered ResourceConflictException");
                 if let Some(live) = live::get_function(aws, name, None).await? {
-                    let expected = signed
-                        .map(|s| s.signed_code_sha256.clone())
-                        .unwrap_or_else(|| artifact.code_sha256().to_string());
-                    return update(
-                        aws, function, artifact, signed, live, &expected, outcome, steps,
-                    )
-                    .await;
+                    return update(aws, function, artifact, signed, live, outcome, steps).await;
                 }
                 if attempt >= 5 {
                     return Err(AwsError::api("CreateFunction", name, e));
@@ -544,18 +540,26 @@ async fn create(
     wait_ready(aws, name, steps).await
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The `CodeSha256` Lambda reports once the deploy is done: the signed
+/// zip's when the code is signed, else the built zip's.
+fn expected_code(artifact: &Artifact, signed: Option<&signing::Signed>) -> String {
+    signed.map_or_else(
+        || artifact.code_sha256().to_string(),
+        |s| s.signed_code_sha256.clone(),
+    )
+}
+
 async fn update(
     aws: &Aws,
     function: &Function,
     artifact: &Artifact,
     signed: Option<&signing::Signed>,
     live: LiveFunction,
-    expected_code: &str,
     outcome: &mut DeployOutcome,
     steps: Steps<'_>,
 ) -> Result<FunctionConfiguration, AwsError> {
     let name = function.name.as_str();
+    let expected_code = expected_code(artifact, signed);
     let mut current = if settling(&live.config) {
         wait_ready(aws, name, steps).await?
     } else {
@@ -564,7 +568,7 @@ async fn update(
     let desired = Settings::desired(function);
 
     let live_arch = Settings::live(&current).architecture;
-    if current.code_sha256() != Some(expected_code) || live_arch != desired.architecture {
+    if current.code_sha256() != Some(expected_code.as_str()) || live_arch != desired.architecture {
         let code = code_for(aws, function, artifact, signed, outcome, steps).await?;
         steps(&format!("{name}: updating the code"));
         let revision = current.revision_id().map(str::to_string);
@@ -615,7 +619,7 @@ async fn update(
                 .set_revision_id(revision.clone());
             for field in &fields {
                 call = match *field {
-                    "runtime" => call.runtime(lambda_runtime(&desired.runtime)),
+                    "runtime" => call.runtime(lambda_runtime(function)),
                     "handler" => call.handler(&desired.handler),
                     "memory" => call.memory_size(desired.memory),
                     "timeout" => call.timeout(desired.timeout),

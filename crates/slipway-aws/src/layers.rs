@@ -76,8 +76,13 @@ pub(crate) async fn ensure(
     let content = match &function.s3_bucket {
         Some(bucket) => {
             let key = crate::deploy::s3_key(function, &format!("layer-{}", record.sha256));
-            crate::deploy::upload_file(aws, function, &zip, record, bucket, &key, changes, steps)
-                .await?;
+            let object = crate::deploy::S3Upload {
+                zip: &zip,
+                record,
+                bucket,
+                key: &key,
+            };
+            crate::deploy::upload_file(aws, function, object, changes, steps).await?;
             LayerVersionContentInput::builder()
                 .s3_bucket(bucket)
                 .s3_key(key)

@@ -2,17 +2,49 @@
 //! for, what Lambda reports, and the differences between the two.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use aws_sdk_lambda::types::FunctionConfiguration;
-use serde::Serialize;
-use slipway_config::Function;
+use serde::{Serialize, Serializer};
+use slipway_config::{Architecture, Function, Runtime};
+
+/// A value as Lambda reports it: one slipway knows, typed, or one it does
+/// not (a function made outside slipway may run `java21`), kept as Lambda
+/// spells it so the difference can still be shown.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reported<T> {
+    Known(T),
+    Other(String),
+}
+
+impl<T> Reported<T> {
+    /// Reads Lambda's spelling once, at the edge, with the known values' parser.
+    fn read(spelled: &str, parse: impl FnOnce(&str) -> Option<T>) -> Reported<T> {
+        parse(spelled).map_or_else(|| Reported::Other(spelled.to_owned()), Reported::Known)
+    }
+}
+
+impl<T: fmt::Display> fmt::Display for Reported<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reported::Known(value) => value.fmt(f),
+            Reported::Other(spelled) => f.write_str(spelled),
+        }
+    }
+}
+
+impl<T: fmt::Display> Serialize for Reported<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
 
 /// The configuration fields slipway owns on a function.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Settings {
-    pub runtime: String,
+    pub runtime: Reported<&'static Runtime>,
     pub handler: String,
-    pub architecture: String,
+    pub architecture: Reported<Architecture>,
     pub memory: i32,
     pub timeout: i32,
     /// `None` in the desired state: slipway.toml does not name a role, so any role will do.
@@ -47,9 +79,9 @@ impl Difference {
 impl Settings {
     pub fn desired(function: &Function) -> Settings {
         Settings {
-            runtime: function.runtime.id.to_string(),
+            runtime: Reported::Known(function.runtime),
             handler: function.handler.clone(),
-            architecture: function.architecture.lambda_name().to_string(),
+            architecture: Reported::Known(function.architecture),
             memory: function.memory as i32,
             timeout: function.timeout as i32,
             role: function.role.clone(),
@@ -61,16 +93,15 @@ impl Settings {
 
     pub fn live(config: &FunctionConfiguration) -> Settings {
         Settings {
-            runtime: config
-                .runtime()
-                .map(|r| r.as_str().to_string())
-                .unwrap_or_default(),
+            runtime: Reported::read(config.runtime().map_or("", |r| r.as_str()), Runtime::find),
             handler: config.handler().unwrap_or_default().to_string(),
+            // Lambda leaves the list empty for functions made before arm64 existed.
             architecture: config
                 .architectures()
                 .first()
-                .map(|a| a.as_str().to_string())
-                .unwrap_or_else(|| "x86_64".into()),
+                .map_or(Reported::Known(Architecture::X86_64), |a| {
+                    Reported::read(a.as_str(), Architecture::parse)
+                }),
             memory: config.memory_size().unwrap_or(128),
             timeout: config.timeout().unwrap_or(3),
             role: config.role().map(str::to_string),
@@ -97,12 +128,16 @@ impl Settings {
                 out.push(Difference::new(name, want, have));
             }
         };
-        field("runtime", self.runtime.clone(), live.runtime.clone());
+        field(
+            "runtime",
+            self.runtime.to_string(),
+            live.runtime.to_string(),
+        );
         field("handler", self.handler.clone(), live.handler.clone());
         field(
             "architecture",
-            self.architecture.clone(),
-            live.architecture.clone(),
+            self.architecture.to_string(),
+            live.architecture.to_string(),
         );
         field("memory", self.memory.to_string(), live.memory.to_string());
         field(
@@ -160,9 +195,9 @@ mod tests {
 
     fn settings() -> Settings {
         Settings {
-            runtime: "python3.12".into(),
+            runtime: Reported::Known(Runtime::find("python3.12").unwrap()),
             handler: "app.handler".into(),
-            architecture: "x86_64".into(),
+            architecture: Reported::Known(Architecture::X86_64),
             memory: 128,
             timeout: 3,
             role: None,

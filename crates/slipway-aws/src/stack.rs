@@ -12,7 +12,7 @@ use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType, 
 use serde::Serialize;
 use slipway_config::Function;
 
-use crate::deploy::{Steps, s3_key, upload_file};
+use crate::deploy::{S3Upload, Steps, s3_key, upload_file};
 use crate::error::describe;
 use crate::{Artifact, Aws, AwsError};
 
@@ -50,10 +50,12 @@ pub async fn upload_packages(
         upload_file(
             aws,
             function,
-            &artifact.zip,
-            record,
-            bucket,
-            &key,
+            S3Upload {
+                zip: &artifact.zip,
+                record,
+                bucket,
+                key: &key,
+            },
             &mut changes,
             steps,
         )
@@ -65,10 +67,12 @@ pub async fn upload_packages(
                 upload_file(
                     aws,
                     function,
-                    &zip,
-                    layer,
-                    bucket,
-                    &key,
+                    S3Upload {
+                        zip: &zip,
+                        record: layer,
+                        bucket,
+                        key: &key,
+                    },
                     &mut changes,
                     steps,
                 )

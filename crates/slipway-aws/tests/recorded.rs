@@ -138,8 +138,8 @@ fn fixture() -> Fixture {
     let manifest = Manifest {
         schema_version: MANIFEST_SCHEMA_VERSION,
         function: "hello".into(),
-        runtime: "python3.12".into(),
-        architecture: "x86_64".into(),
+        runtime: slipway_artifact::Runtime::find("python3.12").unwrap(),
+        architecture: slipway_artifact::Architecture::X86_64,
         handler: "app.handler".into(),
         artifact: record,
         layer: None,

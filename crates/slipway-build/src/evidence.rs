@@ -164,7 +164,7 @@ fn external_parameters(function: &Function, project: &Project) -> serde_json::Va
         "source": function.source_relative,
         "handler": function.handler,
         "runtime": function.runtime.id,
-        "architecture": function.architecture.to_string(),
+        "architecture": function.architecture,
         "requirements": function.requirements.as_deref().map(|p| slipway_config::relative_path(&project.root, p)),
         "include": function.include,
         "exclude": function.exclude,

@@ -22,10 +22,10 @@ pub mod staging;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use slipway_artifact::{MANIFEST_SCHEMA_VERSION, Manifest};
+use slipway_artifact::{InstalledIn, MANIFEST_SCHEMA_VERSION, Manifest};
 use slipway_attest::SigningKey;
 use slipway_attest::provenance::BuildEnvironment;
-use slipway_config::{Function, Project};
+use slipway_config::{Architecture, Function, Project, Runtime};
 use slipway_package::input_hash::{BuildState, HashedFile, InputHasher, hash_sources, new_state};
 use slipway_package::select::Selector;
 use slipway_package::zip_writer::DOS_EPOCH;
@@ -128,8 +128,8 @@ pub struct BuildReport {
 pub struct PlannedFunction {
     pub name: String,
     pub input_hash: String,
-    pub runtime: String,
-    pub architecture: String,
+    pub runtime: &'static Runtime,
+    pub architecture: Architecture,
     /// The source folder, relative to slipway.toml.
     pub source: String,
     pub dist_dir: PathBuf,
@@ -215,8 +215,8 @@ impl Engine {
                 name: function.name.clone(),
                 up_to_date: inputs.previous_build().is_some(),
                 input_hash: inputs.input_hash,
-                runtime: function.runtime.id.to_string(),
-                architecture: function.architecture.to_string(),
+                runtime: function.runtime,
+                architecture: function.architecture,
                 source: function.source_relative.clone(),
                 dist_dir: inputs.dist_dir,
             });
@@ -396,10 +396,14 @@ impl Engine {
             None => Installed::default(),
         };
         let use_layer = function.dependencies_layer && !installed.entries.is_empty();
-        let installed_in = if use_layer { "layer" } else { "function" };
+        let installed_in = if use_layer {
+            InstalledIn::Layer
+        } else {
+            InstalledIn::Function
+        };
         let mut distributions = installed.distributions;
         for d in &mut distributions {
-            d.installed_in = installed_in.into();
+            d.installed_in = installed_in;
         }
 
         // A project's build output replaces its sources in the package; the
@@ -480,8 +484,8 @@ impl Engine {
         let manifest = Manifest {
             schema_version: MANIFEST_SCHEMA_VERSION,
             function: function.name.clone(),
-            runtime: function.runtime.id.to_string(),
-            architecture: function.architecture.to_string(),
+            runtime: function.runtime,
+            architecture: function.architecture,
             handler: function.handler.clone(),
             artifact,
             layer,

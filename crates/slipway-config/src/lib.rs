@@ -6,7 +6,6 @@
 mod error;
 pub mod init;
 mod load;
-pub mod runtime;
 mod sam;
 pub mod schema;
 pub mod settings;
@@ -18,9 +17,9 @@ pub use error::ConfigError;
 pub use load::{find_config, load_config, load_file, parse, parse_config};
 /// The value checks `slipway.toml` applies, for other configuration sources (SAM templates).
 pub use load::{is_iam_role_arn, is_layer_version_arn, valid_python_handler};
-pub use runtime::{Architecture, LifecycleStatus, Runtime, RuntimeFamily};
 pub use sam::{Config, SAM_FUNCTION_KEYS, SamSource, SlipwayOnly};
 pub use settings::{DEPLOYMENT_SETTINGS_FILE_NAME, DeploymentSettings};
+pub use slipway_artifact::runtime::{self, Architecture, LifecycleStatus, Runtime, RuntimeFamily};
 
 /// The file name slipway looks for.
 pub const CONFIG_FILE_NAME: &str = "slipway.toml";

@@ -71,7 +71,7 @@ pub fn parse_config(text: &str, path: &Path) -> Result<Config, ConfigError> {
         text: text.to_string(),
     };
     let raw: RawFile = toml::from_str(text).map_err(|e| {
-        let help = unknown_key_help(e.message());
+        let help = parse_error_help(e.message());
         ConfigError::invalid(&file, e.span(), e.message().trim().to_string(), help)
     })?;
     let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -115,24 +115,20 @@ pub fn parse_config(text: &str, path: &Path) -> Result<Config, ConfigError> {
     }))
 }
 
-/// serde names the expected keys on an unknown one; turn that into a hint.
-fn unknown_key_help(message: &str) -> Option<String> {
-    message.contains("unknown field").then(|| {
-        "check the spelling; the README's `slipway.toml` reference lists every key".to_string()
+/// What to do about a file serde or TOML refused: serde names the expected
+/// keys on an unknown one; anything else is TOML syntax or a value of the
+/// wrong kind at the marked place.
+fn parse_error_help(message: &str) -> Option<String> {
+    Some(if message.contains("unknown field") {
+        "check the spelling; the README's `slipway.toml` reference lists every key".into()
+    } else {
+        "fix the TOML at the marked place; the README's `slipway.toml` reference shows every key and its kind of value".into()
     })
 }
 
 pub(crate) struct Validator<'a> {
     pub(crate) file: &'a SourceFile,
     pub(crate) root: &'a Path,
-}
-
-/// A value from the function's table, or else from `[defaults]`.
-fn pick<'a, T>(
-    own: &'a Option<Spanned<T>>,
-    default: &'a Option<Spanned<T>>,
-) -> Option<&'a Spanned<T>> {
-    own.as_ref().or(default.as_ref())
 }
 
 impl Validator<'_> {
@@ -152,10 +148,11 @@ impl Validator<'_> {
         defaults: &RawFunction,
     ) -> Result<Function, ConfigError> {
         let key = |k: &str| format!("functions.{}.{k}", name.get_ref());
-        let own = table.get_ref();
+        // Every key reads the one combined table; `[defaults]` is not consulted again.
+        let own = &table.get_ref().overlay(defaults);
         self.function_name(name)?;
 
-        let source_raw = pick(&own.source, &defaults.source);
+        let source_raw = own.source.as_ref();
         let source_relative = source_raw
             .map(|s| s.get_ref().clone())
             .unwrap_or_else(|| ".".into());
@@ -177,7 +174,7 @@ impl Validator<'_> {
             ));
         }
 
-        let runtime_raw = pick(&own.runtime, &defaults.runtime).ok_or_else(|| {
+        let runtime_raw = own.runtime.as_ref().ok_or_else(|| {
             self.err(
                 Some(name.span()),
                 format!("`{}` is missing", key("runtime")),
@@ -199,7 +196,7 @@ impl Validator<'_> {
             )
         })?;
 
-        let architecture = match pick(&own.architecture, &defaults.architecture) {
+        let architecture = match own.architecture.as_ref() {
             None => crate::Architecture::X86_64,
             Some(a) => crate::Architecture::parse(a.get_ref()).ok_or_else(|| {
                 self.err(
@@ -214,7 +211,7 @@ impl Validator<'_> {
             })?,
         };
 
-        let handler_raw = pick(&own.handler, &defaults.handler).ok_or_else(|| {
+        let handler_raw = own.handler.as_ref().ok_or_else(|| {
             self.err(
                 Some(name.span()),
                 format!("`{}` is missing", key("handler")),
@@ -230,7 +227,7 @@ impl Validator<'_> {
             ));
         }
 
-        let memory = match pick(&own.memory, &defaults.memory) {
+        let memory = match own.memory.as_ref() {
             None => 128,
             Some(m) => {
                 let value = *m.get_ref();
@@ -249,7 +246,7 @@ impl Validator<'_> {
                 })?
             }
         };
-        let timeout = match pick(&own.timeout, &defaults.timeout) {
+        let timeout = match own.timeout.as_ref() {
             None => 3,
             Some(t) => {
                 let value = *t.get_ref();
@@ -269,7 +266,7 @@ impl Validator<'_> {
             }
         };
 
-        let role = match pick(&own.role, &defaults.role) {
+        let role = match own.role.as_ref() {
             None => None,
             Some(r) => {
                 if !is_iam_role_arn(r.get_ref()) {
@@ -283,16 +280,14 @@ impl Validator<'_> {
             }
         };
 
-        let environment = merged_map(&own.environment, &defaults.environment);
-        if let Some(env_span) = pick(&own.environment, &defaults.environment).map(Spanned::span) {
+        let environment = value_or_default(&own.environment);
+        if let Some(env_span) = own.environment.as_ref().map(Spanned::span) {
             self.environment(&key("environment"), &environment, env_span)?;
         }
 
-        let dependencies_layer = own.layer.or(defaults.layer).unwrap_or(false);
-        let layers = pick(&own.layers, &defaults.layers)
-            .map(|l| l.get_ref().clone())
-            .unwrap_or_default();
-        if let Some(l) = pick(&own.layers, &defaults.layers) {
+        let dependencies_layer = own.layer.unwrap_or(false);
+        let layers = value_or_default(&own.layers);
+        if let Some(l) = own.layers.as_ref() {
             let max = limits::LAYERS_MAX - usize::from(dependencies_layer);
             if layers.len() > max {
                 return Err(self.err(
@@ -315,9 +310,8 @@ impl Validator<'_> {
             }
         }
 
-        let description =
-            pick(&own.description, &defaults.description).map(|d| d.get_ref().clone());
-        if let Some(d) = pick(&own.description, &defaults.description)
+        let description = own.description.as_ref().map(|d| d.get_ref().clone());
+        if let Some(d) = own.description.as_ref()
             && d.get_ref().chars().count() > limits::DESCRIPTION_MAX
         {
             return Err(self.err(
@@ -327,8 +321,8 @@ impl Validator<'_> {
             ));
         }
 
-        let tags = merged_map(&own.tags, &defaults.tags);
-        if let Some(t) = pick(&own.tags, &defaults.tags) {
+        let tags = value_or_default(&own.tags);
+        if let Some(t) = own.tags.as_ref() {
             let bad = tags.iter().find(|(k, v)| {
                 k.is_empty() || k.len() > 128 || v.len() > 256 || k.starts_with("aws:")
             });
@@ -341,10 +335,10 @@ impl Validator<'_> {
             }
         }
 
-        let include = self.globs(&key("include"), pick(&own.include, &defaults.include))?;
-        let exclude = self.globs(&key("exclude"), pick(&own.exclude, &defaults.exclude))?;
+        let include = self.globs(&key("include"), own.include.as_ref())?;
+        let exclude = self.globs(&key("exclude"), own.exclude.as_ref())?;
 
-        let requirements = match pick(&own.requirements, &defaults.requirements) {
+        let requirements = match own.requirements.as_ref() {
             None => None,
             Some(r) => {
                 let path = resolve_path(self.root, r.get_ref());
@@ -376,26 +370,19 @@ impl Validator<'_> {
             layers,
             description,
             tags,
-            exclude_packages: pick(&own.exclude_packages, &defaults.exclude_packages)
-                .map(|l| l.get_ref().clone())
-                .unwrap_or_default(),
+            exclude_packages: value_or_default(&own.exclude_packages),
             dependencies_layer,
-            publish: own.publish.or(defaults.publish).unwrap_or(false),
-            alias: pick(&own.alias, &defaults.alias).map(|a| a.get_ref().clone()),
-            s3_bucket: pick(&own.s3_bucket, &defaults.s3_bucket).map(|a| a.get_ref().clone()),
-            s3_prefix: pick(&own.s3_prefix, &defaults.s3_prefix).map(|a| a.get_ref().clone()),
-            code_signing_config_arn: pick(
-                &own.code_signing_config_arn,
-                &defaults.code_signing_config_arn,
-            )
-            .map(|a| a.get_ref().clone()),
-            signing_profile: pick(&own.signing_profile, &defaults.signing_profile)
+            publish: own.publish.unwrap_or(false),
+            alias: own.alias.as_ref().map(|a| a.get_ref().clone()),
+            s3_bucket: own.s3_bucket.as_ref().map(|a| a.get_ref().clone()),
+            s3_prefix: own.s3_prefix.as_ref().map(|a| a.get_ref().clone()),
+            code_signing_config_arn: own
+                .code_signing_config_arn
+                .as_ref()
                 .map(|a| a.get_ref().clone()),
-            require_signature: own
-                .require_signature
-                .or(defaults.require_signature)
-                .unwrap_or(false),
-            handler_check: own.handler_check.or(defaults.handler_check).unwrap_or(true),
+            signing_profile: own.signing_profile.as_ref().map(|a| a.get_ref().clone()),
+            require_signature: own.require_signature.unwrap_or(false),
+            handler_check: own.handler_check.unwrap_or(true),
             triggers: self.triggers(name.get_ref(), own)?,
         })
     }
@@ -695,20 +682,11 @@ impl Validator<'_> {
     }
 }
 
-/// `[defaults]` values overlaid by the function's own: a function adds to and
-/// overrides inherited environment variables and tags rather than replacing them.
-fn merged_map(
-    own: &Option<Spanned<BTreeMap<String, String>>>,
-    default: &Option<Spanned<BTreeMap<String, String>>>,
-) -> BTreeMap<String, String> {
-    let mut out = default
-        .as_ref()
-        .map(|d| d.get_ref().clone())
-        .unwrap_or_default();
-    if let Some(o) = own {
-        out.extend(o.get_ref().iter().map(|(k, v)| (k.clone(), v.clone())));
-    }
-    out
+/// The value without its span, or the type's empty value when the key is absent.
+fn value_or_default<T: Clone + Default>(raw: &Option<Spanned<T>>) -> T {
+    raw.as_ref()
+        .map(|v| v.get_ref().clone())
+        .unwrap_or_default()
 }
 
 pub fn valid_python_handler(handler: &str) -> bool {
@@ -955,6 +933,48 @@ environment = { TABLE = "orders" }
             .unwrap_err()
             .to_string();
         assert!(e.contains("no functions defined"), "{e}");
+    }
+
+    #[test]
+    fn every_key_inherits_from_defaults_and_errors_point_where_the_value_is() {
+        let dir = project_dir();
+        let text = r#"
+[defaults]
+runtime = "python3.12"
+handler = "app.handler"
+source = "services/orders"
+publish = true
+timeout = 20
+tags = { team = "a", cost = "x" }
+[defaults.url]
+auth = "NONE"
+
+[functions.orders]
+tags = { cost = "y" }
+
+[functions.billing]
+timeout = 5
+"#;
+        let p = parse_in(dir.path(), text).unwrap();
+        let orders = &p.functions["orders"];
+        assert!(orders.publish && orders.triggers.url.is_some());
+        assert_eq!(orders.timeout, 20);
+        assert_eq!(
+            orders.tags,
+            BTreeMap::from([("team".into(), "a".into()), ("cost".into(), "y".into())])
+        );
+        assert_eq!(p.functions["billing"].timeout, 5, "own value wins");
+
+        // A bad value written in `[defaults]` is reported on its own line
+        // there; the same value in the function's table, on that line.
+        let bad_default = text.replace("timeout = 20", "timeout = 0");
+        let e = parse_in(dir.path(), &bad_default).unwrap_err();
+        assert!(e.to_string().contains("functions.orders.timeout"), "{e}");
+        assert_eq!(e.line(), Some(7));
+        let bad_own = text.replace("timeout = 5", "timeout = 1000");
+        let e = parse_in(dir.path(), &bad_own).unwrap_err();
+        assert!(e.to_string().contains("functions.billing.timeout"), "{e}");
+        assert_eq!(e.line(), Some(16));
     }
 
     #[test]

@@ -36,41 +36,87 @@ pub struct RawNodejs {
     pub accept_native: Option<Vec<String>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawFunction {
-    pub source: Option<Spanned<String>>,
-    pub handler: Option<Spanned<String>>,
-    pub runtime: Option<Spanned<String>>,
-    pub architecture: Option<Spanned<String>>,
-    pub requirements: Option<Spanned<String>>,
-    pub include: Option<Spanned<Vec<String>>>,
-    pub exclude: Option<Spanned<Vec<String>>>,
-    pub environment: Option<Spanned<BTreeMap<String, String>>>,
-    pub memory: Option<Spanned<i64>>,
-    pub timeout: Option<Spanned<i64>>,
-    pub role: Option<Spanned<String>>,
-    pub layers: Option<Spanned<Vec<String>>>,
-    pub description: Option<Spanned<String>>,
-    pub tags: Option<Spanned<BTreeMap<String, String>>>,
+/// Declares [`RawFunction`] and its [`RawFunction::overlay`] from one field
+/// list, each field with the rule that combines it with `[defaults]`: a key
+/// added here cannot be left out of the inheritance, nor given a rule by
+/// accident.
+macro_rules! raw_function {
+    ($($(#[$meta:meta])* $field:ident: $ty:ty => $rule:ident,)*) => {
+        #[derive(Debug, Clone, Default, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct RawFunction {
+            $($(#[$meta])* pub $field: Option<$ty>,)*
+        }
+
+        impl RawFunction {
+            /// This table over `defaults`. Values keep the span of the place
+            /// they were written (the function's table or `[defaults]`), so
+            /// validation of the result points at the real line.
+            pub fn overlay(&self, defaults: &RawFunction) -> RawFunction {
+                RawFunction {
+                    $($field: $rule(&self.$field, &defaults.$field),)*
+                }
+            }
+        }
+    };
+}
+
+/// The function's own value when it has one, else `[defaults]`'s.
+fn own_wins<T: Clone>(own: &Option<T>, default: &Option<T>) -> Option<T> {
+    own.as_ref().or(default.as_ref()).cloned()
+}
+
+/// `[defaults]`'s entries with the function's added over them, key by key.
+/// The span is the function's table when it has one: that is where a bad
+/// combined value is fixed.
+fn merge_keys(
+    own: &Option<Spanned<BTreeMap<String, String>>>,
+    default: &Option<Spanned<BTreeMap<String, String>>>,
+) -> Option<Spanned<BTreeMap<String, String>>> {
+    let span = own.as_ref().or(default.as_ref())?.span();
+    let mut merged = default
+        .as_ref()
+        .map(|d| d.get_ref().clone())
+        .unwrap_or_default();
+    if let Some(o) = own {
+        merged.extend(o.get_ref().clone());
+    }
+    Some(Spanned::new(span, merged))
+}
+
+raw_function! {
+    source: Spanned<String> => own_wins,
+    handler: Spanned<String> => own_wins,
+    runtime: Spanned<String> => own_wins,
+    architecture: Spanned<String> => own_wins,
+    requirements: Spanned<String> => own_wins,
+    include: Spanned<Vec<String>> => own_wins,
+    exclude: Spanned<Vec<String>> => own_wins,
+    environment: Spanned<BTreeMap<String, String>> => merge_keys,
+    memory: Spanned<i64> => own_wins,
+    timeout: Spanned<i64> => own_wins,
+    role: Spanned<String> => own_wins,
+    layers: Spanned<Vec<String>> => own_wins,
+    description: Spanned<String> => own_wins,
+    tags: Spanned<BTreeMap<String, String>> => merge_keys,
     /// Distributions the runtime already provides (boto3, botocore, …), left out of the package.
-    pub exclude_packages: Option<Spanned<Vec<String>>>,
+    exclude_packages: Spanned<Vec<String>> => own_wins,
     /// Put the dependencies in a separate layer zip instead of the function zip.
-    pub layer: Option<bool>,
-    pub publish: Option<bool>,
-    pub alias: Option<Spanned<String>>,
-    pub s3_bucket: Option<Spanned<String>>,
-    pub s3_prefix: Option<Spanned<String>>,
-    pub code_signing_config_arn: Option<Spanned<String>>,
-    pub signing_profile: Option<Spanned<String>>,
-    pub require_signature: Option<bool>,
+    layer: bool => own_wins,
+    publish: bool => own_wins,
+    alias: Spanned<String> => own_wins,
+    s3_bucket: Spanned<String> => own_wins,
+    s3_prefix: Spanned<String> => own_wins,
+    code_signing_config_arn: Spanned<String> => own_wins,
+    signing_profile: Spanned<String> => own_wins,
+    require_signature: bool => own_wins,
     /// `false` skips the parse that proves the module binds the handler (for
     /// modules that bind it dynamically).
-    pub handler_check: Option<bool>,
-    pub sqs: Option<Vec<Spanned<RawSqsTrigger>>>,
-    pub s3: Option<Vec<Spanned<RawS3Trigger>>>,
-    pub url: Option<Spanned<RawFunctionUrl>>,
-    pub alexa: Option<Vec<Spanned<RawAlexaTrigger>>>,
+    handler_check: bool => own_wins,
+    sqs: Vec<Spanned<RawSqsTrigger>> => own_wins,
+    s3: Vec<Spanned<RawS3Trigger>> => own_wins,
+    url: Spanned<RawFunctionUrl> => own_wins,
+    alexa: Vec<Spanned<RawAlexaTrigger>> => own_wins,
 }
 
 #[derive(Debug, Clone, Deserialize)]

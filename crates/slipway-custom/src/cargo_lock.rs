@@ -85,7 +85,7 @@ pub fn read(path: &Path, text: &str) -> Result<Vec<Distribution>, CustomError> {
             license_classifiers: Vec::new(),
             direct: direct.contains(&p.name),
             requires,
-            installed_in: "function".into(),
+            installed_in: slipway_artifact::InstalledIn::Function,
         });
     }
     out.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.version.cmp(&b.version)));

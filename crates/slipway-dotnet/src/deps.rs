@@ -126,7 +126,7 @@ pub fn inventory(file: &str, text: &str) -> Result<Vec<Distribution>, DotNetErro
             license_classifiers: Vec::new(),
             direct: direct.contains(name),
             requires,
-            installed_in: "function".into(),
+            installed_in: slipway_artifact::InstalledIn::Function,
         });
     }
     out.sort_by(|a, b| {

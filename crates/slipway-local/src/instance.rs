@@ -12,6 +12,7 @@ use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::LocalError;
+use crate::native::Launch;
 use crate::python::Interpreter;
 use crate::runtime_api::{Invocation, Reply, RuntimeApi};
 use crate::task::TaskRoot;
@@ -283,7 +284,7 @@ impl Instance {
             .map_err(|e| LocalError::io("cannot create a pipe for logs", e))?;
         let (program, args) = match &spec.interpreter {
             // A Python function runs under the interpreter the caller chose.
-            Some(python) if task.runtime.starts_with("python") => (
+            Some(python) if matches!(Launch::of(task.runtime), Launch::Python { .. }) => (
                 python.path.clone(),
                 vec![
                     "-c".to_owned(),
@@ -294,7 +295,7 @@ impl Instance {
                 ],
             ),
             // For Node.js functions the spec's interpreter is `node`.
-            Some(node) if crate::task::node_major(&task.runtime).is_some() => (
+            Some(node) if matches!(Launch::of(task.runtime), Launch::Node { .. }) => (
                 node.path.clone(),
                 vec![
                     task.runtime_dir
@@ -652,7 +653,7 @@ fn lambda_environment(
     set("AWS_REGION", spec.region.clone());
     set("AWS_DEFAULT_REGION", spec.region.clone());
     // Lambda names the managed runtimes here; custom runtimes get none.
-    if !task.runtime.starts_with("provided") {
+    if Launch::of(task.runtime) != Launch::Bootstrap {
         set("AWS_EXECUTION_ENV", format!("AWS_Lambda_{}", task.runtime));
     }
     set("TZ", ":UTC".into());
@@ -660,7 +661,7 @@ fn lambda_environment(
     // Lambda's runtime writes logs unbuffered; a pipe would otherwise hold
     // `print` output back until the process exits.
     set("PYTHONUNBUFFERED", "1".into());
-    if let Some(major) = crate::task::node_major(&task.runtime) {
+    if let Launch::Node { major } = Launch::of(task.runtime) {
         // Lambda's NODE_PATH: layers' nodejs folders, the runtime, the task.
         set(
             "NODE_PATH",

@@ -10,6 +10,8 @@
 
 use std::path::{Path, PathBuf};
 
+use slipway_artifact::{Runtime, RuntimeFamily};
+
 use crate::LocalError;
 use crate::task::TaskRoot;
 
@@ -27,21 +29,14 @@ pub enum Launch {
 }
 
 impl Launch {
-    /// The launch of a runtime identifier; `None` for runtimes slipway cannot run.
-    pub fn of(runtime: &str) -> Option<Launch> {
-        if let Some(minor) = runtime.strip_prefix("python3.") {
-            return minor.parse().ok().map(|minor| Launch::Python { minor });
+    /// How a runtime's process starts; slipway starts every runtime it knows.
+    pub fn of(runtime: &Runtime) -> Launch {
+        match runtime.family {
+            RuntimeFamily::Python { minor } => Launch::Python { minor },
+            RuntimeFamily::NodeJs { major } => Launch::Node { major },
+            RuntimeFamily::OsOnly => Launch::Bootstrap,
+            RuntimeFamily::DotNet { major } => Launch::DotNet { major },
         }
-        if let Some(major) = crate::task::node_major(runtime) {
-            return Some(Launch::Node { major });
-        }
-        if runtime.starts_with("provided") {
-            return Some(Launch::Bootstrap);
-        }
-        runtime
-            .strip_prefix("dotnet")
-            .and_then(|m| m.parse().ok())
-            .map(|major| Launch::DotNet { major })
     }
 }
 
@@ -62,8 +57,8 @@ fn dotnet_host() -> Option<PathBuf> {
 
 /// The program and arguments that start the function's runtime in `task`.
 pub fn command(task: &TaskRoot, function: &str) -> Result<(PathBuf, Vec<String>), LocalError> {
-    match Launch::of(&task.runtime) {
-        Some(Launch::Bootstrap) => {
+    match Launch::of(task.runtime) {
+        Launch::Bootstrap => {
             let bootstrap = task.task.join("bootstrap");
             if !bootstrap.is_file() {
                 return Err(LocalError::NativeRuntime {
@@ -76,12 +71,12 @@ pub fn command(task: &TaskRoot, function: &str) -> Result<(PathBuf, Vec<String>)
             }
             Ok((bootstrap, Vec::new()))
         }
-        Some(Launch::DotNet { major }) => {
-            dotnet_command(&task.task, &task.handler, major, function)
-        }
-        _ => Err(LocalError::UnsupportedRuntime {
+        Launch::DotNet { major } => dotnet_command(&task.task, &task.handler, major, function),
+        // Python and Node.js start under the interpreter the caller chose;
+        // without one there is nothing here to start them with.
+        Launch::Python { .. } | Launch::Node { .. } => Err(LocalError::UnsupportedRuntime {
             function: function.to_owned(),
-            runtime: task.runtime.clone(),
+            runtime: task.runtime.id.to_owned(),
         }),
     }
 }
@@ -134,10 +129,10 @@ mod tests {
 
     #[test]
     fn runtimes_map_to_launches() {
-        assert_eq!(Launch::of("python3.12"), Some(Launch::Python { minor: 12 }));
-        assert_eq!(Launch::of("provided.al2023"), Some(Launch::Bootstrap));
-        assert_eq!(Launch::of("dotnet8"), Some(Launch::DotNet { major: 8 }));
-        assert_eq!(Launch::of("nodejs22.x"), Some(Launch::Node { major: 22 }));
-        assert_eq!(Launch::of("java21"), None);
+        let launch = |id| Launch::of(Runtime::find(id).unwrap());
+        assert_eq!(launch("python3.12"), Launch::Python { minor: 12 });
+        assert_eq!(launch("provided.al2023"), Launch::Bootstrap);
+        assert_eq!(launch("dotnet8"), Launch::DotNet { major: 8 });
+        assert_eq!(launch("nodejs22.x"), Launch::Node { major: 22 });
     }
 }

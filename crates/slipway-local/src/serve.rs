@@ -9,7 +9,9 @@ use std::time::{Duration, SystemTime};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Path as UrlPath, Query, State};
+use axum::extract::{
+    ConnectInfo, DefaultBodyLimit, FromRequest, Path as UrlPath, Query, Request, State,
+};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, post};
@@ -246,50 +248,68 @@ async fn invoke_api(
 async fn function_url_prefixed(
     State(served): State<Served>,
     UrlPath(params): UrlPath<BTreeMap<String, String>>,
-    extensions: axum::http::Extensions,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    call: UrlCall,
 ) -> Response {
     let function = params.get("function").cloned().unwrap_or_default();
-    let raw = match uri.path().strip_prefix(&format!("/lambda-url/{function}")) {
+    let raw = match call
+        .uri
+        .path()
+        .strip_prefix(&format!("/lambda-url/{function}"))
+    {
         Some(rest) if !rest.is_empty() => rest.to_owned(),
         _ => "/".to_owned(),
     };
-    function_url(
-        served, &function, raw, extensions, method, uri, headers, body,
-    )
-    .await
+    function_url(served, &function, raw, call).await
 }
 
-async fn function_url_only(
-    State(served): State<Served>,
-    extensions: axum::http::Extensions,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn function_url_only(State(served): State<Served>, call: UrlCall) -> Response {
     let function = served.pools.keys().next().cloned().unwrap_or_default();
-    let path = uri.path().to_owned();
-    function_url(
-        served, &function, path, extensions, method, uri, headers, body,
-    )
-    .await
+    let path = call.uri.path().to_owned();
+    function_url(served, &function, path, call).await
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn function_url(
-    served: Served,
-    function: &str,
-    path: String,
+/// The HTTP request of a Function URL call, as both routes extract it.
+struct UrlCall {
     extensions: axum::http::Extensions,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
+}
+
+impl<S: Send + Sync> FromRequest<S> for UrlCall {
+    type Rejection = axum::extract::rejection::BytesRejection;
+
+    async fn from_request(request: Request, state: &S) -> Result<UrlCall, Self::Rejection> {
+        let (parts, body) = request.into_parts();
+        let (extensions, method, uri, headers) = (
+            parts.extensions.clone(),
+            parts.method.clone(),
+            parts.uri.clone(),
+            parts.headers.clone(),
+        );
+        // The body is read with the request's own parts: they carry the
+        // body-size limit the router set.
+        let body = Bytes::from_request(Request::from_parts(parts, body), state).await?;
+        Ok(UrlCall {
+            extensions,
+            method,
+            uri,
+            headers,
+            body,
+        })
+    }
+}
+
+/// Serves one Function URL call to `function`; `path` is the `rawPath` Lambda would pass.
+async fn function_url(served: Served, function: &str, path: String, call: UrlCall) -> Response {
+    let UrlCall {
+        extensions,
+        method,
+        uri,
+        headers,
+        body,
+    } = call;
     let Some(pool) = served.pools.get(function).cloned() else {
         return (
             StatusCode::NOT_FOUND,

@@ -6,7 +6,7 @@ use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use slipway_artifact::{MANIFEST_FILE_NAME, Manifest};
+use slipway_artifact::{MANIFEST_FILE_NAME, Manifest, Runtime};
 use slipway_config::Architecture;
 
 use crate::LocalError;
@@ -32,21 +32,14 @@ impl BuiltFunction {
     /// cannot run (another architecture, a runtime slipway cannot start).
     pub fn open(dist_dir: &Path) -> Result<BuiltFunction, LocalError> {
         let manifest = Manifest::read(&dist_dir.join(MANIFEST_FILE_NAME))?;
-        let built = Architecture::parse(&manifest.architecture);
         let host = Architecture::host();
-        if built.is_none() || built != host {
+        if host != Some(manifest.architecture) {
             return Err(LocalError::Architecture {
                 function: manifest.function.clone(),
-                built: manifest.architecture.clone(),
+                built: manifest.architecture.lambda_name().to_owned(),
                 host: host
                     .map(|h| h.lambda_name().to_owned())
                     .unwrap_or_else(|| std::env::consts::ARCH.to_owned()),
-            });
-        }
-        if crate::native::Launch::of(&manifest.runtime).is_none() {
-            return Err(LocalError::UnsupportedRuntime {
-                function: manifest.function.clone(),
-                runtime: manifest.runtime.clone(),
             });
         }
         Ok(BuiltFunction {
@@ -74,7 +67,7 @@ impl BuiltFunction {
 
     /// How the runtime's process starts.
     pub fn launch(&self) -> crate::native::Launch {
-        crate::native::Launch::of(&self.manifest.runtime).expect("checked by open")
+        crate::native::Launch::of(self.manifest.runtime)
     }
 }
 
@@ -109,23 +102,14 @@ fn sweep_stale_task_roots() {
     });
 }
 
-/// The Node.js major version of a `nodejsNN.x` runtime.
-pub fn node_major(runtime: &str) -> Option<u32> {
-    runtime
-        .strip_prefix("nodejs")?
-        .strip_suffix(".x")?
-        .parse()
-        .ok()
-}
-
 /// An unpacked execution environment; removed when dropped.
 #[derive(Debug)]
 pub struct TaskRoot {
     _dir: tempfile::TempDir,
     /// `_HANDLER`, as the build recorded it.
     pub handler: String,
-    /// `python3.12`, …, as the build recorded it.
-    pub runtime: String,
+    /// The runtime the build recorded.
+    pub runtime: &'static Runtime,
     /// `LAMBDA_TASK_ROOT`: the function zip's content.
     pub task: PathBuf,
     /// Where layers are unpacked (Lambda's `/opt`).
@@ -165,7 +149,7 @@ impl TaskRoot {
         Ok(TaskRoot {
             _dir: dir,
             handler: built.manifest.handler.clone(),
-            runtime: built.manifest.runtime.clone(),
+            runtime: built.manifest.runtime,
             task,
             opt,
             runtime_dir,

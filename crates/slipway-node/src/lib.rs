@@ -295,7 +295,7 @@ pub fn install(request: &Request) -> Result<Outcome, NodeError> {
             direct: direct.contains(&name)
                 && lockfile::resolve(&lock.packages, "", &name) == Some(path.as_str()),
             requires,
-            installed_in: "function".into(),
+            installed_in: slipway_artifact::InstalledIn::Function,
             name,
         });
     }

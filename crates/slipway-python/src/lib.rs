@@ -414,7 +414,7 @@ fn distribution(r: &Resolved, sha: &str, installed: &BTreeSet<&PackageName>) -> 
             .filter(|n| installed.contains(n))
             .map(|n| n.to_string())
             .collect(),
-        installed_in: "function".into(),
+        installed_in: slipway_artifact::InstalledIn::Function,
     }
 }
 
@@ -490,6 +490,16 @@ fn apply_exclusions(
     kept
 }
 
+/// The file [`exact`] picked for one pinned requirement, before its download.
+struct Chosen {
+    /// The requirement's index among the applicable ones.
+    requirement: usize,
+    file: DistFile,
+    tag: String,
+    /// Files of the pinned version this target cannot use: (file name, why).
+    rejected: Vec<(String, String)>,
+}
+
 /// Fully pinned, hashed input: no resolution, exactly the listed files.
 fn exact(
     client: &Client,
@@ -503,9 +513,7 @@ fn exact(
         reqs.iter()
             .map(|r| client.project_files(&r.requirement.name)),
     ));
-    // (requirement index, file, tag, rejected files)
-    #[allow(clippy::type_complexity)]
-    let mut chosen: Vec<(usize, DistFile, String, Vec<(String, String)>)> = Vec::new();
+    let mut chosen: Vec<Chosen> = Vec::new();
     for (i, (req, page)) in reqs.iter().zip(pages).enumerate() {
         let page = page?;
         let name = &req.requirement.name;
@@ -560,31 +568,34 @@ fn exact(
             .filter(|(f, _)| WheelName::parse(f).is_some_and(|w| w.version == version))
             .cloned()
             .collect();
-        chosen.push((i, file.clone(), tag, rejected));
+        chosen.push(Chosen {
+            requirement: i,
+            file: file.clone(),
+            tag,
+            rejected,
+        });
     }
-    let metas = runtime.block_on(futures::future::join_all(chosen.iter().map(
-        |(i, f, _, _)| {
-            let allowed = &reqs[*i].hashes;
-            async move {
-                client.download(f, allowed).await?;
-                client.metadata(f).await
-            }
-        },
-    )));
+    let metas = runtime.block_on(futures::future::join_all(chosen.iter().map(|c| {
+        let allowed = &reqs[c.requirement].hashes;
+        async move {
+            client.download(&c.file, allowed).await?;
+            client.metadata(&c.file).await
+        }
+    })));
     let mut out: Vec<Resolved> = Vec::new();
-    for ((i, file, tag, rejected), meta) in chosen.into_iter().zip(metas) {
-        let req = reqs[i];
+    for (c, meta) in chosen.into_iter().zip(metas) {
+        let req = reqs[c.requirement];
         out.push(Resolved {
             name: req.requirement.name.clone(),
             version: req.pinned_version().expect("pinned"),
-            file,
-            tag,
+            file: c.file,
+            tag: c.tag,
             metadata: meta?,
             direct: true,
             requires: BTreeSet::new(),
             required_by: BTreeSet::new(),
             allowed_hashes: req.hashes.clone(),
-            rejected,
+            rejected: c.rejected,
         });
     }
     // Edges, and a check that the list is complete: pip's --require-hashes

@@ -77,10 +77,10 @@ pub fn cyclonedx(manifest: &Manifest, input: &SbomInput) -> Value {
     );
 
     let mut function_properties = vec![
-        property("slipway:architecture", &manifest.architecture),
+        property("slipway:architecture", manifest.architecture.lambda_name()),
         property("slipway:handler", &manifest.handler),
         property("slipway:input_hash", &manifest.input_hash),
-        property("slipway:runtime", &manifest.runtime),
+        property("slipway:runtime", manifest.runtime.id),
     ];
     if let Some(commit) = &manifest.source_commit {
         function_properties.push(property("slipway:source_commit", commit));

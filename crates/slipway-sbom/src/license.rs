@@ -181,7 +181,7 @@ mod tests {
             license_classifiers: classifiers.iter().map(|s| s.to_string()).collect(),
             direct: true,
             requires: vec![],
-            installed_in: "function".into(),
+            installed_in: slipway_artifact::InstalledIn::Function,
         }
     }
 

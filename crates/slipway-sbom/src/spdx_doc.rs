@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 use sha1::{Digest, Sha1};
-use slipway_artifact::{ArtifactRecord, Distribution, Manifest};
+use slipway_artifact::{ArtifactRecord, Distribution, InstalledIn, Manifest};
 
 use crate::{
     DeclaredLicense, SLIPWAY_URI, SbomInput, by_normalized_name, normalize_name, purl,
@@ -82,7 +82,7 @@ pub fn spdx_document(manifest: &Manifest, input: &SbomInput) -> Value {
         if dist.direct {
             direct.push(relationship(FUNCTION_ID, "DEPENDS_ON", &id));
         }
-        if dist.installed_in == "layer" && manifest.layer.is_some() {
+        if dist.installed_in == InstalledIn::Layer && manifest.layer.is_some() {
             in_layer.push(relationship(LAYER_ID, "CONTAINS", &id));
         }
         let mut required: Vec<String> = dist

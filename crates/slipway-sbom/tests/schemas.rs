@@ -5,13 +5,12 @@
 use std::collections::BTreeMap;
 
 use serde_json::Value;
-use slipway_artifact::{ArtifactRecord, Distribution, EntryOrigin, EntryRecord, Manifest};
+use slipway_artifact::{
+    ArtifactRecord, Distribution, EntryOrigin, EntryRecord, InstalledIn, Manifest,
+};
 use slipway_sbom::{SbomInput, cyclonedx, spdx_document, to_bytes};
 
-#[path = "support/schemas.rs"]
-mod official;
-
-use official::{assert_valid, cyclonedx_validator, spdx_validator};
+use slipway_test_support::schemas::{assert_valid, cyclonedx_validator, spdx_validator};
 
 fn hex_of(seed: &str) -> String {
     slipway_artifact::digest::sha256_hex(seed.as_bytes())
@@ -47,7 +46,7 @@ struct Dist<'a> {
     requires: &'a [&'a str],
 }
 
-fn distribution(d: &Dist, installed_in: &str) -> Distribution {
+fn distribution(d: &Dist, installed_in: InstalledIn) -> Distribution {
     Distribution {
         ecosystem: slipway_artifact::Ecosystem::PyPI,
         integrity: None,
@@ -72,29 +71,28 @@ fn distribution(d: &Dist, installed_in: &str) -> Distribution {
             .unwrap_or_default(),
         direct: d.direct,
         requires: d.requires.iter().map(|s| s.to_string()).collect(),
-        installed_in: installed_in.into(),
+        installed_in,
     }
 }
 
 fn manifest(function: &str, layer: bool, dists: &[Dist]) -> Manifest {
-    let installed_in = if layer { "layer" } else { "function" };
+    let installed_in = if layer {
+        InstalledIn::Layer
+    } else {
+        InstalledIn::Function
+    };
+    let package = artifact(&format!("{function}.zip"), &["app.py", "lib/util.py"]);
     Manifest {
-        schema_version: 1,
-        function: function.into(),
-        runtime: "python3.12".into(),
-        architecture: "x86_64".into(),
-        handler: "app.handler".into(),
-        artifact: artifact(&format!("{function}.zip"), &["app.py", "lib/util.py"]),
         layer: layer.then(|| artifact(&format!("{function}-layer.zip"), &["python/x.py"])),
         input_hash: hex_of("inputs"),
         slipway_version: "0.1.0".into(),
         source_commit: Some("0123456789abcdef0123456789abcdef01234567".into()),
         source_date_epoch: 1_700_000_000,
-        evidence_time: None,
         dependencies: dists
             .iter()
             .map(|d| distribution(d, installed_in))
             .collect(),
+        ..slipway_test_support::manifest(function, package)
     }
 }
 

@@ -13,7 +13,7 @@ use crate::fix::{self, FixAdvice};
 use crate::ignore::{IgnoreRule, IgnoreState};
 use crate::matching::{self, MatchedBy};
 use crate::severity::{Rating, Severity};
-use slipway_artifact::Ecosystem;
+use slipway_artifact::{Ecosystem, InstalledIn};
 use slipway_sbom::normalize_name as normalize;
 
 /// What one built function ships.
@@ -46,8 +46,7 @@ pub struct Finding {
     /// The distribution's name as it spells it.
     pub package: String,
     pub version: String,
-    /// `function` or `layer`.
-    pub installed_in: String,
+    pub installed_in: InstalledIn,
     pub direct: bool,
     /// The name the finding is reported under.
     pub id: String,
@@ -284,7 +283,7 @@ fn findings_for(db: &Database, function: &str, dist: &Distribution) -> Vec<Findi
                 ecosystem,
                 package: dist.name.clone(),
                 version: dist.version.clone(),
-                installed_in: dist.installed_in.clone(),
+                installed_in: dist.installed_in,
                 direct: dist.direct,
                 id: id.clone(),
                 aliases: aliases.into_iter().collect(),
@@ -403,7 +402,7 @@ pub(crate) mod tests {
             license_classifiers: vec![],
             direct: true,
             requires: vec![],
-            installed_in: "function".into(),
+            installed_in: slipway_artifact::InstalledIn::Function,
         }
     }
 

@@ -21,7 +21,10 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
-    let cli = cli::Cli::parse();
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return output::report_usage_error(error),
+    };
     let ctx = context::Context::new(&cli.global);
     install_report_hook();
     ctx.init_logging();

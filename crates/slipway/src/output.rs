@@ -64,6 +64,58 @@ pub fn emit(ctx: &Context, value: &impl Render) -> Result<(), Failure> {
     }
 }
 
+/// A command line clap refused. clap prints it (and `--help`, `--version`)
+/// as it always does; when the line asks for `--format json`, machines also
+/// get the JSON error object every other failure prints, since clap stopped
+/// before it could read which format was asked for.
+pub fn report_usage_error(error: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let shown_not_refused = matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    );
+    if shown_not_refused || !json_requested(std::env::args_os().skip(1)) {
+        error.exit();
+    }
+    let text = error.render().to_string();
+    let mut lines = text.lines();
+    let message = lines.next().unwrap_or_default();
+    let help: Vec<&str> = lines.map(str::trim).filter(|l| !l.is_empty()).collect();
+    let body = serde_json::json!({
+        "ok": false,
+        "exit_code": Status::InputError as u8,
+        "error": {
+            "kind": Kind::Input,
+            "message": message.strip_prefix("error: ").unwrap_or(message),
+            "code": "slipway::usage",
+            "help": (!help.is_empty()).then(|| help.join("\n")),
+            "environment": null,
+            "causes": [],
+        }
+    });
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&body).unwrap_or_default()
+    );
+    let _ = error.print();
+    Status::InputError.into()
+}
+
+/// Whether the arguments ask for `--format json`, read without clap (which refused them).
+fn json_requested(args: impl Iterator<Item = std::ffi::OsString>) -> bool {
+    let mut previous_was_format = false;
+    for arg in args {
+        let arg = arg.to_string_lossy();
+        if arg == "--format=json" || (previous_was_format && arg == "json") {
+            return true;
+        }
+        previous_was_format = arg == "--format";
+    }
+    false
+}
+
 /// Prints a failure: a miette diagnostic on stderr, and in JSON mode also a
 /// JSON error object on stdout so machines always get parseable output.
 pub fn report_failure(ctx: &Context, failure: Failure) -> Status {
@@ -96,4 +148,19 @@ pub fn report_failure(ctx: &Context, failure: Failure) -> Status {
         );
     }
     status
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_requested;
+
+    #[test]
+    fn json_is_requested_in_either_spelling_anywhere_on_the_line() {
+        let asks = |line: &str| json_requested(line.split(' ').map(Into::into));
+        assert!(asks("build --format json --sing"));
+        assert!(asks("--format=json build --sing"));
+        assert!(!asks("build --format human --sing"));
+        assert!(!asks("build --sing json"));
+        assert!(!asks("build --format"));
+    }
 }

@@ -242,7 +242,7 @@ fn prepare(
         (Some(wanted), _) => {
             let node = options.node.as_deref().map(Context::user_path);
             let (path, major) =
-                slipway_local::node::discover(&built.manifest.runtime, node.as_deref())?;
+                slipway_local::node::discover(built.manifest.runtime.id, node.as_deref())?;
             if major != wanted {
                 tracing::warn!(
                     "{}: {} is Node.js {major}, the function runs on {}",

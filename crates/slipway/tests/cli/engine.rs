@@ -10,21 +10,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::support::{Project, build_json, json_stdout, process};
+use crate::support::{Project, build_json, command_json, json_stdout, process};
 
 fn plan_json(p: &Project, args: &[&str]) -> Value {
-    let out = p
-        .slipway()
-        .args(["--format", "json", "plan"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    json_stdout(&out)
+    command_json(p, "plan", args)
 }
 
 fn two_functions() -> Project {

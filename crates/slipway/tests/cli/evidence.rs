@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command as Process, Output};
 
-use crate::support::{Project, json_stdout};
+use crate::support::{Project, git, json_stdout};
 
 use crate::sbom_schemas;
 
@@ -779,25 +779,11 @@ fn verify_without_a_build_fails_with_a_hint() {
 #[test]
 fn the_source_commit_is_a_resolved_dependency() {
     let p = project();
-    let git = |args: &[&str]| {
-        ok(Process::new("git")
-            .args([
-                "-c",
-                "user.name=t",
-                "-c",
-                "user.email=t@example",
-                "-c",
-                "commit.gpgsign=false",
-            ])
-            .args(args)
-            .current_dir(p.path())
-            .output()
-            .unwrap())
-    };
+    let git = |args: &[&str]| git(p.path(), args);
     git(&["init", "-q"]);
     git(&["add", "."]);
     git(&["commit", "-q", "-m", "source"]);
-    let head = String::from_utf8(git(&["rev-parse", "HEAD"]).stdout).unwrap();
+    let head = git(&["rev-parse", "HEAD"]);
     ok(p.slipway().arg("build").output().unwrap());
     let statement: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dist(&p, "provenance.intoto.json")).unwrap())

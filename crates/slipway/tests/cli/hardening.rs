@@ -320,13 +320,7 @@ fn configuration_and_flags_are_checked_up_front() {
     );
     assert!(!p.join("dist/hello/hello.zip").exists());
 
-    let (code, err) = fails(&p, &["build", "--index-url", "file:///srv/wheels"]);
-    assert_eq!(code, 2, "{err}");
-    assert!(
-        err.contains("--index-url") && err.contains("not an http(s) URL"),
-        "{err}"
-    );
-
+    // A `file://` --index-url: messages.rs pins that message.
     let (code, err) = fails(&p, &["verify", "--deployed", "--endpoint-url", "not a url"]);
     assert_eq!(code, 2, "{err}");
     assert!(
@@ -422,15 +416,8 @@ fn a_missing_profile_is_named_not_reported_as_instance_metadata() {
             .output()
             .unwrap()
     };
-    let out = run("deployr");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(
-        err.contains("AWS profile `deployr`") && err.contains("deployer"),
-        "{err}"
-    );
-    assert!(!err.to_lowercase().contains("imds"), "{err}");
-
+    // A misspelt profile's message (named, not an instance-metadata
+    // failure) is pinned in messages.rs with this same setup.
     // The profile that exists passes the check and its region and keys are
     // used: the run gets as far as calling the (closed) endpoint.
     let out = run("deployer");

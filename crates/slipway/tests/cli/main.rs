@@ -2,8 +2,7 @@
 //! one test binary so the workspace links it once.
 
 /// The official SBOM schemas as validators, shared with slipway-sbom's tests.
-#[path = "../../../slipway-sbom/tests/support/schemas.rs"]
-mod sbom_schemas;
+use slipway_test_support::schemas as sbom_schemas;
 mod support;
 /// A moto server, a fault-injecting proxy and slipway set up for it.
 mod support_aws;
@@ -17,6 +16,7 @@ mod gitlab;
 mod hardening;
 mod init;
 mod local;
+mod messages;
 mod native;
 mod node;
 mod reference;

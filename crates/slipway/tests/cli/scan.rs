@@ -66,7 +66,7 @@ fn dist(name: &str, version: &str, direct: bool, requires: &[&str]) -> Distribut
         license_classifiers: vec![],
         direct,
         requires: requires.iter().map(|s| s.to_string()).collect(),
-        installed_in: "function".into(),
+        installed_in: slipway_artifact::InstalledIn::Function,
     }
 }
 
@@ -120,19 +120,8 @@ fn write_build(
     )
     .unwrap();
     let manifest = Manifest {
-        schema_version: slipway_artifact::MANIFEST_SCHEMA_VERSION,
-        function: function.into(),
-        runtime: "python3.12".into(),
-        architecture: "x86_64".into(),
-        handler: "app.handler".into(),
-        artifact,
-        layer: None,
-        input_hash: "0".repeat(64),
-        slipway_version: "test".into(),
-        source_commit: None,
-        source_date_epoch: 315532800,
-        evidence_time: None,
         dependencies: dists,
+        ..crate::support::manifest(function, artifact)
     };
     std::fs::write(
         dir.join("manifest.json"),

@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
 use time::{Date, Month};
 
 /// The language family of a runtime, with what packaging needs to know of it.
@@ -259,6 +261,11 @@ impl Runtime {
         RUNTIMES.iter().find(|r| r.id == id)
     }
 
+    /// The identifier as records spell it, like the record's other string fields.
+    pub fn as_str(&self) -> &'static str {
+        self.id
+    }
+
     /// The identifiers of every known runtime, for error messages.
     pub fn known_ids() -> Vec<&'static str> {
         RUNTIMES.iter().map(|r| r.id).collect()
@@ -321,6 +328,27 @@ impl fmt::Display for Runtime {
     }
 }
 
+/// Records hold the Lambda identifier, the string Lambda and `slipway.toml` use.
+impl Serialize for Runtime {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.id)
+    }
+}
+
+/// Reading a record resolves the identifier against [`RUNTIMES`] once, so
+/// every later stage holds the runtime itself, never a name to look up again.
+impl<'de> Deserialize<'de> for &'static Runtime {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let id = String::deserialize(deserializer)?;
+        Runtime::find(&id).ok_or_else(|| {
+            serde::de::Error::custom(format_args!(
+                "unknown runtime `{id}` (this slipway knows {})",
+                Runtime::known_ids().join(", ")
+            ))
+        })
+    }
+}
+
 /// A runtime's standing on a given day, in the order AWS retires it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum LifecycleStatus {
@@ -349,6 +377,11 @@ impl Architecture {
         }
     }
 
+    /// The name as records spell it (the Lambda name).
+    pub fn as_str(self) -> &'static str {
+        self.lambda_name()
+    }
+
     /// The machine name in wheel platform tags and `platform_machine`.
     pub fn machine(self) -> &'static str {
         match self {
@@ -372,6 +405,23 @@ impl Architecture {
             "aarch64" => Some(Architecture::Arm64),
             _ => None,
         }
+    }
+}
+
+impl Serialize for Architecture {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.lambda_name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Architecture {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Architecture::parse(&name).ok_or_else(|| {
+            serde::de::Error::custom(format_args!(
+                "unknown architecture `{name}` (Lambda offers x86_64 and arm64)"
+            ))
+        })
     }
 }
 

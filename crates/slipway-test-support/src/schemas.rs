@@ -1,7 +1,7 @@
-//! The official SBOM schemas as validators, set up in one place: this
-//! crate's schema tests use it, and the CLI's evidence and scan tests
-//! include it with `#[path]`. The schemas (under `schemas/`) are compiled in,
-//! so the paths hold from either crate, and CycloneDX's references to its
+//! The official SBOM schemas as validators, set up in one place for
+//! slipway-sbom's schema tests and the CLI's evidence tests. The schemas stay
+//! in `crates/slipway-sbom/schemas/` (the SBOM writer reads the SPDX licence
+//! list from there) and are compiled in; CycloneDX's references to its
 //! sibling schemas are registered locally: no network.
 
 use serde_json::Value;
@@ -17,12 +17,14 @@ pub fn cyclonedx_validator() -> jsonschema::Validator {
     let registry = jsonschema::Registry::new()
         .add(
             "http://cyclonedx.org/schema/spdx.schema.json",
-            schema(include_str!("../../schemas/spdx.schema.json")),
+            schema(include_str!("../../slipway-sbom/schemas/spdx.schema.json")),
         )
         .unwrap()
         .add(
             "http://cyclonedx.org/schema/jsf-0.82.schema.json",
-            schema(include_str!("../../schemas/jsf-0.82.schema.json")),
+            schema(include_str!(
+                "../../slipway-sbom/schemas/jsf-0.82.schema.json"
+            )),
         )
         .unwrap()
         .prepare()
@@ -30,7 +32,9 @@ pub fn cyclonedx_validator() -> jsonschema::Validator {
     jsonschema::options()
         .with_registry(&registry)
         .should_validate_formats(true)
-        .build(&schema(include_str!("../../schemas/bom-1.6.schema.json")))
+        .build(&schema(include_str!(
+            "../../slipway-sbom/schemas/bom-1.6.schema.json"
+        )))
         .unwrap()
 }
 
@@ -38,7 +42,9 @@ pub fn cyclonedx_validator() -> jsonschema::Validator {
 pub fn spdx_validator() -> jsonschema::Validator {
     jsonschema::options()
         .should_validate_formats(true)
-        .build(&schema(include_str!("../../schemas/spdx-schema.json")))
+        .build(&schema(include_str!(
+            "../../slipway-sbom/schemas/spdx-schema.json"
+        )))
         .unwrap()
 }
 
