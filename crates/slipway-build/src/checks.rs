@@ -69,7 +69,9 @@ pub fn handler(function: &Function, files: &[HashedFile]) -> Result<(), Failure>
         })?,
     };
     if function.handler_check {
-        slipway_python::handler::check_handler(&text, &file.file.zip_path, name)?;
+        // The file on disk, not its place in the package: the user edits that one.
+        let module = file.file.disk_path.display().to_string();
+        slipway_python::handler::check_handler(&text, &module, name)?;
     }
     Ok(())
 }
