@@ -86,6 +86,7 @@ impl Failure {
         Failure {
             report: miette::Report::new(IoError {
                 message: format!("cannot {action} {}", path.display()),
+                help: io_help(&e),
                 source: e,
             }),
             kind,
@@ -136,8 +137,35 @@ impl<E: miette::Diagnostic + Send + Sync + 'static> From<E> for Failure {
 #[diagnostic(code(slipway::io))]
 struct IoError {
     message: String,
+    #[help]
+    help: Option<&'static str>,
     #[source]
     source: std::io::Error,
+}
+
+/// What to do about a failed file operation, by what the system said. Said
+/// for reads and writes alike, so it names no flag.
+fn io_help(e: &std::io::Error) -> Option<&'static str> {
+    use std::io::ErrorKind as K;
+    const FULL: &str = "free space on that disk, then run again";
+    const TOO_LARGE: &str = "raise the file size limit (`ulimit -f`), then run again";
+    const DENIED: &str = "give this user access to the path, or choose another one";
+    Some(match e.kind() {
+        K::NotADirectory => {
+            "part of the path is a file, not a folder: move that file, or choose another path"
+        }
+        K::IsADirectory => "a folder is where a file should be: move it, or choose another path",
+        K::NotFound => "the path does not exist: check its spelling and that its folders exist",
+        K::StorageFull | K::QuotaExceeded => FULL,
+        K::FileTooLarge => TOO_LARGE,
+        K::PermissionDenied | K::ReadOnlyFilesystem => DENIED,
+        _ => match e.raw_os_error() {
+            Some(libc::ENOSPC | libc::EDQUOT) => FULL,
+            Some(libc::EFBIG) => TOO_LARGE,
+            Some(libc::EACCES | libc::EPERM | libc::EROFS) => DENIED,
+            _ => return None,
+        },
+    })
 }
 
 /// A short statement of an environment failure, or `None` when the error is
