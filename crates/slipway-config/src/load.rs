@@ -147,7 +147,14 @@ impl Validator<'_> {
         table: &Spanned<RawFunction>,
         defaults: &RawFunction,
     ) -> Result<Function, ConfigError> {
-        let key = |k: &str| format!("functions.{}.{k}", name.get_ref());
+        // A value inherited from `[defaults]` is named where it is written.
+        let key = |k: &str| {
+            if defaults.sets(k) && !table.get_ref().sets(k) {
+                format!("defaults.{k}` for `functions.{}", name.get_ref())
+            } else {
+                format!("functions.{}.{k}", name.get_ref())
+            }
+        };
         // Every key reads the one combined table; `[defaults]` is not consulted again.
         let own = &table.get_ref().overlay(defaults);
         self.function_name(name)?;
@@ -969,7 +976,11 @@ timeout = 5
         // there; the same value in the function's table, on that line.
         let bad_default = text.replace("timeout = 20", "timeout = 0");
         let e = parse_in(dir.path(), &bad_default).unwrap_err();
-        assert!(e.to_string().contains("functions.orders.timeout"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("`defaults.timeout` for `functions.orders` = 0"),
+            "{e}"
+        );
         assert_eq!(e.line(), Some(7));
         let bad_own = text.replace("timeout = 5", "timeout = 1000");
         let e = parse_in(dir.path(), &bad_own).unwrap_err();

@@ -57,6 +57,14 @@ macro_rules! raw_function {
                     $($field: $rule(&self.$field, &defaults.$field),)*
                 }
             }
+
+            /// Whether this table sets `key` (a field name as written in slipway.toml).
+            pub fn sets(&self, key: &str) -> bool {
+                match key {
+                    $(stringify!($field) => self.$field.is_some(),)*
+                    _ => false,
+                }
+            }
         }
     };
 }
