@@ -26,6 +26,37 @@ pub fn run(cmd: impl std::borrow::BorrowMut<Command>) -> (i32, String, String) {
     )
 }
 
+/// A command [`succeed`] can run: a plain process or `assert_cmd`'s.
+pub trait Runnable {
+    fn output_now(&mut self) -> std::io::Result<std::process::Output>;
+}
+
+impl Runnable for Command {
+    fn output_now(&mut self) -> std::io::Result<std::process::Output> {
+        self.output()
+    }
+}
+
+impl Runnable for assert_cmd::Command {
+    fn output_now(&mut self) -> std::io::Result<std::process::Output> {
+        self.output()
+    }
+}
+
+/// Runs `cmd`, which must succeed (a failure shows its exit status and
+/// stderr, never the command: its environment may hold a signing key); its
+/// output.
+pub fn succeed(cmd: &mut impl Runnable) -> std::process::Output {
+    let out = cmd.output_now().expect("the command starts");
+    assert!(
+        out.status.success(),
+        "exited with {}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 /// The time [`git`] commits at: 2024-03-01 12:00 UTC.
 pub const GIT_COMMIT_TIME: i64 = 1_709_294_400;
 

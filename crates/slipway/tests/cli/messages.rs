@@ -9,7 +9,7 @@
 
 use std::process::Command;
 
-use crate::support::{Project, process, run};
+use crate::support::{Project, process, run, succeed};
 
 /// One way to get slipway wrong.
 struct Case {
@@ -66,12 +66,6 @@ fn slipway(p: &Project, run: &Run, json: bool) -> Command {
 
 /// Runs a setup step, which must succeed. Only the arguments are shown on
 /// failure: the environment may hold a signing key.
-fn succeed(mut cmd: Command) {
-    let (code, _, err) = run(&mut cmd);
-    let args: Vec<_> = cmd.get_args().collect();
-    assert_eq!(code, 0, "{args:?}: {err}");
-}
-
 /// `slipway keygen` into `keys/<name>/key`; returns the private key's text.
 fn keygen(p: &Project, name: &str) -> String {
     let key = p.join(&format!("keys/{name}/key"));
@@ -80,14 +74,14 @@ fn keygen(p: &Project, name: &str) -> String {
         .arg(format!("{name}@example"))
         .arg("--out")
         .arg(&key);
-    succeed(cmd);
+    succeed(&mut cmd);
     std::fs::read_to_string(key).unwrap()
 }
 
 fn build(p: &Project) {
     let mut cmd = process(p.path());
     cmd.arg("build");
-    succeed(cmd);
+    succeed(&mut cmd);
 }
 
 fn hello(p: &Project) {
@@ -262,7 +256,7 @@ const CASES: &[Case] = &[
             build(p);
             let mut sign = process(p.path());
             sign.arg("sign").env("SLIPWAY_SIGNING_KEY", signer);
-            succeed(sign);
+            succeed(&mut sign);
             args(&[
                 "verify",
                 "hello",

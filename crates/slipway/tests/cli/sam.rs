@@ -7,7 +7,7 @@ use std::process::Command;
 
 use slipway_python::testing::{LocalIndex, WheelSpec};
 
-use crate::support::{Project, json_stdout, slipway};
+use crate::support::{Project, json_stdout, slipway, succeed};
 use crate::support_aws::{ACCESS_KEY, Moto, REGION, SECRET_KEY};
 
 /// The repository's SAM example, copied into a fresh folder (a checkout of its own).
@@ -515,22 +515,14 @@ Resources:
     );
     build_sam(&p, &[]);
     p.write("event.json", r#"{"name": "Ada"}"#);
-    let out = slipway(p.path())
-        .args([
-            "--sam",
-            "template.yaml",
-            "invoke",
-            "Hello",
-            "--event",
-            "event.json",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = succeed(slipway(p.path()).args([
+        "--sam",
+        "template.yaml",
+        "invoke",
+        "Hello",
+        "--event",
+        "event.json",
+    ]));
     let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         result,
@@ -568,16 +560,11 @@ Resources:
     );
     p.write("src/requirements.txt", "orjson\n");
     // The machine's own pip configuration names the index; slipway reads it.
-    let out = Command::new(env!("CARGO_BIN_EXE_slipway"))
-        .current_dir(p.path())
-        .args(["--format", "json", "--sam", "template.yaml", "build"])
-        .env("SLIPWAY_CACHE_DIR", p.join(".test-cache"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeed(
+        Command::new(env!("CARGO_BIN_EXE_slipway"))
+            .current_dir(p.path())
+            .args(["--format", "json", "--sam", "template.yaml", "build"])
+            .env("SLIPWAY_CACHE_DIR", p.join(".test-cache")),
     );
     for (id, machine) in [("Arm", "aarch64"), ("Intel", "x86_64")] {
         let m = manifest(&p, id);
@@ -681,16 +668,7 @@ fn invoke_hello(p: &Project, args: &[&str]) -> std::process::Output {
 #[test]
 fn slipway_toml_naming_a_template_runs_every_command_without_sam_on_the_command_line() {
     let p = template_project();
-    let out = p
-        .slipway()
-        .args(["--format", "json", "build"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = succeed(p.slipway().args(["--format", "json", "build"]));
     let report = json_stdout(&out);
     assert_eq!(
         report["sam"]["path"].as_str().map(PathBuf::from),
@@ -785,16 +763,10 @@ fn slipway_toml_naming_a_template_runs_every_command_without_sam_on_the_command_
 fn parameter_overrides_feed_the_template_for_every_command_that_reads_it() {
     let p = template_project();
     // Space-separated in one flag, or the flag repeated; a later value wins.
-    let out = p
-        .slipway()
-        .args(["build", "--parameter-overrides", "Stage=prod Owner=ada"])
-        .args(["--parameter-overrides", "Stage=dev"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeed(
+        p.slipway()
+            .args(["build", "--parameter-overrides", "Stage=prod Owner=ada"])
+            .args(["--parameter-overrides", "Stage=dev"]),
     );
     let out = invoke_hello(
         &p,
@@ -876,15 +848,9 @@ fn parameter_overrides_feed_the_template_for_every_command_that_reads_it() {
 #[test]
 fn serve_polls_the_templates_queue_at_moto_and_delivers_its_messages() {
     let p = template_project();
-    let out = p
-        .slipway()
-        .args(["build", "--parameter-overrides", "Stage=dev"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeed(
+        p.slipway()
+            .args(["build", "--parameter-overrides", "Stage=dev"]),
     );
     let moto = Moto::start();
     let queue = moto.aws(&["sqs", "create-queue", "--queue-name", "jobs-dev"]);
@@ -1009,16 +975,7 @@ fn the_reference_systems_sam_template_builds_the_same_packages_as_its_slipway_to
     let p = Project::new();
     copy_tree(&example, p.path());
 
-    let out = p
-        .slipway()
-        .args(["build", "--index-url", &index.url()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeed(p.slipway().args(["build", "--index-url", &index.url()]));
     build_sam(&p, &["--index-url", &index.url()]);
     for (toml_name, logical_id) in [
         ("items-api", "ItemsApi"),

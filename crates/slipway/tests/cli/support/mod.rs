@@ -3,5 +3,5 @@
 
 pub use slipway_test_support::{
     GIT_COMMIT_TIME, Project, build_json, command_json, git, json_stdout, manifest, process, run,
-    slipway,
+    slipway, succeed,
 };
