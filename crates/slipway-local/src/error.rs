@@ -14,7 +14,7 @@ pub enum LocalError {
     #[diagnostic(
         code(slipway::local::architecture),
         help(
-            "run it on a {built} machine, or build it for this one: set `architecture = \"{host}\"` in slipway.toml and run `slipway build {function}`"
+            "run it on a {built} machine, or build it for this one: set `architecture = \"{host}\"` in slipway.toml (for a SAM template, its `Architectures`, or a parameter override) and run `slipway build {function}`"
         )
     )]
     Architecture {
