@@ -261,11 +261,6 @@ impl Runtime {
         RUNTIMES.iter().find(|r| r.id == id)
     }
 
-    /// The identifier as records spell it, like the record's other string fields.
-    pub fn as_str(&self) -> &'static str {
-        self.id
-    }
-
     /// The identifiers of every known runtime, for error messages.
     pub fn known_ids() -> Vec<&'static str> {
         RUNTIMES.iter().map(|r| r.id).collect()
@@ -375,11 +370,6 @@ impl Architecture {
             Architecture::X86_64 => "x86_64",
             Architecture::Arm64 => "arm64",
         }
-    }
-
-    /// The name as records spell it (the Lambda name).
-    pub fn as_str(self) -> &'static str {
-        self.lambda_name()
     }
 
     /// The machine name in wheel platform tags and `platform_machine`.

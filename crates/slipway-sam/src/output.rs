@@ -142,11 +142,11 @@ fn rewrite(
             props.insert("ContentUri".into(), content_uri.as_str().into());
             props.insert(
                 "CompatibleRuntimes".into(),
-                Value::Sequence(vec![manifest.runtime.as_str().into()]),
+                Value::Sequence(vec![manifest.runtime.id.into()]),
             );
             props.insert(
                 "CompatibleArchitectures".into(),
-                Value::Sequence(vec![manifest.architecture.as_str().into()]),
+                Value::Sequence(vec![manifest.architecture.lambda_name().into()]),
             );
             let mut resource = Mapping::new();
             resource.insert("Type".into(), "AWS::Serverless::LayerVersion".into());
