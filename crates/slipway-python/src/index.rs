@@ -106,13 +106,8 @@ pub const MAX_WHEEL_BYTES: u64 = 1 << 30;
 const DEFAULT_REQUEST_DEADLINE: Duration = Duration::from_secs(120);
 
 impl Client {
-    pub fn new(
-        sources: Sources,
-        cache: Cache,
-        offline: bool,
-        refresh: bool,
-    ) -> Result<Client, PythonError> {
-        Ok(Client {
+    pub fn new(sources: Sources, cache: Cache, offline: bool, refresh: bool) -> Client {
+        Client {
             inner: Arc::new(Inner {
                 http: std::sync::OnceLock::new(),
                 sources,
@@ -132,7 +127,7 @@ impl Client {
                     .filter(|s| s.is_finite() && *s > 0.0)
                     .map_or(DEFAULT_REQUEST_DEADLINE, Duration::from_secs_f64),
             }),
-        })
+        }
     }
 
     /// Sets how long one page or metadata request may take (wheels: ten
@@ -1128,7 +1123,6 @@ mod tests {
             index_origin: "test".into(),
         };
         let client = Client::new(sources, Cache::at(dir.path()), false, false)
-            .unwrap()
             .with_request_deadline(deadline);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()

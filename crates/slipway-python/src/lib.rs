@@ -199,7 +199,7 @@ pub fn install(request: &Request, reporter: &dyn Reporter) -> Result<Outcome, Py
         request.cache.clone(),
         request.offline,
         request.refresh,
-    )?;
+    );
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(4)
         .enable_all()
