@@ -43,17 +43,21 @@ impl Runnable for assert_cmd::Command {
     }
 }
 
-/// Runs `cmd`, which must succeed (a failure shows its exit status and
-/// stderr, never the command: its environment may hold a signing key); its
-/// output.
-pub fn succeed(cmd: &mut impl Runnable) -> std::process::Output {
-    let out = cmd.output_now().expect("the command starts");
+/// Asserts that a finished command succeeded; a failure shows its exit
+/// status and stderr, never the command (its environment may hold a key).
+pub fn assert_ok(out: &std::process::Output) {
     assert!(
         out.status.success(),
         "exited with {}: {}",
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Runs `cmd`, which must succeed ([`assert_ok`]); its output.
+pub fn succeed(cmd: &mut impl Runnable) -> std::process::Output {
+    let out = cmd.output_now().expect("the command starts");
+    assert_ok(&out);
     out
 }
 

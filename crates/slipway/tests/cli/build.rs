@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command as Process;
 
-use crate::support::{GIT_COMMIT_TIME, Project, build_json, git, json_stdout};
+use crate::support::{GIT_COMMIT_TIME, Project, assert_ok, build_json, git, json_stdout};
 
 /// Runs a failing build and returns (exit code, stderr).
 fn build_fails(p: &Project, args: &[&str]) -> (i32, String) {
@@ -59,11 +59,7 @@ fn the_same_project_in_two_folders_builds_to_identical_bytes() {
         .args(["build"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let zip_a = std::fs::read(a.join("dist/hello/hello.zip")).unwrap();
     let zip_b = std::fs::read(b.join("dist/hello/hello.zip")).unwrap();
     assert_eq!(zip_a, zip_b, "zips differ between folders");
@@ -423,11 +419,7 @@ fn out_and_config_flags_work_from_any_folder() {
         .arg(elsewhere.path().join("artifacts"))
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     assert!(Path::new(&elsewhere.path().join("artifacts/hello/hello.zip")).is_file());
 }
 

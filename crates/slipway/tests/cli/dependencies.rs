@@ -5,7 +5,7 @@ use std::process::Command as Process;
 
 use slipway_python::testing::{LocalIndex, WheelSpec};
 
-use crate::support::{Project, build_json};
+use crate::support::{Project, assert_ok, build_json};
 
 fn index_with_app_dependencies() -> LocalIndex {
     let index = LocalIndex::start();
@@ -65,11 +65,7 @@ fn zip_names(zip: &std::path::Path) -> Vec<String> {
         .arg(zip)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -231,11 +227,7 @@ fn verbose_builds_explain_each_choice() {
     let index = index_with_app_dependencies();
     let p = project(&index, "");
     let out = p.slipway().args(["-v", "build"]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("wordlist 2.0: wordlist-2.0-py3-none-any.whl (tag py3-none-any)"),
@@ -452,11 +444,7 @@ fn find_links_on_the_command_line_is_relative_to_the_working_folder() {
         ])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let names = zip_names(&p.join("dist/api/api.zip"));
     assert!(
         names.iter().any(|n| n == "local_extra/__init__.py"),

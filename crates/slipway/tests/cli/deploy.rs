@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::support_aws::*;
 
-use crate::support::{Project, json_stdout};
+use crate::support::{Project, assert_ok, json_stdout};
 
 const APP_V1: &str = "def handler(event, context):\n    return {\"version\": 1}\n";
 const APP_V2: &str = "def handler(event, context):\n    return {\"version\": 2}\n";
@@ -1247,11 +1247,7 @@ fn require_signature_deploys_only_artifacts_signed_by_a_trusted_key() {
             .arg(&key)
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_ok(&out);
         key
     };
     let release = keygen("release");
@@ -1285,11 +1281,7 @@ fn require_signature_deploys_only_artifacts_signed_by_a_trusted_key() {
             .arg(key)
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_ok(&out);
     };
     sign(&intruder);
     let out = run(

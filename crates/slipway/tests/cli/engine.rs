@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::support::{Project, build_json, command_json, json_stdout, process};
+use crate::support::{Project, assert_ok, build_json, command_json, json_stdout, process};
 
 fn plan_json(p: &Project, args: &[&str]) -> Value {
     command_json(p, "plan", args)
@@ -646,11 +646,7 @@ fn a_nothing_changed_build_writes_nothing() {
     let p = Project::hello();
     let build = || {
         let out = p.slipway().arg("build").output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_ok(&out);
     };
     let dist = p.path().join("dist/hello");
     let written = || -> Vec<(String, u64, i64, i64)> {

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command as Process, Output};
 
-use crate::support::{Project, git, json_stdout};
+use crate::support::{Project, assert_ok, git, json_stdout};
 
 use crate::sbom_schemas;
 
@@ -1187,11 +1187,7 @@ print(checked)
         .arg(p.join("dist/hello/hello.zip"))
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
         "2",

@@ -18,7 +18,7 @@ use std::process::Command;
 use slipway_ci::testing::{assert_valid, interpolate};
 use slipway_python::testing::{LocalIndex, WheelSpec};
 
-use crate::support::{Project, json_stdout};
+use crate::support::{Project, assert_ok, json_stdout};
 use crate::support_aws::{Moto, Proxy, REGION, ROLE, SECRET_KEY};
 
 const TEMPLATES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../templates");
@@ -191,11 +191,7 @@ fn generate(repo: &Repo, inputs: &[&str]) -> String {
         cmd.args(["--input", i]);
     }
     let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     std::fs::read_to_string(repo.p.join(".gitlab-ci.yml")).unwrap()
 }
 
@@ -211,11 +207,7 @@ fn signing_key(repo: &Repo) -> String {
         .arg(repo.p.join("allowed_signers"))
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let key = std::fs::read(keys.join("key")).unwrap();
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(key)
@@ -582,11 +574,7 @@ fn a_dependency_with_a_known_advisory_fails_the_scan_job_with_a_junit_report() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     assert!(
         text.contains("api.PyYAML | PYSEC-2020-96 in PyYAML 5.3"),
         "{text}"
@@ -630,31 +618,19 @@ fn the_monorepo_generator_emits_one_chain_per_changed_function() {
         ])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let root = std::fs::read_to_string(p.join(".gitlab-ci.yml")).unwrap();
     assert_valid(&root, "the monorepo .gitlab-ci.yml");
     assert!(root.contains("local: templates/monorepo.yml"), "{root}");
 
     // The last deploy: all 50, recorded as the record job keeps them.
     let build = p.slipway().args(["build", "-q"]).output().unwrap();
-    assert!(
-        build.status.success(),
-        "{}",
-        String::from_utf8_lossy(&build.stderr)
-    );
+    assert_ok(&build);
     let deploy = crate::support_aws::slipway_aws(p, &moto.url)
         .args(["deploy", "-q"])
         .output()
         .unwrap();
-    assert!(
-        deploy.status.success(),
-        "{}",
-        String::from_utf8_lossy(&deploy.stderr)
-    );
+    assert_ok(&deploy);
     for i in 0..50 {
         let from = p.join(&format!("dist/f{i:02}"));
         let to = p.join(&format!(".slipway-deployed/f{i:02}"));
@@ -674,11 +650,7 @@ fn the_monorepo_generator_emits_one_chain_per_changed_function() {
         .args(["--format", "json", "plan"])
         .output()
         .unwrap();
-    assert!(
-        plan.status.success(),
-        "{}",
-        String::from_utf8_lossy(&plan.stderr)
-    );
+    assert_ok(&plan);
     std::fs::write(p.join("slipway-plan.json"), &plan.stdout).unwrap();
     let out = p
         .slipway()

@@ -1,7 +1,7 @@
 //! Hostile and unlucky inputs end to end: each is refused with a clear message
 //! and the right exit code, never a panic, a silent change or a leaked secret.
 
-use crate::support::{Project, build_json, json_stdout};
+use crate::support::{Project, assert_ok, build_json, json_stdout};
 
 /// Runs `slipway ARGS…` in `p`, which must fail; (exit code, stderr).
 fn fails(p: &Project, args: &[&str]) -> (i32, String) {
@@ -199,22 +199,14 @@ fn signed_hello() -> (Project, std::path::PathBuf) {
         .arg(&key)
         .output()
         .unwrap();
-    assert!(
-        keygen.status.success(),
-        "{}",
-        String::from_utf8_lossy(&keygen.stderr)
-    );
+    assert_ok(&keygen);
     let build = p
         .slipway()
         .args(["build", "--sign", "--key"])
         .arg(&key)
         .output()
         .unwrap();
-    assert!(
-        build.status.success(),
-        "{}",
-        String::from_utf8_lossy(&build.stderr)
-    );
+    assert_ok(&build);
     let allowed = p.join("keys/allowed_signers");
     (p, allowed)
 }

@@ -1,4 +1,4 @@
-use crate::support::{Project, json_stdout};
+use crate::support::{Project, assert_ok, json_stdout};
 
 #[test]
 fn init_writes_a_config_that_builds_on() {
@@ -13,11 +13,7 @@ fn init_writes_a_config_that_builds_on() {
         .args(["--format", "json", "init", "fn"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let v = json_stdout(&out);
     assert_eq!(v["detected"]["handler"], "lambda_function.lambda_handler");
     assert_eq!(v["detected"]["requirements"], "requirements.txt");

@@ -10,7 +10,7 @@ use crate::support_aws::{Moto, all_files, aws_cli, slipway_aws_process};
 use base64::Engine;
 use serde_json::{Value, json};
 
-use crate::support::{Project, json_stdout};
+use crate::support::{Project, assert_ok, json_stdout};
 
 const API_APP: &str = r#"
 import base64, json
@@ -308,11 +308,7 @@ fn a_sample_event_feeds_invoke() {
         .write_stdin(out.stdout)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let body: Value = serde_json::from_str(v["body"].as_str().unwrap()).unwrap();
     assert_eq!(body["method"], json!("POST"));
@@ -805,11 +801,7 @@ fn built_example(name: &str) -> Project {
 
 fn invoke_with_event(p: &Project, event_args: &[&str], extra: &[&str]) -> (bool, Value, String) {
     let event = p.slipway().arg("event").args(event_args).output().unwrap();
-    assert!(
-        event.status.success(),
-        "{}",
-        String::from_utf8_lossy(&event.stderr)
-    );
+    assert_ok(&event);
     let out = p
         .slipway()
         .args(["invoke", "--event", "-"])

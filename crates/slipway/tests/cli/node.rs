@@ -11,7 +11,7 @@ use std::process::Command as Process;
 use serde_json::{Value, json};
 use slipway_node::testing::{LocalRegistry, TarEntry, sri512, tarball};
 
-use crate::support::{Project, json_stdout};
+use crate::support::{Project, assert_ok, json_stdout};
 
 /// One package the test registry serves.
 struct Pkg {
@@ -215,11 +215,7 @@ fn zip_names(zip: &Path) -> BTreeSet<String> {
         .arg(zip)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -233,11 +229,7 @@ fn node_function_builds_from_the_lockfile_and_invokes_with_the_machines_node() {
     let (registry, integrity) = serve(&pkgs, &[]);
     let p = project(&registry, &integrity);
     let out = build(&p, &registry.url);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
 
     let names = zip_names(&p.join("dist/api/api.zip"));
     for want in [
@@ -337,11 +329,7 @@ fn node_zip_is_byte_identical_across_two_checkouts_and_the_cache_serves_the_seco
             .args(["--format", "json", "build"])
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_ok(&out);
     }
     let hits = registry.hits.load(std::sync::atomic::Ordering::SeqCst);
     assert_eq!(
@@ -414,11 +402,7 @@ fn unsafe_or_inconsistent_inputs_are_refused_naming_the_package_and_keep_the_pre
     let (tampering, _) = serve(&pkgs, &[(tarball_path("wordlist", "2.0.0"), tampered)]);
     let p = project(&registry, &integrity);
     let out = build(&p, &registry.url);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let good_lock = lockfile(&registry.url, &integrity, &packages());
     let write_lock = |lock: &Value| {
         p.write(
@@ -561,11 +545,7 @@ console.log(JSON.stringify(out));
         .arg(manifest)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let rows: Vec<(String, String, String)> = serde_json::from_slice(&out.stdout).unwrap();
     rows.into_iter().collect()
 }
@@ -576,11 +556,7 @@ fn scan_finds_exactly_the_npm_advisories_an_independent_matcher_finds() {
     let (registry, integrity) = serve(&pkgs, &[]);
     let p = project(&registry, &integrity);
     let out = build(&p, &registry.url);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
 
     let records = [
         // wordlist@2.0.0 is affected, the nested 1.0.0 is not.
@@ -677,11 +653,7 @@ fn nodejs_example_builds_from_the_real_registry_and_invokes() {
         .collect();
     for p in &copies {
         let out = p.slipway().args(["build"]).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_ok(&out);
     }
     assert_eq!(
         std::fs::read(copies[0].join("dist/greeting/greeting.zip")).unwrap(),
@@ -694,11 +666,7 @@ fn nodejs_example_builds_from_the_real_registry_and_invokes() {
         .write_stdin(r#"{"name": "Ada", "in": "2h", "at": "2026-01-01T10:00:00Z"}"#)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let result: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         result,
@@ -730,11 +698,7 @@ fn db_update_from_an_osv_npm_export_feeds_the_scan() {
         .args(["db", "update", "--from", "all.zip"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let out = slipway(&p, &registry.url)
         .args(["scan", "--format", "json", "--fail-on", "critical"])
         .output()
@@ -773,22 +737,14 @@ fn commonjs_handlers_timeouts_and_missing_exports_behave_as_in_lambda() {
         1,
     );
     let out = p.slipway().args(["build"]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let out = p
         .slipway()
         .args(["invoke", "f", "--event", "-"])
         .write_stdin("{}")
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     assert_eq!(
         serde_json::from_slice::<Value>(&out.stdout).unwrap(),
         json!({"cjs": true, "left": true})
@@ -849,11 +805,7 @@ fn dependencies_layer_holds_nodejs_node_modules_and_invoke_resolves_through_node
         "const greeting = require('greeting');\nexports.handler = async (e) => greeting.greet(e.name);\n",
     );
     let out = build(&p, &registry.url);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let function = zip_names(&p.join("dist/api/api.zip"));
     assert!(
         function.iter().all(|n| !n.contains("node_modules")),
@@ -869,11 +821,7 @@ fn dependencies_layer_holds_nodejs_node_modules_and_invoke_resolves_through_node
         .write_stdin(r#"{"name": "Lin"}"#)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     assert_eq!(
         serde_json::from_slice::<Value>(&out.stdout).unwrap(),
         json!("hello, Lin")

@@ -7,7 +7,7 @@ use std::process::Command;
 
 use slipway_python::testing::{LocalIndex, WheelSpec};
 
-use crate::support::{Project, json_stdout, slipway, succeed};
+use crate::support::{Project, assert_ok, json_stdout, slipway, succeed};
 use crate::support_aws::{ACCESS_KEY, Moto, REGION, SECRET_KEY};
 
 /// The repository's SAM example, copied into a fresh folder (a checkout of its own).
@@ -683,11 +683,7 @@ fn slipway_toml_naming_a_template_runs_every_command_without_sam_on_the_command_
     );
 
     let out = invoke_hello(&p, &[]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(result["greeting"], "hello-prod");
 
@@ -777,11 +773,7 @@ fn parameter_overrides_feed_the_template_for_every_command_that_reads_it() {
             "--",
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         (&result["greeting"], &result["owner"]),

@@ -2,6 +2,6 @@
 //! modules use.
 
 pub use slipway_test_support::{
-    GIT_COMMIT_TIME, Project, build_json, command_json, git, json_stdout, manifest, process, run,
-    slipway, succeed,
+    GIT_COMMIT_TIME, Project, assert_ok, build_json, command_json, git, json_stdout, manifest,
+    process, run, slipway, succeed,
 };
