@@ -148,11 +148,12 @@ impl Validator<'_> {
         defaults: &RawFunction,
     ) -> Result<Function, ConfigError> {
         // A value inherited from `[defaults]` is named where it is written.
+        // How a key is named in messages, quoted: where its value is written.
         let key = |k: &str| {
             if defaults.sets(k) && !table.get_ref().sets(k) {
-                format!("defaults.{k}` for `functions.{}", name.get_ref())
+                format!("`defaults.{k}` for `functions.{}`", name.get_ref())
             } else {
-                format!("functions.{}.{k}", name.get_ref())
+                format!("`functions.{}.{k}`", name.get_ref())
             }
         };
         // Every key reads the one combined table; `[defaults]` is not consulted again.
@@ -173,7 +174,7 @@ impl Validator<'_> {
             return Err(self.err(
                 source_raw.map(Spanned::span).or(Some(name.span())),
                 format!(
-                    "`{}`: source folder {} {what}",
+                    "{}: source folder {} {what}",
                     key("source"),
                     source.display()
                 ),
@@ -184,7 +185,7 @@ impl Validator<'_> {
         let runtime_raw = own.runtime.as_ref().ok_or_else(|| {
             self.err(
                 Some(name.span()),
-                format!("`{}` is missing", key("runtime")),
+                format!("{} is missing", key("runtime")),
                 Some("set `runtime = \"python3.12\"` in the function or in `[defaults]`".into()),
             )
         })?;
@@ -192,7 +193,7 @@ impl Validator<'_> {
             self.err(
                 Some(runtime_raw.span()),
                 format!(
-                    "`{}`: unknown runtime `{}`",
+                    "{}: unknown runtime `{}`",
                     key("runtime"),
                     runtime_raw.get_ref()
                 ),
@@ -209,7 +210,7 @@ impl Validator<'_> {
                 self.err(
                     Some(a.span()),
                     format!(
-                        "`{}`: unknown architecture `{}`",
+                        "{}: unknown architecture `{}`",
                         key("architecture"),
                         a.get_ref()
                     ),
@@ -221,7 +222,7 @@ impl Validator<'_> {
         let handler_raw = own.handler.as_ref().ok_or_else(|| {
             self.err(
                 Some(name.span()),
-                format!("`{}` is missing", key("handler")),
+                format!("{} is missing", key("handler")),
                 Some("for Python, `handler = \"module.function\"`, e.g. `app.handler` for `def handler` in app.py".into()),
             )
         })?;
@@ -229,7 +230,7 @@ impl Validator<'_> {
         if runtime.python_minor().is_some() && !valid_python_handler(&handler) {
             return Err(self.err(
                 Some(handler_raw.span()),
-                format!("`{}`: `{handler}` is not a Python handler", key("handler")),
+                format!("{}: `{handler}` is not a Python handler", key("handler")),
                 Some("write `module.function`, e.g. `app.handler` or `pkg/app.handler`".into()),
             ));
         }
@@ -245,7 +246,7 @@ impl Validator<'_> {
                     self.err(
                         Some(m.span()),
                         format!(
-                            "`{}` = {value} is outside Lambda's 128–10240 MB",
+                            "{} = {value} is outside Lambda's 128–10240 MB",
                             key("memory")
                         ),
                         Some("memory is in MB, between 128 and 10240".into()),
@@ -264,7 +265,7 @@ impl Validator<'_> {
                     self.err(
                         Some(t.span()),
                         format!(
-                            "`{}` = {value} is outside Lambda's 1–900 seconds",
+                            "{} = {value} is outside Lambda's 1–900 seconds",
                             key("timeout")
                         ),
                         Some("timeout is in seconds, at most 900 (15 minutes)".into()),
@@ -279,7 +280,7 @@ impl Validator<'_> {
                 if !is_iam_role_arn(r.get_ref()) {
                     return Err(self.err(
                         Some(r.span()),
-                        format!("`{}`: `{}` is not an IAM role ARN", key("role"), r.get_ref()),
+                        format!("{}: `{}` is not an IAM role ARN", key("role"), r.get_ref()),
                         Some("write the execution role's ARN, e.g. `arn:aws:iam::123456789012:role/orders-exec`".into()),
                     ));
                 }
@@ -300,7 +301,7 @@ impl Validator<'_> {
                 return Err(self.err(
                     Some(l.span()),
                     format!(
-                        "`{}` lists {} layers; Lambda allows {max} here",
+                        "{} lists {} layers; Lambda allows {max} here",
                         key("layers"),
                         layers.len()
                     ),
@@ -311,7 +312,7 @@ impl Validator<'_> {
             if let Some(bad) = layers.iter().find(|a| !is_layer_version_arn(a)) {
                 return Err(self.err(
                     Some(l.span()),
-                    format!("`{}`: `{bad}` is not a layer version ARN", key("layers")),
+                    format!("{}: `{bad}` is not a layer version ARN", key("layers")),
                     Some("write `arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION`".into()),
                 ));
             }
@@ -323,7 +324,7 @@ impl Validator<'_> {
         {
             return Err(self.err(
                 Some(d.span()),
-                format!("`{}` is longer than 256 characters", key("description")),
+                format!("{} is longer than 256 characters", key("description")),
                 None,
             ));
         }
@@ -336,7 +337,7 @@ impl Validator<'_> {
             if tags.len() > limits::TAGS_MAX || bad.is_some() {
                 return Err(self.err(
                     Some(t.span()),
-                    format!("`{}`: Lambda allows 50 tags, keys of 1–128 characters not starting with `aws:`, values up to 256", key("tags")),
+                    format!("{}: Lambda allows 50 tags, keys of 1–128 characters not starting with `aws:`, values up to 256", key("tags")),
                     None,
                 ));
             }
@@ -352,7 +353,7 @@ impl Validator<'_> {
                 if !path.is_file() {
                     return Err(self.err(
                         Some(r.span()),
-                        format!("`{}`: {} does not exist", key("requirements"), path.display()),
+                        format!("{}: {} does not exist", key("requirements"), path.display()),
                         Some("`requirements` is a requirements.txt, pyproject.toml or uv.lock, relative to slipway.toml".into()),
                     ));
                 }
@@ -423,14 +424,14 @@ impl Validator<'_> {
             if !valid {
                 return Err(self.err(
                     Some(span.clone()),
-                    format!("`{key}`: `{name}` is not a valid environment variable name"),
+                    format!("{key}: `{name}` is not a valid environment variable name"),
                     Some("names start with a letter and hold only letters, digits and `_`".into()),
                 ));
             }
             if crate::is_reserved_environment_variable(name) {
                 return Err(self.err(
                     Some(span.clone()),
-                    format!("`{key}`: `{name}` is reserved by Lambda"),
+                    format!("{key}: `{name}` is reserved by Lambda"),
                     Some("Lambda sets this variable itself; choose another name".into()),
                 ));
             }
@@ -439,7 +440,7 @@ impl Validator<'_> {
         if size > limits::ENVIRONMENT_BYTES {
             return Err(self.err(
                 Some(span),
-                format!("`{key}` holds {size} bytes; Lambda allows 4 KB (4096 bytes) of names and values"),
+                format!("{key} holds {size} bytes; Lambda allows 4 KB (4096 bytes) of names and values"),
                 Some("move large values to SSM Parameter Store or Secrets Manager and read them at start-up".into()),
             ));
         }
@@ -458,7 +459,7 @@ impl Validator<'_> {
             if let Err(e) = globset::Glob::new(g) {
                 return Err(self.err(
                     Some(raw.span()),
-                    format!("`{key}`: `{g}` is not a valid glob: {}", e.kind()),
+                    format!("{key}: `{g}` is not a valid glob: {}", e.kind()),
                     Some("globs are relative to the source folder, e.g. `src/**/*.py`".into()),
                 ));
             }

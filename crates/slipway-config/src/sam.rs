@@ -300,7 +300,7 @@ impl Validator<'_> {
         };
         let globs = |key: &str, raw: &Option<Spanned<Vec<String>>>| {
             raw.as_ref()
-                .map(|g| self.globs(&format!("{table}.{key}"), Some(g)))
+                .map(|g| self.globs(&format!("`{table}.{key}`"), Some(g)))
                 .transpose()
         };
         Ok(SlipwayOnly {
